@@ -1,0 +1,1 @@
+"""Node canvas: scene, items, palette, inspector, undo commands and run control (Qt)."""

@@ -1,0 +1,82 @@
+"""The ``millwright`` command: opens the workbench, and hosts headless subcommands.
+
+Only the GUI path imports Qt, so the headless subcommands run on machines without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from workbench import __version__
+from workbench.settings import LANGUAGES, THEMES
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="millwright",
+        description="Millwright: low-code engineering workbench for industrial apps. "
+                    "Without a command it opens the workbench.")
+    parser.add_argument("--version", action="version", version=f"Millwright {__version__}")
+    parser.add_argument("-p", "--project", type=Path, metavar="FOLDER",
+                        help="project folder to open in the workbench")
+    parser.add_argument("--lang", choices=LANGUAGES, help="user-interface language for this run")
+    parser.add_argument("--theme", choices=THEMES, help="colour theme for this run")
+    # Used by `make bench` and the smoke test: print start-up figures once the window is shown.
+    parser.add_argument("--quit-after-shown", action="store_true", help=argparse.SUPPRESS)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_project_commands(commands)
+    return parser
+
+
+def _add_project_commands(commands: argparse._SubParsersAction) -> None:
+    project = commands.add_parser("project", help="create or check a project folder")
+    actions = project.add_subparsers(dest="action", metavar="ACTION", required=True)
+    new = actions.add_parser("new", help="create an empty project folder")
+    new.add_argument("folder", type=Path)
+    new.add_argument("--name", help="project name (default: the folder name)")
+    new.set_defaults(handler=_project_new)
+    check = actions.add_parser("check", help="check that a project folder can be opened")
+    check.add_argument("folder", type=Path)
+    check.set_defaults(handler=_project_check)
+
+
+def _project_new(args: argparse.Namespace) -> int:
+    from workbench.project import Project
+
+    project = Project.create(args.folder, args.name or args.folder.resolve().name)
+    print(f"Created project '{project.name}' in {project.root}")
+    return 0
+
+
+def _project_check(args: argparse.Namespace) -> int:
+    from workbench.project import Project
+
+    project = Project.open(args.folder)
+    print(f"Project '{project.name}' (schema {project.file_schema}, "
+          f"written by Millwright {project.written_by}) is readable.")
+    if project.read_only_reason:
+        print(project.read_only_reason)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        from workbench.ui.application import run_workbench
+
+        return run_workbench(project=args.project, language=args.lang, theme_name=args.theme,
+                             quit_after_shown=args.quit_after_shown)
+    from workbench.project import ProjectError
+
+    try:
+        return args.handler(args)
+    except ProjectError as exc:
+        print(f"millwright: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""Starts the Qt application with an asyncio loop (qasync) that serves device I/O.
+
+One thread, one loop: qasync runs asyncio on Qt's event loop, so coroutines (asyncua,
+pymodbus, file work through ``asyncio.to_thread``) and widgets share the UI thread without
+locks, and a coroutine only ever yields at ``await`` points. Nothing on this thread may block:
+blocking calls go to ``asyncio.to_thread``. See docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import qasync
+from qtpy.QtCore import QTimer
+from qtpy.QtWidgets import QApplication
+
+import workbench.ui  # noqa: F401 - selects the Qt binding before qtpy is imported
+from workbench import __version__
+from workbench.app_dirs import config_dir, state_dir
+from workbench.log_capture import LogCapture
+from workbench.recovery import RecoveryStore
+from workbench.settings import Settings
+from workbench.ui import i18n, theme
+from workbench.ui.main_window import MainWindow
+from workbench.ui.prompts import QtPrompts
+
+log = logging.getLogger(__name__)
+
+
+def create_application(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    app.setApplicationName("Millwright")
+    app.setOrganizationName("Millwright")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("millwright")
+    return app
+
+
+def configure_logging(capture: LogCapture) -> None:
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG)
+    root.addHandler(capture)
+    console = logging.StreamHandler()
+    console.setLevel(logging.WARNING)
+    console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(console)
+    # asyncua logs every publish at INFO; it would bury what engineers need to see.
+    logging.getLogger("asyncua").setLevel(logging.WARNING)
+
+
+def install_excepthook(window: MainWindow) -> None:
+    """Errors that escape a slot are logged and shown as a message, never as a traceback."""
+
+    def hook(kind, error, trace) -> None:
+        window.report_unexpected(error.with_traceback(trace))
+
+    sys.excepthook = hook
+
+
+def seconds_since_process_start() -> float:
+    """Wall time since this process was created, interpreter start-up included."""
+    try:  # Linux: start time in clock ticks since boot, exact to 10 ms
+        ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        return time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return time.time() - psutil.Process().create_time()
+
+
+def _report_startup(window: MainWindow) -> None:
+    """Print start-up figures as JSON for ``make bench``, then quit."""
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"shown_seconds": round(seconds_since_process_start(), 3),
+                      "peak_rss_mb": round(peak_kib / 1024, 1),
+                      "project": str(window.project.root) if window.project else None}), flush=True)
+    window.close()
+
+
+def run_workbench(project: Path | None = None, language: str | None = None, theme_name: str | None = None,
+                  quit_after_shown: bool = False) -> int:
+    """Open the workbench (on ``project`` if given) and run until the window closes."""
+    capture = LogCapture()
+    configure_logging(capture)
+    app = create_application()
+    settings_path = config_dir() / "settings.json"
+    settings = Settings.load(settings_path)
+    i18n.install_language(app, language or settings.language)
+    theme.apply_theme(app, theme_name or settings.theme)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    window = MainWindow(settings, settings_path, RecoveryStore(state_dir() / "recovery"), QtPrompts(), capture)
+    install_excepthook(window)
+    closed = asyncio.Event()
+    app.aboutToQuit.connect(closed.set)
+    app.lastWindowClosed.connect(closed.set)
+    window.show()
+
+    async def start() -> None:
+        await window.startup(project)
+        if quit_after_shown:
+            QTimer.singleShot(0, lambda: _report_startup(window))
+
+    window.spawn(start())
+    with loop:
+        loop.run_until_complete(closed.wait())
+    return 0
