@@ -56,4 +56,8 @@ def read_json(path: Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise FileFormatError(path, f"not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+        problem = exc.msg
+        if text[: exc.pos].rstrip().endswith(",") and text[exc.pos: exc.pos + 1] in ("}", "]"):
+            # The commonest hand-edit mistake; Python 3.11 calls it "Expecting property name".
+            problem = "a comma before a closing bracket is not allowed (trailing comma)"
+        raise FileFormatError(path, f"not valid JSON: {problem}", exc.lineno, exc.colno) from None

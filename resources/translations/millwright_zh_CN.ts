@@ -408,6 +408,14 @@ Recover it? (No deletes the recovery copy.)</source>
 <context>
     <name>WindowActions</name>
     <message>
+        <source>&amp;Undo {command}</source>
+        <translation>撤销(&amp;U) {command}</translation>
+    </message>
+    <message>
+        <source>&amp;Redo {command}</source>
+        <translation>重做(&amp;R) {command}</translation>
+    </message>
+    <message>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>

@@ -108,8 +108,9 @@ class LogFilter(QSortFilterProxyModel):
         self.text = ""
 
     def set_filter(self, minimum_level: int, text: str) -> None:
+        self.beginFilterChange()
         self.minimum_level, self.text = minimum_level, text.casefold()
-        self.invalidateFilter()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
         entry = self.sourceModel().entries[row]

@@ -20,7 +20,6 @@ from qtpy.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QProgressDialog,
-    QStyle,
     QWidget,
 )
 
@@ -93,12 +92,8 @@ class MainWindow(QMainWindow):
         self.default_state = self.saveState()
 
         self.actions = WindowActions(self)
-        self.undo_action = self.undo_stack.createUndoAction(self)
-        self.redo_action = self.undo_stack.createRedoAction(self)
-        self.undo_action.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_ArrowBack))
-        self.redo_action.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_ArrowForward))
-        self.actions.build(self.undo_action, self.redo_action,
-                           [self.docks[name].toggleViewAction() for name in DOCKS])
+        self.actions.bind_undo_stack(self.undo_stack)
+        self.actions.build([self.docks[name].toggleViewAction() for name in DOCKS])
         self._build_status_bar()
         self._connect()
         self.retranslate()
@@ -390,7 +385,8 @@ class MainWindow(QMainWindow):
         self.start_page.set_recent(self.settings.recent_projects)
         if not self.settings.window_geometry or not self.restoreGeometry(
                 QByteArray.fromBase64(self.settings.window_geometry.encode())):
-            self.resize(1280, 800)
+            available = self.screen().availableGeometry()
+            self.resize(min(1280, int(available.width() * 0.9)), min(800, int(available.height() * 0.9)))
         if self.settings.window_state:
             self.restoreState(QByteArray.fromBase64(self.settings.window_state.encode()))
 

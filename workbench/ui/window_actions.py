@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qtpy.QtCore import QObject
-from qtpy.QtGui import QAction, QActionGroup, QKeySequence
+from qtpy.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from qtpy.QtWidgets import QMainWindow, QMenu, QStyle, QToolBar
 
 from workbench.settings import THEMES
@@ -39,6 +39,9 @@ class WindowActions(QObject):
         self.close_project = make("close_project", Key.Close)
         self.clear_recent = make("clear_recent")
         self.quit = make("quit", Key.Quit)
+        self.undo = make("undo", Key.Undo, SP.SP_ArrowBack)
+        self.redo = make("redo", Key.Redo, SP.SP_ArrowForward)
+        self._undo_stack: QUndoStack | None = None
         self.cut = make("cut", Key.Cut)
         self.copy = make("copy", Key.Copy)
         self.paste = make("paste", Key.Paste)
@@ -69,8 +72,30 @@ class WindowActions(QObject):
         self.toolbar = QToolBar(window)
         self.toolbar.setObjectName("toolbar_main")
 
-    def build(self, undo, redo, dock_toggles: list[QAction]) -> None:
-        """Fill the menu bar and toolbar; ``undo``/``redo`` come from the window's undo stack."""
+    def bind_undo_stack(self, stack: QUndoStack) -> None:
+        """Drive Undo/Redo from ``stack``; their texts name the command, in the UI language.
+
+        QUndoStack's own actions translate their prefix only once, at creation.
+        """
+        self._undo_stack = stack
+        self.undo.triggered.connect(stack.undo)
+        self.redo.triggered.connect(stack.redo)
+        stack.canUndoChanged.connect(self.undo.setEnabled)
+        stack.canRedoChanged.connect(self.redo.setEnabled)
+        stack.undoTextChanged.connect(lambda _: self._retranslate_undo())
+        stack.redoTextChanged.connect(lambda _: self._retranslate_undo())
+        self.undo.setEnabled(stack.canUndo())
+        self.redo.setEnabled(stack.canRedo())
+
+    def _retranslate_undo(self) -> None:
+        stack = self._undo_stack
+        undo_text, redo_text = (stack.undoText(), stack.redoText()) if stack else ("", "")
+        self.undo.setText(self.tr("&Undo {command}").format(command=undo_text).strip())
+        self.redo.setText(self.tr("&Redo {command}").format(command=redo_text).strip())
+
+    def build(self, dock_toggles: list[QAction]) -> None:
+        """Fill the menu bar and toolbar."""
+        undo, redo = self.undo, self.redo
         bar = self.window.menuBar()
         for name in MENUS:
             menu = bar.addMenu("")
@@ -145,6 +170,7 @@ class WindowActions(QObject):
             action.setText(text)
             action.setStatusTip(tip)
             action.setToolTip(tip if tip else text.replace("&", "").rstrip("…"))
+        self._retranslate_undo()
         self.recent_menu.setTitle(self.tr("Open &Recent"))
         self.theme_menu.setTitle(self.tr("&Theme"))
         self.toolbar.setWindowTitle(self.tr("Main toolbar"))

@@ -1,0 +1,19 @@
+"""Test-wide set-up: headless Qt, per-test user folders, an asyncio loop on Qt's loop."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+os.environ["QT_API"] = "pyside6"
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def user_dirs(tmp_path_factory, monkeypatch):
+    """Each test gets its own config, data and state folders (platformdirs reads XDG_*)."""
+    base = tmp_path_factory.mktemp("user")
+    for name in ("CONFIG", "DATA", "STATE", "CACHE"):
+        monkeypatch.setenv(f"XDG_{name}_HOME", str(base / name.lower()))
+    return base
