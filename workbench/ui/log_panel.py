@@ -157,8 +157,12 @@ class LogPanel(QWidget):
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 4)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Fixed starting widths: ResizeToContents would measure all 10,000 rows on every batch.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
+        digit = self.fontMetrics().horizontalAdvance("0")
+        for column, chars in enumerate((14, 10, 30)):
+            header.resizeSection(column, digit * chars)
         bar = QHBoxLayout()
         for widget in (self.level, self.search, self.dropped, self.copy_button, self.export_button,
                        self.clear_button):

@@ -87,6 +87,7 @@ class MainWindow(QMainWindow):
             dock = QDockWidget(self)
             dock.setObjectName(f"dock_{name}")
             dock.setWidget(contents[name])
+            dock.setMinimumWidth(180)  # never squeezed into unreadable slivers
             self.docks[name] = dock
         self._default_layout()
         self.default_state = self.saveState()
@@ -111,6 +112,9 @@ class MainWindow(QMainWindow):
             self.docks[name].show()
         self.tabifyDockWidget(self.docks["trends"], self.docks["log"])
         self.docks["log"].raise_()
+
+    def _default_sizes(self) -> None:
+        # Only meaningful once the window has its real size, i.e. after it is shown.
         self.resizeDocks([self.docks["project"], self.docks["palette"]], [280, 300], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["project"], self.docks["devices"], self.docks["palette"],
                           self.docks["inspector"], self.docks["log"]],
@@ -136,7 +140,7 @@ class MainWindow(QMainWindow):
         for verb in ("cut", "copy", "paste"):
             getattr(a, verb).triggered.connect(lambda _=False, verb=verb: self._edit(verb))
         a.preferences.triggered.connect(lambda: self.spawn(self.edit_preferences()))
-        a.reset_layout.triggered.connect(lambda: self.restoreState(self.default_state))
+        a.reset_layout.triggered.connect(self.reset_layout)
         for folder in ("devices", "graphs", "components", "apps"):
             getattr(a, f"open_{folder}_folder").triggered.connect(
                 lambda _=False, folder=folder: self._reveal(folder))
@@ -387,8 +391,18 @@ class MainWindow(QMainWindow):
                 QByteArray.fromBase64(self.settings.window_geometry.encode())):
             available = self.screen().availableGeometry()
             self.resize(min(1280, int(available.width() * 0.9)), min(800, int(available.height() * 0.9)))
-        if self.settings.window_state:
-            self.restoreState(QByteArray.fromBase64(self.settings.window_state.encode()))
+        self._layout_restored = bool(self.settings.window_state) and self.restoreState(
+            QByteArray.fromBase64(self.settings.window_state.encode()))
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._layout_restored:
+            self._layout_restored = True
+            QTimer.singleShot(0, self._default_sizes)
+
+    def reset_layout(self) -> None:
+        self.restoreState(self.default_state)
+        self._default_sizes()
 
     def save_settings(self) -> None:
         self.settings.window_geometry = bytes(self.saveGeometry().toBase64()).decode()

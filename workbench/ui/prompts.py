@@ -38,6 +38,10 @@ class Prompts(Protocol):
 class QtPrompts(QObject):
     """:class:`Prompts` with Qt's dialogs, each window-modal and awaited without nesting loops."""
 
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._open_boxes: set[QMessageBox] = set()
+
     async def ask_unsaved(self, parent: QWidget, project_name: str) -> UnsavedChoice:
         box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Unsaved changes"),
                           self.tr("The project “{name}” has unsaved changes.").format(name=project_name),
@@ -94,4 +98,7 @@ class QtPrompts(QObject):
         # Engineers paste these messages into tickets: let them select the text.
         box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        # Without a parent nothing else holds the box: keep it alive until it is closed.
+        self._open_boxes.add(box)
+        box.finished.connect(lambda _result: self._open_boxes.discard(box))
         box.open()

@@ -39,6 +39,7 @@ class StartPage(QWidget):
         column.addSpacing(12)
         column.addWidget(self.recent_label)
         column.addWidget(self.recent, 1)
+        column.addStretch(0)  # takes the space only while the recent list is hidden
         outer = QHBoxLayout(self)
         outer.addStretch(1)
         outer.addLayout(column, 4)

@@ -1,0 +1,1 @@
+"""Reproducible benchmarks, run by ``make bench``; results go to ``benchmarks/results/``."""

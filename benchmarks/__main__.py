@@ -1,0 +1,12 @@
+"""Run every benchmark: ``python -m benchmarks [NAME ...]``."""
+
+import sys
+
+from benchmarks import startup
+
+BENCHMARKS = {"startup": startup.main}
+
+if __name__ == "__main__":
+    chosen = sys.argv[1:] or list(BENCHMARKS)
+    for name in chosen:
+        BENCHMARKS[name]()
