@@ -6,7 +6,6 @@ from qtpy.QtWidgets import QDockWidget, QMenu
 from tests.gui.conftest import run, until
 from workbench.project import Project
 from workbench.settings import Settings
-from workbench.ui.main_window import DOCKS
 from workbench.ui.prompts import UnsavedChoice
 from workbench.ui.window_actions import MENUS
 
@@ -23,7 +22,7 @@ def test_window_has_all_menus_docks_and_status(make_window):
     window.status.devices_total, window.status.devices_connected, window.status.run_state = 3, 2, "running"
     assert window.devices_label.text() == "Devices: 2/3 connected" and window.run_label.text() == "Model: running"
     shortcuts = {a.objectName(): a.shortcut().toString() for a in window.findChildren(type(window.actions.new))}
-    assert (shortcuts["action_new"], shortcuts["action_open"], shortcuts["action_save"]) == ("Ctrl+N", "Ctrl+O", "Ctrl+S")
+    assert [shortcuts[f"action_{n}"] for n in ("new", "open", "save")] == ["Ctrl+N", "Ctrl+O", "Ctrl+S"]
 
 
 def test_new_edit_save_reopen(make_window, prompts, loop, tmp_path):

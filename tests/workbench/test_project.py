@@ -86,7 +86,7 @@ def test_wrong_content_is_explained(tmp_path, document, message):
 
 
 def test_folder_without_project_file(tmp_path):
-    with pytest.raises(ProjectError, match="is not a Millwright project: it has no project.json"):
+    with pytest.raises(ProjectError, match=r"is not a Millwright project: it has no project\.json"):
         Project.open(tmp_path)
     with pytest.raises(ProjectError, match="is not a folder"):
         Project.open(tmp_path / "missing")
