@@ -53,9 +53,13 @@ class ScriptedPrompts:
         self.warnings.append((title, text))
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def loop(qapp):
-    """An asyncio loop running on Qt's event loop, as in the application."""
+    """One asyncio loop on Qt's event loop for the whole session, as in the application.
+
+    A loop per test is not safe: a closed qasync loop can leave Qt timers aimed at its deleted
+    timer object, which crash a later test when they fire.
+    """
     qapp.setQuitOnLastWindowClosed(False)  # closing a test's window must not stop the loop
     event_loop = qasync.QEventLoop(qapp, already_running=False)
     asyncio.set_event_loop(event_loop)

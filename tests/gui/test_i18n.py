@@ -23,7 +23,7 @@ def test_compiled_translation_ships():
     assert (resources_dir() / "translations" / "millwright_zh_CN.qm").stat().st_size > 1000
 
 
-def test_a_chinese_font_is_installed():
+def test_a_chinese_font_is_installed(qapp):  # QFontDatabase needs a QGuiApplication
     # Without one, Chinese renders as boxes and nothing reports an error.
     assert QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese)
 
