@@ -1,0 +1,3 @@
+"""maintenance components (being written)."""
+
+COMPONENTS = ()

@@ -1,0 +1,3 @@
+"""process components (being written)."""
+
+COMPONENTS = ()

@@ -1,0 +1,3 @@
+"""quality components (being written)."""
+
+COMPONENTS = ()

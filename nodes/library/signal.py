@@ -1,0 +1,657 @@
+"""Signal conditioning: scaling, filters, derivatives, integrals, windows, limits, comparators."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+from scipy import signal as sps
+
+from nodes.chunk import BAD, GOOD, UNCERTAIN, Chunk, require_aligned, worst_quality
+from nodes.component import Component, Kind, Param, Port, Text
+from nodes.windows import Tail, sliding_worst_quality
+
+NS = 1e-9  # seconds per timestamp tick
+
+X = Port("x", Kind.SIGNAL, "*", Text("Input", "输入"))
+Y = Port("y", Kind.SIGNAL, "=x", Text("Output", "输出"))
+WINDOW = Param("window", "int", 10, 1, 10_000_000, title=Text("Window (samples)", "窗口（采样点）"),
+               description=Text("Number of most recent samples in the window.", "窗口中最近采样点的数量。"))
+SAMPLE_RATE = Param("sample_rate", "float", 1000.0, 1e-6, 1e9, unit="Hz", title=Text("Sample rate", "采样率"),
+                    description=Text("Rate at which the input is sampled.", "输入信号的采样率。"))
+
+
+class Scale(Component):
+    """Linear scaling: ``y = gain · x + offset``.
+
+    Converts raw counts or 4–20 mA loops to engineering values. The output unit is the
+    ``unit`` parameter, or the input's unit when it is empty.
+
+    References
+    ----------
+    IEC 61131-3 (2013), SCALE function blocks; ISA-5.1 loop scaling conventions.
+    """
+
+    type_name = "signal.scale"
+    title = Text("Scale and offset", "缩放与偏移")
+    inputs = (X,)
+    outputs = (Port("y", Kind.SIGNAL, "@unit", Text("Scaled", "缩放结果")),)
+    params = (Param("gain", "float", 1.0, title=Text("Gain", "增益")),
+              Param("offset", "float", 0.0, title=Text("Offset", "偏移")),
+              Param("unit", "unit", "", title=Text("Output unit", "输出单位"),
+                    description=Text("Unit of the scaled value; empty keeps the input unit.",
+                                     "缩放后数值的单位；为空则沿用输入单位。")))
+
+    def process(self, inputs, state):
+        x = inputs["x"]
+        return {"y": x.with_values(x.v * self.p["gain"] + self.p["offset"])}
+
+
+class UnitConvert(Component):
+    """Unit conversion: ``y = x`` expressed in the ``to`` unit.
+
+    The engine converts the incoming values at the edge (``to = from · scale + offset``, offset
+    for temperature scales), and refuses dimensions that do not match (°C into bar).
+
+    References
+    ----------
+    BIPM, *The International System of Units (SI)*, 9th ed., 2019.
+    """
+
+    type_name = "signal.unit_convert"
+    title = Text("Unit conversion", "单位换算")
+    inputs = (Port("x", Kind.SIGNAL, "@to", Text("Input", "输入")),)
+    outputs = (Port("y", Kind.SIGNAL, "@to", Text("Converted", "换算结果")),)
+    params = (Param("to", "unit", "m/s", title=Text("Target unit", "目标单位")),)
+
+    def process(self, inputs, state):
+        return {"y": inputs["x"]}
+
+
+class MovingAverage(Component):
+    """Moving average over the last N samples: ``y[k] = (1/N) Σ_{i=k-N+1..k} x[i]``.
+
+    Until N samples have been seen, the average is over those available and marked uncertain.
+
+    References
+    ----------
+    S. W. Smith, *The Scientist and Engineer's Guide to DSP*, ch. 15, 1997.
+    """
+
+    type_name = "signal.moving_average"
+    title = Text("Moving average", "滑动平均")
+    inputs = (X,)
+    outputs = (Y,)
+    params = (WINDOW,)
+
+    def init_state(self):
+        return SimpleNamespace(tail=Tail(self.p["window"] - 1), seen=0)
+
+    def process(self, inputs, state):
+        return {"y": _rolling(inputs["x"], state, self.p["window"], "mean")}
+
+
+class Median(Component):
+    """Moving median over the last N samples; removes spikes without smearing steps.
+
+    ``y[k] = median(x[k-N+1], …, x[k])``.
+
+    References
+    ----------
+    J. W. Tukey, *Exploratory Data Analysis*, Addison-Wesley, 1977.
+    """
+
+    type_name = "signal.median"
+    title = Text("Moving median", "滑动中值")
+    inputs = (X,)
+    outputs = (Y,)
+    params = (WINDOW,)
+
+    def init_state(self):
+        return SimpleNamespace(tail=Tail(self.p["window"] - 1), seen=0)
+
+    def process(self, inputs, state):
+        return {"y": _rolling(inputs["x"], state, self.p["window"], "median")}
+
+
+class WindowStats(Component):
+    """Minimum, maximum, mean and sample standard deviation over the last N samples.
+
+    ``mean = (1/N) Σ x``, ``std = sqrt(Σ (x - mean)² / (N - 1))``.
+
+    References
+    ----------
+    NIST/SEMATECH e-Handbook of Statistical Methods, §1.3.5, 2012.
+    """
+
+    type_name = "signal.window_stats"
+    title = Text("Window statistics", "窗口统计")
+    inputs = (X,)
+    outputs = (Port("min", Kind.SIGNAL, "=x", Text("Minimum", "最小值")),
+               Port("max", Kind.SIGNAL, "=x", Text("Maximum", "最大值")),
+               Port("mean", Kind.SIGNAL, "=x", Text("Mean", "平均值")),
+               Port("std", Kind.SIGNAL, "=x", Text("Standard deviation", "标准差")))
+    params = (WINDOW,)
+
+    def init_state(self):
+        return SimpleNamespace(tail=Tail(self.p["window"] - 1), seen=0)
+
+    def process(self, inputs, state):
+        x = inputs["x"]
+        seen = state.seen
+        values, quality, offset = state.tail.extend(x)
+        rolling = pd.Series(values).rolling(self.p["window"], min_periods=1)
+        q = _warm_up_quality(quality, offset, seen, self.p["window"])
+        out = {}
+        for name in ("min", "max", "mean", "std"):
+            result = getattr(rolling, name)(ddof=1) if name == "std" else getattr(rolling, name)()
+            out[name] = Chunk(x.t, result.to_numpy()[offset:], q)
+        state.seen = seen + len(x)
+        return out
+
+
+def _warm_up_quality(quality: np.ndarray, offset: int, seen: int, window: int) -> np.ndarray:
+    q = sliding_worst_quality(quality, window)[offset:]
+    count = seen + np.arange(1, len(q) + 1)
+    return np.where(count < window, np.maximum(q, UNCERTAIN), q).astype(np.uint8)
+
+
+def _rolling(x: Chunk, state, window: int, how: str) -> Chunk:
+    seen = state.seen
+    values, quality, offset = state.tail.extend(x)
+    result = getattr(pd.Series(values).rolling(window, min_periods=1), how)().to_numpy()[offset:]
+    state.seen = seen + len(x)
+    return Chunk(x.t, result, _warm_up_quality(quality, offset, seen, window))
+
+
+class Ewma(Component):
+    """Exponentially weighted moving average: ``y[k] = α·x[k] + (1 − α)·y[k−1]``, ``y[0] = x[0]``.
+
+    A first-order IIR low-pass; α = 2/(N+1) matches the centre of mass of an N-sample average.
+
+    References
+    ----------
+    J. S. Hunter, "The exponentially weighted moving average", *J. Quality Technology* 18(4), 1986.
+    """
+
+    type_name = "signal.ewma"
+    title = Text("EWMA", "指数加权移动平均")
+    inputs = (X,)
+    outputs = (Y,)
+    params = (Param("alpha", "float", 0.1, 1e-9, 1.0, title=Text("Smoothing factor α", "平滑系数 α"),
+                    description=Text("Weight of the newest sample (0 < α ≤ 1).", "最新采样的权重（0 < α ≤ 1）。")),)
+
+    def init_state(self):
+        return SimpleNamespace(zi=None)
+
+    def process(self, inputs, state):
+        x = inputs["x"]
+        if len(x) == 0:
+            return {"y": x}
+        a = self.p["alpha"]
+        if state.zi is None:
+            state.zi = np.array([(1 - a) * x.v[0]])
+        y, state.zi = sps.lfilter([a], [1.0, a - 1.0], x.v, zi=state.zi)
+        return {"y": x.with_values(y)}
+
+
+class _Butterworth(Component):
+    """Shared implementation of the Butterworth filters (second-order sections, stateful)."""
+
+    btype = "lowpass"
+    inputs = (X,)
+    outputs = (Y,)
+
+    def _cutoff(self):
+        raise NotImplementedError
+
+    @classmethod
+    def check_params(cls, values, problems):
+        nyquist = values["sample_rate"] / 2
+        for name in ("cutoff", "low", "high"):
+            if name in values and values[name] >= nyquist:
+                problems[name] = f"must be below half the sample rate ({nyquist:g} Hz)"
+        if "low" in values and values["low"] >= values["high"]:
+            problems["low"] = f"must be below the high cut-off ({values['high']:g} Hz)"
+
+    def init_state(self):
+        sos = sps.butter(self.p["order"], self._cutoff(), btype=self.btype, fs=self.p["sample_rate"], output="sos")
+        return SimpleNamespace(sos=sos, zi=None)
+
+    def process(self, inputs, state):
+        x = inputs["x"]
+        if len(x) == 0:
+            return {"y": x}
+        if state.zi is None:
+            # Start in steady state at the first sample (low-pass) or at rest (others): no start-up jump.
+            steady = sps.sosfilt_zi(state.sos)
+            state.zi = steady * x.v[0] if self.btype == "lowpass" else np.zeros_like(steady)
+        y, state.zi = sps.sosfilt(state.sos, x.v, zi=state.zi)
+        return {"y": x.with_values(y)}
+
+
+ORDER = Param("order", "int", 4, 1, 12, title=Text("Order", "阶数"))
+
+
+class LowPass(_Butterworth):
+    """Butterworth low-pass filter, ``|H(jω)|² = 1 / (1 + (ω/ω_c)^{2n})``.
+
+    Designed with ``scipy.signal.butter`` as second-order sections and run with ``sosfilt``,
+    carrying the filter state across chunks.
+
+    References
+    ----------
+    S. Butterworth, "On the theory of filter amplifiers", *Wireless Engineer* 7, 1930.
+    """
+
+    type_name = "signal.lowpass"
+    title = Text("Low-pass filter (Butterworth)", "低通滤波器（巴特沃斯）")
+    btype = "lowpass"
+    params = (ORDER, Param("cutoff", "float", 10.0, 1e-9, unit="Hz", title=Text("Cut-off", "截止频率")), SAMPLE_RATE)
+
+    def _cutoff(self):
+        return self.p["cutoff"]
+
+
+class HighPass(_Butterworth):
+    """Butterworth high-pass filter, ``|H(jω)|² = 1 / (1 + (ω_c/ω)^{2n})``.
+
+    References
+    ----------
+    S. Butterworth, "On the theory of filter amplifiers", *Wireless Engineer* 7, 1930.
+    """
+
+    type_name = "signal.highpass"
+    title = Text("High-pass filter (Butterworth)", "高通滤波器（巴特沃斯）")
+    btype = "highpass"
+    params = (ORDER, Param("cutoff", "float", 10.0, 1e-9, unit="Hz", title=Text("Cut-off", "截止频率")), SAMPLE_RATE)
+
+    def _cutoff(self):
+        return self.p["cutoff"]
+
+
+class BandPass(_Butterworth):
+    """Butterworth band-pass filter between ``low`` and ``high`` (order 2n overall).
+
+    Typical use: 10–1000 Hz velocity band of ISO 20816 before an RMS.
+
+    References
+    ----------
+    S. Butterworth, "On the theory of filter amplifiers", *Wireless Engineer* 7, 1930.
+    """
+
+    type_name = "signal.bandpass"
+    title = Text("Band-pass filter (Butterworth)", "带通滤波器（巴特沃斯）")
+    btype = "bandpass"
+    params = (ORDER, Param("low", "float", 10.0, 1e-9, unit="Hz", title=Text("Low cut-off", "下限截止频率")),
+              Param("high", "float", 100.0, 1e-9, unit="Hz", title=Text("High cut-off", "上限截止频率")), SAMPLE_RATE)
+
+    def _cutoff(self):
+        return [self.p["low"], self.p["high"]]
+
+
+class Derivative(Component):
+    """Backward-difference derivative: ``y[k] = (x[k] − x[k−1]) / (t[k] − t[k−1])`` per second.
+
+    The very first sample has no predecessor: its output is 0, marked uncertain.
+
+    References
+    ----------
+    R. L. Burden, J. D. Faires, *Numerical Analysis*, 9th ed., §4.1, 2011.
+    """
+
+    type_name = "signal.derivative"
+    title = Text("Derivative", "微分")
+    inputs = (X,)
+    outputs = (Port("y", Kind.SIGNAL, "=x/s", Text("Rate of change", "变化率")),)
+
+    def init_state(self):
+        return SimpleNamespace(t=None, v=None, q=None)
+
+    def process(self, inputs, state):
+        x = inputs["x"]
+        if len(x) == 0:
+            return {"y": x}
+        first = state.t is None
+        t, v, q = _with_previous(x, state)
+        y = np.diff(v) / (np.diff(t) * NS)
+        quality = worst_quality(q[1:], q[:-1])
+        if first:
+            y = np.concatenate([[0.0], y])
+            quality = np.concatenate([[UNCERTAIN], quality])
+        state.t, state.v, state.q = x.t[-1], x.v[-1], x.q[-1]
+        return {"y": Chunk(x.t, y, quality.astype(np.uint8))}
+
+
+def _with_previous(x: Chunk, state):
+    """The chunk with the last sample of the previous chunk in front (when there was one)."""
+    if state.t is None:
+        return x.t, x.v, x.q
+    return (np.concatenate([[state.t], x.t]), np.concatenate([[state.v], x.v]),
+            np.concatenate([[state.q], x.q]))
+
+
+class Integral(Component):
+    """Running integral by the trapezoidal rule: ``y[k] = y[k−1] + (x[k] + x[k−1])/2 · Δt``.
+
+    Integrates over seconds, so flow in m³/h gives m³ once converted (m³/h · s / 3600).
+
+    References
+    ----------
+    R. L. Burden, J. D. Faires, *Numerical Analysis*, 9th ed., §4.3, 2011.
+    """
+
+    type_name = "signal.integral"
+    title = Text("Integral (trapezoid)", "积分（梯形法）")
+    inputs = (X,)
+    outputs = (Port("y", Kind.SIGNAL, "=x*s", Text("Integral", "积分值")),)
+    params = (Param("initial", "float", 0.0, title=Text("Initial value", "初始值")),)
+
+    def init_state(self):
+        return SimpleNamespace(t=None, v=None, q=None, total=self.p["initial"])
+
+    def process(self, inputs, state):
+        x = inputs["x"]
+        if len(x) == 0:
+            return {"y": x}
+        first = state.t is None
+        t, v, q = _with_previous(x, state)
+        areas = (v[1:] + v[:-1]) / 2 * (np.diff(t) * NS)
+        increments = areas if not first else np.concatenate([[0.0], areas])
+        y = state.total + np.cumsum(increments)
+        quality = q if first else worst_quality(q[1:], q[:-1])
+        state.total = y[-1]
+        state.t, state.v, state.q = x.t[-1], x.v[-1], x.q[-1]
+        return {"y": Chunk(x.t, y, quality.astype(np.uint8))}
+
+
+class Align(Component):
+    """Resample ``b`` onto the timestamps of ``a`` (zero-order hold: the last value at or before).
+
+    ``y(t_a) = b(max{t_b ≤ t_a})``; before the first ``b`` sample the output is NaN and bad.
+    Samples of ``b`` must not arrive later than the ``a`` samples they belong to.
+
+    References
+    ----------
+    A. V. Oppenheim, R. W. Schafer, *Discrete-Time Signal Processing*, 3rd ed., §4.8 (ZOH), 2010.
+    """
+
+    type_name = "signal.align"
+    title = Text("Align by time", "按时间对齐")
+    inputs = (Port("a", Kind.SIGNAL, "*", Text("Time base", "时间基准")),
+              Port("b", Kind.SIGNAL, "*", Text("Signal to align", "待对齐信号")))
+    outputs = (Port("y", Kind.SIGNAL, "=b", Text("b at a's times", "按 a 时刻的 b")),)
+
+    def init_state(self):
+        return SimpleNamespace(t=np.empty(0, np.int64), v=np.empty(0), q=np.empty(0, np.uint8))
+
+    def process(self, inputs, state):
+        a, b = inputs["a"], inputs["b"]
+        t = np.concatenate([state.t, b.t])
+        v = np.concatenate([state.v, b.v])
+        q = np.concatenate([state.q, b.q])
+        index = np.searchsorted(t, a.t, side="right") - 1
+        valid = index >= 0
+        y = np.where(valid, v[np.clip(index, 0, None)] if len(v) else np.nan, np.nan)
+        quality = np.where(valid, q[np.clip(index, 0, None)] if len(q) else BAD, BAD)
+        quality = worst_quality(quality.astype(np.uint8), a.q)
+        keep = max(0, min(np.searchsorted(t, a.t[-1], side="right") - 1, len(t) - 1)) if len(a) else 0
+        state.t, state.v, state.q = t[keep:], v[keep:], q[keep:]
+        return {"y": Chunk(a.t, y.astype(np.float64), quality)}
+
+
+class Deadband(Component):
+    """Dead-band: the output follows the input only when it moves more than ``band``.
+
+    ``y[k] = x[k] if |x[k] − y[k−1]| > band else y[k−1]``; ``y[0] = x[0]``. Reduces chatter and
+    data volume, as OPC UA's absolute deadband does.
+
+    References
+    ----------
+    OPC UA Part 8 (IEC 62541-8), §6.2, DataChangeFilter AbsoluteDeadband.
+    """
+
+    type_name = "signal.deadband"
+    title = Text("Dead-band", "死区")
+    inputs = (X,)
+    outputs = (Y,)
+    params = (Param("band", "float", 0.1, 0.0, unit="=x", title=Text("Band", "死区宽度")),)
+
+    def init_state(self):
+        return SimpleNamespace(last=None)
+
+    def process(self, inputs, state):
+        x = inputs["x"]
+        band = self.p["band"]
+        out = np.empty(len(x))
+        last = state.last
+        for i, value in enumerate(x.v.tolist()):  # sequential by definition
+            if last is None or abs(value - last) > band or last != last:
+                last = value
+            out[i] = last
+        state.last = last
+        return {"y": x.with_values(out)}
+
+
+class RateLimiter(Component):
+    """Rate limiter: ``y[k] = y[k−1] + clip(x[k] − y[k−1], −r·Δt, +r·Δt)``; ``y[0] = x[0]``.
+
+    Limits how fast a setpoint or an output may change (r in input units per second).
+
+    References
+    ----------
+    K. J. Åström, T. Hägglund, *Advanced PID Control*, ISA, 2006, §3.5 (setpoint ramping).
+    """
+
+    type_name = "signal.rate_limiter"
+    title = Text("Rate limiter", "变化率限制")
+    inputs = (X,)
+    outputs = (Y,)
+    params = (Param("rate", "float", 1.0, 0.0, unit="=x/s", title=Text("Maximum rate", "最大变化率")),)
+
+    def init_state(self):
+        return SimpleNamespace(last=None, t=None)
+
+    def process(self, inputs, state):
+        x = inputs["x"]
+        rate = self.p["rate"]
+        out = np.empty(len(x))
+        last, last_t = state.last, state.t
+        for i, (t, value) in enumerate(zip(x.t.tolist(), x.v.tolist(), strict=True)):
+            if last is None:
+                last = value
+            else:
+                step = rate * (t - last_t) * NS
+                last = last + min(max(value - last, -step), step)
+            last_t = t
+            out[i] = last
+        state.last, state.t = last, last_t
+        return {"y": x.with_values(out)}
+
+
+class Hysteresis(Component):
+    """Hysteresis comparator (Schmitt trigger): on above ``high``, off below ``low``, else unchanged.
+
+    ``y[k] = 1 if x[k] > high; 0 if x[k] < low; y[k−1] otherwise``; starts off.
+
+    References
+    ----------
+    O. H. Schmitt, "A thermionic trigger", *J. Scientific Instruments* 15, 1938.
+    """
+
+    type_name = "signal.hysteresis"
+    title = Text("Hysteresis comparator", "滞环比较器")
+    inputs = (X,)
+    outputs = (Port("on", Kind.BOOLEAN, "", Text("On", "开")),)
+    params = (Param("high", "float", 1.0, unit="=x", title=Text("Switch-on level", "接通阈值")),
+              Param("low", "float", 0.5, unit="=x", title=Text("Switch-off level", "断开阈值")))
+
+    @classmethod
+    def check_params(cls, values, problems):
+        if values["low"] > values["high"]:
+            problems["low"] = f"must not be above the switch-on level ({values['high']:g})"
+
+    def init_state(self):
+        return SimpleNamespace(on=False)
+
+    def process(self, inputs, state):
+        x = inputs["x"]
+        decided = np.where(x.v > self.p["high"], 1, np.where(x.v < self.p["low"], 0, -1))
+        index = np.where(decided >= 0, np.arange(len(x)), -1)
+        np.maximum.accumulate(index, out=index)
+        on = np.where(index >= 0, decided[np.clip(index, 0, None)] == 1, state.on) if len(x) else np.empty(0, bool)
+        if len(x):
+            state.on = bool(on[-1])
+        return {"on": x.with_values(on.astype(bool))}
+
+
+class Threshold(Component):
+    """Threshold: ``y = x > level`` (or ``x < level`` when ``direction`` is ``below``).
+
+    References
+    ----------
+    IEC 61131-3 (2013), comparison functions GT / LT.
+    """
+
+    type_name = "signal.threshold"
+    title = Text("Threshold", "阈值")
+    inputs = (X,)
+    outputs = (Port("on", Kind.BOOLEAN, "", Text("Beyond level", "越限")),)
+    params = (Param("level", "float", 1.0, unit="=x", title=Text("Level", "阈值")),
+              Param("direction", "choice", "above", choices=("above", "below"), title=Text("Direction", "方向")))
+
+    def process(self, inputs, state):
+        x = inputs["x"]
+        on = x.v > self.p["level"] if self.p["direction"] == "above" else x.v < self.p["level"]
+        return {"on": x.with_values(on)}
+
+
+class Delay(Component):
+    """Delay by N samples: ``y[k] = x[k − N]``; the first N outputs are ``initial``.
+
+    A delay may close a feedback loop: the engine then runs the loop in blocks of at most N
+    samples, so each block's delayed values are already known.
+
+    References
+    ----------
+    A. V. Oppenheim, R. W. Schafer, *Discrete-Time Signal Processing*, 3rd ed., §2.2, 2010.
+    """
+
+    type_name = "signal.delay"
+    title = Text("Delay", "延迟")
+    inputs = (X,)
+    outputs = (Y,)
+    params = (Param("samples", "int", 1, 1, 10_000_000, title=Text("Delay (samples)", "延迟（采样点）")),
+              Param("initial", "float", 0.0, title=Text("Initial output", "初始输出")))
+    feedback = True
+
+    def init_state(self):
+        n = self.p["samples"]
+        return SimpleNamespace(v=np.full(n, self.p["initial"]), q=np.full(n, UNCERTAIN, np.uint8))
+
+    def emit(self, state, t):
+        n = len(t)
+        return {"y": Chunk(np.asarray(t, np.int64), state.v[:n].copy(), state.q[:n].copy())}
+
+    def absorb(self, inputs, state):
+        x = inputs["x"]
+        state.v = np.concatenate([state.v[len(x):], x.v])
+        state.q = np.concatenate([state.q[len(x):], x.q])
+
+    def process(self, inputs, state):
+        x = inputs["x"]
+        # The buffer always holds N samples: the oldest len(x) leave, the new ones enter.
+        v = np.concatenate([state.v, x.v])
+        q = np.concatenate([state.q, x.q])
+        state.v, state.q = v[len(x):], q[len(x):]
+        return {"y": Chunk(x.t, v[:len(x)], q[:len(x)])}
+
+
+class Hold(Component):
+    """Sample and hold: ``y[k] = x[j]`` for the last ``j ≤ k`` where ``trigger[j]`` is true.
+
+    Before the first trigger the output is NaN with bad quality.
+
+    References
+    ----------
+    IEC 61131-3 (2013), SEL/MOVE with enable; A. V. Oppenheim, R. W. Schafer, §4.8.
+    """
+
+    type_name = "signal.hold"
+    title = Text("Sample and hold", "采样保持")
+    inputs = (X, Port("trigger", Kind.BOOLEAN, "", Text("Trigger", "触发")))
+    outputs = (Y,)
+
+    def init_state(self):
+        return SimpleNamespace(v=np.nan, q=BAD)
+
+    def process(self, inputs, state):
+        x, trigger = inputs["x"], inputs["trigger"]
+        require_aligned({"x": x, "trigger": trigger})
+        index = np.where(trigger.v.astype(bool), np.arange(len(x)), -1)
+        np.maximum.accumulate(index, out=index)
+        held = index >= 0
+        y = np.where(held, x.v[np.clip(index, 0, None)] if len(x) else 0.0, state.v)
+        q = np.where(held, x.q[np.clip(index, 0, None)] if len(x) else GOOD, state.q).astype(np.uint8)
+        if len(x):
+            state.v, state.q = y[-1], q[-1]
+        return {"y": x.with_values(y.astype(np.float64), q)}
+
+
+class EdgeCounter(Component):
+    """Edge counter: ``count[k] = count[k−1] + [edge at k]`` for rising, falling or both edges.
+
+    Counts starts, strokes, parts. The state before the first sample is "off".
+
+    References
+    ----------
+    IEC 61131-3 (2013), R_TRIG / F_TRIG and CTU function blocks.
+    """
+
+    type_name = "signal.edge_counter"
+    title = Text("Edge counter", "边沿计数器")
+    inputs = (Port("x", Kind.BOOLEAN, "", Text("Input", "输入")),)
+    outputs = (Port("count", Kind.SIGNAL, "", Text("Count", "计数")),)
+    params = (Param("edge", "choice", "rising", choices=("rising", "falling", "both"), title=Text("Edge", "边沿")),)
+
+    def init_state(self):
+        return SimpleNamespace(last=False, count=0)
+
+    def process(self, inputs, state):
+        x = inputs["x"]
+        current = x.v.astype(bool)
+        previous = np.concatenate([[state.last], current[:-1]])
+        edges = {"rising": current & ~previous, "falling": ~current & previous, "both": current != previous}
+        count = state.count + np.cumsum(edges[self.p["edge"]])
+        if len(x):
+            state.last, state.count = bool(current[-1]), int(count[-1])
+        return {"count": x.with_values(count.astype(np.float64))}
+
+
+class AddSubtract(Component):
+    """Sum or difference of two aligned signals: ``y = a + b`` or ``y = a − b``.
+
+    ``b`` is converted to the unit of ``a`` first, so mm and m can be added.
+
+    References
+    ----------
+    IEC 61131-3 (2013), ADD / SUB functions.
+    """
+
+    type_name = "signal.add_subtract"
+    title = Text("Add / subtract", "加 / 减")
+    inputs = (Port("a", Kind.SIGNAL, "*", Text("a", "a")), Port("b", Kind.SIGNAL, "=a", Text("b", "b")))
+    outputs = (Port("y", Kind.SIGNAL, "=a", Text("Result", "结果")),)
+    params = (Param("operation", "choice", "add", choices=("add", "subtract"), title=Text("Operation", "运算")),)
+
+    def process(self, inputs, state):
+        a, b = inputs["a"], inputs["b"]
+        require_aligned(inputs)
+        y = a.v + b.v if self.p["operation"] == "add" else a.v - b.v
+        return {"y": a.with_values(y, worst_quality(a.q, b.q))}
+
+
+COMPONENTS = (Scale, UnitConvert, MovingAverage, Median, WindowStats, Ewma, LowPass, HighPass, BandPass,
+              Derivative, Integral, Align, Deadband, RateLimiter, Hysteresis, Threshold, Delay, Hold,
+              EdgeCounter, AddSubtract)

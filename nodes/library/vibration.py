@@ -1,0 +1,3 @@
+"""vibration components (being written)."""
+
+COMPONENTS = ()

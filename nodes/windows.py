@@ -1,0 +1,64 @@
+"""State helpers that make windowed components give the same result for any chunking.
+
+* :class:`Tail` keeps the last ``size - 1`` samples so a sliding window can look back across
+  the chunk boundary.
+* :class:`Blocks` cuts a stream into consecutive blocks of ``size`` samples (tumbling windows),
+  keeping the incomplete block for the next chunk.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nodes.chunk import Chunk
+
+
+class Tail:
+    """The newest ``keep`` samples seen so far, for sliding windows."""
+
+    def __init__(self, keep: int, dtype=np.float64):
+        self.keep = keep
+        self.t = np.empty(0, np.int64)
+        self.v = np.empty(0, dtype)
+        self.q = np.empty(0, np.uint8)
+
+    def extend(self, chunk: Chunk) -> tuple[np.ndarray, np.ndarray, int]:
+        """Values and qualities of tail + chunk, and how many of them are from the tail."""
+        values = np.concatenate([self.v, chunk.v])
+        quality = np.concatenate([self.q, chunk.q])
+        times = np.concatenate([self.t, chunk.t])
+        offset = len(self.v)
+        if self.keep > 0:
+            self.v, self.q, self.t = values[-self.keep:].copy(), quality[-self.keep:].copy(), times[-self.keep:].copy()
+        else:
+            self.v, self.q, self.t = values[:0].copy(), quality[:0].copy(), times[:0].copy()
+        return values, quality, offset
+
+
+def sliding_worst_quality(quality: np.ndarray, size: int) -> np.ndarray:
+    """Worst quality over each trailing window of ``size`` samples (shorter at the start)."""
+    if size <= 1 or len(quality) == 0:
+        return quality.copy()
+    padded = np.concatenate([np.zeros(size - 1, np.uint8), quality])
+    return np.lib.stride_tricks.sliding_window_view(padded, size).max(axis=1)
+
+
+class Blocks:
+    """Cuts samples into consecutive blocks of ``size``; the partial block waits for more data."""
+
+    def __init__(self, size: int, dtype=np.float64):
+        self.size = size
+        self.t = np.empty(0, np.int64)
+        self.v = np.empty(0, dtype)
+        self.q = np.empty(0, np.uint8)
+
+    def feed(self, chunk: Chunk) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Complete blocks: values ``(k, size)``, time of each block's last sample, worst quality."""
+        t = np.concatenate([self.t, chunk.t])
+        v = np.concatenate([self.v, chunk.v])
+        q = np.concatenate([self.q, chunk.q])
+        k = len(t) // self.size
+        used = k * self.size
+        self.t, self.v, self.q = t[used:].copy(), v[used:].copy(), q[used:].copy()
+        values = v[:used].reshape(k, self.size)
+        return values, t[self.size - 1:used:self.size], q[:used].reshape(k, self.size).max(axis=1, initial=0)
