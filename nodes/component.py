@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 from nodes.chunk import Chunk
 
 
-class Kind(str, enum.Enum):
+class Kind(enum.StrEnum):
     SIGNAL = "signal"
     BOOLEAN = "boolean"
     SCALAR = "scalar"
@@ -109,7 +109,7 @@ class Param:
 
     def check(self, value: Any) -> str | None:
         """Why ``value`` is not acceptable, or None."""
-        if self.type == "float" and isinstance(value, bool) or not isinstance(value, PARAM_TYPES[self.type]):
+        if (self.type == "float" and isinstance(value, bool)) or not isinstance(value, PARAM_TYPES[self.type]):
             return f"must be {_TYPE_WORDS[self.type]} (found {value!r})"
         if self.type == "int" and isinstance(value, bool):
             return f"must be a whole number (found {value!r})"
@@ -211,6 +211,11 @@ class Component:
                 "inputs": [p.to_json() for p in cls.inputs], "outputs": [p.to_json() for p in cls.outputs],
                 "params": [p.to_json() for p in cls.params], "feedback": cls.feedback}
 
+    @classmethod
+    def port_kind(cls, port: Port, params: Mapping[str, Any]) -> Kind:
+        """The kind of ``port`` under ``params`` (a graph input may be boolean or a signal)."""
+        return port.kind
+
     def init_state(self) -> Any:
         return None
 
@@ -220,3 +225,11 @@ class Component:
     def emit(self, state: Any, t) -> dict[str, Chunk]:
         """Feedback components only: outputs at timestamps ``t`` from the state alone."""
         raise NotImplementedError
+
+    def absorb(self, inputs: dict[str, Chunk], state: Any) -> None:
+        """Feedback components only: take the block's inputs after the rest of the loop ran."""
+        raise NotImplementedError
+
+    def feedback_capacity(self) -> int:
+        """Feedback components only: how many samples :meth:`emit` can give before new input."""
+        return 1

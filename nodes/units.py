@@ -58,8 +58,8 @@ def conversion(source: str, target: str) -> Conversion:
     if src == dst:
         return Conversion()
     if src.dimensionality != dst.dimensionality:
-        raise UnitError(f"{describe(source)} cannot be converted to {describe(target)}: "
-                        f"{_dimension(src)} is not {_dimension(dst)}")
+        raise UnitError(f"{describe(source)} cannot be converted to {describe(target)} "
+                        f"({_dimension(src)} is not {_dimension(dst)})")
     zero = registry.Quantity(0.0, src).to(dst).magnitude
     one = registry.Quantity(1.0, src).to(dst).magnitude
     return Conversion(scale=float(one - zero), offset=float(zero))

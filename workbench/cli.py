@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from workbench import __version__
+from workbench import __version__, graph_commands
 from workbench.settings import LANGUAGES, THEMES
 
 
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quit-after-shown", action="store_true", help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_project_commands(commands)
+    graph_commands.add_commands(commands)
     return parser
 
 

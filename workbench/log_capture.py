@@ -42,7 +42,7 @@ class LogCapture(logging.Handler):
             if record.exc_info:
                 text = f"{text}\n{logging.Formatter().formatException(record.exc_info)}"
             entry = LogEntry(record.created, record.levelno, record.name, text)
-        except Exception:
+        except Exception:  # noqa: BLE001 - a bad log call must never break the caller
             self.handleError(record)
             return
         with self._guard:

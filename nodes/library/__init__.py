@@ -6,7 +6,7 @@ import importlib
 
 from nodes.component import Component
 
-GROUPS = ("signal", "logic", "vibration", "process", "quality", "maintenance")
+GROUPS = ("io", "signal", "logic", "vibration", "process", "quality", "maintenance")
 
 
 def builtin_components() -> list[type[Component]]:

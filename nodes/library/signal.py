@@ -559,6 +559,9 @@ class Delay(Component):
         state.v = np.concatenate([state.v[len(x):], x.v])
         state.q = np.concatenate([state.q[len(x):], x.q])
 
+    def feedback_capacity(self) -> int:
+        return self.p["samples"]
+
     def process(self, inputs, state):
         x = inputs["x"]
         # The buffer always holds N samples: the oldest len(x) leave, the new ones enter.

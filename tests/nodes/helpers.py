@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from hypothesis import strategies as st
 
@@ -20,7 +22,8 @@ def signal(values, rate: float = 1000.0, start: int = 1_700_000_000 * SECOND, qu
 def split(chunk: Chunk, cuts) -> list[Chunk]:
     """Cut a chunk at the given sample indices."""
     edges = [0, *sorted(set(c for c in cuts if 0 < c < len(chunk))), len(chunk)]
-    return [Chunk(chunk.t[a:b], chunk.v[a:b], chunk.q[a:b], chunk.axis, chunk.labels) for a, b in zip(edges, edges[1:])]
+    return [Chunk(chunk.t[a:b], chunk.v[a:b], chunk.q[a:b], chunk.axis, chunk.labels)
+            for a, b in itertools.pairwise(edges)]
 
 
 def run(component, inputs: dict[str, Chunk], cuts=()) -> dict[str, Chunk]:

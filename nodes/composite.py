@@ -1,0 +1,96 @@
+"""Composites: a sub-graph published as one component with its own ports.
+
+A composite is either embedded (a node of type ``composite`` carrying its ``graph``) or
+published as a component type (:func:`composite_component`), e.g. from a project's
+``components/`` folder. Before validation and execution the engine inlines every composite
+(:func:`flatten`): inner nodes get ids ``outer/inner`` so problems and timings still say where
+they come from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import ClassVar
+
+from nodes.component import Component, Port, Text
+from nodes.graph import Edge, ExposedPort, Graph, GraphFormatError
+from nodes.registry import ComponentRegistry
+
+COMPOSITE_TYPE = "composite"
+
+
+class CompositeComponent(Component):
+    """A component defined by a graph; it is inlined before it runs and never processes itself."""
+
+    graph: ClassVar[Graph]
+
+    def process(self, inputs, state):
+        raise RuntimeError("composites are inlined by the engine")
+
+
+def composite_component(graph: Graph, type_name: str, registry: ComponentRegistry,
+                        title: Text | None = None) -> type[CompositeComponent]:
+    """Publish ``graph`` (with exposed ports) as a component type."""
+    def port(exposed: ExposedPort, outputs: bool) -> Port:
+        inner = graph.nodes.get(exposed.node)
+        cls = registry.get(inner.type) if inner else None
+        declared = next((p for p in (cls.outputs if outputs else cls.inputs) if p.name == exposed.port), None) \
+            if cls else None
+        if declared is None:
+            raise GraphFormatError(f"composite '{type_name}': exposed port '{exposed.name}' refers to "
+                                   f"{exposed.node}.{exposed.port}, which does not exist")
+        unit = declared.unit
+        if outputs and (unit.startswith(("=", "@")) or unit == "*"):
+            unit = "=" + graph.exposed_inputs[0].name if graph.exposed_inputs else ""
+        return Port(exposed.name, declared.kind, unit, Text(exposed.name), declared.description, declared.required)
+
+    doc = f"{graph.name or type_name}: a composite of {len(graph.nodes)} components.\n\n{graph.description}\n\n" \
+          "References\n----------\nThe graph it is made of."
+    return type(type_name.replace(".", "_"), (CompositeComponent,), {
+        "__doc__": doc, "type_name": type_name, "category": "composite",
+        "title": title or Text(graph.name or type_name),
+        "inputs": tuple(port(p, False) for p in graph.exposed_inputs),
+        "outputs": tuple(port(p, True) for p in graph.exposed_outputs),
+        "graph": graph})
+
+
+def flatten(graph: Graph, registry: ComponentRegistry) -> Graph:
+    """A copy of ``graph`` with every composite (embedded or published) inlined, recursively."""
+    flat = Graph(graph.name, graph.description)
+    rename: dict[tuple[str, str, bool], tuple[str, str]] = {}  # (node, port, is_output) -> inner
+    for node in graph.nodes.values():
+        inner = _inner_graph(node, registry)
+        if inner is None:
+            flat.nodes[node.id] = node
+            continue
+        inner = flatten(inner, registry)
+        for inner_node in inner.nodes.values():
+            flat.nodes[f"{node.id}/{inner_node.id}"] = _renamed(inner_node, f"{node.id}/{inner_node.id}")
+        for edge in inner.edges:
+            flat.edges.append(Edge(f"{node.id}/{edge.source}", edge.source_port, f"{node.id}/{edge.target}",
+                                   edge.target_port))
+        for exposed in inner.exposed_inputs:
+            rename[(node.id, exposed.name, False)] = (f"{node.id}/{exposed.node}", exposed.port)
+        for exposed in inner.exposed_outputs:
+            rename[(node.id, exposed.name, True)] = (f"{node.id}/{exposed.node}", exposed.port)
+    for edge in graph.edges:
+        source = rename.get((edge.source, edge.source_port, True), (edge.source, edge.source_port))
+        target = rename.get((edge.target, edge.target_port, False), (edge.target, edge.target_port))
+        flat.edges.append(Edge(*source, *target))
+    flat.exposed_inputs = [ExposedPort(p.name, *rename.get((p.node, p.port, False), (p.node, p.port)))
+                           for p in graph.exposed_inputs]
+    flat.exposed_outputs = [ExposedPort(p.name, *rename.get((p.node, p.port, True), (p.node, p.port)))
+                            for p in graph.exposed_outputs]
+    return flat
+
+
+def _inner_graph(node, registry: ComponentRegistry) -> Graph | None:
+    if node.type == COMPOSITE_TYPE:
+        return node.graph or Graph()
+    cls = registry.get(node.type)
+    return cls.graph if cls is not None and issubclass(cls, CompositeComponent) else None
+
+
+def _renamed(node, new_id: str):
+    return replace(node, id=new_id)
+

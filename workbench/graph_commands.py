@@ -1,0 +1,169 @@
+"""Headless graph commands: ``millwright run-graph`` and ``millwright components``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from workbench.jsonfile import FileFormatError, read_json
+
+EXIT_BAD_GRAPH, EXIT_BAD_DATA, EXIT_NODES_FAILED = 2, 1, 3
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    run = commands.add_parser("run-graph", help="run a graph over a recording (CSV or Parquet)",
+                              description="Run GRAPH over a recording and write its outputs.")
+    run.add_argument("graph", type=Path, metavar="GRAPH")
+    run.add_argument("--input", "-i", type=Path, required=True, metavar="IN", help="CSV or Parquet recording")
+    run.add_argument("--output", "-o", type=Path, required=True, metavar="OUT", help="CSV or Parquet file to write")
+    run.add_argument("--chunk", type=int, default=100_000, metavar="N", help="rows per chunk (default 100000)")
+    run.add_argument("--time-column", metavar="NAME", help="time column (default: detected)")
+    run.add_argument("--param", action="append", default=[], metavar="NODE.NAME=VALUE",
+                     help="override a parameter, e.g. --param bp.low=10 (repeatable)")
+    run.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    run.set_defaults(handler=run_graph)
+
+    components = commands.add_parser("components", help="list or describe the available components")
+    actions = components.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="the catalogue, grouped as in the palette")
+    listing.add_argument("--lang", choices=("en", "zh"), default="en")
+    listing.set_defaults(handler=list_components)
+    show = actions.add_parser("show", help="one component: ports, parameters, formula, reference")
+    show.add_argument("name", help="type name, e.g. signal.bandpass")
+    show.add_argument("--json", action="store_true", help="print the declaration as JSON")
+    show.add_argument("--lang", choices=("en", "zh"), default="en")
+    show.set_defaults(handler=show_component)
+
+
+def parse_overrides(items: list[str]) -> dict[str, dict[str, Any]]:
+    overrides: dict[str, dict[str, Any]] = {}
+    for item in items:
+        target, eq, raw = item.partition("=")
+        node, dot, name = target.rpartition(".")
+        if not eq or not dot or not node or not name:
+            raise ValueError(f"--param '{item}' must look like NODE.NAME=VALUE, e.g. bp.low=10")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw  # plain text, e.g. a unit or a choice
+        overrides.setdefault(node, {})[name] = value
+    return overrides
+
+
+def run_graph(args: argparse.Namespace) -> int:
+    from device_browser.recordings import RecordingError, open_sink, open_source
+    from nodes.engine import GraphError, Run, compile_graph
+    from nodes.graph import Graph, GraphFormatError
+
+    if args.chunk < 1:
+        return _fail(EXIT_BAD_DATA, "--chunk must be at least 1")
+    try:
+        graph = Graph.from_json(read_json(args.graph), str(args.graph))
+        compiled = compile_graph(graph, overrides=parse_overrides(args.param))
+    except (FileFormatError, GraphFormatError, ValueError) as exc:
+        if isinstance(exc, GraphError):
+            print(f"{args.graph}: the graph cannot run ({len(exc.problems)} problem(s)):", file=sys.stderr)
+            for problem in exc.problems:
+                print(f"  {problem}", file=sys.stderr)
+            return EXIT_BAD_GRAPH
+        return _fail(EXIT_BAD_GRAPH, str(exc))
+    for warning in compiled.warnings:
+        print(f"  {warning}", file=sys.stderr)
+    columns = list(compiled.inputs)
+    started = time.perf_counter()
+    try:
+        source = open_source(args.input, args.time_column)
+        source.check_columns(columns)
+        total = source.count_rows()
+        sink = open_sink(args.output)
+    except (RecordingError, OSError) as exc:
+        return _fail(EXIT_BAD_DATA, str(exc))
+    run = Run(compiled)
+    progress = _progress(total, args.quiet)
+    rows = 0
+    try:
+        for chunk in source.chunks(columns, args.chunk):
+            sink.write(run.push(chunk))
+            size = len(next(iter(chunk.values()))) if chunk else 0
+            rows += size
+            progress.update(size)
+        sink.close()
+    except (RecordingError, OSError) as exc:
+        sink.abort()
+        return _fail(EXIT_BAD_DATA, f"{exc}\nNothing was written to {args.output}.")
+    except BaseException:
+        sink.abort()
+        raise
+    finally:
+        progress.close()
+    seconds = time.perf_counter() - started
+    rate = rows / seconds if seconds > 0 else float("inf")
+    print(f"{rows} rows in {seconds:.2f} s ({rate:,.0f} rows/s); {sink.rows} rows written to {args.output}")
+    if run.failures:
+        for node, message in run.failures.items():
+            print(f"  node '{node}' failed: {message} (its outputs are marked bad)", file=sys.stderr)
+        return EXIT_NODES_FAILED
+    return 0
+
+
+def _progress(total: int, quiet: bool):
+    from tqdm import tqdm
+
+    # A bar only where it helps: long inputs on a terminal.
+    disable = quiet or total < 200_000 or not sys.stderr.isatty()
+    return tqdm(total=total, unit="rows", unit_scale=True, disable=disable, file=sys.stderr)
+
+
+def _fail(code: int, message: str) -> int:
+    print(f"millwright: {message}", file=sys.stderr)
+    return code
+
+
+def list_components(args: argparse.Namespace) -> int:
+    from nodes.registry import default_registry
+
+    registry = default_registry()
+    category = None
+    for cls in registry:
+        if cls.category != category:
+            category = cls.category
+            print(f"\n{category}")
+        print(f"  {cls.type_name:32} {cls.title.get(args.lang)}")
+    print(f"\n{len(registry)} components")
+    for problem in registry.problems:
+        print(f"plug-in {problem.plugin} was skipped: {problem.message}", file=sys.stderr)
+    return 0
+
+
+def show_component(args: argparse.Namespace) -> int:
+    from nodes.registry import default_registry
+
+    registry = default_registry()
+    cls = registry.get(args.name)
+    if cls is None:
+        close = [c.type_name for c in registry if args.name.split(".")[-1] in c.type_name]
+        hint = f" Did you mean {', '.join(close[:5])}?" if close else " See 'millwright components list'."
+        return _fail(1, f"there is no component '{args.name}'.{hint}")
+    if args.json:
+        print(json.dumps(cls.spec(), indent=2, ensure_ascii=False))
+        return 0
+    lang = args.lang
+    print(f"{cls.type_name} — {cls.title.get(lang)} (version {cls.version}, {registry.origin(cls.type_name)})\n")
+    print((cls.__doc__ or "").strip().replace("\n    ", "\n"))
+    for heading, ports in (("Inputs", cls.inputs), ("Outputs", cls.outputs)):
+        if ports:
+            print(f"\n{heading}:")
+            for p in ports:
+                print(f"  {p.name:12} {p.kind.value:9} {p.unit or '(dimensionless)':12} {p.title.get(lang)}")
+    if cls.params:
+        print("\nParameters:")
+        for p in cls.params:
+            limits = "".join([f" ≥ {p.minimum:g}" if p.minimum is not None else "",
+                              f" ≤ {p.maximum:g}" if p.maximum is not None else "",
+                              f" one of {', '.join(p.choices)}" if p.choices else ""])
+            print(f"  {p.name:14} {p.type:6} default {p.default!r}{limits} {p.unit}  {p.title.get(lang)}")
+    return 0
