@@ -76,6 +76,10 @@ class _Source:
         return chunks
 
     def _timestamps(self, raw: pd.Series, first_line: int) -> np.ndarray:
+        if not pd.api.types.is_numeric_dtype(raw):
+            numbers = pd.to_numeric(raw, errors="coerce")
+            if numbers.notna().all():
+                raw = numbers  # seconds since the epoch, written as text
         if pd.api.types.is_numeric_dtype(raw):
             seconds = raw.to_numpy(dtype=np.float64)
             bad = np.flatnonzero(~np.isfinite(seconds))
@@ -88,7 +92,7 @@ class _Source:
             if len(bad):
                 self._fail_row(first_line + bad[0], self.time_column,
                                f"'{raw.iloc[bad[0]]}' is not a time (use ISO 8601, e.g. 2026-11-25T08:00:00Z)")
-            t = parsed.to_numpy().astype("datetime64[ns]").astype(np.int64)
+            t = parsed.dt.tz_localize(None).to_numpy("datetime64[ns]").view(np.int64)
         previous = np.concatenate([[self._last_t if self._last_t is not None else t[0]], t[:-1]]) if len(t) else t
         backwards = np.flatnonzero(t < previous)
         if len(backwards):
@@ -132,16 +136,31 @@ class CsvSource(_Source):
             return max(0, sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 20), b"")) - 1)
 
     def chunks(self, columns: list[str], rows: int) -> Iterator[dict[str, Chunk]]:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
         self.check_columns(columns)
+        # pyarrow reads strictly (a row with an extra field is an error, wherever it falls);
+        # every cell comes as text so that our own checks can name the row of a bad number.
+        options = pacsv.ConvertOptions(column_types={name: pa.string() for name in self._names},
+                                       include_columns=[self.time_column, *columns])
         line = 2  # line 1 is the header
+        pending: list[pd.DataFrame] = []
         try:
-            reader = pd.read_csv(self.path, usecols=[self.time_column, *columns], chunksize=rows,
-                                 skipinitialspace=True)
-            for frame in reader:
-                yield self._to_chunks(frame, columns, line)
-                line += len(frame)
-        except pd.errors.ParserError as exc:
-            raise RecordingError(f"{self.path}: the CSV layout is broken near line {line}: {exc}") from None
+            reader = pacsv.open_csv(self.path, read_options=pacsv.ReadOptions(block_size=1 << 22),
+                                    convert_options=options)
+            for batch in reader:
+                pending.append(batch.to_pandas())
+                frame = pd.concat(pending, ignore_index=True) if len(pending) > 1 else pending[0]
+                full = len(frame) - len(frame) % rows
+                for start in range(0, full, rows):
+                    yield self._to_chunks(frame.iloc[start:start + rows], columns, line)
+                    line += rows
+                pending = [frame.iloc[full:]] if full < len(frame) else []
+            if pending:
+                yield self._to_chunks(pending[0], columns, line)
+        except pa.ArrowInvalid as exc:
+            raise RecordingError(f"{self.path}: the CSV layout is broken after line {line}: {exc}") from None
 
 
 class ParquetSource(_Source):

@@ -213,7 +213,7 @@ class _Butterworth(Component):
             if name in values and values[name] >= nyquist:
                 problems[name] = f"must be below half the sample rate ({nyquist:g} Hz)"
         if "low" in values and values["low"] >= values["high"]:
-            problems["low"] = f"must be below the high cut-off ({values['high']:g} Hz)"
+            problems.setdefault("low", f"must be below the high cut-off ({values['high']:g} Hz)")
 
     def init_state(self):
         sos = sps.butter(self.p["order"], self._cutoff(), btype=self.btype, fs=self.p["sample_rate"], output="sos")

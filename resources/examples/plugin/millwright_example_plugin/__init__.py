@@ -1,0 +1,1 @@
+"""Example Millwright plug-in: see components.py and docs/components.md."""

@@ -1,0 +1,111 @@
+"""`millwright run-graph` and `millwright components` on good and bad inputs."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.cli import main
+from workbench.resources import resources_dir
+
+GRAPHS = resources_dir() / "examples" / "graphs"
+GRAPH, SAMPLE = GRAPHS / "vibration_alarm.json", GRAPHS / "vibration_sample.csv"
+
+
+def test_vibration_alarm_example_finds_the_developing_fault(tmp_path, capsys):
+    out = tmp_path / "alarm.csv"
+    assert main(["run-graph", str(GRAPH), "--input", str(SAMPLE), "--output", str(out)]) == 0
+    assert "40000 rows in" in capsys.readouterr().out
+    result = pd.read_csv(out, parse_dates=["time"])
+    seconds = (result["time"] - pd.Timestamp("2026-11-25T08:00:00Z")).dt.total_seconds().to_numpy()
+    # The recording's velocity grows linearly from 1.0 to 6.0 mm/s RMS over 20 s.
+    np.testing.assert_allclose(result["velocity_rms"], 1.0 + 5.0 * (seconds - 0.5) / 20, rtol=0.04)
+    assert list(result["zone"][:2]) == [0, 1] and result["zone"].iloc[-1] == 2  # A → B → C (class II)
+    first_alarm = seconds[result["alarm"].astype(bool)][0]
+    assert 7.0 < first_alarm < 9.0 and result["alarm"].iloc[-1] == 1
+
+
+def test_the_output_does_not_depend_on_the_chunk_size(tmp_path):
+    for chunk in (997, 40_000):
+        assert main(["run-graph", str(GRAPH), "-i", str(SAMPLE), "-o", str(tmp_path / f"{chunk}.csv"), "--chunk",
+                     str(chunk)]) == 0
+    assert (tmp_path / "997.csv").read_bytes() == (tmp_path / "40000.csv").read_bytes()
+
+
+def test_parquet_in_and_out(tmp_path):
+    frame = pd.read_csv(SAMPLE)
+    frame["time"] = pd.to_datetime(frame["time"], utc=True)
+    frame.to_parquet(tmp_path / "in.parquet")
+    assert main(["run-graph", str(GRAPH), "-i", str(tmp_path / "in.parquet"), "-o", str(tmp_path / "o.parquet")]) == 0
+    assert main(["run-graph", str(GRAPH), "-i", str(SAMPLE), "-o", str(tmp_path / "o.csv")]) == 0
+    parquet, csv = pd.read_parquet(tmp_path / "o.parquet"), pd.read_csv(tmp_path / "o.csv")
+    np.testing.assert_allclose(parquet["velocity_rms"], csv["velocity_rms"], rtol=1e-9)
+
+
+def _csv(tmp_path, text):
+    path = tmp_path / "in.csv"
+    path.write_text(text)
+    return path
+
+
+def test_bad_graph_lists_every_problem_and_exits_2(tmp_path, capsys):
+    code = main(["run-graph", str(GRAPH), "-i", str(SAMPLE), "-o", str(tmp_path / "o.csv"),
+                 "--param", "band.low=900", "--param", "rms.block_size=0"])
+    err = capsys.readouterr().err
+    assert code == 2 and "the graph cannot run (2 problem(s))" in err
+    assert "error: band.low: parameter 'low' must be below the high cut-off (800 Hz)" in err
+    assert "error: rms.block_size: parameter 'block_size' must be at least 1 (found 0)" in err
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_malformed_graph_file_names_line_and_column(tmp_path, capsys):
+    bad = tmp_path / "g.json"
+    bad.write_text('{"schema_version": 2,\n "nodes": [\n}')
+    assert main(["run-graph", str(bad), "-i", str(SAMPLE), "-o", str(tmp_path / "o.csv")]) == 2
+    assert f"{bad} (line 3, column 1): not valid JSON" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("time,accel\n1.0,2.0\n", "the graph needs column(s) 'acc', which the file does not have (columns: accel)"),
+    ("time,acc\n1.0,2.0\n3.0,4.0\n2.0,5.0\n", "line 4, column 'time': the time goes backwards"),
+    ("time,acc\n1.0,2.0\n2.0,2,5\n", "the CSV layout is broken after line 2: CSV parse error: "
+                                      "Expected 2 columns, got 3: 2.0,2,5"),
+    ("time,acc\n1.0,2.0\n2.0,2.5x\n", "line 3, column 'acc': '2.5x' is not a number"),
+    ("time,acc\n2026-11-25T08:00:00Z,1\nyesterday,2\n", "line 3, column 'time': 'yesterday' is not a time"),
+])
+def test_bad_data_is_reported_with_its_place_and_nothing_is_written(tmp_path, capsys, content, message):
+    source = _csv(tmp_path, content)
+    out = tmp_path / "o.csv"
+    assert main(["run-graph", str(GRAPH), "-i", str(source), "-o", str(out), "--chunk", "1"]) == 1
+    err = capsys.readouterr().err
+    assert message in err, err
+    assert not out.exists() and not list(tmp_path.glob(".~millwright-*"))
+
+
+def test_bad_param_syntax(tmp_path, capsys):
+    assert main(["run-graph", str(GRAPH), "-i", str(SAMPLE), "-o", str(tmp_path / "o.csv"), "--param", "low=3"]) == 2
+    assert "--param 'low=3' must look like NODE.NAME=VALUE" in capsys.readouterr().err
+
+
+def test_components_list_and_show(capsys):
+    assert main(["components", "list"]) == 0
+    out = capsys.readouterr().out
+    count = int(out.strip().splitlines()[-1].split()[0])
+    assert count >= 40 and "signal.bandpass" in out and "vibration.iso_severity" in out
+    assert main(["components", "list", "--lang", "zh"]) == 0
+    assert "带通滤波器（巴特沃斯）" in capsys.readouterr().out
+    assert main(["components", "show", "signal.ewma"]) == 0
+    shown = capsys.readouterr().out
+    assert "y[k] = α·x[k] + (1 − α)·y[k−1]" in shown and "References" in shown and "alpha" in shown
+    assert main(["components", "show", "signal.nope"]) == 1
+    assert "there is no component 'signal.nope'" in capsys.readouterr().err
+
+
+def test_headless_graph_run_does_not_load_qt(tmp_path):
+    code = (f"import sys; from workbench.cli import main; main(['run-graph', r'{GRAPH}', '-i', r'{SAMPLE}', "
+            f"'-o', r'{tmp_path / 'o.csv'}', '-q']); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('qtpy', 'PySide6', 'qasync')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().endswith("[]")
