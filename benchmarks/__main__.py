@@ -2,9 +2,9 @@
 
 import sys
 
-from benchmarks import startup
+from benchmarks import engine, startup
 
-BENCHMARKS = {"startup": startup.main}
+BENCHMARKS = {"startup": startup.main, "engine": engine.main}
 
 if __name__ == "__main__":
     chosen = sys.argv[1:] or list(BENCHMARKS)

@@ -10,6 +10,7 @@ from scipy import signal as sps
 
 from nodes.chunk import BAD, GOOD, UNCERTAIN, Chunk, require_aligned, worst_quality
 from nodes.component import Component, Kind, Param, Port, Text
+from nodes.dsp import sosfilt
 from nodes.windows import Tail, sliding_worst_quality
 
 NS = 1e-9  # seconds per timestamp tick
@@ -227,7 +228,7 @@ class _Butterworth(Component):
             # Start in steady state at the first sample (low-pass) or at rest (others): no start-up jump.
             steady = sps.sosfilt_zi(state.sos)
             state.zi = steady * x.v[0] if self.btype == "lowpass" else np.zeros_like(steady)
-        y, state.zi = sps.sosfilt(state.sos, x.v, zi=state.zi)
+        y, state.zi = sosfilt(state.sos, x.v, state.zi)
         return {"y": x.with_values(y)}
 
 
