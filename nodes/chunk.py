@@ -50,7 +50,7 @@ class Chunk:
 
     def with_values(self, v: np.ndarray, q: np.ndarray | None = None) -> Chunk:
         """Same timestamps, new values (and quality, if given)."""
-        return replace(self, v=v, q=self.q if q is None else q)
+        return Chunk(self.t, v, self.q if q is None else q, self.axis, self.labels)
 
     def bad(self) -> Chunk:
         """Same timestamps, NaN values, bad quality: what a failed node passes downstream."""

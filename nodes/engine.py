@@ -207,8 +207,8 @@ class Run:
                 self._count(plan.id, 0, len(chunk), 0.0)
                 yield plan.id, {"y": chunk}
                 continue
-            if plan.component.feedback:
-                continue
+            if plan.component.feedback or plan.component.type_name == OUTPUT_TYPE:
+                continue  # outputs are collected after the block; delays absorb below
             outputs = self._run_node(plan, self._gather(plan, values))
             for port, chunk in outputs.items():
                 values[(plan.id, port)] = chunk
@@ -232,15 +232,17 @@ class Run:
         started = time.perf_counter()
         try:
             outputs = plan.component.process(inputs, self.states[plan.id])
-            missing = set(plan.output_kinds) - set(outputs)
-            if missing:
-                raise RuntimeError(f"the component returned no '{sorted(missing)[0]}' output")
+            for name in plan.output_kinds:
+                if name not in outputs:
+                    raise RuntimeError(f"the component returned no '{name}' output")
         except Exception as exc:  # noqa: BLE001 - one failing node must not stop the others
             stats.failed = f"{type(exc).__name__}: {exc}"
             log.error("Node '%s' (%s) failed: %s", plan.id, plan.component.type_name, stats.failed)
             return self._bad_outputs(plan, inputs)
-        self._count(plan.id, sum(len(c) for c in inputs.values()), sum(len(c) for c in outputs.values()),
-                    time.perf_counter() - started)
+        stats.seconds += time.perf_counter() - started
+        stats.calls += 1
+        stats.samples_in += sum([c.t.shape[0] for c in inputs.values()])
+        stats.samples_out += sum([c.t.shape[0] for c in outputs.values()])
         return outputs
 
     def _absorb(self, plan: NodePlan, inputs: dict[str, Chunk]) -> None:

@@ -314,23 +314,29 @@ class Derivative(Component):
         x = inputs["x"]
         if len(x) == 0:
             return {"y": x}
-        first = state.t is None
-        t, v, q = _with_previous(x, state)
-        y = np.diff(v) / (np.diff(t) * NS)
-        quality = worst_quality(q[1:], q[:-1])
-        if first:
-            y = np.concatenate([[0.0], y])
-            quality = np.concatenate([[UNCERTAIN], quality])
+        dv, dt, quality = _steps(x, state)
+        y = dv / dt
+        if state.t is None:
+            y[0], quality[0] = 0.0, max(quality[0], UNCERTAIN)
         state.t, state.v, state.q = x.t[-1], x.v[-1], x.q[-1]
-        return {"y": Chunk(x.t, y, quality.astype(np.uint8))}
+        return {"y": Chunk(x.t, y, quality)}
 
 
-def _with_previous(x: Chunk, state):
-    """The chunk with the last sample of the previous chunk in front (when there was one)."""
+def _steps(x: Chunk, state) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per sample: value step and time step (s) from the previous sample, and the worse quality
+    of the two. The first sample ever has no predecessor: steps 0 (dt 1 s), its own quality."""
+    n = len(x)
+    dv, dt = np.empty(n), np.empty(n)
+    dv[1:] = np.diff(x.v)
+    dt[1:] = np.diff(x.t) * NS
+    quality = x.q.copy()
+    np.maximum(quality[1:], x.q[:-1], out=quality[1:])
     if state.t is None:
-        return x.t, x.v, x.q
-    return (np.concatenate([[state.t], x.t]), np.concatenate([[state.v], x.v]),
-            np.concatenate([[state.q], x.q]))
+        dv[0], dt[0] = 0.0, 1.0
+    else:
+        dv[0], dt[0] = x.v[0] - state.v, (x.t[0] - state.t) * NS
+        quality[0] = max(quality[0], state.q)
+    return dv, dt, quality
 
 
 class Integral(Component):
@@ -356,15 +362,15 @@ class Integral(Component):
         x = inputs["x"]
         if len(x) == 0:
             return {"y": x}
-        first = state.t is None
-        t, v, q = _with_previous(x, state)
-        areas = (v[1:] + v[:-1]) / 2 * (np.diff(t) * NS)
-        increments = areas if not first else np.concatenate([[0.0], areas])
-        y = state.total + np.cumsum(increments)
-        quality = q if first else worst_quality(q[1:], q[:-1])
+        dv, dt, quality = _steps(x, state)
+        # (x[k] + x[k-1]) / 2 = x[k] - dv/2; the first sample ever adds no area.
+        areas = (x.v - dv / 2) * dt
+        if state.t is None:
+            areas[0] = 0.0
+        y = state.total + np.cumsum(areas)
         state.total = y[-1]
         state.t, state.v, state.q = x.t[-1], x.v[-1], x.q[-1]
-        return {"y": Chunk(x.t, y, quality.astype(np.uint8))}
+        return {"y": Chunk(x.t, y, quality)}
 
 
 class Align(Component):

@@ -164,7 +164,7 @@ def test_step_mode_runs_one_node_at_a_time(registry):
     g = _chain(("signal.scale", {"gain": 3.0}), ("signal.scale", {"offset": 1.0}))
     run = Run(compile_graph(g, registry))
     steps = list(run.steps({"x": signal([1.0, 2.0])}))
-    assert [node for node, _ in steps] == ["in", "n0", "n1", "out"]
+    assert [node for node, _ in steps] == ["in", "n0", "n1"]
     assert list(steps[1][1]["y"].v) == [3.0, 6.0] and list(run.outputs()["y"].v) == [4.0, 7.0]
 
 

@@ -9,7 +9,8 @@ from nodes.registry import declaration_problem
 from tests.nodes.helpers import assert_same, cut_points, run, signal
 
 RNG = np.random.default_rng(20261125)
-NOISE = signal(RNG.normal(size=3000))
+# Mixed quality, so that invariance covers how quality crosses chunk boundaries too.
+NOISE = signal(RNG.normal(size=3000), quality=RNG.choice([GOOD, UNCERTAIN, BAD], size=3000, p=[0.9, 0.06, 0.04]))
 STEPS = signal(np.repeat(RNG.normal(size=60), 50))
 BOOLS = signal(RNG.random(3000) > 0.6)
 
@@ -38,11 +39,13 @@ def test_scale():
 
 
 def test_moving_average_matches_a_convolution_and_marks_warm_up():
-    out = run(s.MovingAverage({"window": 7}), {"x": NOISE})["y"]
+    out = run(s.MovingAverage({"window": 7}), {"x": signal(NOISE.v)})["y"]
     expected = np.convolve(NOISE.v, np.ones(7) / 7, mode="full")[: len(NOISE)]
     np.testing.assert_allclose(out.v[6:], expected[6:], rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(out.v[:6], np.cumsum(NOISE.v[:6]) / np.arange(1, 7))
     assert (out.q[:6] == UNCERTAIN).all() and (out.q[6:] == GOOD).all()
+    flagged = run(s.MovingAverage({"window": 7}), {"x": signal(np.ones(20), quality=[GOOD] * 10 + [BAD] + [GOOD] * 9)})
+    assert list(flagged["y"].q[10:]) == [BAD] * 7 + [GOOD] * 3  # a bad sample taints the windows it is in
 
 
 def test_median_and_window_stats_match_explicit_windows():
