@@ -6,7 +6,7 @@ from nodes.component import Component, Kind, Param, Port, Text
 
 
 class GraphInput(Component):
-    """A graph input: the column (tag) ``column`` of the source, in ``unit``.
+    """A graph input: ``y = source[column]``, the column (tag) of the source, in ``unit``.
 
     The engine fills it from the source (a CSV/Parquet recording, the live data bus, a test);
     wiring then converts its unit wherever a component wants another.
@@ -35,7 +35,7 @@ class GraphInput(Component):
 
 
 class GraphOutput(Component):
-    """A graph output: whatever is wired in is written to column ``column`` of the sink.
+    """A graph output: ``sink[column] = x``, written to the sink's column ``column``.
 
     References
     ----------

@@ -275,6 +275,9 @@ class HighPass(_Butterworth):
 class BandPass(_Butterworth):
     """Butterworth band-pass filter between ``low`` and ``high`` (order 2n overall).
 
+    ``|H(jω)|² = 1 / (1 + ((ω² − ω₀²) / (ω·B))^{2n})`` with ``ω₀ = sqrt(ω_low·ω_high)`` and
+    ``B = ω_high − ω_low`` (low-pass to band-pass transformation of the prototype).
+
     Typical use: 10–1000 Hz velocity band of ISO 20816 before an RMS.
 
     References
