@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "engine.json"
 RATE = 2000.0
 SAMPLES = 10_000_000
-STREAM_SAMPLES = 2_000_000
+STREAM_SAMPLES = 1_000_000
 
 
 def vibration_graph() -> Graph:
@@ -93,7 +93,7 @@ def _engine(graph: Graph, acc, t, chunk: int) -> float:
         for piece in _chunks(acc, t, chunk):
             run.push(piece)
 
-    return _best_of(3 if chunk > 1000 else 1, work)
+    return _best_of(3, work)
 
 
 def measure() -> dict:

@@ -53,6 +53,12 @@ class NodePlan:
     component: Component
     wires: dict[str, Wire]
     output_kinds: dict[str, Kind]
+    role: str = "node"  # "input", "output", "feedback" or "node": decided once, not per tick
+
+    def __post_init__(self) -> None:
+        type_name = self.component.type_name
+        self.role = ("input" if type_name == INPUT_TYPE else "output" if type_name == OUTPUT_TYPE
+                     else "feedback" if self.component.feedback else "node")
 
 
 @dataclass
@@ -196,18 +202,18 @@ class Run:
     def _execute(self, inputs: dict[str, Chunk]) -> Iterator[tuple[str, dict[str, Chunk]]]:
         values = self.last_outputs = {}
         master = next(iter(inputs.values())).t if inputs else np.empty(0, np.int64)
-        feedback = [p for p in self.compiled.plans if p.component.feedback]
+        feedback = [p for p in self.compiled.plans if p.role == "feedback"]
         for plan in feedback:
             for port, chunk in plan.component.emit(self.states[plan.id], master).items():
                 values[(plan.id, port)] = chunk
         for plan in self.compiled.plans:
-            if plan.component.type_name == INPUT_TYPE:
+            if plan.role == "input":
                 chunk = inputs[plan.component.p["column"]]
                 values[(plan.id, "y")] = chunk
                 self._count(plan.id, 0, len(chunk), 0.0)
                 yield plan.id, {"y": chunk}
                 continue
-            if plan.component.feedback or plan.component.type_name == OUTPUT_TYPE:
+            if plan.role != "node":
                 continue  # outputs are collected after the block; delays absorb below
             outputs = self._run_node(plan, self._gather(plan, values))
             for port, chunk in outputs.items():

@@ -44,21 +44,37 @@ def sliding_worst_quality(quality: np.ndarray, size: int) -> np.ndarray:
 
 
 class Blocks:
-    """Cuts samples into consecutive blocks of ``size``; the partial block waits for more data."""
+    """Cuts samples into consecutive blocks of ``size``; the partial block waits for more data.
+
+    The partial block lives in a preallocated buffer, so a stream of small ticks that completes
+    no block costs one copy per tick instead of re-concatenating the whole partial block.
+    """
 
     def __init__(self, size: int, dtype=np.float64):
         self.size = size
-        self.t = np.empty(0, np.int64)
-        self.v = np.empty(0, dtype)
-        self.q = np.empty(0, np.uint8)
+        self._v = np.empty(size, dtype)
+        self._q = np.empty(size, np.uint8)
+        self._fill = 0
 
     def feed(self, chunk: Chunk) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Complete blocks: values ``(k, size)``, time of each block's last sample, worst quality."""
-        t = np.concatenate([self.t, chunk.t])
-        v = np.concatenate([self.v, chunk.v])
-        q = np.concatenate([self.q, chunk.q])
-        k = len(t) // self.size
-        used = k * self.size
-        self.t, self.v, self.q = t[used:].copy(), v[used:].copy(), q[used:].copy()
-        values = v[:used].reshape(k, self.size)
-        return values, t[self.size - 1:used:self.size], q[:used].reshape(k, self.size).max(axis=1, initial=0)
+        size, fill, n = self.size, self._fill, len(chunk)
+        if fill + n < size:
+            self._store(chunk, 0, n)
+            return np.empty((0, size), self._v.dtype), np.empty(0, np.int64), np.empty(0, np.uint8)
+        need = size - fill  # samples of this chunk that complete the pending block
+        k = (n - need) // size
+        end = need + k * size
+        values = np.concatenate([self._v[:fill], chunk.v[:end]]).reshape(k + 1, size)
+        quality = np.concatenate([self._q[:fill], chunk.q[:end]]).reshape(k + 1, size).max(axis=1)
+        stamps = chunk.t[need - 1:end:size]
+        self._fill = 0
+        self._store(chunk, end, n)
+        return values, stamps, quality
+
+    def _store(self, chunk: Chunk, start: int, stop: int) -> None:
+        count = stop - start
+        fill = self._fill
+        self._v[fill:fill + count] = chunk.v[start:stop]
+        self._q[fill:fill + count] = chunk.q[start:stop]
+        self._fill = fill + count

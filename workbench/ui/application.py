@@ -12,7 +12,6 @@ import asyncio
 import json
 import logging
 import os
-import resource
 import sys
 import time
 from pathlib import Path
@@ -74,11 +73,22 @@ def seconds_since_process_start() -> float:
         return time.time() - psutil.Process().create_time()
 
 
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process (ru_maxrss would include the parent's at fork)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    info = psutil.Process().memory_info()
+    return getattr(info, "peak_wset", info.rss) / 2**20
+
+
 def _report_startup(window: MainWindow) -> None:
     """Print start-up figures as JSON for ``make bench``, then quit."""
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"shown_seconds": round(seconds_since_process_start(), 3),
-                      "peak_rss_mb": round(peak_kib / 1024, 1),
+                      "peak_rss_mb": round(peak_memory_mb(), 1),
                       "project": str(window.project.root) if window.project else None}), flush=True)
     window.close()
 
