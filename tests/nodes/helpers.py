@@ -39,6 +39,19 @@ def run(component, inputs: dict[str, Chunk], cuts=()) -> dict[str, Chunk]:
     return {name: _join(parts) for name, parts in outputs.items()}
 
 
+def run_with_empty_chunks(component, inputs: dict[str, Chunk], cuts=()) -> dict[str, Chunk]:
+    """Like :func:`run`, with an empty chunk before, between and after the pieces."""
+    state = component.init_state()
+    pieces = {name: split(chunk, cuts) for name, chunk in inputs.items()}
+    empty = {name: Chunk(c.t[:0], c.v[:0], c.q[:0], c.axis) for name, c in inputs.items()}
+    count = len(next(iter(pieces.values())))
+    outputs: dict[str, list[Chunk]] = {}
+    for piece in [empty, *[part for i in range(count) for part in ({n: p[i] for n, p in pieces.items()}, empty)]]:
+        for name, chunk in component.process(piece, state).items():
+            outputs.setdefault(name, []).append(chunk)
+    return {name: _join(parts) for name, parts in outputs.items()}
+
+
 def _join(parts: list[Chunk]) -> Chunk:
     first = parts[0]
     return Chunk(np.concatenate([p.t for p in parts]), np.concatenate([p.v for p in parts]),

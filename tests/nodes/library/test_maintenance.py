@@ -23,7 +23,7 @@ from nodes.library.maintenance import (
     weibull_mle,
 )
 from nodes.registry import declaration_problem
-from tests.nodes.helpers import SECOND, assert_same, cut_points, run, signal, split
+from tests.nodes.helpers import SECOND, assert_same, cut_points, run, run_with_empty_chunks, signal
 
 HOUR = 3600 * SECOND
 QUARTER = 1 / 900  # one sample every 15 minutes, in Hz
@@ -46,19 +46,6 @@ def _input_name(component) -> str:
 def _run(component, values, rate=1000.0, quality=None, cuts=()):
     return run(component, {_input_name(component): signal(values, rate=rate, quality=quality)}, cuts)
 
-
-def _run_with_empty_chunks(component, chunk: Chunk, cuts) -> dict[str, Chunk]:
-    """Like ``run`` but with an empty chunk before, between and after the pieces."""
-    state = component.init_state()
-    empty = Chunk(chunk.t[:0], chunk.v[:0], chunk.q[:0])
-    outputs: dict[str, list[Chunk]] = {}
-    pieces = split(chunk, cuts)
-    for piece in [empty, *[p for pair in zip(pieces, [empty] * len(pieces), strict=True) for p in pair]]:
-        for name, out in component.process({_input_name(component): piece}, state).items():
-            outputs.setdefault(name, []).append(out)
-    return {name: Chunk(np.concatenate([p.t for p in parts]), np.concatenate([p.v for p in parts]),
-                        np.concatenate([p.q for p in parts]), None, sum((p.labels for p in parts), ()))
-            for name, parts in outputs.items()}
 
 
 # ------------------------------------------------------------------------------------------ declarations
@@ -344,7 +331,7 @@ def test_one_sample_chunks_and_empty_chunks(cls, params, data, rate, quality):
     whole = _run(cls(params), data, rate, quality)
     assert_same(whole, _run(cls(params), data, rate, quality, cuts=range(1, len(data))))
     chunk = signal(data, rate=rate, quality=quality)
-    assert_same(whole, _run_with_empty_chunks(cls(params), chunk, [7, 8, 50, 121]))
+    assert_same(whole, run_with_empty_chunks(cls(params), {_input_name(cls): chunk}, [7, 8, 50, 121]))
 
 
 @pytest.mark.parametrize(("cls", "params", "data", "rate", "quality"), STATEFUL, ids=_IDS)

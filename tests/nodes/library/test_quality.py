@@ -21,7 +21,7 @@ from nodes.library.quality import (
     chart_factors,
 )
 from nodes.registry import declaration_problem
-from tests.nodes.helpers import assert_same, cut_points, run, signal, split
+from tests.nodes.helpers import assert_same, cut_points, run, run_with_empty_chunks, signal
 
 # Montgomery, Introduction to SQC, 8th ed., Appendix VI (as ASTM E2587): n, A2, A3, c4, B3, B4, d2, d3, D3, D4.
 PUBLISHED = """
@@ -62,19 +62,6 @@ WALK = np.cumsum(RNG.normal(0.0, 0.6, 240))  # wanders: every run rule fires som
 def _outputs(component, x, cuts=()):
     return run(component, {"x": signal(x)}, cuts)
 
-
-def _run_with_empty_chunks(component, chunk: Chunk, cuts) -> dict[str, Chunk]:
-    """Like ``run`` but with an empty chunk before, between and after the pieces."""
-    state = component.init_state()
-    empty = Chunk(chunk.t[:0], chunk.v[:0], chunk.q[:0])
-    outputs: dict[str, list[Chunk]] = {}
-    pieces = split(chunk, cuts)
-    for piece in [empty, *[p for pair in zip(pieces, [empty] * len(pieces), strict=True) for p in pair]]:
-        for name, out in component.process({"x": piece}, state).items():
-            outputs.setdefault(name, []).append(out)
-    return {name: Chunk(np.concatenate([p.t for p in parts]), np.concatenate([p.v for p in parts]),
-                        np.concatenate([p.q for p in parts]), None, sum((p.labels for p in parts), ()))
-            for name, parts in outputs.items()}
 
 
 # ------------------------------------------------------------------------------------------ declarations
@@ -432,7 +419,7 @@ def test_walk_triggers_every_rule():
 def test_one_sample_chunks_and_empty_chunks(cls, params, data):
     whole = _outputs(cls(params), data)
     assert_same(whole, _outputs(cls(params), data, range(1, len(data))))
-    assert_same(whole, _run_with_empty_chunks(cls(params), signal(data), [17, 18, 100]))
+    assert_same(whole, run_with_empty_chunks(cls(params), {"x": signal(data)}, [17, 18, 100]))
 
 
 @pytest.mark.parametrize(("cls", "params", "data"), STATEFUL, ids=_IDS)
