@@ -1,0 +1,155 @@
+"""The live data bus: per-tag ring buffers that drivers write and trends, engine and recorder read.
+
+Writers never wait: :meth:`LiveBus.publish` copies into a fixed ring and returns. Readers
+keep their own cursor (:class:`BusReader`) and take what arrived since their last read; a
+reader too slow to keep up loses the oldest samples, and is told how many, instead of slowing
+the driver. Memory is bounded: ``capacity`` samples per tag.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterable
+
+import numpy as np
+
+from nodes.chunk import Chunk
+
+
+class TagRing:
+    """A ring of (timestamp ns, value, quality) for one tag, with a running write count."""
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self.t = np.zeros(capacity, np.int64)
+        self.v = np.full(capacity, np.nan)
+        self.q = np.zeros(capacity, np.uint8)
+        self.written = 0  # total samples ever written: the cursor space of readers
+        self.latest_raw: object = None  # last value as the device gave it (text, arrays …)
+
+    def append(self, t: np.ndarray, v: np.ndarray, q: np.ndarray) -> None:
+        n = len(t)
+        if n > self.capacity:  # only the newest fit
+            t, v, q = t[-self.capacity:], v[-self.capacity:], q[-self.capacity:]
+            self.written += n - self.capacity
+            n = self.capacity
+        start = self.written % self.capacity
+        first = min(n, self.capacity - start)
+        self.t[start:start + first], self.v[start:start + first], self.q[start:start + first] = \
+            t[:first], v[:first], q[:first]
+        if first < n:
+            rest = n - first
+            self.t[:rest], self.v[:rest], self.q[:rest] = t[first:], v[first:], q[first:]
+        self.written += n
+
+    def since(self, cursor: int) -> tuple[Chunk, int, int]:
+        """Samples written after ``cursor``: the chunk, the new cursor, how many were lost."""
+        oldest = max(0, self.written - self.capacity)
+        lost = max(0, oldest - cursor)
+        begin = max(cursor, oldest)
+        count = self.written - begin
+        index = (np.arange(begin, self.written) % self.capacity) if count else np.empty(0, np.int64)
+        return Chunk(self.t[index], self.v[index], self.q[index]), self.written, lost
+
+
+class LiveBus:
+    """Tag name → ring buffer. Thread-safe; publishing never blocks on readers."""
+
+    def __init__(self, capacity: int = 100_000):
+        self.capacity = capacity
+        self._rings: dict[str, TagRing] = {}
+        self._lock = threading.Lock()
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
+
+    def tags(self) -> list[str]:
+        with self._lock:
+            return sorted(self._rings)
+
+    def publish(self, tag: str, t, values, quality) -> None:
+        """Append samples of one tag (scalars or arrays). Non-numeric values are kept as latest only."""
+        t = np.atleast_1d(np.asarray(t, np.int64))
+        raw = values
+        try:
+            v = np.atleast_1d(np.asarray(values, np.float64))
+        except (TypeError, ValueError):
+            v = np.full(len(t), np.nan)
+        q = np.atleast_1d(np.asarray(quality, np.uint8))
+        if len(q) == 1 and len(t) > 1:
+            q = np.full(len(t), q[0], np.uint8)
+        with self._lock:
+            ring = self._rings.get(tag)
+            if ring is None:
+                ring = self._rings[tag] = TagRing(self.capacity)
+            ring.append(t, v, q)
+            ring.latest_raw = raw if np.ndim(raw) == 0 else np.asarray(raw)[-1]
+            waiters = list(self._waiters)
+        for loop, event in waiters:
+            loop.call_soon_threadsafe(event.set)
+
+    def snapshot(self, tag: str, last: int | None = None) -> Chunk:
+        """A copy of what the ring holds for ``tag`` (the newest ``last`` samples if given)."""
+        with self._lock:
+            ring = self._rings.get(tag)
+            if ring is None:
+                return Chunk.empty()
+            start = 0 if last is None else max(0, ring.written - last)
+            chunk, _, _ = ring.since(start)
+        return chunk
+
+    def latest(self, tag: str) -> tuple[int, object, int] | None:
+        """(timestamp ns, raw value, quality) of the newest sample, or None."""
+        with self._lock:
+            ring = self._rings.get(tag)
+            if ring is None or ring.written == 0:
+                return None
+            i = (ring.written - 1) % ring.capacity
+            return int(ring.t[i]), ring.latest_raw, int(ring.q[i])
+
+    def reader(self, tags: Iterable[str], from_start: bool = False) -> BusReader:
+        return BusReader(self, list(tags), from_start)
+
+    def _cursor(self, tag: str, from_start: bool) -> int:
+        with self._lock:
+            ring = self._rings.get(tag)
+            return 0 if ring is None or from_start else ring.written
+
+    def _read(self, tag: str, cursor: int) -> tuple[Chunk, int, int]:
+        with self._lock:
+            ring = self._rings.get(tag)
+            if ring is None:
+                return Chunk.empty(), cursor, 0
+            return ring.since(cursor)
+
+
+class BusReader:
+    """A consumer's cursor over some tags: read what is new, never block the writers."""
+
+    def __init__(self, bus: LiveBus, tags: list[str], from_start: bool):
+        self.bus = bus
+        self.cursors = {tag: bus._cursor(tag, from_start) for tag in tags}
+        self.lost = dict.fromkeys(tags, 0)
+
+    def read(self) -> dict[str, Chunk]:
+        """New samples per tag since the last read (samples overwritten meanwhile are counted in ``lost``)."""
+        out = {}
+        for tag, cursor in self.cursors.items():
+            chunk, self.cursors[tag], lost = self.bus._read(tag, cursor)
+            self.lost[tag] += lost
+            out[tag] = chunk
+        return out
+
+    async def wait(self, timeout: float | None = None) -> bool:
+        """Wait (without polling) until anything is published; False on timeout."""
+        event = asyncio.Event()
+        entry = (asyncio.get_running_loop(), event)
+        with self.bus._lock:
+            self.bus._waiters.append(entry)
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            with self.bus._lock:
+                self.bus._waiters.remove(entry)

@@ -1,0 +1,1 @@
+"""Modbus driver (pymodbus): register maps, request planning, client, simulator."""
