@@ -3,7 +3,7 @@ import re
 from qtpy.QtGui import QFontDatabase
 from qtpy.QtWidgets import QDockWidget
 
-from workbench.resources import resources_dir
+from nodes.resources import resources_dir
 from workbench.ui import i18n
 
 CJK = re.compile(r"[\u4e00-\u9fff]")

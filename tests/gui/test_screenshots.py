@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from tests.gui.conftest import run
-from workbench.resources import example_project
+from nodes.resources import example_project
 from workbench.ui import i18n
 
 SHOTS = Path(__file__).resolve().parents[2] / "screenshots"

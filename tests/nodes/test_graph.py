@@ -4,7 +4,7 @@ import jsonschema
 import pytest
 
 from nodes.graph import GRAPH_SCHEMA_VERSION, Graph, GraphFormatError
-from workbench.resources import resources_dir
+from nodes.resources import resources_dir
 
 SCHEMA = json.loads((resources_dir() / "schemas" / "graph.schema.json").read_text())
 

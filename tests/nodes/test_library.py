@@ -8,7 +8,7 @@ import pytest
 
 from nodes.library import builtin_components
 from nodes.registry import ComponentRegistry, declaration_problem
-from workbench.resources import resources_dir
+from nodes.resources import resources_dir
 
 SCHEMA = json.loads((resources_dir() / "schemas" / "component.schema.json").read_text())
 COMPONENTS = builtin_components()

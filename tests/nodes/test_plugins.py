@@ -9,7 +9,7 @@ import textwrap
 import pytest
 
 from nodes.registry import ComponentRegistry
-from workbench.resources import resources_dir
+from nodes.resources import resources_dir
 
 PLUGIN = resources_dir() / "examples" / "plugin"
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from workbench.cli import main
-from workbench.resources import resources_dir
+from nodes.resources import resources_dir
 
 GRAPHS = resources_dir() / "examples" / "graphs"
 GRAPH, SAMPLE = GRAPHS / "vibration_alarm.json", GRAPHS / "vibration_sample.csv"

@@ -7,7 +7,7 @@ import logging
 from qtpy.QtCore import QLibraryInfo, QLocale, QTranslator
 from qtpy.QtWidgets import QApplication
 
-from workbench.resources import resources_dir
+from nodes.resources import resources_dir
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from workbench.jsonfile import dumps_stable
 from workbench.log_capture import LogCapture
 from workbench.project import CopyCancelled, Project, ProjectError, copy_project_tree
 from workbench.recovery import RecoveryStore
-from workbench.resources import example_project
+from nodes.resources import example_project
 from workbench.settings import Settings
 from workbench.status import WorkbenchStatus
 from workbench.ui import i18n, theme

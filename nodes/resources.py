@@ -1,4 +1,7 @@
-"""Locates the shipped resources (translations, examples, schemas, icons).
+"""Locates the shipped resources (schemas, examples, profiles, translations, icons).
+
+It lives in the lowest layer because every layer reads resources: the engine its JSON Schemas,
+the drivers their device profiles, the workbench its translations.
 
 In a source checkout or an editable install they sit next to the packages; in a PyInstaller
 bundle they are unpacked under ``sys._MEIPASS`` (see ``build.spec``).

@@ -1,0 +1,59 @@
+import asyncio
+import threading
+import time
+
+import numpy as np
+
+from device_browser.bus import LiveBus
+
+
+def test_snapshot_latest_and_bounded_memory():
+    bus = LiveBus(capacity=1000)
+    for i in range(5):
+        bus.publish("flow", np.arange(i * 500, (i + 1) * 500), np.arange(i * 500, (i + 1) * 500) * 0.1, 0)
+    snap = bus.snapshot("flow")
+    assert len(snap) == 1000 and snap.t[0] == 1500 and snap.t[-1] == 2499
+    assert list(bus.snapshot("flow", last=3).t) == [2497, 2498, 2499]
+    assert bus.latest("flow") == (2499, 249.9, 0)
+    assert bus.snapshot("unknown").t.size == 0 and bus.latest("unknown") is None
+    bus.publish("status", 7, "RUNNING", 0)  # text is kept as the latest value, the ring holds NaN
+    assert bus.latest("status") == (7, "RUNNING", 0) and np.isnan(bus.snapshot("status").v[0])
+
+
+def test_readers_see_each_sample_once_and_count_what_they_missed():
+    bus = LiveBus(capacity=100)
+    fast, slow = bus.reader(["a"]), bus.reader(["a"])
+    seen = []
+    for i in range(10):
+        bus.publish("a", np.arange(i * 30, (i + 1) * 30), np.zeros(30), 0)
+        seen.extend(fast.read()["a"].t.tolist())
+    assert seen == list(range(300)) and fast.lost["a"] == 0
+    late = slow.read()["a"]
+    assert list(late.t) == list(range(200, 300)) and slow.lost["a"] == 200
+    assert len(slow.read()["a"]) == 0
+
+
+def test_a_stalled_reader_never_slows_a_writer():
+    bus = LiveBus(capacity=10_000)
+    bus.reader(["x"])  # a reader that never reads
+    started = time.perf_counter()
+    writer = threading.Thread(target=lambda: [bus.publish("x", np.arange(i * 100, i * 100 + 100), np.ones(100), 0)
+                                              for i in range(2000)])
+    writer.start()
+    writer.join(timeout=10)
+    assert not writer.is_alive() and bus.snapshot("x").t[-1] == 199_999
+    assert time.perf_counter() - started < 10
+
+
+def test_readers_can_await_new_data_from_another_thread():
+    bus = LiveBus()
+
+    async def scenario():
+        reader = bus.reader(["p"])
+        assert not await reader.wait(timeout=0.05)
+        threading.Timer(0.05, lambda: bus.publish("p", 1, 2.5, 0)).start()
+        assert await reader.wait(timeout=2)
+        return reader.read()["p"]
+
+    chunk = asyncio.run(scenario())
+    assert list(chunk.v) == [2.5]
