@@ -39,7 +39,7 @@ def test_a_good_profile(tmp_path):
     profile = parse_profile(GOOD, "p.yaml")
     assert profile.protocol == "modbus" and profile.point("setpoint").writable
     assert profile.point("flow").unit == "m^3/h" and profile.point("flow").range == (0, 300)
-    with pytest.raises(ProfileError, match=r"No data point 'speed' in profile 'line3-pump' \(points: flow, setpoint\)"):
+    with pytest.raises(ProfileError, match=r"No data point 'speed' in profile 'line3-pump' \(points: flow, setpoint"):
         profile.point("speed")
 
 
@@ -51,7 +51,8 @@ def test_a_good_profile(tmp_path):
     (GOOD.replace("address: {area: holding_register, address: 10}", "address: {register: 40011}"),
      r"p.yaml \(line 16, column 14\): points.1.address: an address needs either node_id \(OPC UA\) or area"),
     (GOOD.replace("port: 502", "port: 70000"), r"\(line 4, column 54\): connection.port: 70000 is greater than"),
-    (GOOD.replace("protocol: modbus", "protocol: profibus"), r"\(line 4, column 13\): connection: the connection needs"),
+    (GOOD.replace("protocol: modbus", "protocol: profibus"),
+     r"\(line 4, column 13\): connection: the connection needs"),
     (GOOD.replace("name: setpoint", "name: flow"), r"\(line 11, column 11\): point 'flow': the name is used twice"),
     (GOOD.replace("    access: rw\n", ""), r"point 'setpoint': write_limits are given but access is 'r'"),
     (GOOD.replace("data_type: float32", "data_type: double"), r"data type 'double' does not exist in Modbus"),
@@ -64,7 +65,7 @@ def test_problems_name_the_line_and_column(text, message):
 
 def test_unreadable_file(tmp_path):
     (tmp_path / "bad.yaml").write_bytes(b"\xff\xfe")
-    with pytest.raises(ProfileError, match="bad.yaml: cannot be read"):
+    with pytest.raises(ProfileError, match=r"bad\.yaml: cannot be read"):
         load_profile(tmp_path / "bad.yaml")
 
 
