@@ -8,7 +8,7 @@ sample, with the frequency axis or the column names alongside.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -56,12 +56,15 @@ class Chunk:
         """Same timestamps, NaN values, bad quality: what a failed node passes downstream."""
         return Chunk(self.t, np.full(len(self.t), np.nan), np.full(len(self.t), BAD, np.uint8))
 
-    def concat(self, other: Chunk) -> Chunk:
-        return replace(self, t=np.concatenate([self.t, other.t]), v=np.concatenate([self.v, other.v]),
-                       q=np.concatenate([self.q, other.q]),
-                       labels=self.labels + other.labels if self.axis is None and len(self.labels) == len(self)
-                       else self.labels)
-
+    @staticmethod
+    def join(parts: list[Chunk]) -> Chunk:
+        """Consecutive chunks as one; event texts are joined, a spectrum's axis is kept."""
+        if len(parts) == 1:
+            return parts[0]
+        first = parts[0]
+        labels = sum((p.labels for p in parts), ()) if first.axis is None else first.labels
+        return Chunk(np.concatenate([p.t for p in parts]), np.concatenate([p.v for p in parts]),
+                     np.concatenate([p.q for p in parts]), first.axis, labels)
 
 def worst_quality(*qualities: np.ndarray) -> np.ndarray:
     """Per-sample worst quality of several aligned inputs."""

@@ -61,7 +61,8 @@ def flatten(graph: Graph, registry: ComponentRegistry) -> Graph:
     for node in graph.nodes.values():
         inner = _inner_graph(node, registry)
         if inner is None:
-            flat.nodes[node.id] = node
+            # A copy: parameter overrides at compile time must not change the caller's graph.
+            flat.nodes[node.id] = replace(node, params=dict(node.params))
             continue
         inner = flatten(inner, registry)
         for inner_node in inner.nodes.values():
@@ -92,5 +93,5 @@ def _inner_graph(node, registry: ComponentRegistry) -> Graph | None:
 
 
 def _renamed(node, new_id: str):
-    return replace(node, id=new_id)
+    return replace(node, id=new_id, params=dict(node.params))
 

@@ -53,12 +53,7 @@ class NodePlan:
     component: Component
     wires: dict[str, Wire]
     output_kinds: dict[str, Kind]
-    role: str = "node"  # "input", "output", "feedback" or "node": decided once, not per tick
-
-    def __post_init__(self) -> None:
-        type_name = self.component.type_name
-        self.role = ("input" if type_name == INPUT_TYPE else "output" if type_name == OUTPUT_TYPE
-                     else "feedback" if self.component.feedback else "node")
+    role: str = "node"  # "input", "output", "feedback" (a delay closing a loop) or "node"
 
 
 @dataclass
@@ -110,12 +105,15 @@ def compile_graph(graph: Graph, registry: ComponentRegistry | None = None,
             target_unit = resolution.input_units.get((node_id, edge.target_port), source_unit)
             wires[edge.target_port] = Wire(edge.source, edge.source_port, conversion(source_unit, target_unit))
         kinds = {p.name: cls.port_kind(p, params) for p in cls.outputs}
-        plan = NodePlan(node_id, cls(params), wires, kinds)
+        role = ("input" if cls.type_name == INPUT_TYPE else "output" if cls.type_name == OUTPUT_TYPE
+                else "feedback" if node_id in resolution.loop_delays else "node")
+        plan = NodePlan(node_id, cls(params), wires, kinds, role)
         plans.append(plan)
         by_id[node_id] = plan
     inputs = _columns(plans, INPUT_TYPE)
     outputs = {column: by_id[node_id] for column, node_id in _columns(plans, OUTPUT_TYPE).items()}
-    compiled = CompiledGraph(plans, inputs, outputs, _block_limit(flat, by_id), resolution)
+    limits = [p.component.feedback_capacity() for p in plans if p.role == "feedback"]
+    compiled = CompiledGraph(plans, inputs, outputs, min(limits) if limits else None, resolution)
     compiled.input_units = {c: resolution.output_units.get((n, "y"), "") for c, n in inputs.items()}
     compiled.output_units = {c: resolution.input_units.get((p.id, "x"), "") for c, p in outputs.items()}
     return compiled
@@ -133,37 +131,18 @@ def _columns(plans: list[NodePlan], type_name: str) -> dict[str, str]:
     return columns
 
 
-def _block_limit(flat: Graph, plans: dict[str, NodePlan]) -> int | None:
-    """Largest block a feedback loop can take: the smallest capacity of a delay inside a loop."""
-    successors: dict[str, set[str]] = {}
-    for edge in flat.edges:
-        successors.setdefault(edge.source, set()).add(edge.target)
-    limits = []
-    for node_id, plan in plans.items():
-        if plan.component.feedback and _reaches(node_id, node_id, successors):
-            limits.append(plan.component.feedback_capacity())
-    return min(limits) if limits else None
-
-
-def _reaches(start: str, goal: str, successors: dict[str, set[str]]) -> bool:
-    stack, seen = list(successors.get(start, ())), set()
-    while stack:
-        node = stack.pop()
-        if node == goal:
-            return True
-        if node not in seen:
-            seen.add(node)
-            stack.extend(successors.get(node, ()))
-    return False
-
-
 class Run:
     """One execution of a compiled graph: node states, statistics and failures."""
 
     def __init__(self, compiled: CompiledGraph):
         self.compiled = compiled
-        self.states = {plan.id: plan.component.init_state() for plan in compiled.plans}
         self.stats = {plan.id: NodeStats() for plan in compiled.plans}
+        self.states = {}
+        for plan in compiled.plans:
+            try:
+                self.states[plan.id] = plan.component.init_state()
+            except Exception as exc:  # noqa: BLE001 - a plug-in's bad start must not stop the run
+                self._fail(plan, exc)
         self.last_outputs: dict[tuple[str, str], Chunk] = {}
 
     # -- executors ---------------------------------------------------------------------------------
@@ -175,7 +154,7 @@ class Run:
                 pass
             for column, chunk in self._collect().items():
                 results.setdefault(column, []).append(chunk)
-        return {column: _join(parts) for column, parts in results.items()}
+        return {column: Chunk.join(parts) for column, parts in results.items()}
 
     def steps(self, inputs: dict[str, Chunk]) -> Iterator[tuple[str, dict[str, Chunk]]]:
         """Step mode: run one node at a time; yields (node id, its outputs) after each node."""
@@ -204,7 +183,7 @@ class Run:
         master = next(iter(inputs.values())).t if inputs else np.empty(0, np.int64)
         feedback = [p for p in self.compiled.plans if p.role == "feedback"]
         for plan in feedback:
-            for port, chunk in plan.component.emit(self.states[plan.id], master).items():
+            for port, chunk in self._emit(plan, master).items():
                 values[(plan.id, port)] = chunk
         for plan in self.compiled.plans:
             if plan.role == "input":
@@ -242,8 +221,7 @@ class Run:
                 if name not in outputs:
                     raise RuntimeError(f"the component returned no '{name}' output")
         except Exception as exc:  # noqa: BLE001 - one failing node must not stop the others
-            stats.failed = f"{type(exc).__name__}: {exc}"
-            log.error("Node '%s' (%s) failed: %s", plan.id, plan.component.type_name, stats.failed)
+            self._fail(plan, exc)
             return self._bad_outputs(plan, inputs)
         stats.seconds += time.perf_counter() - started
         stats.calls += 1
@@ -251,16 +229,31 @@ class Run:
         stats.samples_out += sum([c.t.shape[0] for c in outputs.values()])
         return outputs
 
+    def _emit(self, plan: NodePlan, t: np.ndarray) -> dict[str, Chunk]:
+        bad = Chunk(t, np.full(len(t), np.nan), np.full(len(t), BAD, np.uint8))
+        if self.stats[plan.id].failed:
+            return dict.fromkeys(plan.output_kinds, bad)
+        try:
+            return plan.component.emit(self.states[plan.id], t)
+        except Exception as exc:  # noqa: BLE001
+            self._fail(plan, exc)
+            return dict.fromkeys(plan.output_kinds, bad)
+
     def _absorb(self, plan: NodePlan, inputs: dict[str, Chunk]) -> None:
+        if self.stats[plan.id].failed:
+            return
         try:
             plan.component.absorb(inputs, self.states[plan.id])
         except Exception as exc:  # noqa: BLE001
-            self.stats[plan.id].failed = f"{type(exc).__name__}: {exc}"
+            self._fail(plan, exc)
+
+    def _fail(self, plan: NodePlan, exc: Exception) -> None:
+        self.stats[plan.id].failed = f"{type(exc).__name__}: {exc}"
+        log.error("Node '%s' (%s) failed: %s", plan.id, plan.component.type_name, self.stats[plan.id].failed)
 
     def _bad_outputs(self, plan: NodePlan, inputs: dict[str, Chunk]) -> dict[str, Chunk]:
-        template = next(iter(inputs.values()), Chunk.empty())
-        bad = Chunk(template.t, np.full(len(template), np.nan), np.full(len(template), BAD, np.uint8))
-        return {name: bad for name in plan.output_kinds}
+        bad = next(iter(inputs.values()), Chunk.empty()).bad()
+        return dict.fromkeys(plan.output_kinds, bad)
 
     def _count(self, node_id: str, samples_in: int, samples_out: int, seconds: float) -> None:
         stats = self.stats[node_id]
@@ -294,12 +287,3 @@ def run_batch(compiled: CompiledGraph, chunks: Iterable[dict[str, Chunk]],
 def _slice(chunk: Chunk, start: int, stop: int) -> Chunk:
     return Chunk(chunk.t[start:stop], chunk.v[start:stop], chunk.q[start:stop], chunk.axis,
                  chunk.labels[start:stop] if chunk.axis is None and len(chunk.labels) == len(chunk) else chunk.labels)
-
-
-def _join(parts: list[Chunk]) -> Chunk:
-    if len(parts) == 1:
-        return parts[0]
-    first = parts[0]
-    labels = sum((p.labels for p in parts), ()) if first.axis is None else first.labels
-    return Chunk(np.concatenate([p.t for p in parts]), np.concatenate([p.v for p in parts]),
-                 np.concatenate([p.q for p in parts]), first.axis, labels)

@@ -35,6 +35,7 @@ class Resolution:
     input_units: dict[tuple[str, str], str]
     order: list[str]
     problems: list[Problem]
+    loop_delays: set[str]  # feedback components that close a loop: run as emit/absorb in blocks
 
     @property
     def errors(self) -> list[Problem]:
@@ -46,9 +47,10 @@ def validate(graph: Graph, registry: ComponentRegistry) -> Resolution:
     problems: list[Problem] = []
     classes, params = _check_nodes(graph, registry, problems)
     wired = _check_edges(graph, classes, params, problems)
-    order = _check_cycles(graph, classes, problems)
+    loop_delays = _loop_delays(graph, classes)
+    order = _check_cycles(graph, loop_delays, problems)
     output_units, input_units = _resolve_units(graph, classes, params, wired, order, problems)
-    return Resolution(classes, params, output_units, input_units, order, problems)
+    return Resolution(classes, params, output_units, input_units, order, problems, loop_delays)
 
 
 def _port(cls: type[Component], name: str, outputs: bool) -> Port | None:
@@ -120,12 +122,32 @@ def _kind(kind: Kind) -> str:
             "table": "a table", "events": "events"}[kind.value]
 
 
-def _check_cycles(graph, classes, problems) -> list[str]:
-    """Topological order in which feedback components' inputs do not count as dependencies."""
+def _loop_delays(graph, classes) -> set[str]:
+    """Feedback components (delays) that lie on a loop; a delay elsewhere runs like any node."""
+    successors: dict[str, set[str]] = {}
+    for edge in graph.edges:
+        successors.setdefault(edge.source, set()).add(edge.target)
+    return {node_id for node_id, cls in classes.items()
+            if cls.feedback and _reaches(node_id, node_id, successors)}
+
+
+def _reaches(start: str, goal: str, successors: dict[str, set[str]]) -> bool:
+    stack, seen = list(successors.get(start, ())), set()
+    while stack:
+        node = stack.pop()
+        if node == goal:
+            return True
+        if node not in seen:
+            seen.add(node)
+            stack.extend(successors.get(node, ()))
+    return False
+
+
+def _check_cycles(graph, loop_delays, problems) -> list[str]:
+    """Topological order in which the inputs of loop-closing delays do not count as dependencies."""
     sorter = graphlib.TopologicalSorter({node_id: set() for node_id in graph.nodes})
     for edge in graph.edges:
-        cls = classes.get(edge.target)
-        if edge.source in graph.nodes and edge.target in graph.nodes and not (cls and cls.feedback):
+        if edge.source in graph.nodes and edge.target in graph.nodes and edge.target not in loop_delays:
             sorter.add(edge.target, edge.source)
     try:
         return list(sorter.static_order())

@@ -166,7 +166,55 @@ def _rolling(x: Chunk, state, window: int, how: str) -> Chunk:
     return Chunk(x.t, result, _warm_up_quality(quality, offset, seen, window))
 
 
-class Ewma(Component):
+class _Recursive(Component):
+    """A component whose state is a recursion over past samples (filters, integrals, limiters).
+
+    A NaN or bad sample must not enter such a state, or every later output would be NaN. Bad
+    samples are bridged with the last good value, and the output there is NaN with bad quality;
+    nothing enters the state before the first good sample. Subclasses implement :meth:`recurse`
+    on good (or bridged) samples only.
+    """
+
+    inputs = (X,)
+
+    def recursion_state(self) -> SimpleNamespace:
+        return SimpleNamespace()
+
+    def init_state(self):
+        state = self.recursion_state()
+        state.last_good = None
+        return state
+
+    def recurse(self, x: Chunk, state) -> Chunk:
+        raise NotImplementedError
+
+    def process(self, inputs, state):
+        x = inputs["x"]
+        good = np.isfinite(x.v) & (x.q != BAD)
+        start = 0
+        if state.last_good is None:
+            first = np.flatnonzero(good)
+            if not len(first):
+                return {"y": x.bad()}
+            start = int(first[0])
+        values = x.v[start:]
+        if not good[start:].all():
+            index = np.where(good[start:], np.arange(len(values)), -1)
+            np.maximum.accumulate(index, out=index)
+            before = np.nan if state.last_good is None else state.last_good  # unused when start > 0
+            values = np.where(index >= 0, values[np.clip(index, 0, None)], before)
+        if len(values):
+            state.last_good = values[-1]
+        y = self.recurse(Chunk(x.t[start:], values, x.q[start:]), state)
+        if start == 0 and good.all():
+            return {"y": y}
+        v, q = np.full(len(x), np.nan), np.full(len(x), BAD, np.uint8)
+        v[start:], q[start:] = y.v, y.q
+        v[~good], q[~good] = np.nan, BAD
+        return {"y": Chunk(x.t, v, q)}
+
+
+class Ewma(_Recursive):
     """Exponentially weighted moving average: ``y[k] = α·x[k] + (1 − α)·y[k−1]``, ``y[0] = x[0]``.
 
     A first-order IIR low-pass; α = 2/(N+1) matches the centre of mass of an N-sample average.
@@ -183,21 +231,20 @@ class Ewma(Component):
     params = (Param("alpha", "float", 0.1, 1e-9, 1.0, title=Text("Smoothing factor α", "平滑系数 α"),
                     description=Text("Weight of the newest sample (0 < α ≤ 1).", "最新采样的权重（0 < α ≤ 1）。")),)
 
-    def init_state(self):
+    def recursion_state(self):
         return SimpleNamespace(zi=None)
 
-    def process(self, inputs, state):
-        x = inputs["x"]
+    def recurse(self, x: Chunk, state) -> Chunk:
         if len(x) == 0:
-            return {"y": x}
+            return x
         a = self.p["alpha"]
         if state.zi is None:
             state.zi = np.array([(1 - a) * x.v[0]])
         y, state.zi = sps.lfilter([a], [1.0, a - 1.0], x.v, zi=state.zi)
-        return {"y": x.with_values(y)}
+        return x.with_values(y)
 
 
-class _Butterworth(Component):
+class _Butterworth(_Recursive):
     """Shared implementation of the Butterworth filters (second-order sections, stateful)."""
 
     btype = "lowpass"
@@ -216,20 +263,19 @@ class _Butterworth(Component):
         if "low" in values and values["low"] >= values["high"]:
             problems.setdefault("low", f"must be below the high cut-off ({values['high']:g} Hz)")
 
-    def init_state(self):
+    def recursion_state(self):
         sos = sps.butter(self.p["order"], self._cutoff(), btype=self.btype, fs=self.p["sample_rate"], output="sos")
         return SimpleNamespace(sos=sos, zi=None)
 
-    def process(self, inputs, state):
-        x = inputs["x"]
+    def recurse(self, x: Chunk, state) -> Chunk:
         if len(x) == 0:
-            return {"y": x}
+            return x
         if state.zi is None:
             # Start in steady state at the first sample (low-pass) or at rest (others): no start-up jump.
             steady = sps.sosfilt_zi(state.sos)
             state.zi = steady * x.v[0] if self.btype == "lowpass" else np.zeros_like(steady)
         y, state.zi = sosfilt(state.sos, x.v, state.zi)
-        return {"y": x.with_values(y)}
+        return x.with_values(y)
 
 
 ORDER = Param("order", "int", 4, 1, 12, title=Text("Order", "阶数"))
@@ -295,7 +341,7 @@ class BandPass(_Butterworth):
         return [self.p["low"], self.p["high"]]
 
 
-class Derivative(Component):
+class Derivative(_Recursive):
     """Backward-difference derivative: ``y[k] = (x[k] − x[k−1]) / (t[k] − t[k−1])`` per second.
 
     The very first sample has no predecessor: its output is 0, marked uncertain.
@@ -310,19 +356,18 @@ class Derivative(Component):
     inputs = (X,)
     outputs = (Port("y", Kind.SIGNAL, "=x/s", Text("Rate of change", "变化率")),)
 
-    def init_state(self):
+    def recursion_state(self):
         return SimpleNamespace(t=None, v=None, q=None)
 
-    def process(self, inputs, state):
-        x = inputs["x"]
+    def recurse(self, x: Chunk, state) -> Chunk:
         if len(x) == 0:
-            return {"y": x}
+            return x
         dv, dt, quality = _steps(x, state)
         y = dv / dt
         if state.t is None:
             y[0], quality[0] = 0.0, max(quality[0], UNCERTAIN)
         state.t, state.v, state.q = x.t[-1], x.v[-1], x.q[-1]
-        return {"y": Chunk(x.t, y, quality)}
+        return Chunk(x.t, y, quality)
 
 
 def _steps(x: Chunk, state) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -343,7 +388,7 @@ def _steps(x: Chunk, state) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return dv, dt, quality
 
 
-class Integral(Component):
+class Integral(_Recursive):
     """Running integral by the trapezoidal rule: ``y[k] = y[k−1] + (x[k] + x[k−1])/2 · Δt``.
 
     Integrates over seconds, so flow in m³/h gives m³ once converted (m³/h · s / 3600).
@@ -359,13 +404,12 @@ class Integral(Component):
     outputs = (Port("y", Kind.SIGNAL, "=x*s", Text("Integral", "积分值")),)
     params = (Param("initial", "float", 0.0, title=Text("Initial value", "初始值")),)
 
-    def init_state(self):
+    def recursion_state(self):
         return SimpleNamespace(t=None, v=None, q=None, total=self.p["initial"])
 
-    def process(self, inputs, state):
-        x = inputs["x"]
+    def recurse(self, x: Chunk, state) -> Chunk:
         if len(x) == 0:
-            return {"y": x}
+            return x
         dv, dt, quality = _steps(x, state)
         # (x[k] + x[k-1]) / 2 = x[k] - dv/2; the first sample ever adds no area.
         areas = (x.v - dv / 2) * dt
@@ -374,7 +418,7 @@ class Integral(Component):
         y = state.total + np.cumsum(areas)
         state.total = y[-1]
         state.t, state.v, state.q = x.t[-1], x.v[-1], x.q[-1]
-        return {"y": Chunk(x.t, y, quality)}
+        return Chunk(x.t, y, quality)
 
 
 class Align(Component):
@@ -412,7 +456,7 @@ class Align(Component):
         return {"y": Chunk(a.t, y.astype(np.float64), quality)}
 
 
-class Deadband(Component):
+class Deadband(_Recursive):
     """Dead-band: the output follows the input only when it moves more than ``band``.
 
     ``y[k] = x[k] if |x[k] − y[k−1]| > band else y[k−1]``; ``y[0] = x[0]``. Reduces chatter and
@@ -429,11 +473,10 @@ class Deadband(Component):
     outputs = (Y,)
     params = (Param("band", "float", 0.1, 0.0, unit="=x", title=Text("Band", "死区宽度")),)
 
-    def init_state(self):
+    def recursion_state(self):
         return SimpleNamespace(last=None)
 
-    def process(self, inputs, state):
-        x = inputs["x"]
+    def recurse(self, x: Chunk, state) -> Chunk:
         band = self.p["band"]
         out = np.empty(len(x))
         last = state.last
@@ -442,10 +485,10 @@ class Deadband(Component):
                 last = value
             out[i] = last
         state.last = last
-        return {"y": x.with_values(out)}
+        return x.with_values(out)
 
 
-class RateLimiter(Component):
+class RateLimiter(_Recursive):
     """Rate limiter: ``y[k] = y[k−1] + clip(x[k] − y[k−1], −r·Δt, +r·Δt)``; ``y[0] = x[0]``.
 
     Limits how fast a setpoint or an output may change (r in input units per second).
@@ -461,11 +504,10 @@ class RateLimiter(Component):
     outputs = (Y,)
     params = (Param("rate", "float", 1.0, 0.0, unit="=x/s", title=Text("Maximum rate", "最大变化率")),)
 
-    def init_state(self):
+    def recursion_state(self):
         return SimpleNamespace(last=None, t=None)
 
-    def process(self, inputs, state):
-        x = inputs["x"]
+    def recurse(self, x: Chunk, state) -> Chunk:
         rate = self.p["rate"]
         out = np.empty(len(x))
         last, last_t = state.last, state.t
@@ -478,7 +520,7 @@ class RateLimiter(Component):
             last_t = t
             out[i] = last
         state.last, state.t = last, last_t
-        return {"y": x.with_values(out)}
+        return x.with_values(out)
 
 
 class Hysteresis(Component):
@@ -603,7 +645,8 @@ class Hold(Component):
     def process(self, inputs, state):
         x, trigger = inputs["x"], inputs["trigger"]
         require_aligned({"x": x, "trigger": trigger})
-        index = np.where(trigger.v.astype(bool), np.arange(len(x)), -1)
+        fired = np.nan_to_num(trigger.v).astype(bool) & (trigger.q != BAD)  # a missing trigger does not fire
+        index = np.where(fired, np.arange(len(x)), -1)
         np.maximum.accumulate(index, out=index)
         held = index >= 0
         y = np.where(held, x.v[np.clip(index, 0, None)] if len(x) else 0.0, state.v)
@@ -634,7 +677,11 @@ class EdgeCounter(Component):
 
     def process(self, inputs, state):
         x = inputs["x"]
-        current = x.v.astype(bool)
+        # A missing or bad sample is no edge: the last known state holds across it.
+        known = np.isfinite(x.v) & (x.q != BAD)
+        index = np.where(known, np.arange(len(x)), -1)
+        np.maximum.accumulate(index, out=index)
+        current = np.where(index >= 0, np.nan_to_num(x.v)[np.clip(index, 0, None)].astype(bool), state.last)
         previous = np.concatenate([[state.last], current[:-1]])
         edges = {"rising": current & ~previous, "falling": ~current & previous, "both": current != previous}
         count = state.count + np.cumsum(edges[self.p["edge"]])

@@ -36,7 +36,7 @@ def run(component, inputs: dict[str, Chunk], cuts=()) -> dict[str, Chunk]:
         result = component.process({name: parts[i] for name, parts in pieces.items()}, state)
         for name, chunk in result.items():
             outputs.setdefault(name, []).append(chunk)
-    return {name: _join(parts) for name, parts in outputs.items()}
+    return {name: Chunk.join(parts) for name, parts in outputs.items()}
 
 
 def run_with_empty_chunks(component, inputs: dict[str, Chunk], cuts=()) -> dict[str, Chunk]:
@@ -49,14 +49,7 @@ def run_with_empty_chunks(component, inputs: dict[str, Chunk], cuts=()) -> dict[
     for piece in [empty, *[part for i in range(count) for part in ({n: p[i] for n, p in pieces.items()}, empty)]]:
         for name, chunk in component.process(piece, state).items():
             outputs.setdefault(name, []).append(chunk)
-    return {name: _join(parts) for name, parts in outputs.items()}
-
-
-def _join(parts: list[Chunk]) -> Chunk:
-    first = parts[0]
-    return Chunk(np.concatenate([p.t for p in parts]), np.concatenate([p.v for p in parts]),
-                 np.concatenate([p.q for p in parts]), first.axis,
-                 sum((p.labels for p in parts), ()) if first.axis is None else first.labels)
+    return {name: Chunk.join(parts) for name, parts in outputs.items()}
 
 
 def cut_points(n: int):

@@ -160,6 +160,50 @@ def test_feedback_loop_through_a_delay_accumulates(registry):
         compile_graph(g, registry)
 
 
+def test_a_delay_outside_a_loop_runs_like_any_node(registry):
+    g = _chain(("signal.delay", {"samples": 2}))
+    x = signal([1.0, 2.0, 3.0, 4.0, 5.0])
+    whole = Run(compile_graph(g, registry)).push({"x": x})["y"]
+    assert list(whole.v) == [0.0, 0.0, 1.0, 2.0, 3.0] and list(whole.t) == list(x.t)
+    run = Run(compile_graph(g, registry))
+    pieces = [run.push({"x": piece})["y"] for piece in split(x, [1, 2, 3, 4])]
+    assert [p.v[0] for p in pieces] == list(whole.v)
+    assert compile_graph(g, registry).block_limit is None
+
+
+def test_parameter_overrides_leave_the_graph_alone(registry):
+    g = _chain(("signal.scale", {"gain": 2.0}))
+    compile_graph(g, registry, overrides={"n0": {"gain": 5.0}})
+    assert g.nodes["n0"].params == {"gain": 2.0}
+
+
+class BadStart(Fragile):
+    """Fails to start (a plug-in whose state cannot be built).
+
+    References
+    ----------
+    None: test component.
+    """
+
+    type_name = "test.bad_start"
+
+    def init_state(self):
+        raise OSError("calibration file missing")
+
+
+def test_a_component_that_cannot_start_is_isolated(registry):
+    registry.register(BadStart)
+    g = _chain(("test.bad_start", {}))
+    g.add_node("ok", "signal.scale", {"gain": 2.0})
+    g.add_node("out2", "io.output", {"column": "ok"})
+    g.connect("in.y", "ok.x")
+    g.connect("ok.y", "out2.x")
+    run = Run(compile_graph(g, registry))
+    out = run.push({"x": signal([1.0, 2.0])})
+    assert (out["y"].q == BAD).all() and list(out["ok"].v) == [2.0, 4.0]
+    assert run.failures == {"n0": "OSError: calibration file missing"}
+
+
 def test_step_mode_runs_one_node_at_a_time(registry):
     g = _chain(("signal.scale", {"gain": 3.0}), ("signal.scale", {"offset": 1.0}))
     run = Run(compile_graph(g, registry))

@@ -68,7 +68,7 @@ def test_median_removes_a_spike_without_moving_a_step():
 
 def test_ewma_matches_its_recurrence():
     a = 0.2
-    y = run(s.Ewma({"alpha": a}), {"x": NOISE})["y"].v
+    y = run(s.Ewma({"alpha": a}), {"x": signal(NOISE.v)})["y"].v
     expected = [NOISE.v[0]]
     for value in NOISE.v[1:]:
         expected.append(a * value + (1 - a) * expected[-1])
@@ -101,6 +101,18 @@ def _highpass_gain(f, fc, n):
 def test_butterworth_magnitude_response(cls, params, freq, gain):
     out = run(cls({**params, "sample_rate": 1000.0}), {"x": _sine(freq)})["y"]
     assert _steady_amplitude(out) == pytest.approx(gain, rel=0.01)
+
+
+@pytest.mark.parametrize("component", [s.Ewma(), s.LowPass(), s.HighPass(), s.BandPass(), s.Integral(),
+                                       s.Derivative(), s.Deadband(), s.RateLimiter()], ids=lambda c: c.type_name)
+def test_a_missing_sample_does_not_poison_the_state(component):
+    gappy = signal([np.nan, 1.0, 2.0, np.nan, 4.0, 5.0, 6.0], quality=[BAD, GOOD, GOOD, BAD, GOOD, GOOD, GOOD])
+    out = run(component, {"x": gappy})["y"]
+    assert list(out.q[[0, 3]]) == [BAD, BAD] and np.isnan(out.v[[0, 3]]).all()
+    assert np.isfinite(out.v[[1, 2, 4, 5, 6]]).all()
+    # The gap is bridged with the last good value; the first bad sample never enters the state.
+    bridged = run(type(component)(component.p), {"x": signal([1.0, 2.0, 2.0, 4.0, 5.0, 6.0])})["y"]
+    np.testing.assert_allclose(out.v[[1, 2, 4, 5, 6]], bridged.v[[0, 1, 3, 4, 5]])
 
 
 def test_filters_refuse_cut_offs_at_or_above_nyquist():
@@ -152,6 +164,14 @@ def test_delay_hold_counter_add():
         assert list(run(s.EdgeCounter({"edge": edge}), {"x": pattern})["count"].v) == expected
     diff = run(s.AddSubtract({"operation": "subtract"}), {"a": x, "b": signal([1.0, 1.0, 1.0, 1.0])})["y"]
     assert list(diff.v) == [0.0, 1.0, 2.0, 3.0]
+
+
+def test_a_missing_sample_is_no_edge_and_no_trigger():
+    gappy = signal([0.0, 0.0, np.nan, 0.0, 1.0], quality=[GOOD, GOOD, BAD, GOOD, GOOD])
+    assert list(run(s.EdgeCounter(), {"x": gappy})["count"].v) == [0, 0, 0, 0, 1]
+    held = run(s.Hold(), {"x": signal([1.0, 2.0, 3.0]), "trigger": signal([1.0, np.nan, 0.0],
+                                                                             quality=[GOOD, BAD, GOOD])})["y"]
+    assert list(held.v) == [1.0, 1.0, 1.0]
 
 
 def test_logic_truth_tables():
