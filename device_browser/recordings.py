@@ -13,14 +13,13 @@ half-written file.
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from nodes.atomic_file import AtomicFile
 from nodes.chunk import BAD, GOOD, Chunk
 
 TIME_NAMES = ("timestamp", "time", "datetime", "date_time", "t", "ts")
@@ -30,13 +29,16 @@ class RecordingError(ValueError):
     """A recording that cannot be read or written; the message names the file, row and column."""
 
 
-def open_source(path: Path, time_column: str | None = None) -> CsvSource | ParquetSource:
+TIME_UNITS = {"s": 1e9, "ms": 1e6, "us": 1e3, "ns": 1.0}  # nanoseconds per unit of numeric times
+
+
+def open_source(path: Path, time_column: str | None = None, time_unit: str = "s") -> CsvSource | ParquetSource:
     path = Path(path)
     if not path.exists():
         raise RecordingError(f"{path}: the file does not exist")
     if path.suffix.lower() in (".parquet", ".pq"):
-        return ParquetSource(path, time_column)
-    return CsvSource(path, time_column)
+        return ParquetSource(path, time_column, time_unit)
+    return CsvSource(path, time_column, time_unit)
 
 
 def open_sink(path: Path) -> RecordingSink:
@@ -44,8 +46,9 @@ def open_sink(path: Path) -> RecordingSink:
 
 
 class _Source:
-    def __init__(self, path: Path, time_column: str | None):
+    def __init__(self, path: Path, time_column: str | None, time_unit: str = "s"):
         self.path = path
+        self.time_unit = time_unit
         names = self._header()
         if not names:
             raise RecordingError(f"{path}: the file has no columns")
@@ -81,11 +84,18 @@ class _Source:
             if numbers.notna().all():
                 raw = numbers  # seconds since the epoch, written as text
         if pd.api.types.is_numeric_dtype(raw):
-            seconds = raw.to_numpy(dtype=np.float64)
-            bad = np.flatnonzero(~np.isfinite(seconds))
+            numbers = raw.to_numpy(dtype=np.float64)
+            bad = np.flatnonzero(~np.isfinite(numbers))
             if len(bad):
                 self._fail_row(first_line + bad[0], self.time_column, "the time is empty")
-            t = np.round(seconds * 1e9).astype(np.int64)
+            ns = numbers * TIME_UNITS[self.time_unit]
+            beyond = np.flatnonzero(np.abs(ns) > 9.2e18)  # int64 nanoseconds end in the year 2262
+            if len(beyond):
+                hint = "milliseconds? use --time-unit ms" if self.time_unit == "s" else "another unit?"
+                self._fail_row(first_line + beyond[0], self.time_column,
+                               f"{raw.iloc[beyond[0]]} {self.time_unit} since 1970 is after the year 2262; "
+                               f"are the times in {hint}")
+            t = np.round(ns).astype(np.int64)
         else:
             parsed = pd.to_datetime(raw, utc=True, errors="coerce", format="ISO8601")
             bad = np.flatnonzero(parsed.isna().to_numpy())
@@ -197,10 +207,7 @@ class RecordingSink:
     def __init__(self, path: Path):
         self.path = path
         self.parquet = path.suffix.lower() in (".parquet", ".pq")
-        fd, name = tempfile.mkstemp(prefix=".~millwright-", suffix=".tmp", dir=path.parent if str(path.parent)
-                                    else ".")
-        os.close(fd)
-        self._tmp = Path(name)
+        self._file = AtomicFile(path)
         self._writer = None
         self._columns: list[str] | None = None
         self.rows = 0
@@ -213,30 +220,40 @@ class RecordingSink:
         if frame.empty:
             return
         if self.parquet:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
-            table = pa.Table.from_pandas(frame, preserve_index=False)
-            if self._writer is None:
-                self._writer = pq.ParquetWriter(self._tmp, table.schema)
-            self._writer.write_table(table)
+            self._parquet_writer(frame).write_table(_arrow(frame))
         else:
             frame = frame.assign(time=frame["time"].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
-            frame.to_csv(self._tmp, mode="a", header=self.rows == 0, index=False, float_format="%.10g")
+            frame.to_csv(self._file.tmp, mode="a", header=self.rows == 0, index=False, float_format="%.10g")
         self.rows += len(frame)
 
+    def _parquet_writer(self, frame: pd.DataFrame):
+        if self._writer is None:
+            import pyarrow.parquet as pq
+
+            self._writer = pq.ParquetWriter(self._file.tmp, _arrow(frame).schema)
+        return self._writer
+
     def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-        if self.rows == 0 and not self.parquet:
-            pd.DataFrame(columns=self._columns or ["time"]).to_csv(self._tmp, index=False)
-        os.replace(self._tmp, self.path)
+        """Commit: an output with no rows is still a valid file with its header (or schema)."""
+        empty = pd.DataFrame({"time": pd.Series([], dtype="datetime64[ns, UTC]")}).reindex(
+            columns=self._columns or ["time"])
+        if self.parquet:
+            self._parquet_writer(empty).close()
+        elif self.rows == 0:
+            empty.to_csv(self._file.tmp, index=False)
+        self._file.commit()
 
     def abort(self) -> None:
         if self._writer is not None:
             with contextlib.suppress(Exception):
                 self._writer.close()
-        self._tmp.unlink(missing_ok=True)
+        self._file.abort()
+
+
+def _arrow(frame: pd.DataFrame):
+    import pyarrow as pa
+
+    return pa.Table.from_pandas(frame, preserve_index=False)
 
 
 def _wide(outputs: dict[str, Chunk]) -> pd.DataFrame:
@@ -254,10 +271,13 @@ def _wide(outputs: dict[str, Chunk]) -> pd.DataFrame:
             frame = pd.DataFrame({name: np.where(bad, np.nan, values)})
             if chunk.labels and len(chunk.labels) == len(chunk):
                 frame[f"{name}.label"] = list(chunk.labels)
-        frame.index = pd.Index(chunk.t, name="t")
-        frames.append(frame[~frame.index.duplicated(keep="last")])
+        # Equal timestamps are legal (exports repeat them): number the repeats so that the k-th
+        # sample at a time in one output meets the k-th sample at that time in the others.
+        frame.index = pd.MultiIndex.from_arrays([chunk.t, pd.Series(chunk.t).groupby(chunk.t).cumcount().to_numpy()],
+                                                names=["t", "repeat"])
+        frames.append(frame)
     if not frames:
         return pd.DataFrame({"time": pd.Series([], dtype="datetime64[ns, UTC]")})
     wide = pd.concat(frames, axis=1, join="outer").sort_index()
-    wide.insert(0, "time", pd.to_datetime(wide.index.to_numpy(), utc=True))
+    wide.insert(0, "time", pd.to_datetime(wide.index.get_level_values("t").to_numpy(), utc=True))
     return wide.reset_index(drop=True)

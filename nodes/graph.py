@@ -163,11 +163,11 @@ class Graph:
             raise GraphFormatError(f"{source} was written with graph schema {version}; this Millwright reads "
                                    f"schema {GRAPH_SCHEMA_VERSION} and older. Update Millwright to open it.")
         data = copy.deepcopy(data)
-        for step in range(version, GRAPH_SCHEMA_VERSION):
-            data = MIGRATIONS[step](data)
         try:
+            for step in range(version, GRAPH_SCHEMA_VERSION):
+                data = MIGRATIONS[step](data)
             return cls._build(data, source)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             raise GraphFormatError(f"{source}: {_plain(exc)}") from None
 
     @classmethod
@@ -188,6 +188,8 @@ class Graph:
         for raw in data.get("edges", []):
             graph.connect(raw["from"], raw["to"])
         ports = data.get("ports", {})
+        if not isinstance(ports, dict):
+            raise ValueError("'ports' must be an object with 'inputs' and 'outputs'")
         graph.exposed_inputs = [ExposedPort(p["name"], p["node"], p["port"]) for p in ports.get("inputs", [])]
         graph.exposed_outputs = [ExposedPort(p["name"], p["node"], p["port"]) for p in ports.get("outputs", [])]
         return graph
@@ -206,8 +208,13 @@ def _plain(exc: Exception) -> str:
 
 def _from_schema_1(data: dict[str, Any]) -> dict[str, Any]:
     """Schema 1 wrote edges as ``"a.y -> b.x"`` strings and parameters under ``"parameters"``."""
-    data["edges"] = [dict(zip(("from", "to"), (s.strip() for s in edge.split("->")), strict=True))
-                     if isinstance(edge, str) else edge for edge in data.get("edges", [])]
+    def edge(text: str) -> dict[str, str]:
+        ends = [part.strip() for part in text.split("->")]
+        if len(ends) != 2:
+            raise ValueError(f"edge '{text}' must look like 'node.port -> node.port'")
+        return {"from": ends[0], "to": ends[1]}
+
+    data["edges"] = [edge(e) if isinstance(e, str) else e for e in data.get("edges", [])]
     for node in data.get("nodes", []):
         if "parameters" in node:
             node["params"] = node.pop("parameters")

@@ -70,10 +70,14 @@ class ComponentRegistry:
                 if not classes:
                     raise ValueError("it provides no component classes")
                 # Check every class first: a plug-in loads completely or not at all.
+                names = [cls.type_name for cls in classes]
                 for cls in classes:
                     problem = declaration_problem(cls)
                     if problem:
                         raise ValueError(f"{cls.__name__}: {problem}")
+                    if cls.type_name in self._types or names.count(cls.type_name) > 1:
+                        raise ValueError(f"component type '{cls.type_name}' is already provided by "
+                                         f"{self._origin.get(cls.type_name, 'this plug-in')}")
                 for cls in classes:
                     self.register(cls, origin=f"plug-in {entry.name}")
             except Exception as exc:  # noqa: BLE001 - any failure of foreign code is reported, not raised

@@ -11,7 +11,7 @@ from typing import Any
 
 from workbench.jsonfile import FileFormatError, read_json
 
-EXIT_BAD_GRAPH, EXIT_BAD_DATA, EXIT_NODES_FAILED = 2, 1, 3
+EXIT_BAD_GRAPH, EXIT_BAD_DATA, EXIT_NODES_FAILED, EXIT_INTERRUPTED = 2, 1, 3, 130
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -22,6 +22,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--output", "-o", type=Path, required=True, metavar="OUT", help="CSV or Parquet file to write")
     run.add_argument("--chunk", type=int, default=100_000, metavar="N", help="rows per chunk (default 100000)")
     run.add_argument("--time-column", metavar="NAME", help="time column (default: detected)")
+    run.add_argument("--time-unit", choices=("s", "ms", "us", "ns"), default="s",
+                     help="unit of numeric times since 1970 (default s; ISO 8601 text needs none)")
     run.add_argument("--param", action="append", default=[], metavar="NODE.NAME=VALUE",
                      help="override a parameter, e.g. --param bp.low=10 (repeatable)")
     run.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
@@ -56,7 +58,7 @@ def parse_overrides(items: list[str]) -> dict[str, dict[str, Any]]:
 
 def run_graph(args: argparse.Namespace) -> int:
     from device_browser.recordings import RecordingError, open_sink, open_source
-    from nodes.engine import GraphError, Run, compile_graph
+    from nodes.engine import GraphError, compile_graph, run_batch
     from nodes.graph import Graph, GraphFormatError
 
     if args.chunk < 1:
@@ -76,25 +78,32 @@ def run_graph(args: argparse.Namespace) -> int:
     columns = list(compiled.inputs)
     started = time.perf_counter()
     try:
-        source = open_source(args.input, args.time_column)
+        source = open_source(args.input, args.time_column, args.time_unit)
         source.check_columns(columns)
         total = source.count_rows()
         sink = open_sink(args.output)
     except (RecordingError, OSError) as exc:
         return _fail(EXIT_BAD_DATA, str(exc))
-    run = Run(compiled)
     progress = _progress(total, args.quiet)
     rows = 0
-    try:
-        for chunk in source.chunks(columns, args.chunk):
-            sink.write(run.push(chunk))
+
+    def counted(chunks):
+        nonlocal rows
+        for chunk in chunks:
             size = len(next(iter(chunk.values()))) if chunk else 0
             rows += size
             progress.update(size)
+            yield chunk
+
+    try:
+        run = run_batch(compiled, counted(source.chunks(columns, args.chunk)), sink.write)
         sink.close()
     except (RecordingError, OSError) as exc:
         sink.abort()
         return _fail(EXIT_BAD_DATA, f"{exc}\nNothing was written to {args.output}.")
+    except KeyboardInterrupt:
+        sink.abort()
+        return _fail(EXIT_INTERRUPTED, f"interrupted; nothing was written to {args.output}")
     except BaseException:
         sink.abort()
         raise

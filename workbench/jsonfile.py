@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from workbench.atomic_file import atomic_write_text
+from nodes.atomic_file import atomic_write_text
 
 
 class FileFormatError(Exception):
@@ -47,11 +47,13 @@ def read_json(path: Path) -> Any:
         raise FileFormatError(path, "permission denied: you may not read this file") from None
     except OSError as exc:
         raise FileFormatError(path, f"the file cannot be read ({exc.strerror})") from None
+    raw = raw.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark from Windows editors
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        before = raw[: exc.start].decode("utf-8", errors="replace")  # count characters, as editors do
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
         raise FileFormatError(path, "the file is not UTF-8 text", line, column) from None
     try:
         return json.loads(text)

@@ -21,8 +21,8 @@ from typing import Any
 
 from psygnal import Signal
 
+from nodes.atomic_file import TEMP_PREFIX, atomic_write_text, remove_stale_temp_files
 from workbench import __version__
-from workbench.atomic_file import TEMP_PREFIX, atomic_write_text, remove_stale_temp_files
 from workbench.jsonfile import FileFormatError, dumps_stable, read_json
 
 SCHEMA_VERSION = 1
@@ -198,7 +198,9 @@ class Project:
                 (root / folder).mkdir(parents=True, exist_ok=True)
             atomic_write_text(root / PROJECT_FILE, text)
         except OSError as exc:
-            where = exc.filename or root
+            # Name what the user knows: a folder we made, else project.json (not our temporary file).
+            named = exc.filename and TEMP_PREFIX not in Path(exc.filename).name
+            where = exc.filename if named else root / PROJECT_FILE
             raise ProjectError(f"Cannot save the project to {where}: {exc.strerror}.", root) from None
 
     def mark_saved(self, revision: int) -> None:

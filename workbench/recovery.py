@@ -44,7 +44,8 @@ class RecoveryStore:
         file = self._file_for(project_root)
         write_json(file, {"project_root": str(Path(project_root).resolve()),
                           "project_name": project_name, "saved_at": time.time(),
-                          "pid": os.getpid(), "snapshot": snapshot})
+                          "pid": os.getpid(), "pid_started": psutil.Process().create_time(),
+                          "snapshot": snapshot})
         return file
 
     def discard(self, project_root: Path) -> None:
@@ -60,13 +61,24 @@ class RecoveryStore:
         for file in sorted(self.folder.glob("*.json")):
             try:
                 data = read_json(file)
-                owner = data.get("pid")
-                if owner != os.getpid() and isinstance(owner, int) and psutil.pid_exists(owner):
+                if not isinstance(data, dict):
+                    raise TypeError("not a JSON object")
+                if _still_running(data.get("pid"), data.get("pid_started")):
                     continue
                 entries.append(RecoveryEntry(file, Path(data["project_root"]),
                                              str(data["project_name"]), float(data["saved_at"]),
                                              dict(data["snapshot"])))
-            except (FileFormatError, KeyError, TypeError, ValueError) as exc:
+            except (FileFormatError, KeyError, TypeError, ValueError, AttributeError) as exc:
                 # A damaged recovery copy must not stop the workbench from starting.
                 log.warning("Ignoring damaged recovery file %s: %s", file, exc)
         return sorted(entries, key=lambda e: e.saved_at, reverse=True)
+
+
+def _still_running(pid: object, started: object) -> bool:
+    """Whether the workbench that wrote a copy still runs (a reused PID after a reboot does not count)."""
+    if pid == os.getpid() or not isinstance(pid, int):
+        return False
+    try:
+        return abs(psutil.Process(pid).create_time() - float(started)) < 1.0
+    except (psutil.Error, TypeError, ValueError):
+        return False

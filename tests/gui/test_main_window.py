@@ -40,7 +40,7 @@ def test_new_edit_save_reopen(make_window, prompts, loop, tmp_path):
     assert run(loop, window.save())
     assert not window.project.dirty and not window.isWindowModified()
     assert json.loads((tmp_path / "line3" / "project.json").read_text())["name"] == "Line 3 — packing"
-    assert window.settings.recent_projects == []  # created, not opened: added when opened
+    assert window.settings.recent_projects == [str((tmp_path / "line3").resolve())]
     assert run(loop, window.close_project())
     assert run(loop, window.open_project(tmp_path / "line3"))
     assert window.project.name == "Line 3 — packing"

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.gui.conftest import run
 from nodes.resources import example_project
+from tests.gui.conftest import run
 from workbench.ui import i18n
 
 SHOTS = Path(__file__).resolve().parents[2] / "screenshots"

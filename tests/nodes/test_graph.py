@@ -57,6 +57,8 @@ def test_schema_1_files_are_migrated():
     ('{"schema_version": 2, "nodes": [{"type": "x"}]}', "node #1 needs an 'id' and a 'type'"),
     ('{"schema_version": 2, "nodes": [], "edges": [{"from": "a", "to": "b.x"}]}', "'a' must name a node and a port"),
     ('{"schema_version": 2, "nodes": [{"id": "1bad", "type": "x"}]}', "must start with a letter"),
+    ('{"schema_version": 1, "nodes": [], "edges": ["a.y => b.x"]}', "g.json: edge 'a.y => b.x' must look like"),
+    ('{"schema_version": 2, "nodes": [], "edges": [], "ports": []}', "g.json: 'ports' must be an object"),
 ])
 def test_bad_files_name_the_problem(text, message):
     with pytest.raises(GraphFormatError, match=message):

@@ -85,7 +85,11 @@ def test_invalid_declarations_are_refused_as_a_whole(tmp_path, monkeypatch):
             type_name = "half.bad"
             outputs = (Port("y", unit=""),)
 
-        COMPONENTS = (Good, NoTitle)
+        class Clash(Good):
+            """Takes a built-in's name. References: none."""
+            type_name = "signal.scale"
+
+        COMPONENTS = (Good, NoTitle) if __import__("os").environ.get("HALF") != "clash" else (Good, Clash)
     '''))
     info = tmp_path / "half_plugin-1.0.dist-info"
     info.mkdir()
@@ -96,3 +100,14 @@ def test_invalid_declarations_are_refused_as_a_whole(tmp_path, monkeypatch):
     registry.load_plugins()
     assert "half.good" not in registry and "half.bad" not in registry
     assert any(p.message == "ValueError: NoTitle: needs a title" for p in registry.problems)
+    monkeypatch.setenv("HALF", "clash")
+    monkeypatch.delitem(sys.modules, "half_plugin")
+    from nodes.library import builtin_components
+
+    with_builtins = ComponentRegistry()
+    for cls in builtin_components():
+        with_builtins.register(cls)
+    with_builtins.load_plugins()
+    assert "half.good" not in with_builtins  # nothing of a plug-in loads when one of its parts clashes
+    assert any("component type 'signal.scale' is already provided by built-in" in p.message
+               for p in with_builtins.problems)

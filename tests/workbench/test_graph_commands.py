@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.cli import main
 from nodes.resources import resources_dir
+from workbench.cli import main
 
 GRAPHS = resources_dir() / "examples" / "graphs"
 GRAPH, SAMPLE = GRAPHS / "vibration_alarm.json", GRAPHS / "vibration_sample.csv"
@@ -74,6 +74,8 @@ def test_malformed_graph_file_names_line_and_column(tmp_path, capsys):
                                       "Expected 2 columns, got 3: 2.0,2,5"),
     ("time,acc\n1.0,2.0\n2.0,2.5x\n", "line 3, column 'acc': '2.5x' is not a number"),
     ("time,acc\n2026-11-25T08:00:00Z,1\nyesterday,2\n", "line 3, column 'time': 'yesterday' is not a time"),
+    ("time,acc\n1700000000000,1\n", "line 2, column 'time': 1700000000000 s since 1970 is after the year 2262; "
+                                     "are the times in milliseconds? use --time-unit ms"),
 ])
 def test_bad_data_is_reported_with_its_place_and_nothing_is_written(tmp_path, capsys, content, message):
     source = _csv(tmp_path, content)
@@ -82,6 +84,27 @@ def test_bad_data_is_reported_with_its_place_and_nothing_is_written(tmp_path, ca
     err = capsys.readouterr().err
     assert message in err, err
     assert not out.exists() and not list(tmp_path.glob(".~millwright-*"))
+
+
+def test_repeated_timestamps_and_millisecond_times(tmp_path):
+    g = tmp_path / "g.json"
+    g.write_text('{"schema_version": 2, "nodes": [{"id": "a", "type": "io.input", "params": {"column": "a"}}, '
+                 '{"id": "o", "type": "io.output", "params": {"column": "a2"}}], '
+                 '"edges": [{"from": "a.y", "to": "o.x"}]}')
+    src = _csv(tmp_path, "time,a\n1700000000000,1\n1700000000000,2\n1700000001000,3\n")
+    for chunk in ("1", "10"):
+        out = tmp_path / f"o{chunk}.csv"
+        assert main(["run-graph", str(g), "-i", str(src), "-o", str(out), "--time-unit", "ms", "--chunk", chunk]) == 0
+        assert out.read_text().splitlines() == ["time,a2", "2023-11-14T22:13:20.000000Z,1",
+                                                "2023-11-14T22:13:20.000000Z,2", "2023-11-14T22:13:21.000000Z,3"]
+    assert oct((tmp_path / "o1.csv").stat().st_mode & 0o777) != oct(0o600)  # readable by colleagues (umask)
+
+
+def test_an_empty_result_is_still_a_valid_file(tmp_path):
+    src = _csv(tmp_path, "time,acc\n0,1\n0.001,2\n")  # far shorter than one RMS block
+    for name in ("o.parquet", "o.csv"):
+        assert main(["run-graph", str(GRAPH), "-i", str(src), "-o", str(tmp_path / name)]) == 0
+    assert len(pd.read_parquet(tmp_path / "o.parquet")) == 0 and len(pd.read_csv(tmp_path / "o.csv")) == 0
 
 
 def test_bad_param_syntax(tmp_path, capsys):

@@ -35,6 +35,13 @@ def test_unreadable_files_say_why(tmp_path, make, message):
         read_json(path)
 
 
+def test_a_bad_byte_is_located_in_characters_after_a_byte_order_mark(tmp_path):
+    path = tmp_path / "p.json"
+    path.write_bytes(b'\xef\xbb\xbf{"name": "' + "中文".encode() + b'\xff"}')
+    with pytest.raises(FileFormatError, match=r"line 1, column 13\): the file is not UTF-8 text"):
+        read_json(path)
+
+
 def test_byte_order_mark_from_windows_editors_is_accepted(tmp_path):
     path = tmp_path / "p.json"
     path.write_bytes(b'\xef\xbb\xbf{"a": 1}')

@@ -2,6 +2,8 @@ import json
 import subprocess
 import sys
 
+import psutil
+
 from workbench.recovery import RecoveryStore
 
 
@@ -24,9 +26,14 @@ def test_copies_of_another_running_workbench_are_not_offered(tmp_path):
     try:
         file = store.save(tmp_path / "p", "P", {})
         data = json.loads(file.read_text())
-        data["pid"] = other.pid
+        data["pid"], data["pid_started"] = other.pid, psutil.Process(other.pid).create_time()
         file.write_text(json.dumps(data))
         assert store.pending() == []
+        data["pid_started"] -= 3600  # the same PID, reused by another program after a reboot
+        file.write_text(json.dumps(data))
+        assert [e.project_name for e in store.pending()] == ["P"]
+        data["pid_started"] += 3600
+        file.write_text(json.dumps(data))
     finally:
         other.kill()
         other.wait()
@@ -38,5 +45,6 @@ def test_damaged_copies_are_skipped_not_fatal(tmp_path, caplog):
     store.save(tmp_path / "good", "Good", {})
     (tmp_path / "bad.json").write_text("{ not json")
     (tmp_path / "partial.json").write_text('{"project_root": "/x"}')
+    (tmp_path / "list.json").write_text("[]")
     assert [e.project_name for e in store.pending()] == ["Good"]
     assert "Ignoring damaged recovery file" in caplog.text

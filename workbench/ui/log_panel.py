@@ -25,7 +25,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from workbench.atomic_file import atomic_write_text
+from nodes.atomic_file import atomic_write_text
 from workbench.log_capture import LogCapture, LogEntry
 
 LEVELS = (logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR)

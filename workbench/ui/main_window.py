@@ -23,11 +23,11 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from nodes.resources import example_project
 from workbench.jsonfile import dumps_stable
 from workbench.log_capture import LogCapture
 from workbench.project import CopyCancelled, Project, ProjectError, copy_project_tree
 from workbench.recovery import RecoveryStore
-from nodes.resources import example_project
 from workbench.settings import Settings
 from workbench.status import WorkbenchStatus
 from workbench.ui import i18n, theme
@@ -225,6 +225,8 @@ class MainWindow(QMainWindow):
             self.prompts.error(self, self.tr("Cannot create the project"), str(exc))
             return False
         self._set_project(project)
+        self.settings.add_recent(project.root)
+        self.start_page.set_recent(self.settings.recent_projects)
         log.info("Created project %s in %s", project.name, project.root)
         return True
 
@@ -413,6 +415,10 @@ class MainWindow(QMainWindow):
             log.warning("Cannot save settings to %s: %s", self.settings_path, exc.strerror)
 
     def closeEvent(self, event) -> None:
+        if self._busy:  # a save or copy is running on a worker thread: let it finish first
+            event.ignore()
+            self.statusBar().showMessage(self.tr("Wait until the project is saved, then close again."), 5000)
+            return
         if self._close_confirmed or self.project is None or not self.project.dirty or self.project.read_only:
             self.save_settings()
             if self.project is not None:

@@ -3,7 +3,7 @@ import stat
 
 import pytest
 
-from workbench.atomic_file import TEMP_PREFIX, atomic_write_text, remove_stale_temp_files
+from nodes.atomic_file import TEMP_PREFIX, atomic_write_text, remove_stale_temp_files
 
 
 def test_replaces_content_and_leaves_no_temporary_file(tmp_path):
