@@ -1,0 +1,70 @@
+"""From a device profile to a live session, and from a register map back to a profile."""
+
+from __future__ import annotations
+
+from device_browser.modbus.registers import Area, ByteOrder, DataType, ModbusTag, RegisterMap
+from device_browser.profiles import DeviceProfile, Point
+from device_browser.session import DeviceSession
+
+# UNECE Recommendation 20 common codes of the units our profiles use (symbol as pint reads it).
+UNECE_CODES = {"m^3/h": "MQH", "bar": "BAR", "A": "AMP", "mA": "4K", "mm/s": "C16", "rpm": "RPM", "degC": "CEL",
+               "h": "HUR", "kWh": "KWH", "kW": "KWT", "W": "WTT", "V": "VLT", "Hz": "HTZ", "%": "P1"}
+_PINT_SYMBOLS = {"m³/h": "m^3/h", "°C": "degC"}
+
+
+def register_map(profile: DeviceProfile) -> RegisterMap:
+    """The Modbus register map described by a profile's points."""
+    return RegisterMap(_modbus_tag(point) for point in profile.points)
+
+
+def _modbus_tag(point: Point) -> ModbusTag:
+    a = point.address
+    limits = point.write_limits or (None, None)
+    return ModbusTag(name=point.name, area=Area(a["area"]), address=a["address"], data_type=DataType(point.data_type),
+                     byte_order=ByteOrder(a.get("order", "ABCD")), length=a.get("length", 1), bit=a.get("bit", 0),
+                     scale=a.get("scale", 1.0), offset=a.get("offset", 0.0), unit=point.unit,
+                     writable=point.writable, write_min=limits[0], write_max=limits[1],
+                     description=point.description.get("en", ""))
+
+
+def profile_from_register_map(tags: RegisterMap, profile_id: str, nameplate: dict[str, str],
+                              connection: dict, zh: dict[str, str] | None = None) -> DeviceProfile:
+    """A profile listing every tag of a register map (how the simulator's profile is made)."""
+    points = []
+    for tag in tags:
+        unit = _PINT_SYMBOLS.get(tag.unit, tag.unit)
+        address = {"area": tag.area.value, "address": tag.address}
+        if tag.byte_order is not ByteOrder.ABCD:
+            address["order"] = tag.byte_order.value
+        if tag.data_type is DataType.STRING:
+            address["length"] = tag.length
+        if tag.data_type is DataType.BIT:
+            address["bit"] = tag.bit
+        if tag.scale != 1.0:
+            address["scale"] = tag.scale
+        if tag.offset != 0.0:
+            address["offset"] = tag.offset
+        limits = (tag.write_min, tag.write_max) if tag.write_min is not None and tag.write_max is not None else None
+        description = {"en": tag.description} | ({"zh": zh[tag.name]} if zh and tag.name in zh else {})
+        points.append(Point(name=tag.name, data_type=tag.data_type.value, address=address, description=description,
+                            unit_code=UNECE_CODES.get(unit, ""), unit=unit, access="rw" if tag.writable else "r",
+                            write_limits=limits))
+    return DeviceProfile(id=profile_id, nameplate=nameplate, connection=connection, points=points)
+
+
+def open_session(profile: DeviceProfile, password: str | None = None) -> DeviceSession:
+    """A session (not yet connected) for the device a profile describes."""
+    conn = profile.connection
+    if profile.protocol == "modbus":
+        from device_browser.modbus.client import ModbusSession
+
+        serial = conn.get("serial", {})
+        framer = {"tcp": "socket", "rtu_over_tcp": "rtu", "rtu": "rtu"}[conn.get("framer", "tcp")]
+        return ModbusSession(register_map(profile), host=conn.get("host"), port=conn.get("port", 502),
+                             serial_port=serial.get("port"), baudrate=serial.get("baudrate", 19200),
+                             parity=serial.get("parity", "N"), stopbits=serial.get("stopbits", 1), framer=framer,
+                             unit=conn.get("unit_id", 1), timeout=conn.get("timeout_s", 1.0),
+                             max_gap=conn.get("max_gap", 10))
+    from device_browser.opcua.client import OpcUaSession
+
+    return OpcUaSession.from_profile(profile, password)
