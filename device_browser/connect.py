@@ -53,7 +53,10 @@ def profile_from_register_map(tags: RegisterMap, profile_id: str, nameplate: dic
 
 
 def open_session(profile: DeviceProfile, password: str | None = None) -> DeviceSession:
-    """A session (not yet connected) for the device a profile describes."""
+    """A session (not yet connected) for the device a profile describes.
+
+    OPC UA passwords come from the OS keyring when ``password`` is None.
+    """
     conn = profile.connection
     if profile.protocol == "modbus":
         from device_browser.modbus.client import ModbusSession
@@ -67,4 +70,6 @@ def open_session(profile: DeviceProfile, password: str | None = None) -> DeviceS
                              max_gap=conn.get("max_gap", 10))
     from device_browser.opcua.client import OpcUaSession
 
-    return OpcUaSession.from_profile(profile, password)
+    return OpcUaSession(conn["endpoint"], policy=conn.get("security_policy", "None"),
+                        mode=conn.get("security_mode", "None"), user=conn.get("user"), password=password,
+                        timeout=conn.get("timeout_s", 5.0))

@@ -1,0 +1,73 @@
+"""`millwright simulate` and `millwright device` against a simulator started as a user would."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from nodes.resources import resources_dir
+from workbench.cli import main
+
+PROFILE = resources_dir() / "profiles" / "pump_station_modbus.yaml"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def modbus_simulator(tmp_path):
+    """`millwright simulate modbus` on a free port, and a copy of its profile pointing there."""
+    port = _free_port()
+    process = subprocess.Popen([sys.executable, "-m", "workbench", "simulate", "modbus", "--port", str(port)],
+                               stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert process.stdout.readline().strip() == f"Modbus simulator listening on 127.0.0.1:{port} (unit 1)"
+    profile = tmp_path / "pump.yaml"
+    profile.write_text(PROFILE.read_text(encoding="utf-8").replace("port: 5020", f"port: {port}"), encoding="utf-8")
+    yield profile
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=10) == 0
+
+
+def test_read_write_poll_browse_through_a_profile(modbus_simulator, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    assert main(["device", "read", str(modbus_simulator), "speed", "status_running", "device_name"]) == 0
+    out = capsys.readouterr().out
+    assert "PUMP-STATION-01" in out and "status_running" in out and "good" in out
+
+    assert main(["device", "write", str(modbus_simulator), "speed_setpoint", "1600"]) == 1
+    assert "1600 rpm is outside the write limit 0…1500 rpm" in capsys.readouterr().err
+    assert main(["device", "write", str(modbus_simulator), "speed_setpoint", "900"]) == 2
+    assert "Add --yes to write it" in capsys.readouterr().err
+    assert main(["device", "write", str(modbus_simulator), "speed_setpoint", "900", "--yes"]) == 0
+    assert "→ 900" in capsys.readouterr().out
+    assert '"point": "speed_setpoint"' in (tmp_path / "state" / "millwright" / "audit.jsonl").read_text()
+
+    out_csv = tmp_path / "poll.csv"
+    assert main(["device", "poll", str(modbus_simulator), "--duration", "0.6", "--interval", "200",
+                 "-o", str(out_csv)]) == 0
+    frame = pd.read_csv(out_csv)
+    assert len(frame) >= 2 and (frame["speed_setpoint"] == 900).all() and frame["flow"].notna().all()
+
+    assert main(["device", "browse", str(modbus_simulator)]) == 0
+    assert "flow_cdab" in capsys.readouterr().out
+
+
+def test_unreachable_device_is_a_clear_error(tmp_path, capsys):
+    profile = tmp_path / "gone.yaml"
+    profile.write_text(PROFILE.read_text(encoding="utf-8").replace("port: 5020", f"port: {_free_port()}"),
+                       encoding="utf-8")
+    assert main(["device", "read", str(profile), "flow"]) == 1
+    assert "connection refused" in capsys.readouterr().err
+
+
+def test_simulate_help_lists_the_simulator_options(capsys):
+    with pytest.raises(SystemExit):
+        main(["simulate", "modbus", "--help"])
+    assert "--rtu-over-tcp" in capsys.readouterr().out
