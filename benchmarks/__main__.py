@@ -2,9 +2,9 @@
 
 import sys
 
-from benchmarks import engine, startup
+from benchmarks import devices, engine, startup
 
-BENCHMARKS = {"startup": startup.main, "engine": engine.main}
+BENCHMARKS = {"startup": startup.main, "engine": engine.main, "devices": devices.main}
 
 if __name__ == "__main__":
     chosen = sys.argv[1:] or list(BENCHMARKS)
