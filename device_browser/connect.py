@@ -9,7 +9,12 @@ from device_browser.session import DeviceSession
 # UNECE Recommendation 20 common codes of the units our profiles use (symbol as pint reads it).
 UNECE_CODES = {"m^3/h": "MQH", "bar": "BAR", "A": "AMP", "mA": "4K", "mm/s": "C16", "rpm": "RPM", "degC": "CEL",
                "h": "HUR", "kWh": "KWH", "kW": "KWT", "W": "WTT", "V": "VLT", "Hz": "HTZ", "%": "P1"}
-_PINT_SYMBOLS = {"m³/h": "m^3/h", "°C": "degC"}
+_PINT_SYMBOLS = {"m³/h": "m^3/h", "°C": "degC", "r/min": "rpm", "℃": "degC", "m³": "m^3"}
+
+
+def pint_symbol(display: str) -> str:
+    """The unit as Millwright computes with it, from the symbol a device displays (m³/h → m^3/h)."""
+    return _PINT_SYMBOLS.get(display, display)
 
 
 def register_map(profile: DeviceProfile) -> RegisterMap:
@@ -32,7 +37,7 @@ def profile_from_register_map(tags: RegisterMap, profile_id: str, nameplate: dic
     """A profile listing every tag of a register map (how the simulator's profile is made)."""
     points = []
     for tag in tags:
-        unit = _PINT_SYMBOLS.get(tag.unit, tag.unit)
+        unit = pint_symbol(tag.unit)
         address = {"area": tag.area.value, "address": tag.address}
         if tag.byte_order is not ByteOrder.ABCD:
             address["order"] = tag.byte_order.value

@@ -205,7 +205,7 @@ def _number(value: Any) -> float:
 
 
 async def profile_from_server(args: argparse.Namespace) -> int:
-    from device_browser.profiles import DeviceProfile, Point
+    from device_browser.profiles import DeviceProfile, Point, parse_profile
 
     session = _opcua_session(args.url, args)
     await session.connect()
@@ -226,6 +226,7 @@ async def profile_from_server(args: argparse.Namespace) -> int:
     profile = DeviceProfile(id=name, nameplate={"manufacturer": "unknown", "model": name}, connection=connection,
                             points=points, title=f"Imported from {args.url}")
     text = profile.dumps()
+    parse_profile(text, "the imported profile")  # what we write must load again
     if args.output:
         from nodes.atomic_file import atomic_write_text
 
@@ -237,18 +238,30 @@ async def profile_from_server(args: argparse.Namespace) -> int:
 
 
 async def _collect_points(session, tag: str, depth: int, prefix: str, points: list) -> None:
-    from device_browser.connect import UNECE_CODES
+    from device_browser.connect import UNECE_CODES, pint_symbol
     from device_browser.profiles import Point
 
     for item in await session.browse(tag):
         name = f"{prefix}{_identifier(item.name)}"
-        if item.node_class == "Variable":
-            points.append(Point(name=name, data_type=(item.data_type or "double").lower(),
+        data_type = _UA_TYPES.get(item.data_type)
+        if item.node_class == "Variable" and data_type:  # children are properties (EURange, …), in the point
+            unit = pint_symbol(item.unit)
+            points.append(Point(name=name, data_type=data_type,
                                 address={"node_id": item.tag}, description={"en": item.description or item.name},
-                                unit=item.unit, unit_code=UNECE_CODES.get(item.unit, ""), range=item.eu_range,
+                                unit=unit, unit_code=UNECE_CODES.get(unit, ""), range=item.eu_range,
                                 access=item.access or "r"))
-        elif item.has_children and depth > 1:
+        elif (item.node_class == "Object" and item.has_children and depth > 1
+              and item.extra.get("type_definition") not in _CONDITION_TYPES):
             await _collect_points(session, item.tag, depth - 1, f"{name}_", points)
+
+
+# OPC UA built-in types that are process values, as profile data types; others are not imported.
+_UA_TYPES = {"Boolean": "bool", "SByte": "sbyte", "Byte": "byte", "Int16": "int16", "UInt16": "uint16",
+             "Int32": "int32", "UInt32": "uint32", "Int64": "int64", "UInt64": "uint64", "Float": "float",
+             "Double": "double", "String": "string", "DateTime": "datetime"}
+# Alarm and condition objects: their many state variables are not process values.
+_CONDITION_TYPES = {"i=2782", "i=2830", "i=2881", "i=2915", "i=2955", "i=9341", "i=9482", "i=9764", "i=9906",
+                    "i=10060", "i=10214", "i=10368", "i=10523", "i=10637", "i=11163", "i=11436"}
 
 
 def _identifier(text: str) -> str:

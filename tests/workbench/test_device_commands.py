@@ -71,3 +71,53 @@ def test_simulate_help_lists_the_simulator_options(capsys):
     with pytest.raises(SystemExit):
         main(["simulate", "modbus", "--help"])
     assert "--rtu-over-tcp" in capsys.readouterr().out
+
+
+@pytest.fixture
+def opcua_simulator(tmp_path):
+    """`millwright simulate opcua --no-security` on a free port, and the shipped profile pointing there."""
+    port = _free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "XDG_DATA_HOME": str(tmp_path / "data")}
+    process = subprocess.Popen([sys.executable, "-m", "workbench", "simulate", "opcua", "--port", str(port),
+                                "--no-security"], stdout=subprocess.PIPE, text=True, env=env)
+    url = f"opc.tcp://127.0.0.1:{port}/millwright/"
+    assert process.stdout.readline().startswith(f"OPC UA simulator listening on {url}")
+    profile = tmp_path / "pump_ua.yaml"
+    shipped = (resources_dir() / "profiles" / "pump_station_opcua.yaml").read_text(encoding="utf-8")
+    profile.write_text(shipped.replace("opc.tcp://127.0.0.1:4840/millwright/", url), encoding="utf-8")
+    yield url, profile
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=15) == 0
+
+
+def test_opcua_browse_read_import_and_write(opcua_simulator, tmp_path, capsys, monkeypatch):
+    from device_browser.profiles import load_profile
+
+    url, profile = opcua_simulator
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "client"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    station = "nsu=urn:millwright:pumpstation;s=PumpStation"
+    assert main(["device", "browse", url, "--node", station, "--depth", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "SpeedSetpoint" in out and "Double  rw" in out and f"{station}.Flow" in out
+    assert main(["device", "read", str(profile)]) == 0  # every point of the shipped profile exists
+    assert main(["device", "read", url, f"{station}.Nope"]) == 1
+    assert "BadNodeIdUnknown" in capsys.readouterr().out
+    imported = tmp_path / "imported.yaml"
+    assert main(["device", "profile-from-server", url, station, "-o", str(imported)]) == 0
+    points = {p.name: p for p in load_profile(imported).points}
+    assert points["flow"].unit == "m^3/h" and points["speed_setpoint"].access == "rw"
+    assert points["flow"].address == {"node_id": f"{station}.Flow"} and "high_vibration" not in points
+    assert main(["device", "write", str(profile), "speed_setpoint", "1200", "--yes"]) == 0
+    assert "→ 1200.0" in capsys.readouterr().out
+    assert main(["device", "read", str(profile), "speed_setpoint"]) == 0
+    assert "1200.0" in capsys.readouterr().out
+
+
+def test_opcua_unreachable_server_fails_within_the_timeout(capsys):
+    import time
+
+    started = time.monotonic()
+    assert main(["device", "read", f"opc.tcp://127.0.0.1:{_free_port()}/", "i=2258", "--timeout", "2"]) == 1
+    assert time.monotonic() - started < 6
+    assert "millwright:" in capsys.readouterr().err
