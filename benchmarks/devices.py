@@ -115,8 +115,6 @@ async def opcua_subscribe(tmp: Path) -> dict:
     bus = LiveBus(capacity=1000)
     try:
         await session.connect()
-        index = (await session.browse(None))  # resolve the namespace through a browse of Objects
-        del index
         tags = [f"nsu=urn:millwright:pumpstation;s=Extra.Tag{i:05d}" for i in range(SUBSCRIBED)]
         live = LiveSubscriptions(session, bus)
         await live.start()
