@@ -301,7 +301,7 @@ class LowPass(_Butterworth):
         return self.p["cutoff"]
 
 
-class HighPass(_Butterworth):
+class HighPass(LowPass):
     """Butterworth high-pass filter, ``|H(jω)|² = 1 / (1 + (ω_c/ω)^{2n})``.
 
     References
@@ -312,10 +312,6 @@ class HighPass(_Butterworth):
     type_name = "signal.highpass"
     title = Text("High-pass filter (Butterworth)", "高通滤波器（巴特沃斯）")
     btype = "highpass"
-    params = (ORDER, Param("cutoff", "float", 10.0, 1e-9, unit="Hz", title=Text("Cut-off", "截止频率")), SAMPLE_RATE)
-
-    def _cutoff(self):
-        return self.p["cutoff"]
 
 
 class BandPass(_Butterworth):
