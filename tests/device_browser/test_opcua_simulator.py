@@ -7,10 +7,13 @@ running on a module-wide event loop; tests needing another configuration start t
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -25,7 +28,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from device_browser.opcua import simulator
+from device_browser.opcua import sim_server, simulator
+from device_browser.opcua.sim_model import qualified_name
+from device_browser.opcua.sim_simulation import free_port
 from device_browser.opcua.simulator import (
     NAMESPACE_URI,
     PUMP_TAGS,
@@ -76,7 +81,7 @@ def client(url: str, **kwargs: Any) -> Client:
 
 
 def node(c: Client, handle: SimulatorHandle, name: str) -> Node:
-    return c.get_node(ua.NodeId(simulator._qualified(name), handle.namespace_index))
+    return c.get_node(ua.NodeId(qualified_name(name), handle.namespace_index))
 
 
 async def wait_for(predicate: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> bool:
@@ -613,6 +618,80 @@ def test_no_anonymous_restart_on_the_same_port_and_certificate_changes(tmp_path:
     asyncio.run(asyncio.wait_for(body(), 40))
 
 
+def reconnect_at_once(host: str, port: int, stop: threading.Event, connections: list[float]) -> None:
+    """A client that keeps a connection open and reconnects the moment it is dropped or refused."""
+    while not stop.is_set():
+        try:
+            sock = socket.create_connection((host, port), timeout=1)
+        except OSError:
+            time.sleep(0.001)  # refused: the server is restarting
+            continue
+        connections.append(time.monotonic())
+        with sock:
+            sock.settimeout(0.02)
+            while not stop.is_set():
+                try:
+                    if not sock.recv(64):
+                        break  # closed by the server
+                except TimeoutError:
+                    continue
+                except OSError:
+                    break
+
+
+@pytest.mark.slow
+def test_restart_and_stop_finish_while_clients_reconnect_during_the_shutdown():
+    # asyncua closes the client connections before its listening socket: a client reconnecting in between
+    # was accepted, and wait_closed() (Python 3.11.7) then waited for it forever. Back-to-back restarts with
+    # eight eager clients hung in the first restart of every run before the fix.
+    async def body() -> None:
+        handle = await start_simulator(security=False)
+        stop = threading.Event()
+        connections: list[float] = []
+        clients = [threading.Thread(target=reconnect_at_once, args=(handle.host, handle.port, stop, connections),
+                                    name=f"reconnecting-client-{i}", daemon=True) for i in range(8)]
+        for thread in clients:
+            thread.start()
+        try:
+            for _ in range(3):
+                await asyncio.wait_for(handle.restart(), 15)  # a start alone takes one to three seconds
+            await asyncio.wait_for(handle.stop(), 5)
+        finally:
+            stop.set()
+            for thread in clients:
+                await asyncio.to_thread(thread.join, 5)
+            await asyncio.wait_for(handle.stop(), 10)
+        assert connections  # the clients did connect
+
+    asyncio.run(body())
+
+
+def test_stop_gives_up_on_a_connection_that_never_closes(monkeypatch: pytest.MonkeyPatch,
+                                                         caplog: pytest.LogCaptureFixture):
+    class Stuck:  # a transport whose close() never completes (say, a client that stopped reading)
+        aborted = False
+
+        def close(self) -> None:
+            pass
+
+        def abort(self) -> None:
+            self.aborted = True
+
+    async def body() -> None:
+        monkeypatch.setattr(sim_server, "SHUTDOWN_TIMEOUT", 0.2)
+        handle = await start_simulator(security=False)
+        stuck = Stuck()
+        handle.server.bserver._connections.add(stuck)
+        began = time.perf_counter()
+        await asyncio.wait_for(handle.stop(), 5)
+        assert time.perf_counter() - began < 2
+        assert stuck.aborted
+
+    with caplog.at_level(logging.WARNING, logger="device_browser.opcua.simulator"):
+        asyncio.run(body())
+    assert "still open" in caplog.text
+
+
 def test_an_unknown_limit_is_refused():
     with pytest.raises(ValueError, match="MaxNodesPerReed"):
         asyncio.run(start_simulator(limits={"MaxNodesPerReed": 5}, security=False))
@@ -632,7 +711,7 @@ def test_command_line_bad_user_argument(capsys: pytest.CaptureFixture[str]):
 
 @pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
 def test_command_line_runs_until_ctrl_c():
-    port = simulator._free_port("127.0.0.1")
+    port = free_port("127.0.0.1")
     code = ("import argparse, sys; from device_browser.opcua import simulator as s; p = argparse.ArgumentParser(); "
             "s.add_arguments(p); sys.exit(s.run(p.parse_args(sys.argv[1:])))")
     process = subprocess.Popen(
