@@ -34,8 +34,10 @@ from typing import Any
 from asyncua import ua
 
 from device_browser.bus import LiveBus
-from device_browser.opcua.client import OpcUaError, OpcUaSession, sample_of, to_ns
+from device_browser.opcua.client import OpcUaSession
 from device_browser.opcua.security import CertificateRejected
+from device_browser.opcua.ua_errors import OpcUaError
+from device_browser.opcua.ua_values import sample_of, to_ns
 from device_browser.session import BAD, ConnectionState, DeviceError
 
 _log = logging.getLogger(__name__)

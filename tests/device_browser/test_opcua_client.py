@@ -32,6 +32,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from keyrings.alt.file import PlaintextKeyring
 
 from device_browser.bus import LiveBus
+from device_browser.opcua import ua_browse
 from device_browser.opcua.client import OpcUaError, OpcUaSession, coerce_value, describe_error, discover
 from device_browser.opcua.security import (
     ApplicationCertificate,
@@ -45,6 +46,7 @@ from device_browser.opcua.security import (
 )
 from device_browser.opcua.simulator import start_simulator
 from device_browser.opcua.subscriptions import LiveSubscriptions, MonitoredItem
+from device_browser.opcua.ua_requests import OperationLimits
 from device_browser.session import BAD, GOOD, ConnectionState, DeviceError, WriteRefused
 
 LIMITS = {"MaxNodesPerRead": 50, "MaxNodesPerBrowse": 50, "MaxMonitoredItemsPerCall": 50, "MaxReferencesPerNode": 100}
@@ -185,6 +187,102 @@ def test_browse_follows_continuation_points_over_the_extra_folder(sim, tmp_path)
     assert server_pages == 2 and asked_pages == 4  # 300 = 100 + 2×100; 300 = 64 + 4 pages
     assert [item.name for item in asked] == names
     assert all(item.data_type == "Double" and item.access == "r" for item in served)
+
+
+def test_browse_asks_little_per_child_and_the_type_tells_which_rows_expand(sim, tmp_path):
+    async def main():
+        async with session(sim, tmp_path) as s:
+            s.request_count.clear()
+            pump = {item.name: item for item in await s.browse(PUMP)}
+            pump_requests = dict(s.request_count)
+            s.request_count.clear()
+            server = {item.name: item for item in await s.browse("i=2253")}
+            return pump, pump_requests, server, dict(s.request_count)
+
+    pump, pump_requests, server, server_requests = run(main())
+    # one Browse of the level, none of each child: AnalogItemType, TwoStateDiscreteType, … say it all
+    assert pump_requests["Browse"] == 1 and "BrowseNext" not in pump_requests
+    assert pump_requests["TranslateBrowsePathsToNodeIds"] == 1  # EURange/EngineeringUnits of all variables
+    assert pump["HighVibration"].has_children and not pump["SetSpeed"].has_children  # objects expand, methods not
+    assert pump["Mode"].eu_range == (1.0, 3.0)  # a plain variable with an EURange, found in a small level
+    # ServerStatusType is not a type the browse knows: those children are browsed, in one more Browse
+    assert server_requests["Browse"] == 2
+    assert server["ServerStatus"].has_children and server["ServerStatus"].data_type == "ServerStatusDataType"
+    assert not server["NamespaceArray"].has_children and server["NamespaceArray"].data_type == "String"
+
+
+def test_a_lean_level_reads_two_attributes_per_variable_and_leaves_eu_facts_to_node_facts(
+    sim, tmp_path, monkeypatch
+):
+    async def main():
+        async with session(sim, tmp_path) as s:
+            s.request_count.clear()
+            extra = await s.browse(EXTRA_FOLDER, details=False)
+            extra_requests = dict(s.request_count)
+            pump = {item.name: item for item in await s.browse(PUMP, details=False)}
+            (mode,) = await s.node_facts([tag("Mode")], properties=True)
+            monkeypatch.setattr(ua_browse, "DETAILED_LEVEL_MAX", EXTRA - 1)
+            s.request_count.clear()
+            large = await s.browse(EXTRA_FOLDER)  # larger than the limit: lean without being told
+            return extra, extra_requests, pump, mode, large, dict(s.request_count)
+
+    extra, extra_requests, pump, mode, large, large_requests = run(main())
+    assert [item.name for item in extra] == [f"Tag{i:05d}" for i in range(EXTRA)]
+    assert all((i.data_type, i.access, i.has_children, i.description) == ("Double", "r", False, "") for i in extra)
+    assert extra_requests == {"Browse": 1, "BrowseNext": 2, "Read": EXTRA * 2 // 50}  # DataType, UserAccessLevel
+    assert (pump["Flow"].unit, pump["Flow"].eu_range) == ("m³/h", (0.0, 200.0))  # its type declares them
+    assert pump["Mode"].eu_range is None and pump["Flow"].description == ""
+    assert mode.eu_range == (1.0, 3.0)  # a plain variable's range comes when asked for
+    assert large == extra and large_requests == extra_requests
+
+
+def test_reference_types_of_a_vendor_are_placed_once_by_their_supertypes():
+    """Browse asks for references of all types and keeps the hierarchical ones, placing reference
+    types outside namespace 0 by walking up HasSubtype (a stand-in server answers the Browses)."""
+    folder, via_organizes, via_vendor, via_other, rule = (ua.NodeId(n, 2) for n in ("F", "A", "B", "C", "R"))
+    vendor_child, vendor_base, vendor_other = ua.NodeId(5001, 2), ua.NodeId(5000, 2), ua.NodeId(5002, 2)
+
+    def ref(ref_type: ua.NodeId, target: ua.NodeId, node_class=ua.NodeClass.Variable) -> ua.ReferenceDescription:
+        return ua.ReferenceDescription(ReferenceTypeId=ref_type, IsForward=True, NodeId=target,
+                                       BrowseName=ua.QualifiedName(str(target.Identifier), 2), NodeClass=node_class)
+
+    subtype_of = ua.NodeId(ua.ObjectIds.HasSubtype)
+    answers = {
+        folder: [ref(ua.NodeId(ua.ObjectIds.Organizes), via_organizes), ref(vendor_child, via_vendor),
+                 ref(vendor_other, via_other),
+                 ref(ua.NodeId(ua.ObjectIds.HasModellingRule), rule, ua.NodeClass.Object)],  # not hierarchical
+        vendor_child: [ref(subtype_of, vendor_base)],  # 2:5001 < 2:5000 < Organizes: hierarchical
+        vendor_base: [ref(subtype_of, ua.NodeId(ua.ObjectIds.Organizes))],
+        vendor_other: [ref(subtype_of, ua.NodeId(ua.ObjectIds.NonHierarchicalReferences))],
+    }
+
+    class StandIn:
+        url, connected, max_references_per_node = "opc.tcp://stand-in:4840", True, 0
+
+        def __init__(self) -> None:
+            self.limits, self.reference_kinds, self.sent = OperationLimits(), {}, []
+            self.uaclient = self
+
+        async def request(self, service: str, call: Any) -> Any:
+            self.sent.append(service)
+            return await call()
+
+        async def browse(self, params: ua.BrowseParameters) -> list[ua.BrowseResult]:
+            return [ua.BrowseResult(References=answers[d.NodeId]) for d in params.NodesToBrowse]
+
+        def local(self, nid: ua.NodeId) -> ua.NodeId:
+            return ua.NodeId(nid.Identifier, nid.NamespaceIndex)
+
+        def to_tag(self, nid: ua.NodeId) -> str:
+            return nid.to_string()
+
+    stand_in = StandIn()
+    first = run(ua_browse.child_references(stand_in, [folder]))
+    assert [r.NodeId for r in first[0]] == [via_organizes, via_vendor]
+    assert stand_in.sent == ["Browse"] * 3  # the level, then 2:5001 and 2:5002, then 2:5000
+    assert stand_in.reference_kinds == {vendor_child: True, vendor_other: False}
+    again = run(ua_browse.child_references(stand_in, [folder]))
+    assert again == first and stand_in.sent == ["Browse"] * 4  # placed once per connection
 
 
 def test_reads_are_chunked_by_the_server_limit_with_per_item_quality(sim, tmp_path):
