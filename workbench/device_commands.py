@@ -241,7 +241,7 @@ async def _collect_points(session, tag: str, depth: int, prefix: str, points: li
     from device_browser.connect import UNECE_CODES, pint_symbol
     from device_browser.profiles import Point
 
-    for item in await session.browse(tag):
+    for item in await session.browse(tag, details=True):  # a profile wants descriptions and ranges
         name = f"{prefix}{_identifier(item.name)}"
         data_type = _UA_TYPES.get(item.data_type)
         if item.node_class == "Variable" and data_type:  # children are properties (EURange, …), in the point
