@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from types import SimpleNamespace
 
 import numpy as np
@@ -190,7 +191,13 @@ class _Recursive(Component):
 
     def process(self, inputs, state):
         x = inputs["x"]
-        good = np.isfinite(x.v) & (x.q != BAD)
+        # The common case cheaply: a sum is NaN or infinite if any sample is (a huge finite sum
+        # merely takes the careful path below).
+        if len(x) and state.last_good is not None and math.isfinite(x.v.sum()) and x.q.max() < BAD:
+            state.last_good = x.v[-1]
+            return {"y": self.recurse(x, state)}
+        good = np.isfinite(x.v)
+        good &= x.q != BAD
         start = 0
         if state.last_good is None:
             first = np.flatnonzero(good)
@@ -674,10 +681,14 @@ class EdgeCounter(Component):
     def process(self, inputs, state):
         x = inputs["x"]
         # A missing or bad sample is no edge: the last known state holds across it.
-        known = np.isfinite(x.v) & (x.q != BAD)
-        index = np.where(known, np.arange(len(x)), -1)
-        np.maximum.accumulate(index, out=index)
-        current = np.where(index >= 0, np.nan_to_num(x.v)[np.clip(index, 0, None)].astype(bool), state.last)
+        known = np.isfinite(x.v)
+        known &= x.q != BAD
+        if known.all():
+            current = x.v.astype(bool)
+        else:
+            index = np.where(known, np.arange(len(x)), -1)
+            np.maximum.accumulate(index, out=index)
+            current = np.where(index >= 0, np.nan_to_num(x.v)[np.clip(index, 0, None)].astype(bool), state.last)
         previous = np.concatenate([[state.last], current[:-1]])
         edges = {"rising": current & ~previous, "falling": ~current & previous, "both": current != previous}
         count = state.count + np.cumsum(edges[self.p["edge"]])
