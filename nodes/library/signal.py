@@ -71,7 +71,22 @@ class UnitConvert(Component):
         return {"y": inputs["x"]}
 
 
-class MovingAverage(Component):
+class _Rolling(Component):
+    """A sliding window over the last N samples, its tail carried across chunks."""
+
+    statistic = "mean"  # a pandas rolling method
+    inputs = (X,)
+    outputs = (Y,)
+    params = (WINDOW,)
+
+    def init_state(self):
+        return SimpleNamespace(tail=Tail(self.p["window"] - 1), seen=0)
+
+    def process(self, inputs, state):
+        return {"y": _rolling(inputs["x"], state, self.p["window"], self.statistic)}
+
+
+class MovingAverage(_Rolling):
     """Moving average over the last N samples: ``y[k] = (1/N) Σ_{i=k-N+1..k} x[i]``.
 
     Until N samples have been seen, the average is over those available and marked uncertain.
@@ -83,18 +98,10 @@ class MovingAverage(Component):
 
     type_name = "signal.moving_average"
     title = Text("Moving average", "滑动平均")
-    inputs = (X,)
-    outputs = (Y,)
-    params = (WINDOW,)
-
-    def init_state(self):
-        return SimpleNamespace(tail=Tail(self.p["window"] - 1), seen=0)
-
-    def process(self, inputs, state):
-        return {"y": _rolling(inputs["x"], state, self.p["window"], "mean")}
+    statistic = "mean"
 
 
-class Median(Component):
+class Median(_Rolling):
     """Moving median over the last N samples; removes spikes without smearing steps.
 
     ``y[k] = median(x[k-N+1], …, x[k])``.
@@ -106,18 +113,10 @@ class Median(Component):
 
     type_name = "signal.median"
     title = Text("Moving median", "滑动中值")
-    inputs = (X,)
-    outputs = (Y,)
-    params = (WINDOW,)
-
-    def init_state(self):
-        return SimpleNamespace(tail=Tail(self.p["window"] - 1), seen=0)
-
-    def process(self, inputs, state):
-        return {"y": _rolling(inputs["x"], state, self.p["window"], "median")}
+    statistic = "median"
 
 
-class WindowStats(Component):
+class WindowStats(_Rolling):
     """Minimum, maximum, mean and sample standard deviation over the last N samples.
 
     ``mean = (1/N) Σ x``, ``std = sqrt(Σ (x - mean)² / (N - 1))``.
@@ -129,15 +128,10 @@ class WindowStats(Component):
 
     type_name = "signal.window_stats"
     title = Text("Window statistics", "窗口统计")
-    inputs = (X,)
     outputs = (Port("min", Kind.SIGNAL, "=x", Text("Minimum", "最小值")),
                Port("max", Kind.SIGNAL, "=x", Text("Maximum", "最大值")),
                Port("mean", Kind.SIGNAL, "=x", Text("Mean", "平均值")),
                Port("std", Kind.SIGNAL, "=x", Text("Standard deviation", "标准差")))
-    params = (WINDOW,)
-
-    def init_state(self):
-        return SimpleNamespace(tail=Tail(self.p["window"] - 1), seen=0)
 
     def process(self, inputs, state):
         x = inputs["x"]
