@@ -19,7 +19,8 @@ few attributes in one batched Read. Requests for one level:
 5. A Read of the names of data types outside namespace 0, once per connection.
 
 A level of up to :data:`DETAILED_LEVEL_MAX` children is detailed; a larger one is lean: no
-Descriptions, and EU facts only where the type declares them. Each of those costs about as
+Descriptions, and EU facts only where the type declares them; from
+:data:`NAMES_ONLY_LEVEL_MIN` children on, steps 3 and 4 are skipped (names only). Each of those costs about as
 much per child as reading the values, and a list of thousands of tags is a list of names;
 the EU facts of any variable come from ``node_facts`` when a write, a percent deadband or a
 detail view needs them.
@@ -172,6 +173,11 @@ class _TypeDefinitions:
 # Levels up to this many children are browsed with details (Descriptions, EU properties of
 # plain variables); larger ones lean. Each detail costs about as much as reading the values.
 DETAILED_LEVEL_MAX = 500
+# Beyond this many children a level lists names, node classes and expandability only (as the
+# address-space tree of UaExpert does): data type, access and units of a node then come from
+# ``node_facts`` when it is selected, read or written. Reading them for 10,000 tags would cost
+# as much as reading the 10,000 values.
+NAMES_ONLY_LEVEL_MIN = 2000
 
 # UserAccessLevel alone: the access column is this user's, and the server derives it from
 # AccessLevel (a write still checks both, in ua_facts).
@@ -199,7 +205,8 @@ async def browse_level(session: OpcUaSession, tag: str | None, details: bool | N
             children.append(ref)
             nids.append(nid)
 
-    detailed = len(children) <= DETAILED_LEVEL_MAX if details is None else details
+    names_only = details is None and len(children) >= NAMES_ONLY_LEVEL_MIN
+    detailed = (len(children) <= DETAILED_LEVEL_MAX if details is None else details) and not names_only
     type_of = _TypeDefinitions(session)
     expands: dict[int, bool] = {}
     declared, possible, unknown = [], [], []
@@ -232,7 +239,7 @@ async def browse_level(session: OpcUaSession, tag: str | None, details: bool | N
             for r in refs:
                 if r.BrowseName.Name in EU_PROPERTIES:
                     read_value_of(i, r.BrowseName.Name, session.local(r.NodeId))
-    asked = declared + possible if detailed else declared
+    asked = declared + possible if detailed else [] if names_only else declared
     if asked:
         paths = [property_path(nids[i], name) for i in asked for name in EU_PROPERTIES]
         for j, target in enumerate(await translate_paths(session, paths)):
@@ -241,7 +248,8 @@ async def browse_level(session: OpcUaSession, tag: str | None, details: bool | N
 
     described = (_DESCRIPTION,) if detailed else ()
     for i, ref in enumerate(children):
-        attributes = _VARIABLE_ATTRIBUTES + described if ref.NodeClass == ua.NodeClass.Variable else described
+        variable = ref.NodeClass == ua.NodeClass.Variable and not names_only
+        attributes = _VARIABLE_ATTRIBUTES + described if variable else described
         for key, attr in attributes:
             reads.append(ua.ReadValueId(NodeId=nids[i], AttributeId=attr))
             slots.append((i, key))

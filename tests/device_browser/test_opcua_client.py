@@ -236,6 +236,24 @@ def test_a_lean_level_reads_two_attributes_per_variable_and_leaves_eu_facts_to_n
     assert large == extra and large_requests == extra_requests
 
 
+def test_a_very_large_level_lists_names_only_and_facts_come_on_demand(sim, tmp_path, monkeypatch):
+    async def main():
+        async with session(sim, tmp_path) as s:
+            monkeypatch.setattr(ua_browse, "NAMES_ONLY_LEVEL_MIN", EXTRA)
+            s.request_count.clear()
+            names = await s.browse(EXTRA_FOLDER)
+            requests = dict(s.request_count)
+            detailed = await s.browse(EXTRA_FOLDER, details=False)  # asked for: attributes again
+            (facts,) = await s.node_facts([names[7].tag])
+            return names, requests, detailed, facts
+
+    names, requests, detailed, facts = run(main())
+    assert [item.name for item in names] == [f"Tag{i:05d}" for i in range(EXTRA)]
+    assert all((i.data_type, i.access, i.node_class) == ("", "", "Variable") for i in names)
+    assert requests == {"Browse": 1, "BrowseNext": 2}  # not a single Read
+    assert all(i.data_type == "Double" for i in detailed) and facts.data_type_name == "Double"
+
+
 def test_reference_types_of_a_vendor_are_placed_once_by_their_supertypes():
     """Browse asks for references of all types and keeps the hierarchical ones, placing reference
     types outside namespace 0 by walking up HasSubtype (a stand-in server answers the Browses)."""
