@@ -460,7 +460,8 @@ class ModbusSession:
     # ----------------------------------------------------------------- writing and browsing
 
     async def write(self, tag: str, value: Any) -> None:
-        """Write one tag: FC5/FC15 for coils, FC6/FC16 for registers, read-modify-write for a bit of a register.
+        """Write one tag: FC5/FC15 for coils, FC6/FC16 for registers, read-modify-write for a bit of a register
+        (writing and reading in one request, FC 23: :meth:`write_and_read`).
 
         Raises :class:`~device_browser.session.WriteRefused` before sending anything if the
         register map says the value must not go out; :class:`DeviceError` if the device refuses.
@@ -477,6 +478,39 @@ class ModbusSession:
             else:
                 image = encode(target, value)
             await self._send_write(target, image)
+
+    async def write_and_read(self, tag: str, value: Any, read_tags: list[str]) -> list[Sample]:
+        """FC 23: write a holding-register tag and read a block of holding registers in one request.
+
+        For devices that support it, a setpoint goes out and its effect comes back in one
+        transaction (the device writes first, then reads). ``read_tags`` must fit one request
+        (holding registers, ≤ 125 registers with the planner's gaps); otherwise
+        :class:`DeviceError` says so and nothing is sent.
+        """
+        target = self.map[tag]
+        wanted = [self.map[name] for name in read_tags]
+        plan = plan_reads(wanted, self.max_gap, self.max_registers, self.max_bits)
+        if (target.area is not Area.HOLDING_REGISTER or target.data_type is DataType.BIT or len(plan) != 1
+                or plan[0].area is not Area.HOLDING_REGISTER):
+            raise DeviceError(f"Read/write in one request (FC 23) needs a holding-register tag to write and "
+                              f"holding-register tags to read that fit one request; '{tag}' and "
+                              f"{', '.join(read_tags)} do not")
+        request, image = plan[0], list(encode(target, value))
+
+        def send(client: Any) -> Awaitable[ModbusPDU]:
+            # write_address, not address: pymodbus' address= sets the read address too.
+            return client.readwrite_registers(read_address=request.start, read_count=request.count,
+                                              write_address=target.address, values=image, device_id=self.unit)
+
+        async with self._write_lock:
+            try:
+                response = await self._request(send, 23, span_text(target.area, target.address,
+                                                                   target.register_count), write=True)
+            except DeviceError as exc:
+                raise _not_written(target, exc) from None
+        now = time.time_ns()
+        values = list(response.registers)
+        return [Sample(t.name, decode(t, request.slice(t, values)), GOOD, now, now) for t in wanted]
 
     async def _send_write(self, tag: ModbusTag, image: list[int] | list[bool]) -> None:
         values = list(image)  # pymodbus may pad a caller's list in place

@@ -127,6 +127,22 @@ def test_write_setpoint_float_and_coil_then_read_back():
     assert running is False
 
 
+def test_fc23_writes_a_setpoint_and_reads_a_block_in_one_request():
+    async def body(session, simulator):
+        before = session.request_count
+        samples = await session.write_and_read("speed_setpoint", 1250, ["speed_setpoint", "speed", "flow"])
+        one_request = session.request_count - before
+        with pytest.raises(DeviceError, match=r"FC 23\) needs a holding-register tag"):
+            await session.write_and_read("speed_setpoint", 1250, ["speed", "suction_pressure"])
+        return one_request, {s.tag: s for s in samples}, await simulator.value("speed_setpoint"), \
+            session.request_count - before
+
+    one_request, samples, on_device, total = run(_with_simulator(body))
+    assert one_request == 1 and total == 1  # the refused combination sent nothing
+    assert samples["speed_setpoint"].value == 1250 and on_device == 1250  # written before the read
+    assert samples["flow"].quality == GOOD and samples["speed"].quality == GOOD and samples["flow"].value > 0
+
+
 def test_refused_writes_send_no_request():
     async def body(session, simulator):
         before = session.request_count
