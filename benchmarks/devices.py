@@ -61,13 +61,12 @@ def _simulator_process(tmp: Path, *options: str):
     """`millwright simulate opcua` in its own process (as on a real network: the server's work and
     garbage collection are not charged to the client), and its URL."""
     import os
-    import socket
     import subprocess
     import sys
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    from device_browser.opcua.sim_simulation import free_port
+
+    port = free_port("127.0.0.1")
     server = subprocess.Popen([sys.executable, "-m", "workbench", "simulate", "opcua", "--port", str(port),
                                "--no-security", *options], stdout=subprocess.PIPE, text=True,
                               env={**os.environ, "PYTHONUNBUFFERED": "1", "XDG_DATA_HOME": str(tmp / "server")})

@@ -12,7 +12,21 @@ B = Port("b", Kind.BOOLEAN, "", Text("b", "b"))
 OUT = Port("y", Kind.BOOLEAN, "", Text("Result", "结果"))
 
 
-class And(Component):
+class _Binary(Component):
+    """Two aligned boolean inputs combined sample by sample with :attr:`operation`."""
+
+    category = "logic"
+    inputs = (A, B)
+    outputs = (OUT,)
+    operation = staticmethod(np.logical_and)
+
+    def process(self, inputs, state):
+        a, b = inputs["a"], inputs["b"]
+        require_aligned(inputs)
+        return {"y": a.with_values(self.operation(a.v, b.v), worst_quality(a.q, b.q))}
+
+
+class And(_Binary):
     """Logical AND: ``y = a ∧ b``.
 
     References
@@ -21,18 +35,11 @@ class And(Component):
     """
 
     type_name = "logic.and"
-    category = "logic"
     title = Text("AND", "与")
-    inputs = (A, B)
-    outputs = (OUT,)
-
-    def process(self, inputs, state):
-        a, b = inputs["a"], inputs["b"]
-        require_aligned(inputs)
-        return {"y": a.with_values(np.logical_and(a.v, b.v), worst_quality(a.q, b.q))}
+    operation = staticmethod(np.logical_and)
 
 
-class Or(Component):
+class Or(_Binary):
     """Logical OR: ``y = a ∨ b``.
 
     References
@@ -41,15 +48,8 @@ class Or(Component):
     """
 
     type_name = "logic.or"
-    category = "logic"
     title = Text("OR", "或")
-    inputs = (A, B)
-    outputs = (OUT,)
-
-    def process(self, inputs, state):
-        a, b = inputs["a"], inputs["b"]
-        require_aligned(inputs)
-        return {"y": a.with_values(np.logical_or(a.v, b.v), worst_quality(a.q, b.q))}
+    operation = staticmethod(np.logical_or)
 
 
 class Not(Component):

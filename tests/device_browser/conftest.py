@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 
 import pytest
 
 # --------------------------------------------------------------------------- Modbus
-
-
-@pytest.fixture
-def free_tcp_port():
-    """A function returning a TCP port on 127.0.0.1 that nothing listens on (bound, then released)."""
-
-    def pick() -> int:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            probe.bind(("127.0.0.1", 0))
-            return probe.getsockname()[1]
-
-    return pick
 
 
 @pytest.fixture

@@ -819,13 +819,7 @@ def test_errors_in_plain_words():
 # --- unreachable servers ------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_unreachable_servers_fail_within_the_timeout(tmp_path):
+def test_unreachable_servers_fail_within_the_timeout(tmp_path, free_tcp_port):
     async def attempt(url: str, timeout: float) -> tuple[str, float]:
         s = OpcUaSession(url, pki_dir=tmp_path / "pki", timeout=timeout)
         began = time.monotonic()
@@ -834,7 +828,7 @@ def test_unreachable_servers_fail_within_the_timeout(tmp_path):
         return str(failed.value), time.monotonic() - began
 
     async def main():
-        results = {"closed": await attempt(f"opc.tcp://127.0.0.1:{_free_port()}/", 1.0)}
+        results = {"closed": await attempt(f"opc.tcp://127.0.0.1:{free_tcp_port()}/", 1.0)}
         silent = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)  # accepts, never answers
         port = silent.sockets[0].getsockname()[1]
         async with silent:

@@ -2,7 +2,6 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 
@@ -15,16 +14,10 @@ from workbench.cli import main
 PROFILE = resources_dir() / "profiles" / "pump_station_modbus.yaml"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
-def modbus_simulator(tmp_path):
+def modbus_simulator(tmp_path, free_tcp_port):
     """`millwright simulate modbus` on a free port, and a copy of its profile pointing there."""
-    port = _free_port()
+    port = free_tcp_port()
     process = subprocess.Popen([sys.executable, "-m", "workbench", "simulate", "modbus", "--port", str(port)],
                                stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     assert process.stdout.readline().strip() == f"Modbus simulator listening on 127.0.0.1:{port} (unit 1)"
@@ -59,9 +52,9 @@ def test_read_write_poll_browse_through_a_profile(modbus_simulator, tmp_path, ca
     assert "flow_cdab" in capsys.readouterr().out
 
 
-def test_unreachable_device_is_a_clear_error(tmp_path, capsys):
+def test_unreachable_device_is_a_clear_error(tmp_path, capsys, free_tcp_port):
     profile = tmp_path / "gone.yaml"
-    profile.write_text(PROFILE.read_text(encoding="utf-8").replace("port: 5020", f"port: {_free_port()}"),
+    profile.write_text(PROFILE.read_text(encoding="utf-8").replace("port: 5020", f"port: {free_tcp_port()}"),
                        encoding="utf-8")
     assert main(["device", "read", str(profile), "flow"]) == 1
     assert "connection refused" in capsys.readouterr().err
@@ -74,9 +67,9 @@ def test_simulate_help_lists_the_simulator_options(capsys):
 
 
 @pytest.fixture
-def opcua_simulator(tmp_path):
+def opcua_simulator(tmp_path, free_tcp_port):
     """`millwright simulate opcua --no-security` on a free port, and the shipped profile pointing there."""
-    port = _free_port()
+    port = free_tcp_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "XDG_DATA_HOME": str(tmp_path / "data")}
     process = subprocess.Popen([sys.executable, "-m", "workbench", "simulate", "opcua", "--port", str(port),
                                 "--no-security"], stdout=subprocess.PIPE, text=True, env=env)
@@ -114,10 +107,10 @@ def test_opcua_browse_read_import_and_write(opcua_simulator, tmp_path, capsys, m
     assert "1200.0" in capsys.readouterr().out
 
 
-def test_opcua_unreachable_server_fails_within_the_timeout(capsys):
+def test_opcua_unreachable_server_fails_within_the_timeout(capsys, free_tcp_port):
     import time
 
     started = time.monotonic()
-    assert main(["device", "read", f"opc.tcp://127.0.0.1:{_free_port()}/", "i=2258", "--timeout", "2"]) == 1
+    assert main(["device", "read", f"opc.tcp://127.0.0.1:{free_tcp_port()}/", "i=2258", "--timeout", "2"]) == 1
     assert time.monotonic() - started < 6
     assert "millwright:" in capsys.readouterr().err
