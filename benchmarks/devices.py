@@ -25,7 +25,7 @@ MODBUS_TAGS = 1000
 
 async def modbus() -> dict:
     from device_browser.modbus.client import ModbusSession
-    from device_browser.modbus.simulator import simulator_map, start_simulator
+    from device_browser.simulators.modbus import simulator_map, start_simulator
 
     simulator = await start_simulator(port=0, extra_tags=MODBUS_TAGS)
     tags = [t.name for t in simulator_map(MODBUS_TAGS) if t.name.startswith("extra_")]
@@ -64,7 +64,7 @@ def _simulator_process(tmp: Path, *options: str):
     import subprocess
     import sys
 
-    from device_browser.opcua.sim_simulation import free_port
+    from device_browser.simulators.opcua.simulation import free_port
 
     port = free_port("127.0.0.1")
     server = subprocess.Popen([sys.executable, "-m", "workbench", "simulate", "opcua", "--port", str(port),

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-GOOD, UNCERTAIN, BAD = np.uint8(0), np.uint8(1), np.uint8(2)
-QUALITY_NAMES = {0: "good", 1: "uncertain", 2: "bad"}
+from nodes.quality import QUALITY_NAMES, Quality
+
+GOOD, UNCERTAIN, BAD = np.uint8(Quality.GOOD), np.uint8(Quality.UNCERTAIN), np.uint8(Quality.BAD)
+__all__ = ["BAD", "GOOD", "QUALITY_NAMES", "UNCERTAIN", "Chunk", "Quality"]
 
 
 @dataclass(frozen=True, eq=False)

@@ -22,6 +22,6 @@ def user_dirs(tmp_path_factory, monkeypatch):
 @pytest.fixture
 def free_tcp_port():
     """A function returning a TCP port on 127.0.0.1 that nothing listens on (bound, then released)."""
-    from device_browser.opcua.sim_simulation import free_port
+    from device_browser.simulators.opcua.simulation import free_port
 
     return lambda: free_port("127.0.0.1")

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from workbench import __version__, device_commands, graph_commands
+from workbench import __version__, device_cli, graph_commands
 from workbench.settings import LANGUAGES, THEMES
 
 
@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_project_commands(commands)
     graph_commands.add_commands(commands)
-    device_commands.add_commands(commands)
+    device_cli.add_commands(commands)
     return parser
 
 

@@ -22,8 +22,8 @@ from device_browser.bus import LiveBus
 from device_browser.modbus.client import ModbusDeviceError, ModbusSession, exception_message
 from device_browser.modbus.planner import plan_reads
 from device_browser.modbus.registers import Area, DataType, ModbusTag, RegisterMap
-from device_browser.modbus.simulator import SIMULATOR_MAP, start_simulator
 from device_browser.session import BAD, GOOD, ConnectionState, DeviceError, WriteRefused
+from device_browser.simulators.modbus import SIMULATOR_MAP, start_simulator
 
 ROOT = Path(__file__).resolve().parents[2]
 GHOST = ModbusTag("ghost", Area.HOLDING_REGISTER, 120, DataType.FLOAT32)  # 40121: not served
@@ -375,7 +375,7 @@ def test_exception_codes_in_plain_words():
 
 @pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT, as Ctrl-C does")
 def test_simulator_command_line_prints_where_it_listens_and_stops_on_ctrl_c():
-    process = subprocess.Popen([sys.executable, "-m", "device_browser.modbus.simulator", "--port", "0"],
+    process = subprocess.Popen([sys.executable, "-m", "device_browser.simulators.modbus", "--port", "0"],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:

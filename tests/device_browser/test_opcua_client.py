@@ -44,10 +44,10 @@ from device_browser.opcua.security import (
     save_password,
     workbench_application_uri,
 )
-from device_browser.opcua.simulator import start_simulator
 from device_browser.opcua.subscriptions import LiveSubscriptions, MonitoredItem
 from device_browser.opcua.ua_requests import OperationLimits
 from device_browser.session import BAD, GOOD, ConnectionState, DeviceError, WriteRefused
+from device_browser.simulators.opcua.simulator import start_simulator
 
 LIMITS = {"MaxNodesPerRead": 50, "MaxNodesPerBrowse": 50, "MaxMonitoredItemsPerCall": 50, "MaxReferencesPerNode": 100}
 EXTRA = 300

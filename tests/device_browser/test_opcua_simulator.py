@@ -28,10 +28,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from device_browser.opcua import sim_server, simulator
-from device_browser.opcua.sim_model import qualified_name
-from device_browser.opcua.sim_simulation import free_port
-from device_browser.opcua.simulator import (
+from device_browser.simulators.opcua import server as sim_server
+from device_browser.simulators.opcua import simulator
+from device_browser.simulators.opcua.model import qualified_name
+from device_browser.simulators.opcua.simulation import free_port
+from device_browser.simulators.opcua.simulator import (
     NAMESPACE_URI,
     PUMP_TAGS,
     VIBRATION_LIMIT,
@@ -687,7 +688,7 @@ def test_stop_gives_up_on_a_connection_that_never_closes(monkeypatch: pytest.Mon
         assert time.perf_counter() - began < 2
         assert stuck.aborted
 
-    with caplog.at_level(logging.WARNING, logger="device_browser.opcua.simulator"):
+    with caplog.at_level(logging.WARNING, logger="device_browser.simulators.opcua.simulator"):
         asyncio.run(body())
     assert "still open" in caplog.text
 
@@ -712,8 +713,8 @@ def test_command_line_bad_user_argument(capsys: pytest.CaptureFixture[str]):
 @pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
 def test_command_line_runs_until_ctrl_c():
     port = free_port("127.0.0.1")
-    code = ("import argparse, sys; from device_browser.opcua import simulator as s; p = argparse.ArgumentParser(); "
-            "s.add_arguments(p); sys.exit(s.run(p.parse_args(sys.argv[1:])))")
+    code = ("import argparse, sys; from device_browser.simulators.opcua import simulator as s; "
+            "p = argparse.ArgumentParser(); s.add_arguments(p); sys.exit(s.run(p.parse_args(sys.argv[1:])))")
     process = subprocess.Popen(
         [sys.executable, "-c", code, "--port", str(port), "--no-security", "--extra-tags", "10"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2],

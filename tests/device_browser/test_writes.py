@@ -7,9 +7,9 @@ from dataclasses import replace
 import pytest
 
 from device_browser.connect import open_session, register_map
-from device_browser.modbus.simulator import SIMULATOR_MAP, start_simulator
 from device_browser.profiles import load_profile
 from device_browser.session import WriteRefused
+from device_browser.simulators.modbus import SIMULATOR_MAP, start_simulator
 from device_browser.writes import AuditLog, check_value, safe_write
 from nodes.resources import resources_dir
 

@@ -3,14 +3,14 @@
 * :class:`SimSession` enforces the operation limits of :data:`OPERATION_LIMITS` (``BadTooManyOperations``,
   as real PLCs answer) and counts the operations asked for, refuses out-of-range and (when strict)
   timestamped writes, pages Browse answers with continuation points, and sends processed history
-  reads to :func:`~device_browser.opcua.sim_history.read_processed`.
+  reads to :func:`~device_browser.simulators.opcua.history.read_processed`.
 * :class:`SimProcessor` counts every request per service and answers BrowseNext, which asyncua's
   server does not implement.
 * :class:`SimBinaryServer` creates the processors (through :class:`SimProtocol`) and stops without
   hanging when a client reconnects during the shutdown.
 * :class:`SimInternalServer` and :class:`SimServer` create our sessions and our binary server.
 
-The counters, limits and values they use live on :class:`~device_browser.opcua.sim_simulation.Simulation`.
+The counters, limits and values they use live on :class:`~device_browser.simulators.opcua.simulation.Simulation`.
 """
 
 from __future__ import annotations
@@ -31,12 +31,12 @@ from asyncua.server.internal_session import InternalSession, SessionState
 from asyncua.server.uaprocessor import UaProcessor
 from asyncua.ua.ua_binary import struct_from_binary
 
-from device_browser.opcua.sim_history import read_processed
+from device_browser.simulators.opcua.history import read_processed
 
 if TYPE_CHECKING:
-    from device_browser.opcua.sim_simulation import Simulation
+    from device_browser.simulators.opcua.simulation import Simulation
 
-_log = logging.getLogger("device_browser.opcua.simulator")  # one logger for the whole simulator
+_log = logging.getLogger("device_browser.simulators.opcua.simulator")  # one logger for the whole simulator
 
 APPLICATION_URI = "urn:millwright:simulator:pumpstation"
 PRODUCT_URI = "urn:millwright:simulator"

@@ -1,9 +1,9 @@
-"""One simulation: the state behind a :class:`~device_browser.opcua.simulator.SimulatorHandle`.
+"""One simulation: the state behind a :class:`~device_browser.simulators.opcua.simulator.SimulatorHandle`.
 
 :class:`Simulation` outlives restarts of the asyncua server: it holds the configuration, the pump
 model and the extra tags' values, the request counters and the held values. ``start()`` builds a new
-server (:mod:`~device_browser.opcua.sim_server`) and its address space
-(:mod:`~device_browser.opcua.sim_address_space`) and runs the pump and extra-tag loops; ``stop()``
+server (:mod:`~device_browser.simulators.opcua.server`) and its address space
+(:mod:`~device_browser.simulators.opcua.address_space`) and runs the pump and extra-tag loops; ``stop()``
 ends them and the server's sessions. Client writes reach the model through the tags, read back every tick.
 """
 
@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 from asyncua import Node, ua
 
-from device_browser.opcua.sim_address_space import AddressSpace
-from device_browser.opcua.sim_model import (
+from device_browser.simulators.opcua.address_space import AddressSpace
+from device_browser.simulators.opcua.model import (
     MEASURED,
     NAMESPACE_URI,
     TAGS,
@@ -39,8 +39,8 @@ from device_browser.opcua.sim_model import (
     qualified_name,
     utc_now,
 )
-from device_browser.opcua.sim_security import SECURITY_POLICIES, ServerCertificates, UserManager
-from device_browser.opcua.sim_server import (
+from device_browser.simulators.opcua.security import SECURITY_POLICIES, ServerCertificates, UserManager
+from device_browser.simulators.opcua.server import (
     APPLICATION_URI,
     DEFAULT_LIMIT,
     ENDPOINT_PATH,
@@ -52,7 +52,7 @@ from device_browser.opcua.sim_server import (
     SimServer,
 )
 
-_log = logging.getLogger("device_browser.opcua.simulator")  # one logger for the whole simulator
+_log = logging.getLogger("device_browser.simulators.opcua.simulator")  # one logger for the whole simulator
 
 
 def free_port(host: str) -> int:

@@ -32,12 +32,12 @@ NodeIds, so ``nsu=urn:millwright:pumpstation;s=PumpStation.Flow`` survives names
   anonymous (can be disabled), user names and passwords, trusted X.509 user certificates.
   Binds 127.0.0.1 by default; the built-in remote "admin" of asyncua is off.
 
-The parts live in their own modules: :mod:`~device_browser.opcua.sim_model` (tags, units, pump physics),
-:mod:`~device_browser.opcua.sim_server` (asyncua's server extended through subclasses of its internals:
-limits, request counting, BrowseNext, a shutdown that cannot hang), :mod:`~device_browser.opcua.sim_history`
-(processed history), :mod:`~device_browser.opcua.sim_security` (certificates, users),
-:mod:`~device_browser.opcua.sim_address_space` (nodes, methods, the alarm) and
-:mod:`~device_browser.opcua.sim_simulation` (the state and loops behind a handle). This module is the
+The parts live in their own modules: :mod:`~device_browser.simulators.opcua.model` (tags, units, pump physics),
+:mod:`~device_browser.simulators.opcua.server` (asyncua's server extended through subclasses of its internals:
+limits, request counting, BrowseNext, a shutdown that cannot hang), :mod:`~device_browser.simulators.opcua.history`
+(processed history), :mod:`~device_browser.simulators.opcua.security` (certificates, users),
+:mod:`~device_browser.simulators.opcua.address_space` (nodes, methods, the alarm) and
+:mod:`~device_browser.simulators.opcua.simulation` (the state and loops behind a handle). This module is the
 public face: :func:`start_simulator`, :class:`SimulatorHandle` and the command line.
 """
 
@@ -57,8 +57,8 @@ from typing import Any
 import platformdirs
 from asyncua import Server
 
-from device_browser.opcua.sim_history import AGGREGATES, HISTORY_COUNT
-from device_browser.opcua.sim_model import (
+from device_browser.simulators.opcua.history import AGGREGATES, HISTORY_COUNT
+from device_browser.simulators.opcua.model import (
     NAMESPACE_URI,
     PUMP_TAGS,
     TAGS,
@@ -74,8 +74,8 @@ from device_browser.opcua.sim_model import (
     node_id,
     qualified_name,
 )
-from device_browser.opcua.sim_security import CERT_VALIDITY_DAYS, SECURITY_POLICIES
-from device_browser.opcua.sim_server import (
+from device_browser.simulators.opcua.security import CERT_VALIDITY_DAYS, SECURITY_POLICIES
+from device_browser.simulators.opcua.server import (
     APPLICATION_URI,
     DEFAULT_LIMIT,
     ENDPOINT_PATH,
@@ -84,7 +84,7 @@ from device_browser.opcua.sim_server import (
     PRODUCT_URI,
     SERVER_NAME,
 )
-from device_browser.opcua.sim_simulation import Simulation
+from device_browser.simulators.opcua.simulation import Simulation
 
 __all__ = [
     "AGGREGATES",

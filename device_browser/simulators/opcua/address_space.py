@@ -1,8 +1,8 @@
 """The simulator's address space: the nodes it adds to asyncua's server and the events it sends.
 
-:class:`AddressSpace` (a part of :class:`~device_browser.opcua.sim_simulation.Simulation`, rebuilt at
+:class:`AddressSpace` (a part of :class:`~device_browser.simulators.opcua.simulation.Simulation`, rebuilt at
 every start) advertises the operation limits and aggregates under ``Server.ServerCapabilities``, builds
-``Objects/PumpStation`` (the variables of :data:`~device_browser.opcua.sim_model.PUMP_TAGS` with their
+``Objects/PumpStation`` (the variables of :data:`~device_browser.simulators.opcua.model.PUMP_TAGS` with their
 properties, the methods ResetRunHours and SetSpeed, history, the HighVibration alarm condition and its
 events) and ``Objects/Extra`` (the extra tags, created in one batch and read through value callbacks).
 """
@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 from asyncua import Node, ua
 
-from device_browser.opcua.sim_history import AGGREGATES
-from device_browser.opcua.sim_model import (
+from device_browser.simulators.opcua.history import AGGREGATES
+from device_browser.simulators.opcua.model import (
     PUMP_TAGS,
     TAGS,
     VIBRATION_LIMIT,
@@ -28,9 +28,9 @@ from device_browser.opcua.sim_model import (
     eu_information,
     utc_now,
 )
-from device_browser.opcua.sim_server import OPERATION_LIMITS, SimServer
+from device_browser.simulators.opcua.server import OPERATION_LIMITS, SimServer
 
-_log = logging.getLogger("device_browser.opcua.simulator")  # one logger for the whole simulator
+_log = logging.getLogger("device_browser.simulators.opcua.simulator")  # one logger for the whole simulator
 
 _EVENT_FIELD_TYPES = {
     ua.ObjectIds.UtcTime: ua.VariantType.DateTime,
@@ -43,7 +43,7 @@ _EVENT_FIELD_TYPES = {
 
 
 class AddressSpace:
-    """The address-space part of :class:`~device_browser.opcua.sim_simulation.Simulation`.
+    """The address-space part of :class:`~device_browser.simulators.opcua.simulation.Simulation`.
 
     Uses the simulation's attributes annotated below, and its ``_model_values()`` (the initial values)
     and ``_write_tag()`` (a value into a tag's node).

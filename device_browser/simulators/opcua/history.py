@@ -1,6 +1,6 @@
 """Processed history reads: aggregates over the simulator's in-memory history.
 
-asyncua's server answers raw HistoryRead only; :class:`~device_browser.opcua.sim_server.SimSession`
+asyncua's server answers raw HistoryRead only; :class:`~device_browser.simulators.opcua.server.SimSession`
 hands ReadProcessedDetails requests for historized variables to :func:`read_processed`, which
 computes the aggregates of :data:`AGGREGATES` with numpy, one value per ProcessingInterval.
 """
@@ -14,7 +14,7 @@ import numpy as np
 from asyncua import ua
 from asyncua.server.internal_server import InternalServer
 
-from device_browser.opcua.sim_model import utc_now
+from device_browser.simulators.opcua.model import utc_now
 
 HISTORY_COUNT = 10_000
 

@@ -1,6 +1,6 @@
 """Security of the simulator: its certificate, trusted client and user certificates, user names.
 
-* :class:`ServerCertificates` (a part of :class:`~device_browser.opcua.sim_simulation.Simulation`) keeps
+* :class:`ServerCertificates` (a part of :class:`~device_browser.simulators.opcua.simulation.Simulation`) keeps
   the server's key and certificate in ``pki_dir/own`` (made on first start, kept after), reads trusted
   user certificates from ``pki_dir/trusted-users`` and checks client applications against
   ``pki_dir/trusted-clients`` (refused ones are stored in ``pki_dir/rejected-clients``).
@@ -28,13 +28,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from device_browser.opcua.sim_model import utc_now
-from device_browser.opcua.sim_server import APPLICATION_URI, SERVER_NAME
+from device_browser.simulators.opcua.model import utc_now
+from device_browser.simulators.opcua.server import APPLICATION_URI, SERVER_NAME
 
 if TYPE_CHECKING:
-    from device_browser.opcua.sim_simulation import Simulation
+    from device_browser.simulators.opcua.simulation import Simulation
 
-_log = logging.getLogger("device_browser.opcua.simulator")  # one logger for the whole simulator
+_log = logging.getLogger("device_browser.simulators.opcua.simulator")  # one logger for the whole simulator
 
 CERT_VALIDITY_DAYS = 5 * 365
 
@@ -88,7 +88,7 @@ def _first_der(certificate: Any) -> bytes | None:
 
 
 class ServerCertificates:
-    """The certificate part of :class:`~device_browser.opcua.sim_simulation.Simulation`.
+    """The certificate part of :class:`~device_browser.simulators.opcua.simulation.Simulation`.
 
     Uses the simulation's ``pki_dir``, ``host`` (a name of the certificate) and ``_user_certificates``.
     """
