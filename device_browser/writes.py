@@ -1,9 +1,12 @@
 """Safe writes: the one way Millwright changes a value on a device.
 
-Every write goes through :func:`safe_write`, which checks the profile (writable, data type,
-range, write limits) before anything is sent, reads the old value, writes, and appends who /
-what / old / new / result to the audit log — a JSON-lines file that commissioning reports can
-quote — and to the ``millwright.audit`` logger that the workbench's Log panel shows.
+Every write goes through :func:`safe_write` (a profile's point) or :func:`raw_write` (an address
+without a profile, checked by the device's own type), which check before anything is sent,
+read the old value, write, read the new value back, and append who / what / old / new /
+read back / result to the audit log — a JSON-lines file that commissioning reports can quote —
+and to the ``millwright.audit`` logger that the workbench's Log panel shows. Refused attempts
+are recorded too (:func:`record_refusal`): an audit that shows only successes hides the
+attempts a reviewer most wants to see.
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ class WriteRecord:
     point: str
     old: Any
     new: Any
-    result: str  # "written" or the reason it failed
+    result: str  # "written", "refused: why" or the reason it failed
+    readback: Any = None  # the value read after writing
 
 
 def session_tag(profile: DeviceProfile, point: Point) -> str:
@@ -99,22 +103,58 @@ class AuditLog:
             os.fsync(f.fileno())
 
 
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def _log(audit: AuditLog, record: WriteRecord) -> None:
+    audit.append(record)
+    audit_log.info("%s wrote %s.%s: %r → %r (%s)", record.user, record.device, record.point, record.old,
+                   record.new, record.result)
+
+
+def record_refusal(audit: AuditLog, device: str, point: str, value: Any, refusal: WriteRefused,
+                   user: str | None = None) -> WriteRecord:
+    """Record an attempt the checks refused (nothing was sent, so the old value was not read)."""
+    record = WriteRecord(_now(), user or getpass.getuser(), device, point, None, value, f"refused: {refusal}")
+    _log(audit, record)
+    return record
+
+
 async def safe_write(session: DeviceSession, profile: DeviceProfile, point_name: str, value: Any,
                      audit: AuditLog, user: str | None = None) -> WriteRecord:
-    """Check, read the old value, write, and record the attempt; raises on refusal or failure."""
+    """Check against the profile, read the old value, write, read back, and record the attempt.
+
+    Raises :class:`WriteRefused` (recorded as refused) or :class:`DeviceError` (recorded as failed)."""
     point = profile.point(point_name)
-    converted = check_value(profile, point, value)
-    tag = session_tag(profile, point)
-    [before] = await session.read([tag])
-    record = WriteRecord(dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"), user or getpass.getuser(),
-                         profile.id, point.name, before.value, converted, "written")
     try:
-        await session.write(tag, converted)
+        converted = check_value(profile, point, value)
+    except WriteRefused as exc:
+        record_refusal(audit, profile.id, point.name, value, exc, user)
+        raise
+    return await _audited_write(session, profile.id, point.name, session_tag(profile, point), converted, audit, user)
+
+
+async def raw_write(session: DeviceSession, device: str, tag: str, value: Any, audit: AuditLog,
+                    user: str | None = None) -> WriteRecord:
+    """Write an address without a profile: the device's session checks the value against the tag's own type."""
+    return await _audited_write(session, device, tag, tag, value, audit, user)
+
+
+async def _audited_write(session: DeviceSession, device: str, point: str, tag: str, value: Any, audit: AuditLog,
+                         user: str | None) -> WriteRecord:
+    [before] = await session.read([tag])
+    record = WriteRecord(_now(), user or getpass.getuser(), device, point, before.value, value, "written")
+    try:
+        await session.write(tag, value)
+        [after] = await session.read([tag])
+        record = replace(record, readback=after.value)
+    except WriteRefused as exc:
+        record = replace(record, result=f"refused: {exc}")
+        raise
     except DeviceError as exc:
         record = replace(record, result=str(exc))
         raise
     finally:
-        audit.append(record)
-        audit_log.info("%s wrote %s.%s: %r → %r (%s)", record.user, record.device, record.point, record.old,
-                       record.new, record.result)
+        _log(audit, record)
     return record

@@ -60,7 +60,10 @@ def test_safe_write_reads_old_value_writes_and_audits(tmp_path):
             await simulator.stop()
 
     before, record, after = asyncio.run(scenario())
-    assert (record.old, record.new, record.result, after) == (before, 1200, "written", 1200)
-    [line] = (tmp_path / "audit.jsonl").read_text().splitlines()
-    entry = json.loads(line)
-    assert entry["user"] == "commissioning" and entry["point"] == "speed_setpoint" and entry["new"] == 1200
+    assert (record.old, record.new, record.result, record.readback, after) == (before, 1200, "written", 1200, 1200)
+    written, refused = map(json.loads, (tmp_path / "audit.jsonl").read_text().splitlines())
+    assert written["user"] == "commissioning" and written["point"] == "speed_setpoint" and written["new"] == 1200
+    assert written["readback"] == 1200
+    # the refused attempt is in the audit too, with why, and no old value (nothing was sent)
+    assert refused["new"] == 1700 and refused["old"] is None
+    assert refused["result"].startswith("refused: 1700 rpm is outside the write limit")

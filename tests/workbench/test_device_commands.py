@@ -45,8 +45,10 @@ def test_read_write_poll_browse_through_a_profile(modbus_simulator, tmp_path, ca
     out_csv = tmp_path / "poll.csv"
     assert main(["device", "poll", str(modbus_simulator), "--duration", "0.6", "--interval", "200",
                  "-o", str(out_csv)]) == 0
-    frame = pd.read_csv(out_csv)
-    assert len(frame) >= 2 and (frame["speed_setpoint"] == 900).all() and frame["flow"].notna().all()
+    frame = pd.read_csv(out_csv)  # the long layout: time, tag, value, quality, status
+    setpoints = frame[frame["tag"] == "speed_setpoint"]
+    assert len(setpoints) >= 1 and (pd.to_numeric(setpoints["value"]) == 900).all() and (frame["quality"] == "good").all()
+    assert set(frame["tag"]) >= {"flow", "speed_setpoint", "device_name"}
 
     assert main(["device", "browse", str(modbus_simulator)]) == 0
     assert "flow_cdab" in capsys.readouterr().out

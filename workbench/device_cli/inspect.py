@@ -1,44 +1,53 @@
-"""``device browse``, ``device read`` and ``device write``: look at a device and change one value safely."""
+"""``device browse``, ``read``, ``write`` and ``call``: look at a device and act on it safely.
+
+Each works on a profile (tags are point names) or straight on a device URL for commissioning
+without one (tags are OPC UA NodeIds or Modbus addresses such as ``40001:float32:CDAB``).
+Every write, with or without a profile, needs ``--yes``, shows the old value, reads the new
+one back and is recorded in the audit log; so is every refused attempt.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from workbench.device_cli.connection import (
-    EXIT_DEVICE,
-    EXIT_USAGE,
-    add_connection_options,
-    profile_session,
-    run_async,
-    session_for,
-)
+from workbench.device_cli.connection import EXIT_DEVICE, EXIT_USAGE, add_connection_options, run_async
+from workbench.device_cli.targets import open_target
+
+_TARGET_HELP = "a device profile (YAML), opc.tcp://host:port/… or modbus+tcp://host:port/unit"
 
 
 def add_commands(actions: argparse._SubParsersAction) -> None:
-    browse = actions.add_parser("browse", help="show a server's address space (OPC UA URL or a profile)")
-    browse.add_argument("target", help="opc.tcp://host:port/… or a device profile (YAML)")
+    browse = actions.add_parser("browse", help="show a device's address space or tag list")
+    browse.add_argument("target", help=_TARGET_HELP)
     browse.add_argument("--node", help="start below this node (default: Objects)")
     browse.add_argument("--depth", type=int, default=2, metavar="N", help="levels to show (default 2)")
     add_connection_options(browse)
     browse.set_defaults(handler=run_async(browse_device))
-    read = actions.add_parser("read", help="read tags once")
-    read.add_argument("target", help="opc.tcp://… (tags are NodeIds) or a profile (tags are point names)")
-    read.add_argument("tags", nargs="*", metavar="TAG", help="default with a profile: every point")
+    read = actions.add_parser("read", help="read tags once: value, quality, status and time")
+    read.add_argument("target", help=_TARGET_HELP)
+    read.add_argument("tags", nargs="*", metavar="TAG",
+                      help="point names of a profile (default: every point), NodeIds or Modbus addresses")
     add_connection_options(read)
     read.set_defaults(handler=run_async(read_device))
-    write = actions.add_parser("write", help="write one point of a profile, with the profile's checks")
-    write.add_argument("profile", type=Path)
-    write.add_argument("point")
+    write = actions.add_parser("write", help="write one value, checked, confirmed with --yes and audited")
+    write.add_argument("target", help=_TARGET_HELP)
+    write.add_argument("tag", metavar="TAG", help="a point of the profile, a NodeId or a Modbus address")
     write.add_argument("value")
     write.add_argument("--yes", action="store_true", help="confirm: without it nothing is written")
     add_connection_options(write)
     write.set_defaults(handler=run_async(write_device))
+    call = actions.add_parser("call", help="call an OPC UA method with arguments")
+    call.add_argument("target", help="a device profile (OPC UA) or opc.tcp://…")
+    call.add_argument("object", metavar="OBJECT", help="NodeId of the object that owns the method")
+    call.add_argument("method", metavar="METHOD", help="the method's browse name or NodeId")
+    call.add_argument("args", nargs="*", metavar="ARG", help="arguments, converted to the types the method declares")
+    add_connection_options(call)
+    call.set_defaults(handler=run_async(call_method))
 
 
 async def browse_device(args: argparse.Namespace) -> int:
-    _, session = session_for(args.target, args)
+    _, session = open_target(args.target, args)
     await session.connect()
     try:
         await _print_tree(session, args.node, args.depth, 0)
@@ -48,50 +57,93 @@ async def browse_device(args: argparse.Namespace) -> int:
 
 
 async def _print_tree(session, tag: str | None, depth: int, level: int) -> None:
+    from device_browser.display import format_value
+
     for item in await session.browse(tag):
-        facts = "  ".join(x for x in (item.data_type, item.access, item.unit) if x)
-        print(f"{'  ' * level}{item.name:{max(1, 36 - 2 * level)}} {facts:24} {item.tag}")
+        span = f"{format_value(item.eu_range[0])}…{format_value(item.eu_range[1])}" if item.eu_range else ""
+        facts = "  ".join(x for x in (item.data_type, item.access, item.unit, span) if x)
+        print(f"{'  ' * level}{item.name:{max(1, 36 - 2 * level)}} {facts:32} {item.tag}")
         if item.has_children and level + 1 < depth:
             await _print_tree(session, item.tag, depth, level + 1)
 
 
-async def read_device(args: argparse.Namespace) -> int:
+def _session_tags(profile, names: list[str]) -> list[str]:
+    if profile is None:
+        return names
     from device_browser.writes import session_tag
+
+    return [session_tag(profile, profile.point(name)) for name in names]
+
+
+async def read_device(args: argparse.Namespace) -> int:
+    from device_browser.display import format_time, format_value
     from nodes.quality import Quality
 
-    profile, session = session_for(args.target, args)
+    profile, session = open_target(args.target, args)
     names = args.tags or ([p.name for p in profile.points] if profile else [])
     if not names:
-        print("millwright: name the tags to read (NodeIds for an OPC UA URL)", file=sys.stderr)
+        print("millwright: name the tags to read (NodeIds or Modbus addresses without a profile)", file=sys.stderr)
         return EXIT_USAGE
-    tags = [session_tag(profile, profile.point(n)) for n in names] if profile else names
+    tags = _session_tags(profile, names)
     await session.connect()
     try:
         samples = await session.read(tags)
     finally:
         await session.close()
+    points = {p.name: p for p in profile.points} if profile else {}
     width = max(len(n) for n in names)
     for name, sample in zip(names, samples, strict=True):
-        quality = Quality(sample.quality).label
-        status = f"  ({sample.status})" if sample.status and sample.quality else ""
-        print(f"{name:{width}}  {sample.value!s:>16}  {quality}{status}")
+        point = points.get(name)
+        value = format_value(sample.value, point.data_type if point else "")
+        unit = point.unit if point else ""
+        status = f" ({sample.status})" if sample.status and sample.quality else ""
+        stamp = format_time(sample.source_time or sample.server_time)
+        print(f"{name:{width}}  {value:>16} {unit:6} {Quality(sample.quality).label:9} {stamp}{status}")
     return 0 if all(s.quality == 0 for s in samples) else EXIT_DEVICE
 
 
 async def write_device(args: argparse.Namespace) -> int:
-    from device_browser.writes import AuditLog, check_value, safe_write
+    from device_browser.display import format_value
+    from device_browser.session import WriteRefused
+    from device_browser.writes import AuditLog, check_value, raw_write, record_refusal, safe_write
     from workbench.app_dirs import state_dir
 
-    profile, session = profile_session(args.profile)
-    point = profile.point(args.point)
-    value = check_value(profile, point, args.value)  # refuse bad values before asking anything
+    audit = AuditLog(state_dir() / "audit.jsonl")
+    profile, session = open_target(args.target, args)
+    device = profile.id if profile else args.target
+    if profile is not None:
+        point = profile.point(args.tag)
+        try:
+            value = check_value(profile, point, args.value)  # refuse bad values before asking anything
+        except WriteRefused as exc:
+            record_refusal(audit, device, point.name, args.value, exc)
+            raise
+    else:
+        value = args.value  # the device's session converts it to the tag's own type, or refuses
     if not args.yes:
-        print(f"Would write {value!r} to '{point.name}' of {profile.id}. Add --yes to write it.", file=sys.stderr)
+        print(f"Would write {value!r} to '{args.tag}' of {device}. Add --yes to write it.", file=sys.stderr)
         return EXIT_USAGE
     await session.connect()
     try:
-        record = await safe_write(session, profile, point.name, value, AuditLog(state_dir() / "audit.jsonl"))
+        if profile is not None:
+            record = await safe_write(session, profile, args.tag, value, audit)
+        else:
+            record = await raw_write(session, device, args.tag, value, audit)
     finally:
         await session.close()
-    print(f"{profile.id}.{point.name}: {record.old!r} → {record.new!r} (recorded in the audit log)")
+    print(f"{device} {args.tag}: {format_value(record.old)} → {format_value(record.new)}, "
+          f"read back {format_value(record.readback)} (recorded in the audit log)")
+    return 0
+
+
+async def call_method(args: argparse.Namespace) -> int:
+    from device_browser.display import format_value
+
+    _, session = open_target(args.target, args)
+    await session.connect()
+    try:
+        outputs = await session.call(args.object, args.method, args.args)
+    finally:
+        await session.close()
+    print(f"{args.method}: " + (", ".join(format_value(v) for v in outputs) if outputs else "done (no outputs)"))
     return 0
