@@ -48,6 +48,21 @@ def session_tag(profile: DeviceProfile, point: Point) -> str:
     return point.address["node_id"] if profile.protocol == "opcua" else point.name
 
 
+def literal(text: str) -> Any:
+    """A value typed on a command line without a profile: true/false, a whole number, a number, or text.
+
+    The device's session then converts it to the tag's own type or refuses it."""
+    word = text.strip().lower()
+    if word in _TRUE - {"1"} or word in _FALSE - {"0"}:
+        return word in _TRUE
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def check_value(profile: DeviceProfile, point: Point, value: Any) -> Any:
     """The value converted to the point's type, or :class:`WriteRefused` saying why not."""
     label = f"'{point.name}' of {profile.id}"

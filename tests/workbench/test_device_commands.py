@@ -47,7 +47,8 @@ def test_read_write_poll_browse_through_a_profile(modbus_simulator, tmp_path, ca
                  "-o", str(out_csv)]) == 0
     frame = pd.read_csv(out_csv)  # the long layout: time, tag, value, quality, status
     setpoints = frame[frame["tag"] == "speed_setpoint"]
-    assert len(setpoints) >= 1 and (pd.to_numeric(setpoints["value"]) == 900).all() and (frame["quality"] == "good").all()
+    assert len(setpoints) >= 1 and (pd.to_numeric(setpoints["value"]) == 900).all()
+    assert (frame["quality"] == "good").all()
     assert set(frame["tag"]) >= {"flow", "speed_setpoint", "device_name"}
 
     assert main(["device", "browse", str(modbus_simulator)]) == 0

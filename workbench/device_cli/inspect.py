@@ -44,6 +44,16 @@ def add_commands(actions: argparse._SubParsersAction) -> None:
     call.add_argument("args", nargs="*", metavar="ARG", help="arguments, converted to the types the method declares")
     add_connection_options(call)
     call.set_defaults(handler=run_async(call_method))
+    interpret = actions.add_parser(
+        "interpret", help="show Modbus registers as every type and byte order at once",
+        description="Read COUNT registers from ADDRESS and print them as int16/uint16, each pair as "
+                    "int32/uint32/float32 in ABCD, CDAB, BADC and DCBA, each four as float64/int64: "
+                    "the plausible reading stands out when a manual is vague.")
+    interpret.add_argument("target", help="a Modbus profile or modbus+tcp://host:port/unit")
+    interpret.add_argument("address", help="first register: 40001, 400001, hr:0 or ir:5")
+    interpret.add_argument("--count", type=int, default=4, metavar="N", help="registers to read (default 4)")
+    add_connection_options(interpret)
+    interpret.set_defaults(handler=run_async(interpret_registers))
 
 
 async def browse_device(args: argparse.Namespace) -> int:
@@ -105,7 +115,7 @@ async def read_device(args: argparse.Namespace) -> int:
 async def write_device(args: argparse.Namespace) -> int:
     from device_browser.display import format_value
     from device_browser.session import WriteRefused
-    from device_browser.writes import AuditLog, check_value, raw_write, record_refusal, safe_write
+    from device_browser.writes import AuditLog, check_value, literal, raw_write, record_refusal, safe_write
     from workbench.app_dirs import state_dir
 
     audit = AuditLog(state_dir() / "audit.jsonl")
@@ -119,7 +129,7 @@ async def write_device(args: argparse.Namespace) -> int:
             record_refusal(audit, device, point.name, args.value, exc)
             raise
     else:
-        value = args.value  # the device's session converts it to the tag's own type, or refuses
+        value = literal(args.value)  # the device's session converts it to the tag's own type, or refuses
     if not args.yes:
         print(f"Would write {value!r} to '{args.tag}' of {device}. Add --yes to write it.", file=sys.stderr)
         return EXIT_USAGE
@@ -146,4 +156,29 @@ async def call_method(args: argparse.Namespace) -> int:
     finally:
         await session.close()
     print(f"{args.method}: " + (", ".join(format_value(v) for v in outputs) if outputs else "done (no outputs)"))
+    return 0
+
+
+async def interpret_registers(args: argparse.Namespace) -> int:
+    from device_browser.modbus.addresses import parse_address, protocol_address
+    from device_browser.modbus.interpret import format_interpretations, interpret
+    from device_browser.session import DeviceError
+
+    first = parse_address(args.address)
+    if first.area.is_bit:
+        raise DeviceError(f"{args.address} is a bit ({first.area}); interpret reads registers (3xxxx or 4xxxx)")
+    if not 1 <= args.count <= 125:
+        print("millwright: --count takes 1 to 125 registers (one Modbus request)", file=sys.stderr)
+        return EXIT_USAGE
+    tags = [f"{protocol_address(first.area, first.address + i)}:uint16" for i in range(args.count)]
+    _, session = open_target(args.target, args)
+    await session.connect()
+    try:
+        samples = await session.read(tags)
+    finally:
+        await session.close()
+    bad = next((s for s in samples if s.quality), None)
+    if bad is not None:
+        raise DeviceError(f"{bad.tag.removesuffix(':uint16')}: {bad.status}")
+    print("\n".join(format_interpretations(interpret([s.value for s in samples]), first.address, first.area)))
     return 0
