@@ -34,7 +34,7 @@ def test_preferences_switch_language_and_theme_live(make_window, loop, qapp):
         dialog.autosave.setValue(30)
         dialog.done(QDialog.DialogCode.Accepted)
         await task
-        await asyncio.sleep(0.05)  # LanguageChange is delivered through the event queue
+        await until(lambda: window.menuBar().actions()[0].text() == "文件(&F)")  # LanguageChange is queued
 
     run(loop, scenario())
     assert window.menuBar().actions()[0].text() == "文件(&F)"

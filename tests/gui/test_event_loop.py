@@ -1,7 +1,6 @@
 """The UI thread keeps serving Qt events while coroutines wait on network I/O."""
 
 import asyncio
-import itertools
 import time
 
 from qtpy.QtCore import QTimer
@@ -22,26 +21,28 @@ def test_qt_timers_keep_firing_while_a_coroutine_waits_on_a_slow_peer(loop, qapp
     timer.timeout.connect(lambda: ticks.append(time.monotonic()))
     timer.start(20)
 
+    waiting = []
+
     async def exchange():
         server = await asyncio.start_server(slow_echo, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(b"read 40001\n")
         await writer.drain()
+        waiting.append(time.monotonic())
         answer = await reader.readline()
+        waiting.append(time.monotonic())
         writer.close()
         server.close()
         await server.wait_closed()
         return answer
 
-    started = time.monotonic()
     assert run(loop, exchange()) == b"read 40001\n"
     timer.stop()
-    elapsed = time.monotonic() - started
-    assert elapsed >= 0.45  # Qt timers may fire a few ms early
-    # A blocked UI thread would give ~0 ticks; an idle one gives elapsed/20 ms.
-    assert len(ticks) >= 0.5 * elapsed / 0.02
-    assert max(b - a for a, b in itertools.pairwise(ticks)) < 0.25
+    # A blocked UI thread gives no tick while the coroutine waits half a second; a free one about 25.
+    # Five is a count a loaded machine still reaches; no rate is asserted.
+    sent, answered = waiting
+    assert sum(sent < t < answered for t in ticks) >= 5
 
 
 def test_blocking_file_work_goes_to_a_thread(loop):
