@@ -12,16 +12,21 @@ Every problem in a file is reported with its line and column.
 
 from __future__ import annotations
 
+import copy
+import difflib
 import json
+import numbers
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from device_browser.session import DeviceError
+from device_browser.yaml_source import YamlSource, dump_yaml
 from nodes.resources import resources_dir
 
 SCHEMA_VERSION = 1
@@ -59,15 +64,24 @@ class DeviceProfile:
     title: str = ""
     description: dict[str, str] = field(default_factory=dict)
     source: Path | None = None
+    _index: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def protocol(self) -> str:
         return self.connection["protocol"]
 
     def point(self, name: str) -> Point:
-        for point in self.points:
-            if point.name == name:
-                return point
+        """The point named ``name``; :class:`ProfileError` listing some names if there is none."""
+        # By an index of positions, checked on use: ``points`` is a plain list that a caller may
+        # change, and a search through it made reading 10,000 points by name quadratic.
+        at = self._index.get(name)
+        if at is None or at >= len(self.points) or self.points[at].name != name:
+            self._index = {}
+            for i, p in enumerate(self.points):
+                self._index.setdefault(p.name, i)  # the first of a name, as a search would find
+            at = self._index.get(name)
+        if at is not None:
+            return self.points[at]
         names = ", ".join(p.name for p in self.points[:12])
         raise ProfileError(f"No data point '{name}' in profile '{self.id}' (points: {names}"
                            f"{', …' if len(self.points) > 12 else ''})")
@@ -83,7 +97,7 @@ class DeviceProfile:
 
     def dumps(self) -> str:
         """YAML with a stable key order (as written here, not alphabetical: name first reads best)."""
-        return yaml.safe_dump(self.to_data(), sort_keys=False, allow_unicode=True, width=120)
+        return dump_yaml(self.to_data())
 
 
 def _point_data(p: Point) -> dict[str, Any]:
@@ -109,6 +123,213 @@ def _schema() -> dict[str, Any]:
     return json.loads((resources_dir() / "schemas" / "device_profile.schema.json").read_text())
 
 
+# --- checking a profile against the schema ------------------------------------------------------
+#
+# jsonschema takes about 0.1 ms per point (its $ref and oneOf machinery), a second for 10,000.
+# So the schema is applied in two parts: jsonschema checks the profile without the items of
+# ``points``, and each point goes through a predicate compiled here from the point's schema
+# (a few microseconds). Only a point the predicate refuses is checked by jsonschema, whose
+# errors make the messages: the predicate decides nothing that jsonschema would not.
+
+
+@cache
+def _top_validator() -> jsonschema.Draft202012Validator:
+    schema = copy.deepcopy(_schema())
+    schema["properties"]["points"].pop("items")
+    return jsonschema.Draft202012Validator(schema)
+
+
+@cache
+def _point_validator() -> jsonschema.Draft202012Validator:
+    schema = _schema()
+    return jsonschema.Draft202012Validator({"$schema": schema["$schema"], "$defs": schema["$defs"],
+                                            "$ref": "#/$defs/point"})
+
+
+@cache
+def _point_ok() -> Callable[[Any], bool]:
+    schema = _schema()
+    return _compile({"$ref": "#/$defs/point"}, schema["$defs"])
+
+
+class _Unsupported(Exception):
+    """A schema keyword the predicate compiler does not know: jsonschema checks every point."""
+
+
+# Keywords that describe and do not constrain.
+_ANNOTATIONS = frozenset({"description", "title", "$comment", "default", "examples"})
+# As jsonschema's type checker of draft 2020-12: a bool is no number, 1.0 is an integer.
+_IS_TYPE: dict[str, Callable[[Any], bool]] = {
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer()),
+    "number": lambda v: isinstance(v, numbers.Number) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+}
+
+# Written as jsonschema tests them (``not v < b``, not ``v >= b``): the same answer for NaN.
+_NUMBER_BOUNDS: dict[str, Callable[[Any, Any], bool]] = {
+    "minimum": lambda v, b: not v < b, "maximum": lambda v, b: not v > b,
+    "exclusiveMinimum": lambda v, b: not v <= b, "exclusiveMaximum": lambda v, b: not v >= b,
+}
+
+
+def _compile(schema: dict[str, Any], defs: dict[str, Any]) -> Callable[[Any], bool]:
+    """A predicate true exactly when ``schema`` (of the keywords handled here) accepts a value.
+
+    Exact, not merely conservative: inside ``oneOf`` a branch wrongly refused would let two
+    matching branches pass as one. tests/device_browser/test_profile_schema.py compares it
+    with jsonschema on generated points.
+    """
+    checks: list[Callable[[Any], bool]] = []
+    for keyword, arg in schema.items():
+        if keyword in _ANNOTATIONS:
+            continue
+        if keyword == "$ref":
+            if not arg.startswith("#/$defs/"):
+                raise _Unsupported(arg)
+            checks.append(_compile(defs[arg.removeprefix("#/$defs/")], defs))
+        elif keyword == "type":
+            types = [arg] if isinstance(arg, str) else list(arg)
+            tests = [_IS_TYPE[t] for t in types]
+            checks.append(lambda v, tests=tests: any(t(v) for t in tests))
+        elif keyword in ("enum", "const"):
+            allowed = {_tagged(x) for x in (arg if keyword == "enum" else [arg])}
+            checks.append(lambda v, allowed=allowed: _tagged(v) in allowed)
+        elif keyword == "pattern":
+            search = re.compile(arg).search
+            checks.append(lambda v, search=search: not isinstance(v, str) or search(v) is not None)
+        elif keyword == "required":
+            needed = frozenset(arg)
+            checks.append(lambda v, needed=needed: not isinstance(v, dict) or needed.issubset(v.keys()))
+        elif keyword == "additionalProperties":
+            if arg is not False or "patternProperties" in schema:
+                raise _Unsupported(keyword)
+            known = frozenset(schema.get("properties", {}))
+            checks.append(lambda v, known=known: not isinstance(v, dict) or known.issuperset(v.keys()))
+        elif keyword == "properties":
+            checks.append(_properties({name: _compile(sub, defs) for name, sub in arg.items()}))
+        elif keyword == "items":
+            item = _compile(arg, defs)
+            checks.append(lambda v, item=item: not isinstance(v, list) or all(map(item, v)))
+        elif keyword == "minItems":
+            checks.append(lambda v, b=arg: not isinstance(v, list) or len(v) >= b)
+        elif keyword == "maxItems":
+            checks.append(lambda v, b=arg: not isinstance(v, list) or len(v) <= b)
+        elif keyword in _NUMBER_BOUNDS:
+            holds = _NUMBER_BOUNDS[keyword]
+            checks.append(lambda v, b=arg, holds=holds: not _IS_TYPE["number"](v) or holds(v, b))
+        elif keyword == "oneOf":
+            branches = [_compile(sub, defs) for sub in arg]
+            checks.append(lambda v, branches=branches: sum(1 for b in branches if b(v)) == 1)
+        else:
+            raise _Unsupported(keyword)
+    if len(checks) == 1:
+        return checks[0]
+    return _every(tuple(checks))
+
+
+# Loops rather than all(generator): these run some 20 times per point.
+def _every(checks: tuple[Callable[[Any], bool], ...]) -> Callable[[Any], bool]:
+    def every(value: Any) -> bool:
+        for check in checks:  # noqa: SIM110 - see above
+            if not check(value):
+                return False
+        return True
+
+    return every
+
+
+def _properties(subs: dict[str, Callable[[Any], bool]]) -> Callable[[Any], bool]:
+    def properties(value: Any) -> bool:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                check = subs.get(key)
+                if check is not None and not check(item):
+                    return False
+        return True
+
+    return properties
+
+
+def _tagged(value: Any) -> tuple[str, Any]:
+    """A value as jsonschema compares it in enum and const: True is not 1, 1 is 1.0."""
+    if isinstance(value, bool):
+        return "bool", value
+    if isinstance(value, int | float):
+        return "number", value
+    if isinstance(value, str) or value is None:
+        return "scalar", value
+    return "other", id(value)  # lists and objects: no enum of ours holds one, so none is equal
+
+
+def _schema_problems(doc: YamlSource) -> list[str]:
+    """Messages (with line and column) of what the schema refuses, at most ten."""
+    errors: list[tuple[list, str]] = [m for e in _top_validator().iter_errors(doc.data) for m in _explain(e, [])]
+    points = doc.data.get("points") if isinstance(doc.data, dict) else None
+    if isinstance(points, list):
+        try:
+            ok = _point_ok()
+        except _Unsupported:
+            ok = _never
+        for i, raw in enumerate(points):
+            if len(errors) >= 10:
+                break
+            if not ok(raw):
+                errors += [m for e in _point_validator().iter_errors(raw) for m in _explain(e, ["points", i])]
+    errors.sort(key=lambda pair: pair[0])
+    return [f"{doc.where(path)}: {'.'.join(map(str, path)) or 'the profile'}: {message}"
+            for path, message in errors[:10]]
+
+
+def _never(_value: Any) -> bool:
+    return False
+
+
+# Enumerations whose messages name what the value should be. Byte orders are not guessed:
+# a near miss (ABDC for ABCD?) read with a wrong guess gives wrong values without an error.
+_CHOICES = {"order": ("a byte order", False), "area": ("an area", True)}
+
+
+def _explain(error: jsonschema.ValidationError, prefix: list) -> list[tuple[list, str]]:
+    """(path, message) pairs saying what is wrong, inside the oneOf branch the value meant."""
+    if error.validator == "oneOf" and list(error.absolute_path) == ["connection"]:
+        # Report what is wrong inside the branch the protocol chose, not that no branch matched.
+        inner = [e for e in error.context if e.validator not in ("const", "required", "additionalProperties")]
+        if inner:
+            error = max(inner, key=lambda e: len(e.absolute_path))
+    path = prefix + list(error.absolute_path)
+    if error.validator == "oneOf" and path[-1:] == ["address"]:
+        return _explain_address(error, prefix, path)
+    message = error.message
+    if error.validator == "oneOf" and path == ["connection"]:
+        message = "the connection needs protocol: opcua with an endpoint, or protocol: modbus"
+    elif error.validator == "enum" and path and path[-1] in _CHOICES:
+        noun, suggest = _CHOICES[path[-1]]
+        choices = [str(c) for c in error.validator_value]
+        message = f"{error.instance!r} is not {noun}; use {', '.join(choices[:-1])} or {choices[-1]}"
+        close = difflib.get_close_matches(str(error.instance), choices, n=1, cutoff=0.5) if suggest else []
+        if close:
+            message += f" (did you mean {close[0]}?)"
+    return [(path, message)]
+
+
+def _explain_address(error: jsonschema.ValidationError, prefix: list, path: list) -> list[tuple[list, str]]:
+    """An address matched neither kind: the errors of the kind its keys say it is."""
+    address = error.instance
+    opcua = isinstance(address, dict) and "node_id" in address
+    modbus = isinstance(address, dict) and ("area" in address or "address" in address)
+    if opcua and modbus:
+        return [(path, "an address has either node_id (OPC UA) or area and address (Modbus), not both")]
+    if not (opcua or modbus):
+        return [(path, "an address needs either node_id (OPC UA) or area and address (Modbus)")]
+    branch = 0 if opcua else 1  # the order of the oneOf in the schema
+    inner = [e for e in error.context if e.relative_schema_path[0] == branch]
+    return [m for e in inner for m in _explain(e, prefix)] or [(path, error.message)]
+
+
 def load_profile(path: Path) -> DeviceProfile:
     """Read and check a profile; every problem raises :class:`ProfileError` naming line and column."""
     path = Path(path)
@@ -120,53 +341,14 @@ def load_profile(path: Path) -> DeviceProfile:
 
 
 def parse_profile(text: str, source: Path | str = "profile") -> DeviceProfile:
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise ProfileError(f"{source}{where}: not valid YAML: {exc.problem}") from None
-    errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(data), key=lambda e: list(e.path))
-    if errors:
-        raise ProfileError("\n".join(_explain(error, root, source) for error in errors[:10]))
-    profile = _build(data, Path(source) if not isinstance(source, Path) else source)
-    _check(profile, root, source)
+    """A profile from YAML (or JSON) text; every problem raises :class:`ProfileError` naming line and column."""
+    doc = YamlSource(text, source, ProfileError)
+    problems = _schema_problems(doc)
+    if problems:
+        raise ProfileError("\n".join(problems))
+    profile = _build(doc.data, Path(source))
+    _check(profile, doc)
     return profile
-
-
-def _explain(error: jsonschema.ValidationError, root, source) -> str:
-    if error.validator == "oneOf" and list(error.absolute_path) == ["connection"]:
-        # Report what is wrong inside the branch the protocol chose, not that no branch matched.
-        inner = [e for e in error.context if e.validator not in ("const", "required", "additionalProperties")]
-        if inner:
-            error = max(inner, key=lambda e: len(e.absolute_path))
-    path = list(error.absolute_path)
-    line, column = _position(root, path)
-    field_name = ".".join(str(p) for p in path) or "the profile"
-    message = error.message
-    if error.validator == "oneOf" and path and path[-1] == "address":
-        message = "an address needs either node_id (OPC UA) or area and address (Modbus)"
-    elif error.validator == "oneOf" and path == ["connection"]:
-        message = "the connection needs protocol: opcua with an endpoint, or protocol: modbus"
-    return f"{source} (line {line}, column {column}): {field_name}: {message}"
-
-
-def _position(node, path: list) -> tuple[int, int]:
-    """Line and column (1-based) of the YAML node at ``path``, or of its nearest parent."""
-    for key in path:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if k.value == key), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            match = node.value[key]
-        else:
-            match = None
-        if match is None:
-            break
-        node = match
-    if node is None:
-        return 1, 1
-    return node.start_mark.line + 1, node.start_mark.column + 1
 
 
 def _build(data: dict[str, Any], source: Path) -> DeviceProfile:
@@ -187,28 +369,29 @@ def _build(data: dict[str, Any], source: Path) -> DeviceProfile:
                          source=source)
 
 
-def _check(profile: DeviceProfile, root, source) -> None:
+def _check(profile: DeviceProfile, doc: YamlSource) -> None:
     """Rules a JSON Schema cannot say: unique names, address kinds matching the protocol, limits."""
     problems = []
     seen: set[str] = set()
+    modbus = profile.protocol == "modbus"
     for i, point in enumerate(profile.points):
-        line, column = _position(root, ["points", i, "name"])
-        where = f"{source} (line {line}, column {column}): point '{point.name}'"
+        found = []
         if point.name in seen:
-            problems.append(f"{where}: the name is used twice")
+            found.append("the name is used twice")
         seen.add(point.name)
-        modbus_address = "area" in point.address
-        if (profile.protocol == "modbus") != modbus_address:
-            problems.append(f"{where}: a {profile.protocol} device needs "
-                            f"{'area and address' if profile.protocol == 'modbus' else 'a node_id'}")
-        if profile.protocol == "modbus" and point.data_type not in MODBUS_TYPES:
-            problems.append(f"{where}: data type '{point.data_type}' does not exist in Modbus "
-                            f"(use one of {', '.join(sorted(MODBUS_TYPES))})")
+        if modbus != ("area" in point.address):
+            found.append(f"a {profile.protocol} device needs {'area and address' if modbus else 'a node_id'}")
+        if modbus and point.data_type not in MODBUS_TYPES:
+            found.append(f"data type '{point.data_type}' does not exist in Modbus "
+                         f"(use one of {', '.join(sorted(MODBUS_TYPES))})")
         if point.write_limits and not point.writable:
-            problems.append(f"{where}: write_limits are given but access is '{point.access}'")
+            found.append(f"write_limits are given but access is '{point.access}'")
         for name, pair in (("range", point.range), ("write_limits", point.write_limits)):
             if pair and pair[0] > pair[1]:
-                problems.append(f"{where}: {name} must be [low, high] (found {list(pair)})")
+                found.append(f"{name} must be [low, high] (found {list(pair)})")
+        if found:  # positions only now: finding them parses the file again
+            where = doc.where(["points", i, "name"])
+            problems += [f"{where}: point '{point.name}': {problem}" for problem in found]
     if problems:
         raise ProfileError("\n".join(problems))
 

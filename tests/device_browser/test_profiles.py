@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -45,7 +46,7 @@ def test_a_good_profile(tmp_path):
 
 @pytest.mark.parametrize(("text", "message"), [
     (GOOD.replace("  - name: flow\n", "  - name: flow\n   bad: indent\n"),
-     r"p.yaml \(line 7, column 4\): not valid YAML: expected <block end>"),
+     r"p.yaml \(line 7, column 4\): not valid YAML: "),
     (GOOD.replace("data_type: uint16", "data_type: uint17"),
      r"p.yaml \(line 13, column 16\): points.1.data_type: 'uint17' is not one of"),
     (GOOD.replace("address: {area: holding_register, address: 10}", "address: {register: 40011}"),
@@ -57,10 +58,61 @@ def test_a_good_profile(tmp_path):
     (GOOD.replace("    access: rw\n", ""), r"point 'setpoint': write_limits are given but access is 'r'"),
     (GOOD.replace("data_type: float32", "data_type: double"), r"data type 'double' does not exist in Modbus"),
     (GOOD.replace("range: [0, 300]", "range: [300, 0]"), r"range must be \[low, high\] \(found \[300, 0\]\)"),
+    # An address of one kind with a mistake says the mistake, not that it is of neither kind.
+    (GOOD.replace("order: CDAB", "order: ABDC"),
+     r"^p.yaml \(line 10, column 58\): points.0.address.order: 'ABDC' is not a byte order; "
+     r"use ABCD, CDAB, BADC or DCBA$"),
+    (GOOD.replace("{area: holding_register, address: 10}", "{area: holding_registers, address: 10}"),
+     r"^p.yaml \(line 16, column 21\): points.1.address.area: 'holding_registers' is not an area; use coil, "
+     r"discrete_input, input_register or holding_register \(did you mean holding_register\?\)$"),
+    (GOOD.replace("{area: holding_register, address: 10}", "{area: holding_register}"),
+     r"^p.yaml \(line 16, column 14\): points.1.address: 'address' is a required property$"),
+    (GOOD.replace("{area: holding_register, address: 10}", "{area: coil, address: 70000}"),
+     r"\(line 16, column 36\): points.1.address.address: 70000 is greater than the maximum of 65535$"),
+    (GOOD.replace("{area: holding_register, address: 10}", "{area: coil, address: 1, colour: red}"),
+     r"\(line 16, column 14\): points.1.address: Additional properties are not allowed \('colour' was"),
+    (GOOD.replace("{area: holding_register, address: 10}", "{area: coil, address: 1, node_id: 'i=85'}"),
+     r"\(line 16, column 14\): points.1.address: an address has either node_id \(OPC UA\) or area and address"),
 ])
 def test_problems_name_the_line_and_column(text, message):
     with pytest.raises(ProfileError, match=message):
         parse_profile(text, "p.yaml")
+
+
+def test_problems_of_several_points_are_all_reported_in_file_order():
+    text = GOOD.replace("order: CDAB", "order: ABDC").replace("data_type: uint16", "data_type: uint17")
+    with pytest.raises(ProfileError) as caught:
+        parse_profile(text.replace("port: 502", "port: 70000"), "p.yaml")
+    lines = str(caught.value).splitlines()
+    assert [line.split(": ")[1] for line in lines] == ["connection.port", "points.0.address.order",
+                                                       "points.1.data_type"]
+
+
+def test_point_lookup_follows_changes_of_the_list():
+    profile = parse_profile(GOOD, "p.yaml")
+    flow, setpoint = profile.points
+    assert profile.point("setpoint") is setpoint
+    profile.points.reverse()  # an index of positions must not hand out the wrong point
+    assert profile.point("setpoint") is setpoint and profile.point("flow") is flow
+    profile.points.append(renamed := replace(flow, name="flow2"))
+    assert profile.point("flow2") is renamed
+    profile.points.remove(setpoint)
+    with pytest.raises(ProfileError, match="No data point 'setpoint'"):
+        profile.point("setpoint")
+
+
+def test_many_points_load_and_are_found_by_name():
+    points = "".join(f"  - {{name: p{i}, data_type: double, address: {{node_id: 'nsu=urn:x;s=P{i}'}}}}\n"
+                     for i in range(3000))
+    text = ("schema_version: 1\nid: big\nnameplate: {manufacturer: ACME, model: M}\n"
+            "connection: {protocol: opcua, endpoint: 'opc.tcp://h:4840'}\npoints:\n" + points)
+    profile = parse_profile(text, "big.yaml")
+    assert len(profile.points) == 3000
+    assert profile.point("p2999").address == {"node_id": "nsu=urn:x;s=P2999"}
+    assert parse_profile(profile.dumps(), "again").to_data() == profile.to_data()
+    bad = text.replace("{name: p2500, data_type: double", "{name: p2500, data_type: doubel")
+    with pytest.raises(ProfileError, match=r"^big.yaml \(line 2506, column 30\): points.2500.data_type: 'doubel'"):
+        parse_profile(bad, "big.yaml")
 
 
 def test_unreadable_file(tmp_path):
