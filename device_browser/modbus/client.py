@@ -1,19 +1,17 @@
 """Modbus client session: Modbus TCP, RTU over TCP and serial RTU behind :class:`DeviceSession`.
 
-This is the one module that talks to pymodbus' client API (pinned at 3.16; it changes in every
-minor release). It keeps pymodbus' sharp edges away from the rest of Millwright:
+The connection itself — pymodbus' client, one request at a time, reconnection with
+:class:`~device_browser.backoff.Backoff`, pymodbus' errors in plain words, telling an answer
+that is not Modbus from silence — lives in :mod:`device_browser.modbus.connection`. This
+module adds what a caller asks for:
 
-* the pymodbus client is created inside :meth:`ModbusSession.connect`, on the loop that uses it;
-* one request at a time per session (an :class:`asyncio.Lock`), timeout 1 s and one retry by
-  default, so a dead device answers "No answer from …" within about two seconds;
-* the three ways pymodbus reports trouble — ``connect()`` returning False, an exception
-  response with ``isError()``, and ``ModbusIOException`` for silence — become a
-  :class:`~device_browser.session.DeviceError` whose text a plant engineer can act on
-  ("Illegal data address: 40121 is not in the device's map");
 * reads are planned (:func:`~device_browser.modbus.planner.plan_reads`) into the fewest
-  requests; addresses the device rejects are found by bisection, remembered, and planned around;
-* reconnection is ours, not pymodbus' (which backs off silently up to 300 s): the session shows
-  ``RECONNECTING`` with the attempt number and the reason, backing off to ``reconnect_delay_max``.
+  requests; when the device answers a multi-tag request with any Modbus exception, the request
+  is split by bisection so only the failing tags are bad. "Illegal data address" is remembered
+  until the next connect; transient exceptions (device failure, busy) only for a while;
+* tags are names of the register map or raw addresses (``40001:float32``, ``hr:0``; see
+  :func:`~device_browser.modbus.addresses.parse_address`), so the CLI works without a profile;
+* :meth:`ModbusSession.subscribe` polls into the live bus (:mod:`device_browser.modbus.poller`).
 
 Writes here are low level: :mod:`device_browser.writes` does the profile checks and the audit log.
 """
@@ -21,22 +19,19 @@ Writes here are low level: :mod:`device_browser.writes` does the profile checks 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import errno
 import math
-import socket
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Iterable, Sequence
 from typing import Any
 
-from psygnal import Signal
-from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
-from pymodbus.exceptions import ConnectionException, ModbusIOException
-from pymodbus.framer import FramerType
 from pymodbus.pdu import ModbusPDU
 
 from device_browser.bus import LiveBus
+from device_browser.modbus.addresses import AREA_CODES, parse_address
+from device_browser.modbus.connection import ModbusConnection
+from device_browser.modbus.errors import ILLEGAL_ADDRESS, ModbusDeviceError, exception_message, span_text
 from device_browser.modbus.planner import MAX_BITS, MAX_REGISTERS, ReadRequest, plan_reads
+from device_browser.modbus.poller import ModbusSubscription, PollScheduler
 from device_browser.modbus.registers import (
     Area,
     DataType,
@@ -45,75 +40,22 @@ from device_browser.modbus.registers import (
     decode,
     encode,
     encode_bit,
-    format_display_address,
 )
-from device_browser.session import (
-    BAD,
-    GOOD,
-    BrowseItem,
-    ConnectionState,
-    ConnectionStatus,
-    DeviceError,
-    Sample,
-)
+from device_browser.session import BAD, GOOD, BrowseItem, ConnectionState, DeviceError, Sample
 
-ILLEGAL_ADDRESS = 2
-_READ_METHODS = {Area.COIL: "read_coils", Area.DISCRETE_INPUT: "read_discrete_inputs",
-                 Area.HOLDING_REGISTER: "read_holding_registers", Area.INPUT_REGISTER: "read_input_registers"}
-_FUNCTION_NAMES = {1: "read coils", 2: "read discrete inputs", 3: "read holding registers",
-                   4: "read input registers", 5: "write single coil", 6: "write single register",
-                   15: "write multiple coils", 16: "write multiple registers"}
-_SOCKET_ERRORS = {errno.ECONNREFUSED: "connection refused", errno.EHOSTUNREACH: "host unreachable",
-                  errno.ENETUNREACH: "network unreachable", errno.ETIMEDOUT: "no answer",
-                  errno.ECONNRESET: "connection reset by the device", errno.EADDRNOTAVAIL: "address not available",
-                  errno.ENOENT: "no such serial port", errno.EACCES: "permission denied",
-                  errno.EBUSY: "the port is in use by another program"}
+__all__ = ["ModbusDeviceError", "ModbusSession", "exception_message", "span_text"]
+
+TRANSIENT_MEMORY_S = 30.0  # how long an address that answered a transient exception is read on its own
 
 
-class ModbusDeviceError(DeviceError):
-    """The device answered, but not with the data: a Modbus exception (``code``) or a malformed reply (None)."""
-
-    def __init__(self, message: str, code: int | None = None):
-        super().__init__(message)
-        self.code = code
-
-
-def exception_message(code: int, where: str, *, function_code: int, unit: int, write: bool = False) -> str:
-    """Plain words for Modbus exception ``code`` answered to a request on ``where`` (a display address)."""
-    verb = "writing" if write else "reading"
-    texts = {
-        1: f"Illegal function: the device does not support function code {function_code} "
-           f"({_FUNCTION_NAMES.get(function_code, 'unknown')})",
-        2: f"Illegal data address: {where} is not in the device's map"
-           + (" or is not writable" if write else ""),
-        3: f"Illegal data value: the device refused the {'value' if write else 'request'} for {where}",
-        4: f"Server device failure: the device failed while {verb} {where}",
-        5: f"Acknowledge: the device accepted the request for {where} but needs more time; try again later",
-        6: f"Server device busy: the device is busy with a long command; try {verb} {where} again later",
-        8: "Memory parity error: the device found a parity error in its extended memory",
-        10: f"Gateway path unavailable: the gateway has no path to unit {unit}",
-        11: f"Gateway target failed to respond: unit {unit} did not answer the gateway",
-    }
-    return texts.get(code, f"Modbus exception {code} while {verb} {where}")
-
-
-def span_text(area: Area, start: int, count: int) -> str:
-    """Display address of a request: ``40001`` or ``40001–40036``."""
-    first = format_display_address(area, start)
-    return first if count == 1 else f"{first}–{format_display_address(area, start + count - 1)}"
-
-
-def _seconds(value: float) -> str:
-    return f"{value:.1f}" if round(value, 1) == value else f"{value:g}"
-
-
-class ModbusSession:
+class ModbusSession(ModbusConnection):
     """A connection to one Modbus device (one unit id) that reads and writes the tags of its register map.
 
     Parameters
     ----------
     register_map
-        The device's tags; :meth:`read` and :meth:`write` take their names.
+        The device's tags; :meth:`read`, :meth:`write` and :meth:`subscribe` take their names,
+        or raw addresses such as ``40001:float32:CDAB`` or ``hr:12.3``.
     host, port
         Modbus TCP (or RTU over TCP with ``framer="rtu"``) endpoint.
     serial_port, baudrate, parity, stopbits, bytesize
@@ -128,7 +70,7 @@ class ModbusSession:
         polling: the session sends one request at a time, so a silent device holds the line for
         ``timeout × (retries + 1)``.
     reconnect_delay_max
-        Longest wait between reconnection attempts after a lost connection (seconds).
+        Longest wait between reconnection attempts after a lost connection (seconds; jittered).
     max_gap, max_registers, max_bits
         Request planning: unused registers worth reading to save a request, and request sizes
         (lower them for devices that accept less than the standard 125 registers / 2000 bits).
@@ -137,161 +79,49 @@ class ModbusSession:
     ----------
     status_changed : psygnal.Signal
         Emits the new :class:`ConnectionStatus` on every change.
-    request_count : int
-        Requests sent since construction (reads, writes, bisection probes).
+    counters : SessionCounters
+        Requests sent (reads, writes, bisection probes), failed requests, reconnects.
 
     Examples
     --------
     >>> session = ModbusSession(SIMULATOR_MAP, host="127.0.0.1", port=5020)  # doctest: +SKIP
     >>> await session.connect()  # doctest: +SKIP
-    >>> [flow] = await session.read(["flow"])  # doctest: +SKIP
+    >>> [flow, raw] = await session.read(["flow", "40101:float32:CDAB"])  # doctest: +SKIP
     """
-
-    status_changed = Signal(ConnectionStatus)
 
     def __init__(self, register_map: RegisterMap, *, host: str | None = None, port: int = 502,
                  serial_port: str | None = None, baudrate: int = 19200, parity: str = "N", stopbits: int = 1,
                  bytesize: int = 8, framer: str | None = None, unit: int = 1, timeout: float = 1.0,
-                 retries: int = 1, reconnect_delay_max: float = 5.0, max_gap: int = 10,
+                 retries: int = 1, reconnect_delay_max: float = 3.0, max_gap: int = 10,
                  max_registers: int = MAX_REGISTERS, max_bits: int = MAX_BITS):
-        if (host is None) == (serial_port is None):
-            raise DeviceError("A Modbus connection needs either a host (TCP) or a serial port, not both")
-        framer = (framer or ("rtu" if serial_port else "socket")).lower()
-        if framer not in ("socket", "tcp", "rtu") or (serial_port and framer != "rtu"):
-            raise DeviceError(f"Framer '{framer}' is not usable here: use 'socket' or 'rtu' on TCP, "
-                              "'rtu' on a serial line")
+        super().__init__(host=host, port=port, serial_port=serial_port, baudrate=baudrate, parity=parity,
+                         stopbits=stopbits, bytesize=bytesize, framer=framer, unit=unit, timeout=timeout,
+                         retries=retries, reconnect_delay_max=reconnect_delay_max)
         self.map = register_map
-        self.host, self.port, self.serial_port = host, port, serial_port
-        self.serial_settings = {"baudrate": baudrate, "parity": parity, "stopbits": stopbits, "bytesize": bytesize}
-        self.framer = FramerType.RTU if framer == "rtu" else FramerType.SOCKET
-        self.unit, self.timeout, self.retries = unit, timeout, retries
-        self.reconnect_delay_max = reconnect_delay_max
         self.max_gap, self.max_registers, self.max_bits = max_gap, max_registers, max_bits
-        self.request_count = 0
-        self._status = ConnectionStatus()
-        self._client: AsyncModbusTcpClient | AsyncModbusSerialClient | None = None
-        self._request_lock = asyncio.Lock()  # one request on the wire at a time
         self._write_lock = asyncio.Lock()  # keeps a read-modify-write whole
-        self._rejected: set[tuple[Area, int]] = set()
-        self._reconnect_task: asyncio.Task | None = None
-        self._closing = False
-        self._lost_reason = ""
-
-    # ----------------------------------------------------------------- connection
-
-    @property
-    def endpoint(self) -> str:
-        """``host:port`` or the serial port."""
-        return self.serial_port or f"{self.host}:{self.port}"
-
-    @property
-    def status(self) -> ConnectionStatus:
-        return self._status
+        self._rejected: set[tuple[Area, int]] = set()  # "Illegal data address", until the next connect
+        self._avoid: dict[tuple[Area, int], float] = {}  # transient exceptions: address -> monotonic expiry
+        self._adhoc: dict[str, ModbusTag] = {}  # raw addresses used in place of tag names
+        self._scheduler: PollScheduler | None = None
 
     @property
     def rejected_addresses(self) -> frozenset[tuple[Area, int]]:
         """Addresses the device answered "Illegal data address" for; reads are planned around them."""
         return frozenset(self._rejected)
 
-    def _set_status(self, state: ConnectionState, attempt: int = 0, reason: str = "") -> None:
-        status = ConnectionStatus(state, attempt, reason)
-        if status != self._status:
-            self._status = status
-            self.status_changed.emit(status)
-
     async def connect(self) -> None:
         """Open the connection; raises :class:`DeviceError` saying why it cannot."""
-        if self._client is not None and self._client.connected:
-            return
-        await self._drop_client()
-        self._closing, self._lost_reason = False, ""
-        self._rejected.clear()  # a (re)connected device may have a new map
-        self._set_status(ConnectionState.CONNECTING)
-        self._client = self._make_client()
-        started = time.monotonic()
-        if await self._client.connect():
-            self._set_status(ConnectionState.CONNECTED)
-            return
-        reason = await self._why_not_connected(time.monotonic() - started)
-        await self._drop_client()
-        self._set_status(ConnectionState.FAILED, reason=reason)
-        raise DeviceError(f"Cannot connect to {self.endpoint}: {reason}")
-
-    def _make_client(self) -> AsyncModbusTcpClient | AsyncModbusSerialClient:
-        # reconnect_delay=0 turns pymodbus' silent reconnection off; _reconnect does it visibly.
-        options: dict[str, Any] = {"framer": self.framer, "timeout": self.timeout, "retries": self.retries,
-                                   "reconnect_delay": 0, "trace_connect": self._on_connection_change}
-        try:
-            if self.serial_port:
-                return AsyncModbusSerialClient(self.serial_port, **self.serial_settings, **options)
-            return AsyncModbusTcpClient(self.host, port=self.port, **options)
-        except RuntimeError as exc:  # pymodbus without its serial extra says so only here
-            self._set_status(ConnectionState.FAILED, reason=str(exc))
-            raise DeviceError(f"Cannot open {self.endpoint}: {exc}") from None
-
-    async def _why_not_connected(self, elapsed: float) -> str:
-        """pymodbus' connect() only returns False: find the reason in plain words."""
-        if self.serial_port:
-            return _serial_open_error(self.serial_port)
-        if elapsed >= 0.9 * self.timeout:
-            return f"no answer within {_seconds(self.timeout)} s"
-        try:
-            _, writer = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), self.timeout)
-        except TimeoutError:
-            return f"no answer within {_seconds(self.timeout)} s"
-        except socket.gaierror:
-            return f"unknown host name '{self.host}'"
-        except OSError as exc:
-            return _os_error_text(exc)
-        writer.close()
-        return "the device closed the connection at once (too many clients?)"
-
-    def _on_connection_change(self, connected: bool) -> None:
-        """pymodbus' trace_connect: called on connect and on every lost connection."""
-        if connected:
-            self._set_status(ConnectionState.CONNECTED)
-            return
-        if self._closing or self._client is None:
-            return
-        self._set_status(ConnectionState.RECONNECTING, 1, self._lost_reason or "the device closed the connection")
-        if self._reconnect_task is None:
-            self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect())
-
-    async def _reconnect(self) -> None:
-        """Try again with a doubling delay up to ``reconnect_delay_max``, showing each attempt."""
-        delay, attempt, reason = 0.1, 0, ""
-        try:
-            while not self._closing and self._client is not None and not self._client.connected:
-                attempt += 1
-                reason = reason or self._lost_reason or "the device closed the connection"
-                self._set_status(ConnectionState.RECONNECTING, attempt, reason)
-                await asyncio.sleep(delay)
-                started = time.monotonic()
-                if self._client is None or await self._client.connect():
-                    break
-                reason = await self._why_not_connected(time.monotonic() - started)
-                delay = min(2 * delay, self.reconnect_delay_max)
-        finally:
-            self._reconnect_task = None
-        self._lost_reason = ""
-        if self._client is not None and self._client.connected:
-            self._set_status(ConnectionState.CONNECTED)
-
-    async def _drop_client(self) -> None:
-        task, self._reconnect_task = self._reconnect_task, None
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        client, self._client = self._client, None
-        if client is not None:
-            client.close()
+        if not self.connected:
+            self._rejected.clear()  # a (re)connected device may have a new map
+            self._avoid.clear()
+        await super().connect()
 
     async def close(self) -> None:
-        """Close the connection and stop reconnecting; safe to call at any time, and again."""
-        self._closing = True
-        await self._drop_client()
-        self._set_status(ConnectionState.DISCONNECTED)
+        """End subscriptions, close the connection and stop reconnecting; safe to call at any time, and again."""
+        if self._scheduler is not None:
+            await self._scheduler.stop()
+        await super().close()
 
     async def __aenter__(self) -> ModbusSession:
         await self.connect()
@@ -300,96 +130,49 @@ class ModbusSession:
     async def __aexit__(self, *_exc: object) -> None:
         await self.close()
 
-    # ----------------------------------------------------------------- requests
+    # ----------------------------------------------------------------- tags
 
-    def _connected_client(self) -> AsyncModbusTcpClient | AsyncModbusSerialClient:
-        client = self._client
-        if client is not None and client.connected:
-            return client
-        status = self._status
-        if status.state is ConnectionState.RECONNECTING:
-            raise DeviceError(f"Not connected to {self.endpoint}: {status.reason}; "
-                              f"reconnecting (attempt {status.attempt})")
-        detail = f": {status.reason}" if status.reason else ""
-        raise DeviceError(f"Not connected to {self.endpoint}{detail}")
-
-    async def _request(self, send: Callable[[Any], Awaitable[ModbusPDU]], function_code: int, where: str,
-                       write: bool = False) -> ModbusPDU:
-        """Send one request (alone on the line) and return the answer, or raise in plain words."""
-        async with self._request_lock:
-            client = self._connected_client()
-            self.request_count += 1
-            try:
-                # pymodbus times out itself; this outer limit only guards against a hang in it.
-                response = await asyncio.wait_for(send(client), self.timeout * (self.retries + 1) + 1.0)
-            except (ModbusIOException, TimeoutError) as exc:
-                if "device id" in str(exc) or "transaction id" in str(exc):
-                    raise ModbusDeviceError(f"Answer from another unit or to another request on {self.endpoint} "
-                                            f"while {'writing' if write else 'reading'} {where}") from None
-                self._note_silence()
-                await self._let_late_reply_pass()
-                raise DeviceError(f"No answer from {self.endpoint} unit {self.unit} "
-                                  f"within {_seconds(self.timeout)} s") from None
-            except ConnectionException:
-                raise DeviceError(f"Connection to {self.endpoint} lost while {'writing' if write else 'reading'} "
-                                  f"{where}") from None
-        if response.isError():
-            code = int(getattr(response, "exception_code", 0))
-            raise ModbusDeviceError(exception_message(code, where, function_code=function_code, unit=self.unit,
-                                                      write=write), code)
-        if response.function_code != function_code:
-            raise ModbusDeviceError(f"Wrong answer from {self.endpoint} to {where}: function code "
-                                    f"{response.function_code} instead of {function_code} (a late reply?)")
-        return response
-
-    def _note_silence(self) -> None:
-        # pymodbus drops the connection after several unanswered requests; say so in the status.
-        self._lost_reason = f"no answer within {_seconds(self.timeout)} s"
-        if self._status.state is ConnectionState.RECONNECTING:
-            self._set_status(ConnectionState.RECONNECTING, self._status.attempt, self._lost_reason)
-
-    async def _let_late_reply_pass(self) -> None:
-        # RTU has no transaction id: a reply arriving after the timeout would be taken as the
-        # answer to the next request. Waiting a moment lets pymodbus drop it as unrequested.
-        if self.framer is FramerType.RTU:
-            await asyncio.sleep(min(self.timeout, 0.2))
-
-    async def _fetch(self, area: Area, start: int, count: int) -> list[int] | list[bool]:
-        """Registers (or bits) ``start … start + count - 1`` of ``area``, validated."""
-        where = span_text(area, start, count)
-
-        def send(client: Any) -> Awaitable[ModbusPDU]:
-            return getattr(client, _READ_METHODS[area])(start, count=count, device_id=self.unit)
-
-        response = await self._request(send, area.read_function_code, where)
-        values = list(response.bits[:count]) if area.is_bit else list(response.registers)
-        if len(values) != count:
-            unit = "bits" if area.is_bit else "registers"
-            raise ModbusDeviceError(f"Wrong answer from {self.endpoint} to {where}: {len(values)} {unit} "
-                                    f"instead of {count} (a late reply?)")
-        return values
+    def tag(self, name: str) -> ModbusTag:
+        """The tag a name stands for: a register-map name, or a raw address (``40001:float32``, ``hr:0``)."""
+        if name in self.map:
+            return self.map[name]
+        if name in self._adhoc:
+            return self._adhoc[name]
+        looks_like_address = name[:1].isdigit() or name[:3].lower() in {f"{code}:" for code in AREA_CODES}
+        if not looks_like_address:
+            self.map[name]  # raises "No tag … in the register map (tags: …)"
+        tag = self._adhoc[name] = parse_address(name)
+        return tag
 
     # ----------------------------------------------------------------- reading
 
     async def read(self, tags: list[str]) -> list[Sample]:
-        """Read tags by name in as few requests as the device allows.
+        """Read tags (names or raw addresses) in as few requests as the device allows.
 
-        Tags the device rejects come back with quality BAD and the reason in ``status``; so do
-        unknown names. A lost connection or a silent device raises :class:`DeviceError`.
+        Tags the device refuses come back with quality BAD and the reason in ``status``; so do
+        unknown names and malformed addresses. A lost connection, a silent device or an answer
+        that is not Modbus raises :class:`DeviceError`.
         """
         samples: dict[str, Sample] = {}
         known: list[ModbusTag] = []
         for name in dict.fromkeys(tags):
             try:
-                known.append(self.map[name])
+                known.append(self.tag(name))
             except DeviceError as exc:
                 samples[name] = Sample(name, None, BAD, status=str(exc))
         await self._read_tags(known, samples)
         return [samples[name] for name in tags]
 
+    def _planning_exclusions(self) -> set[tuple[Area, int]]:
+        now = time.monotonic()
+        for key in [key for key, until in self._avoid.items() if until <= now]:
+            del self._avoid[key]
+        return self._rejected | self._avoid.keys()
+
     async def _read_tags(self, tags: Iterable[ModbusTag], samples: dict[str, Sample]) -> bool:
-        """Plan and read; False if the device rejected an address on the way."""
-        requests = plan_reads(tags, self.max_gap, self.max_registers, self.max_bits, rejected=self._rejected)
+        """Plan and read; False if the device answered an exception on the way."""
+        requests = plan_reads(tags, self.max_gap, self.max_registers, self.max_bits,
+                              rejected=self._planning_exclusions())
         clean = True
         for request in requests:
             clean &= await self._read_request(request, samples)
@@ -399,51 +182,64 @@ class ModbusSession:
         try:
             values = await self._fetch(request.area, request.start, request.count)
         except ModbusDeviceError as exc:
-            if exc.code == ILLEGAL_ADDRESS:
-                await self._isolate(request, samples)
-                return False
-            _mark_bad(request.tags, str(exc), samples)
-            return True
+            if exc.code is None:  # a malformed answer: nothing to isolate
+                _mark_bad(request.tags, str(exc), samples)
+                return True
+            await self._isolate(request, exc.code, samples)
+            return False
         now = time.time_ns()
         for name in request.tags:
-            tag = self.map[name]
+            tag = self.tag(name)
             try:
                 samples[name] = Sample(name, decode(tag, request.slice(tag, values)), GOOD, now, now)
             except DeviceError as exc:
                 samples[name] = Sample(name, None, BAD, now, now, status=str(exc))
         return True
 
-    async def _isolate(self, request: ReadRequest, samples: dict[str, Sample]) -> None:
-        """Find what the device rejected in a failed request by bisection, and remember it.
+    async def _isolate(self, request: ReadRequest, code: int, samples: dict[str, Sample]) -> None:
+        """Find what the device refused (exception ``code``) in a failed request by bisection.
 
         Tags are grouped into clusters of overlapping registers (a status word and its bits).
-        A lone cluster that fails is itself not in the device's map. If both halves of a
+        A lone cluster that fails is itself refused: its tags are BAD and its addresses are
+        remembered — for good after "Illegal data address", for a while after any other
+        exception, so the next reads go around it without bisecting again. If both halves of a
         request read cleanly, the unused registers between them were the problem.
         """
-        clusters = _clusters(self.map[name] for name in request.tags)
+        clusters = _clusters(self.tag(name) for name in request.tags)
         if len(clusters) == 1:
             [cluster] = clusters
-            self._rejected.update((request.area, a) for a in range(cluster[0].address, max(t.end for t in cluster)))
+            self._remember(request.area, range(cluster[0].address, max(t.end for t in cluster)), code)
+            now = time.time_ns()
             for tag in cluster:
-                message = exception_message(ILLEGAL_ADDRESS, tag.display_address,
-                                            function_code=request.function_code, unit=self.unit)
-                samples[tag.name] = Sample(tag.name, None, BAD, time.time_ns(), status=message)
+                message = exception_message(code, tag.reference, function_code=request.function_code, unit=self.unit)
+                samples[tag.name] = Sample(tag.name, None, BAD, now, now, status=message)
             return
         first, second = clusters[: len(clusters) // 2], clusters[len(clusters) // 2:]
         first_clean = await self._read_tags([tag for cluster in first for tag in cluster], samples)
         second_clean = await self._read_tags([tag for cluster in second for tag in cluster], samples)
         if first_clean and second_clean:
             gap_start = max(tag.end for cluster in first for tag in cluster)
-            self._reject_gap(request.area, gap_start, second[0][0].address)
+            self._remember_gap(request.area, gap_start, second[0][0].address, code)
 
-    def _reject_gap(self, area: Area, start: int, stop: int) -> None:
+    def _remember(self, area: Area, addresses: Iterable[int], code: int) -> None:
+        if code == ILLEGAL_ADDRESS:
+            self._rejected.update((area, a) for a in addresses)
+            return
+        # Busy, failed, acknowledged …: the device may answer next time, so only for a while.
+        until = time.monotonic() + TRANSIENT_MEMORY_S
+        self._avoid.update(((area, a), until) for a in addresses)
+
+    def _remember_gap(self, area: Area, start: int, stop: int, code: int) -> None:
         """Remember the unused registers in ``[start, stop)``; mapped ones only if nothing else is left."""
         mapped = {a for tag in self.map if tag.area is area for a in range(tag.address, tag.end)}
         gap = set(range(start, stop))
-        self._rejected.update((area, a) for a in (gap - mapped or gap))
+        self._remember(area, sorted(gap - mapped or gap), code)
 
     async def poll(self, tags: list[str], bus: LiveBus) -> list[Sample]:
-        """Read once and publish every sample to ``bus`` (BAD as NaN); on a connection error publish BAD, re-raise."""
+        """Read once and publish every sample to ``bus`` (BAD as NaN); on a connection error publish BAD, re-raise.
+
+        For continuous polling use :meth:`subscribe`, which marks outages once and keeps timestamps increasing.
+        """
         try:
             samples = await self.read(tags)
         except DeviceError:
@@ -457,6 +253,36 @@ class ModbusSession:
             bus.publish(sample.tag, sample.source_time or now, value, sample.quality)
         return samples
 
+    async def subscribe(self, tags: Sequence[str], interval_ms: float, bus: LiveBus, *,
+                        deadband: float = 0.0) -> ModbusSubscription:
+        """Poll ``tags`` (names or raw addresses) every ``interval_ms`` into ``bus`` until the subscription is closed.
+
+        ``deadband`` (absolute, in engineering units) suppresses changes smaller than it; a
+        change of quality always goes through. Through an outage the subscription publishes one
+        BAD sample per tag and resumes after the reconnect (:mod:`device_browser.modbus.poller`).
+        Raises :class:`DeviceError` for unknown tags, tags too large to read, or a bad interval.
+        """
+        if not tags:
+            raise DeviceError("Nothing to subscribe to: give at least one tag")
+        if not (interval_ms > 0 and math.isfinite(interval_ms)):
+            raise DeviceError(f"A poll interval must be a positive number of milliseconds, not {interval_ms}")
+        if not (deadband >= 0 and math.isfinite(deadband)):
+            raise DeviceError(f"A deadband must be zero or a positive number, not {deadband}")
+        resolved = [self.tag(name) for name in dict.fromkeys(tags)]  # raises for unknown names
+        plan_reads(resolved, self.max_gap, self.max_registers, self.max_bits)  # raises for unreadable tags
+        if self._closing or self._status.state in (ConnectionState.DISCONNECTED, ConnectionState.FAILED):
+            self._connected_client()  # raises "Not connected to …" with the reason
+        if self._scheduler is None:
+            self._scheduler = PollScheduler(self)
+        subscription = ModbusSubscription(self._scheduler, tags, interval_ms, bus, deadband)
+        self._scheduler.add(subscription)
+        return subscription
+
+    async def call(self, object_tag: str, method: str, args: Sequence[Any] = ()) -> list[Any]:
+        """Modbus has no methods: raises :class:`DeviceError` pointing to command registers instead."""
+        raise DeviceError(f"Modbus devices have no methods: '{method}' cannot be called on {self.endpoint}; "
+                          "write the command register or coil the device's manual names instead")
+
     # ----------------------------------------------------------------- writing and browsing
 
     async def write(self, tag: str, value: Any) -> None:
@@ -466,7 +292,7 @@ class ModbusSession:
         Raises :class:`~device_browser.session.WriteRefused` before sending anything if the
         register map says the value must not go out; :class:`DeviceError` if the device refuses.
         """
-        target = self.map[tag]
+        target = self.tag(tag)
         async with self._write_lock:
             if target.data_type is DataType.BIT:
                 encode_bit(target, 0, value)  # refuse a bad value before the read goes out
@@ -487,8 +313,8 @@ class ModbusSession:
         (holding registers, ≤ 125 registers with the planner's gaps); otherwise
         :class:`DeviceError` says so and nothing is sent.
         """
-        target = self.map[tag]
-        wanted = [self.map[name] for name in read_tags]
+        target = self.tag(tag)
+        wanted = [self.tag(name) for name in read_tags]
         plan = plan_reads(wanted, self.max_gap, self.max_registers, self.max_bits)
         if (target.area is not Area.HOLDING_REGISTER or target.data_type is DataType.BIT or len(plan) != 1
                 or plan[0].area is not Area.HOLDING_REGISTER):
@@ -535,6 +361,7 @@ class ModbusSession:
         return [_browse_item(item) for item in self.map]
 
 
+
 def _browse_item(tag: ModbusTag) -> BrowseItem:
     limits = (tag.write_min, tag.write_max)
     extra = {"address": tag.reference, "area": str(tag.area), "register_count": tag.register_count,
@@ -568,21 +395,3 @@ def _mark_bad(names: Iterable[str], status: str, samples: dict[str, Sample]) -> 
     for name in names:
         samples[name] = Sample(name, None, BAD, now, now, status=status)
 
-
-def _os_error_text(exc: OSError) -> str:
-    return _SOCKET_ERRORS.get(exc.errno or 0, (exc.strerror or str(exc)).lower())
-
-
-def _serial_open_error(port: str) -> str:
-    """Why a serial port does not open, found by opening it once more (pymodbus only logs it)."""
-    try:
-        import serial  # the pymodbus[serial] extra
-    except ImportError:
-        return "pyserial is not installed (install pymodbus[serial])"
-    try:
-        serial.serial_for_url(port, exclusive=True).close()
-    except serial.SerialException as exc:
-        return _os_error_text(exc)
-    except ValueError as exc:
-        return str(exc)
-    return "the port could not be opened"

@@ -591,3 +591,13 @@ def _area_overlaps(ordered: list[ModbusTag]) -> list[tuple[str, str]]:
 def _different_bits(first: ModbusTag, second: ModbusTag) -> bool:
     bits = first.data_type is DataType.BIT and second.data_type is DataType.BIT
     return bits and first.bit != second.bit
+
+
+def __getattr__(name: str) -> object:
+    """``parse_address`` lives in :mod:`device_browser.modbus.addresses` (it builds on this module);
+    this keeps ``from device_browser.modbus.registers import parse_address`` working without an import cycle."""
+    if name == "parse_address":
+        from device_browser.modbus.addresses import parse_address
+
+        return parse_address
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

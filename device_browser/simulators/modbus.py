@@ -1,11 +1,12 @@
 """A Modbus pump station to commission against: ``millwright simulate modbus``.
 
 The simulator is a real pymodbus server (Modbus TCP, RTU framing over TCP, or RTU on a
-serial port) whose registers follow a small pump model every 100 ms: speed ramps to its
-setpoint, flow and discharge pressure sit where the pump curve meets the system curve
-(affinity laws), current follows shaft power, vibration and bearing temperature rise with
-speed and jump when the fault switch is on. :data:`SIMULATOR_MAP` describes every register,
-so tests, device profiles and the CLI share one truth.
+serial port) whose registers follow a pump every 100 ms: the same pump physics as the OPC UA
+simulator (:mod:`device_browser.simulators.pump`) at this station's ratings, 180 m³/h at
+5.5 bar into a tank 1.5 bar up — speed follows its setpoint, flow and discharge pressure sit
+where the pump curve meets the system curve, current follows shaft power, vibration and bearing
+temperature rise with speed and jump when the fault switch is on. :data:`SIMULATOR_MAP`
+describes every register, so tests, device profiles and the CLI share one truth.
 
 What it offers a client to test against
     * the same flow as FLOAT32 in all four byte orders: ABCD at 40001, CDAB at 40101,
@@ -17,7 +18,9 @@ What it offers a client to test against
       ``device_name`` and ``firmware_version``, close enough for a request planner to bridge,
       so a client meets the exception on its first read and must re-plan around it;
     * writes refused with "Illegal data address" on registers the map does not mark writable;
-    * ``extra_tags=N`` scattered UINT16 tags from 41001 on, for scale tests.
+    * ``extra_tags=N`` scattered UINT16 tags from 41001 on, for scale tests;
+    * any Modbus exception on chosen addresses: :attr:`PumpStationSimulator.fail`, a set of
+      (area, 0-based address, code), e.g. ``{(Area.INPUT_REGISTER, 2, 4)}`` for a failing sensor.
 
 Measured values can be pinned for tests with :meth:`PumpStationSimulator.set_value` (pinned
 until :meth:`~PumpStationSimulator.release`); setpoints and commands set there behave as if
@@ -29,9 +32,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import contextvars
 import logging
-import math
-import random
 import signal
 import socket
 import sys
@@ -39,6 +41,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 from pymodbus.constants import ExcCodes
 from pymodbus.framer import FramerType
 from pymodbus.server import ModbusSerialServer, ModbusTcpServer
@@ -56,18 +59,24 @@ from device_browser.modbus.registers import (
     encode_bit,
 )
 from device_browser.session import DeviceError
+from device_browser.simulators.pump import Pump
 
 UNIT = 1
 TICK_S = 0.1
 EXTRA_BASE = 1000  # first holding address of the extra tags (41001)
 RATED_SPEED = 1480.0  # rpm, 4-pole motor at 50 Hz
 RATED_FLOW = 180.0  # m³/h at rated speed on the design system curve
+VIBRATION_WARNING = 4.5  # mm/s: status bit 3, discrete input 10003
+VIBRATION_TRIP = 7.1  # mm/s: the fault latches (ISO 10816-3 zone C/D, as the OPC UA station's alarm)
 _HOLE = range(25, 30)  # 40026–40030: not served, inside the planner's max_gap
 _WRITE_CODES = {5: Area.COIL, 15: Area.COIL, 6: Area.HOLDING_REGISTER, 16: Area.HOLDING_REGISTER,
                 22: Area.HOLDING_REGISTER, 23: Area.HOLDING_REGISTER}
 _OWN_CODES = {Area.COIL: 1, Area.DISCRETE_INPUT: 2, Area.HOLDING_REGISTER: 3, Area.INPUT_REGISTER: 4}
+_READ_AREAS = {code: area for area, code in _OWN_CODES.items()}
 
 log = logging.getLogger(__name__)
+# Set while the simulator itself reads or writes its registers, so the request hook lets it through.
+_OWN_ACCESS: contextvars.ContextVar[bool] = contextvars.ContextVar("modbus_simulator_own_access", default=False)
 
 
 def _tag(name: str, area: Area, address: int, data_type: DataType = DataType.UINT16, **options: Any) -> ModbusTag:
@@ -136,64 +145,56 @@ SIMULATOR_MAP = simulator_map()
 
 @dataclass
 class PumpModel:
-    """A centrifugal pump on a system with static head; every number is in engineering units."""
+    """The station's pump (:class:`~device_browser.simulators.pump.Pump`, shared with the OPC UA simulator)
+    at this station's ratings — 180 m³/h at 5.5 bar, lifting 1.5 bar of static head — with the
+    instruments and logic a Modbus pump panel adds: suction pressure, a 4–20 mA flow signal, an
+    energy total, a latched fault and the status word."""
 
-    speed: float = 1200.0
-    bearing_temperature: float = 0.0
-    run_hours: float = 12_345.678
-    energy: float = 81_234.5
+    pump: Pump = field(default_factory=lambda: _station_pump(1200.0))
+    energy: float = 81_234.5  # kWh
     fault_latched: bool = False
-    rng: random.Random = field(default_factory=lambda: random.Random(1))
-
-    def __post_init__(self) -> None:
-        self.bearing_temperature = self._temperature_target(self.speed / RATED_SPEED, False)
-
-    @staticmethod
-    def _temperature_target(ratio: float, fault: bool) -> float:
-        return 25.0 + 35.0 * ratio**2 + (20.0 if fault else 0.0)
+    rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(1))
 
     def step(self, dt: float, commands: dict[str, Any]) -> dict[str, Any]:
         """Advance ``dt`` seconds under ``commands`` (tag name → value); returns the measured values."""
         running, fault = bool(commands["run_command"]), bool(commands["fault_switch"])
         # A drive clamps its setpoint to its speed range, whatever was written to the register.
-        target = min(max(float(commands["speed_setpoint"]), 0.0), 1500.0) if running else 0.0
-        self.speed += max(-300.0 * dt, min(300.0 * dt, target - self.speed))  # 300 rpm/s ramp
-        ratio = self.speed / RATED_SPEED
-        # Pump curve p = 7.5 r² − 2 x², system curve p = 1.5 + 4 x², with x = Q / Q_rated.
-        x = math.sqrt(max(0.0, (7.5 * ratio**2 - 1.5) / 6.0))
-        flow, pressure = RATED_FLOW * x, 7.5 * ratio**2 - 2.0 * x**2
-        power = (flow / 3600 * pressure * 1e5 / 0.7 / 1000 + 0.6 * ratio) if self.speed > 1 else 0.0
-        vibration = 0.8 + 2.0 * ratio**2 + (6.0 if fault else 0.0) if self.speed > 1 else 0.05
-        vibration += self._noise(0.05)
-        self.bearing_temperature += (self._temperature_target(ratio, fault) - self.bearing_temperature) * dt / 30.0
-        if self.speed > 1:
-            self.run_hours += dt / 3600
-            self.energy += power * dt / 3600
-        self.fault_latched = (self.fault_latched and not commands["reset_fault"]) or vibration > 7.1
-        high_vibration = vibration > 4.5
+        self.pump.setpoint = min(max(float(commands["speed_setpoint"]), 0.0), 1500.0) if running else 0.0
+        self.pump.fault = fault
+        reading = self.pump.advance(dt, self.rng)
+        if reading.running:
+            self.energy += reading.power * dt / 3600
+        self.fault_latched = (self.fault_latched and not commands["reset_fault"]) or reading.vibration > VIBRATION_TRIP
+        high_vibration = reading.vibration > VIBRATION_WARNING
         status = running | self.fault_latched << 1 | bool(commands["remote"]) << 2 | high_vibration << 3
-        current = math.hypot(power * 1.8, 9.0) if self.speed > 1 else 0.0  # 400 V, cos φ 0.86, η 0.93
+        run_hours = round(self.pump.run_seconds / 3600, 3)
+        x = reading.relative_flow
         return {
-            "flow": max(0.0, flow + self._noise(0.4)) if flow else 0.0,
-            "discharge_pressure": max(0.0, pressure + self._noise(0.02)),
-            "motor_current": current + self._noise(0.05) if current else 0.0,
-            "vibration": max(0.0, vibration),
-            "speed": round(self.speed),
-            "bearing_temperature": round(self.bearing_temperature, 1),
-            "run_hours": round(self.run_hours, 3),
-            "run_hours_cdab": round(self.run_hours, 3),
+            "flow": float(reading.flow),
+            "discharge_pressure": float(reading.pressure),
+            "motor_current": float(reading.current),
+            "vibration": float(reading.vibration),
+            "speed": round(reading.speed),
+            "bearing_temperature": round(float(reading.temperature), 1),
+            "run_hours": run_hours,
+            "run_hours_cdab": run_hours,
             "status_word": int(status),
             "energy": self.energy,
-            "suction_pressure": round(1.2 - 0.3 * x**2 + self._noise(0.01), 2),
-            "flow_signal": round(4.0 + 16.0 * min(flow / 250.0, 1.0), 3),
-            "motor_power": power,
+            "suction_pressure": round(1.2 - 0.3 * x**2 + 0.01 * float(self.rng.standard_normal()), 2),
+            "flow_signal": round(4.0 + 16.0 * min(float(reading.flow) / 250.0, 1.0), 3),
+            "motor_power": float(reading.power),
             "running": running,
             "fault_active": self.fault_latched,
             "high_vibration": high_vibration,
         }
 
-    def _noise(self, sigma: float) -> float:
-        return self.rng.gauss(0.0, sigma)
+
+def _station_pump(speed: float) -> Pump:
+    pump = Pump(rated_speed=RATED_SPEED, rated_flow=RATED_FLOW, rated_pressure=5.5, rated_current=72.0,
+                magnetising_current=22.0, shutoff_ratio=7.5 / 5.5, static_head=1.5 / 5.5, setpoint=speed,
+                speed=speed, run_seconds=12_345.678 * 3600)
+    pump.settle()
+    return pump
 
 
 def _device_image(tag: ModbusTag, value: Any) -> list[int] | list[bool]:
@@ -234,6 +235,9 @@ class PumpStationSimulator:
         self.map, self.host, self.port, self.serial_port = register_map, host, port, serial_port
         self.framer, self.unit, self.baudrate = framer, unit, baudrate
         self.model = PumpModel()
+        # Exceptions to answer, as (area, 0-based address, Modbus exception code): any client request
+        # touching the address gets the code, e.g. {(Area.INPUT_REGISTER, 12, 4)} for a failing sensor.
+        self.fail: set[tuple[Area, int, int]] = set()
         self._pinned: dict[str, Any] = {}
         self._writable = {(tag.area, address) for tag in register_map if tag.writable
                           for address in range(tag.address, tag.end)}
@@ -241,6 +245,7 @@ class PumpStationSimulator:
         self._extra_span = max((tag.end for tag in extras), default=EXTRA_BASE) - EXTRA_BASE
         self._extra_offsets = [tag.address - EXTRA_BASE for tag in extras]
         self._tick = 0
+        self.steps = 0  # model steps so far: tests wait for a step instead of sleeping
         self._task: asyncio.Task | None = None
         self._pending: set[asyncio.Task] = set()
         self.server: ModbusTcpServer | ModbusSerialServer | None = None
@@ -251,18 +256,25 @@ class PumpStationSimulator:
         return self.serial_port or f"{self.host}:{self.port}"
 
     def device(self) -> SimDevice:
-        return SimDevice(self.unit, simdata=_sim_blocks(self._extra_span), action=self._guard_writes)
+        return SimDevice(self.unit, simdata=_sim_blocks(self._extra_span), action=self._on_request)
 
-    async def _guard_writes(self, function_code: int, _start: int, address: int, _count: int,
-                            _registers: list[int], values: list[int] | list[bool] | None) -> ExcCodes | None:
-        """Refuse client writes to registers the map does not mark writable, as a real device would.
-
-        The simulator's own updates use read function codes (FC1–FC4) and so pass.
-        """
-        area = _WRITE_CODES.get(function_code)
-        if area is None or values is None:
+    async def _on_request(self, function_code: int, _start: int, address: int, count: int,
+                          _registers: list[int], values: list[int] | list[bool] | None) -> ExcCodes | None:
+        """Answer as a real device would: exceptions asked for in :attr:`fail`, and "Illegal data
+        address" for client writes to registers the map does not mark writable."""
+        if _OWN_ACCESS.get():
             return None
-        if all((area, address + i) in self._writable for i in range(len(values))):
+        area = _WRITE_CODES.get(function_code) or _READ_AREAS.get(function_code)
+        if area is not None and self.fail:
+            # For coils and discrete inputs pymodbus passes the bit address and a count of 16-bit words.
+            span = range(address, address + (16 * count if area.is_bit else count))
+            for fail_area, fail_address, code in self.fail:
+                if fail_area == area and fail_address in span:
+                    return ExcCodes(code)
+        write_area = _WRITE_CODES.get(function_code)
+        if write_area is None or values is None:
+            return None
+        if all((write_area, address + i) in self._writable for i in range(len(values))):
             return None
         return ExcCodes.ILLEGAL_ADDRESS
 
@@ -321,6 +333,7 @@ class PumpStationSimulator:
         if commands["reset_fault"]:  # a pulse: the device clears it once done
             await self._store(self.map["control_reset_fault"], False)
         await self._update_extras()
+        self.steps += 1
 
     async def _update_extras(self) -> None:
         if not self._extra_span:
@@ -371,10 +384,18 @@ class PumpStationSimulator:
         await self._set_raw(tag.area, tag.address, registers or _device_image(tag, value))
 
     async def _get_raw(self, area: Area, address: int, count: int) -> list[int] | list[bool]:
-        return await self._server().async_getValues(self.unit, _OWN_CODES[area], address, count)
+        token = _OWN_ACCESS.set(True)
+        try:
+            return await self._server().async_getValues(self.unit, _OWN_CODES[area], address, count)
+        finally:
+            _OWN_ACCESS.reset(token)
 
     async def _set_raw(self, area: Area, address: int, values: list[int] | list[bool]) -> None:
-        await self._server().async_setValues(self.unit, _OWN_CODES[area], address, values)
+        token = _OWN_ACCESS.set(True)
+        try:
+            await self._server().async_setValues(self.unit, _OWN_CODES[area], address, values)
+        finally:
+            _OWN_ACCESS.reset(token)
 
     def _server(self) -> ModbusTcpServer | ModbusSerialServer:
         if self.server is None:

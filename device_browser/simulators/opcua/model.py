@@ -2,18 +2,20 @@
 
 Nothing here knows about asyncua's server: :data:`PUMP_TAGS` describes each variable (type, unit,
 range, writability, history), :func:`node_id` and :func:`qualified_name` give their addresses, and
-:class:`PumpModel` computes the measurements from the inputs every tick.
+:class:`PumpModel` computes the measurements from the inputs every tick, with the physics shared with the
+Modbus simulator (:mod:`device_browser.simulators.pump`).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 from asyncua import ua
+
+from device_browser.simulators.pump import Pump
 
 NAMESPACE_URI = "urn:millwright:pumpstation"
 TICK_SECONDS = 0.1
@@ -131,52 +133,20 @@ def coerce_value(vtype: ua.VariantType, value: Any) -> Any:
 
 
 @dataclass
-class PumpModel:
-    """A centrifugal pump on a variable-speed drive: affinity laws, first-order lags, noise."""
-
-    rated_speed: float = 1480.0  # rpm
-    rated_flow: float = 120.0  # m³/h at rated speed
-    rated_pressure: float = 4.5  # bar at rated speed
-    rated_current: float = 34.0  # A at rated load
-    magnetising_current: float = 11.0  # A with no load
-    speed_tau: float = 1.5  # s
-    vibration_tau: float = 0.5  # s
-    temperature_tau: float = 30.0  # s (fast, so a demo shows it)
-    ambient: float = 25.0  # °C
-    setpoint: float = 1480.0
-    speed: float = 1480.0
-    fault: bool = False
-    flow_trim: float = 0.0  # %
-    run_seconds: float = 12_345 * 3600.0
-    vibration: float = 1.8
-    temperature: float = 60.0
+class PumpModel(Pump):
+    """The station's pump (:class:`~device_browser.simulators.pump.Pump`, shared with the Modbus
+    simulator) at this station's ratings: 120 m³/h, 4.5 bar, 34 A, in a loop without static head."""
 
     def step(self, dt: float, rng: np.random.Generator) -> dict[str, Any]:
-        self.speed += (self.setpoint - self.speed) * (1.0 - math.exp(-dt / self.speed_tau))
-        n = max(self.speed, 0.0) / self.rated_speed
-        running = self.speed > 30.0
-        noise = rng.standard_normal(6)
-        if running:
-            self.run_seconds += dt
-        vib_target = 1.8 * n * n + (7.0 * n if self.fault and running else 0.0)
-        self.vibration += (vib_target - self.vibration) * (1.0 - math.exp(-dt / self.vibration_tau))
-        temp_target = self.ambient + 35.0 * n * n + (30.0 if self.fault and running else 0.0)
-        self.temperature += (temp_target - self.temperature) * (1.0 - math.exp(-dt / self.temperature_tau))
-        if running:
-            flow = self.rated_flow * n * (1.0 + self.flow_trim / 100.0) * (1.0 + 0.004 * noise[0])
-            pressure = self.rated_pressure * n * n * (1.0 + 0.003 * noise[1])
-            load = n**3  # shaft power ∝ n³; current ≈ magnetising + load part
-            current = (self.magnetising_current + (self.rated_current - self.magnetising_current) * load) * (
-                1.0 + 0.005 * noise[2])
-        else:
-            flow = pressure = current = 0.0
+        """Advance ``dt`` seconds; the measurements by tag name."""
+        reading = self.advance(dt, rng)
         return {
-            "Flow": max(flow, 0.0),
-            "DischargePressure": max(pressure, 0.0),
-            "Speed": max(self.speed + 0.5 * noise[3], 0.0) if running else max(self.speed, 0.0),
-            "MotorCurrent": max(current, 0.0),
-            "Vibration": max(self.vibration * (1.0 + 0.03 * noise[4]), 0.0),
-            "BearingTemperature": self.temperature + 0.02 * noise[5],
-            "Running": running,
+            "Flow": reading.flow,
+            "DischargePressure": reading.pressure,
+            "Speed": reading.speed,
+            "MotorCurrent": reading.current,
+            "Vibration": reading.vibration,
+            "BearingTemperature": reading.temperature,
+            "Running": reading.running,
             "RunHours": int(self.run_seconds // 3600),
         }
