@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from device_browser.modbus.registers import Area, ByteOrder, DataType, ModbusTag, RegisterMap
 from device_browser.profiles import DeviceProfile, Point
-from device_browser.session import DeviceSession
+from device_browser.session import DeviceError, DeviceSession
+
+if TYPE_CHECKING:
+    from device_browser.opcua.security import Decide
 
 # UNECE Recommendation 20 common codes of the units our profiles use (symbol as pint reads it).
 UNECE_CODES = {"m^3/h": "MQH", "bar": "BAR", "A": "AMP", "mA": "4K", "mm/s": "C16", "rpm": "RPM", "degC": "CEL",
@@ -57,12 +63,37 @@ def profile_from_register_map(tags: RegisterMap, profile_id: str, nameplate: dic
     return DeviceProfile(id=profile_id, nameplate=nameplate, connection=connection, points=points)
 
 
-def open_session(profile: DeviceProfile, password: str | None = None) -> DeviceSession:
+# Connection fields a caller (the command line) may override, per protocol.
+OVERRIDABLE = {"modbus": ("timeout_s",), "opcua": ("timeout_s", "security_policy", "security_mode", "user")}
+
+
+def connection_with(profile: DeviceProfile, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The profile's connection with the given fields replaced (None values are "not given").
+
+    Raises :class:`DeviceError` for a field the profile's protocol does not have (a Modbus
+    device has no user or security policy).
+    """
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    allowed = OVERRIDABLE.get(profile.protocol, ())
+    foreign = sorted(set(given) - set(allowed))
+    if foreign:
+        names = ", ".join(foreign)
+        raise DeviceError(f"{names} cannot be set for {profile.id}: a {profile.protocol} connection has only "
+                          f"{', '.join(allowed)}")
+    return {**profile.connection, **given}
+
+
+def open_session(profile: DeviceProfile, password: str | None = None, *,
+                 overrides: Mapping[str, Any] | None = None, decide: Decide | None = None) -> DeviceSession:
     """A session (not yet connected) for the device a profile describes.
 
-    OPC UA passwords come from the OS keyring when ``password`` is None.
+    ``overrides`` replace fields of the profile's connection (``timeout_s``, and for OPC UA
+    ``security_policy``, ``security_mode``, ``user``); None values leave the profile's.
+    OPC UA passwords come from the OS keyring when ``password`` is None; ``decide`` is asked
+    about an unknown server certificate (trust on first use). Points are known to the OPC UA
+    session by name too (``aliases``).
     """
-    conn = profile.connection
+    conn = connection_with(profile, overrides)
     if profile.protocol == "modbus":
         from device_browser.modbus.client import ModbusSession
 
@@ -75,6 +106,7 @@ def open_session(profile: DeviceProfile, password: str | None = None) -> DeviceS
                              max_gap=conn.get("max_gap", 10))
     from device_browser.opcua.client import OpcUaSession
 
+    aliases = {point.name: point.address["node_id"] for point in profile.points}  # validated: OPC UA points have one
     return OpcUaSession(conn["endpoint"], policy=conn.get("security_policy", "None"),
                         mode=conn.get("security_mode", "None"), user=conn.get("user"), password=password,
-                        timeout=conn.get("timeout_s", 5.0))
+                        timeout=conn.get("timeout_s", 5.0), decide=decide, aliases=aliases)

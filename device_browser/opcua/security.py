@@ -8,7 +8,12 @@
   named by SHA-256 fingerprint. Trust on first use goes through an async ``decide(info)``
   callback that the UI implements; a server whose certificate *changed* is refused outright.
 * :func:`save_password` / :func:`load_password` — passwords live in the OS keyring under the
-  service ``millwright-opcua``, keyed by endpoint and user, never in project files.
+  service ``millwright-opcua``, keyed by endpoint and user, never in project files. A keyring
+  that keeps them in clear text (``keyrings.alt`` PlaintextKeyring) or none at all is refused
+  (:func:`keyring_problem` says why): the password is then used for one run only.
+
+Every file here is written atomically (``nodes.atomic_file``): a crash leaves the old file or
+the new one, never a torn certificate.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import keyring
+import keyring.backend
 import keyring.errors
 import platformdirs
 from asyncua import ua
@@ -36,6 +42,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from device_browser.session import DeviceError
+from nodes.atomic_file import AtomicFile, atomic_write_bytes, atomic_write_text
 
 _log = logging.getLogger(__name__)
 
@@ -131,16 +138,18 @@ class CertInfo:
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    """Write a secret readable by the owner only (mode 0o600 from the first byte on)."""
+    """Write a secret readable by the owner only (mode 0o600 before the first byte), atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    target = AtomicFile(path)
     try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+        os.chmod(target.tmp, 0o600)
+        with open(target.tmp, "wb") as tmp:
+            tmp.write(data)
+        target.commit()
+    except BaseException:
+        target.abort()
+        raise
+    os.chmod(path, 0o600)  # commit keeps the mode of a file it replaces
 
 
 class ApplicationCertificate:
@@ -190,7 +199,7 @@ class ApplicationCertificate:
         os.chmod(self.pki_dir, 0o700)
         _write_private(self.key_path, cert_gen.dump_private_key_as_pem(key))
         self.cert_path.parent.mkdir(parents=True, exist_ok=True)
-        self.cert_path.write_bytes(cert.public_bytes(serialization.Encoding.DER))
+        atomic_write_bytes(self.cert_path, cert.public_bytes(serialization.Encoding.DER))
         self.certificate = cert
         _log.info("Created Millwright's OPC UA certificate %s", fingerprint(cert))
 
@@ -261,8 +270,8 @@ class TrustStore:
     def _name(fp: str) -> str:
         return fp.replace(":", "")
 
-    def _meta(self, fp: str) -> dict:
-        path = self.trusted_dir / f"{self._name(fp)}.json"
+    def _meta(self, fp: str, folder: Path | None = None) -> dict:
+        path = (folder or self.trusted_dir) / f"{self._name(fp)}.json"
         try:
             return json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -271,41 +280,87 @@ class TrustStore:
     def is_trusted(self, cert: x509.Certificate | bytes) -> bool:
         return (self.trusted_dir / f"{self._name(fingerprint(cert))}.der").is_file()
 
-    def trusted(self) -> list[CertInfo]:
+    def _listed(self, folder: Path) -> list[CertInfo]:
         out = []
-        for path in sorted(self.trusted_dir.glob("*.der")):
-            meta = self._meta(fingerprint(path.read_bytes()))
-            out.append(CertInfo.of(path.read_bytes(), url=", ".join(meta.get("urls", []))))
+        for path in sorted(folder.glob("*.der")):
+            try:
+                der = path.read_bytes()
+                meta = self._meta(fingerprint(der), folder)
+                out.append(CertInfo.of(der, url=", ".join(meta.get("urls", []))))
+            except (OSError, ValueError) as exc:  # a damaged file must not hide the others
+                _log.warning("Skipped the unreadable certificate %s: %s", path, exc)
         return out
 
+    def trusted(self) -> list[CertInfo]:
+        """Trusted server certificates; ``url`` lists the endpoints (host:port) each was trusted for."""
+        return self._listed(self.trusted_dir)
+
     def rejected(self) -> list[CertInfo]:
-        return [CertInfo.of(p.read_bytes()) for p in sorted(self.rejected_dir.glob("*.der"))]
+        """Refused server certificates; ``url`` lists the endpoints where we met each."""
+        return self._listed(self.rejected_dir)
+
+    def _write(self, folder: Path, info: CertInfo, meta: dict) -> None:
+        """The certificate's facts, then the certificate itself (its presence is what counts), atomically."""
+        folder.mkdir(parents=True, exist_ok=True)
+        name = self._name(info.fingerprint)
+        atomic_write_text(folder / f"{name}.json", json.dumps(meta, indent=2, sort_keys=True))
+        atomic_write_bytes(folder / f"{name}.der", info.der)
+
+    def _urls(self, info: CertInfo, folder: Path) -> list[str]:
+        urls = set(self._meta(info.fingerprint, folder).get("urls", []))
+        if info.url:
+            urls.update(_server_key(u.strip()) for u in info.url.split(",") if u.strip())
+        return sorted(urls)
 
     def trust(self, info: CertInfo) -> None:
-        self.trusted_dir.mkdir(parents=True, exist_ok=True)
-        name = self._name(info.fingerprint)
-        (self.trusted_dir / f"{name}.der").write_bytes(info.der)
         meta = self._meta(info.fingerprint)
-        urls = set(meta.get("urls", []))
-        if info.url:
-            urls.add(_server_key(info.url))
         meta.update(
-            urls=sorted(urls),
+            urls=self._urls(info, self.trusted_dir),
             application_uri=info.application_uri,
             subject=info.subject,
             trusted_at=meta.get("trusted_at") or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         )
-        (self.trusted_dir / f"{name}.json").write_text(json.dumps(meta, indent=2, sort_keys=True), encoding="utf-8")
-        (self.rejected_dir / f"{name}.der").unlink(missing_ok=True)
+        self._write(self.trusted_dir, info, meta)
+        self._unlink(self.rejected_dir, info.fingerprint)
 
     def reject(self, info: CertInfo) -> None:
-        self.rejected_dir.mkdir(parents=True, exist_ok=True)
-        (self.rejected_dir / f"{self._name(info.fingerprint)}.der").write_bytes(info.der)
+        meta = self._meta(info.fingerprint, self.rejected_dir)
+        meta.update(
+            urls=self._urls(info, self.rejected_dir),
+            application_uri=info.application_uri,
+            subject=info.subject,
+            rejected_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        )
+        self._write(self.rejected_dir, info, meta)
+
+    def _unlink(self, folder: Path, fp: str) -> None:
+        for suffix in (".der", ".json"):  # the certificate first: without it the facts mean nothing
+            (folder / f"{self._name(fp)}{suffix}").unlink(missing_ok=True)
 
     def remove(self, fp: str) -> None:
-        """Forget a trusted certificate (the next connection asks again)."""
-        for suffix in (".der", ".json"):
-            (self.trusted_dir / f"{self._name(fp)}{suffix}").unlink(missing_ok=True)
+        """Forget a certificate, trusted or rejected (the next connection asks again)."""
+        self._unlink(self.trusted_dir, fp)
+        self._unlink(self.rejected_dir, fp)
+
+    def find(self, ref: str) -> list[CertInfo]:
+        """Certificates (trusted or rejected) matching a fingerprint or an endpoint URL.
+
+        A fingerprint may be given with or without colons, in any case, or as its first
+        characters (at least 8 hex digits). A URL matches by host and port.
+        """
+        known = self.trusted() + self.rejected()
+        if "://" in ref:
+            key = _server_key(ref)
+            found = [c for c in known if key in [u.strip() for u in c.url.split(",")]]
+        else:
+            wanted = ref.replace(":", "").strip().lower()
+            if len(wanted) < 8 or any(ch not in "0123456789abcdef" for ch in wanted):
+                return []
+            found = [c for c in known if self._name(c.fingerprint).startswith(wanted)]
+        unique: dict[str, CertInfo] = {}
+        for cert in found:
+            unique.setdefault(cert.fingerprint, cert)
+        return list(unique.values())
 
     def _previous_for(self, info: CertInfo) -> str | None:
         """Fingerprint of another certificate we trusted for this endpoint (host and port), if any.
@@ -394,8 +449,55 @@ def _keyring_user(endpoint: str, user: str) -> str:
     return f"{user}@{_server_key(endpoint)}"
 
 
+class InsecureKeyring(DeviceError):
+    """No keyring on this machine keeps a password safe: it is used for one run only."""
+
+
+# Backends that keep nothing (fail, null) or keep passwords in clear text on disk.
+_INSECURE_BACKENDS = {
+    "keyring.backends.fail.Keyring": "keyring finds no secret store (no desktop keyring or secret service)",
+    "keyring.backends.null.Keyring": "keyring is switched off (null backend)",
+    "keyrings.alt.file.PlaintextKeyring": "the only keyring keeps passwords in a plain text file",
+}
+
+
+def _backends(backend: keyring.backend.KeyringBackend) -> list[keyring.backend.KeyringBackend]:
+    """The backends that would really store a password (a chainer stores through each in turn)."""
+    inner = getattr(backend, "backends", None)
+    if isinstance(inner, list | tuple):
+        return [b for sub in inner for b in _backends(sub)]
+    wrapped = getattr(backend, "_keyring", None)  # keyrings.alt's multipart wrapper
+    return _backends(wrapped) if isinstance(wrapped, keyring.backend.KeyringBackend) else [backend]
+
+
+def keyring_problem() -> str | None:
+    """Why no password can be stored safely on this machine, or None when the keyring is secure."""
+    try:
+        backends = _backends(keyring.get_keyring())
+    except Exception as exc:  # noqa: BLE001 - a broken keyring configuration is "no keyring"
+        return f"the system keyring cannot be used: {exc}"
+    if not backends:
+        return "keyring finds no secret store (no desktop keyring or secret service)"
+    for backend in backends:
+        cls = type(backend)
+        name = f"{cls.__module__}.{cls.__qualname__}"
+        if name in _INSECURE_BACKENDS:
+            return _INSECURE_BACKENDS[name]
+        if "plaintext" in cls.__name__.lower():
+            return f"the keyring {cls.__name__} keeps passwords in clear text"
+    return None
+
+
 def save_password(endpoint: str, user: str, password: str) -> None:
-    """Keep a password in the OS keyring (service ``millwright-opcua``), never in a file of ours."""
+    """Keep a password in the OS keyring (service ``millwright-opcua``), never in a file of ours.
+
+    Raises :class:`InsecureKeyring` (storing nothing) when the keyring would keep it in clear
+    text or not at all.
+    """
+    problem = keyring_problem()
+    if problem:
+        raise InsecureKeyring(f"No secure keyring on this machine ({problem}); the password of '{user}' is used "
+                              "for this run only and not stored")
     try:
         keyring.set_password(KEYRING_SERVICE, _keyring_user(endpoint, user), password)
     except keyring.errors.KeyringError as exc:
@@ -410,10 +512,15 @@ def load_password(endpoint: str, user: str) -> str | None:
         return None
 
 
-def forget_password(endpoint: str, user: str) -> None:
+def forget_password(endpoint: str, user: str) -> bool:
+    """Remove a stored password; True if one was there.
+
+    Works with any keyring, a plain text one too (forgetting is always safe).
+    """
     try:
         keyring.delete_password(KEYRING_SERVICE, _keyring_user(endpoint, user))
     except keyring.errors.PasswordDeleteError:
-        pass
+        return False
     except keyring.errors.KeyringError as exc:
-        _log.warning("The system keyring could not be changed: %s", exc)
+        raise DeviceError(f"The system keyring could not be changed: {exc}") from exc
+    return True
