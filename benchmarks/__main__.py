@@ -2,9 +2,10 @@
 
 import sys
 
-from benchmarks import devices, engine, startup
+from benchmarks import devices, engine, outages, startup
 
-BENCHMARKS = {"startup": startup.main, "engine": engine.main, "devices": devices.main}
+BENCHMARKS = {"startup": startup.main, "engine": engine.main, "devices": devices.main,
+              "outages": outages.main}
 
 if __name__ == "__main__":
     chosen = sys.argv[1:] or list(BENCHMARKS)
