@@ -29,7 +29,7 @@ def format_value(value: Any, data_type: str = "") -> str:
         narrow = np.float32(value)
         if float(narrow) == value and (not data_type or data_type.lower() in _FLOAT32_TYPES):
             return str(narrow)  # numpy prints the shortest text that reads back as the same float32
-        return f"{value:.15g}"  # no more digits than a double holds (scaled integers: 23.4, not 23.400000000000002)
+        return repr(float(f"{value:.15g}"))  # the digits a double holds (scaled integers: 23.4, not 23.400000000000002)
     if isinstance(value, list | tuple):
         return "[" + ", ".join(format_value(v, data_type) for v in value) + "]"
     if isinstance(value, dt.datetime):
