@@ -73,7 +73,7 @@ def parse_address(text: str) -> ModbusTag:
     if not parts[0]:
         raise DeviceError(f"'{text}' is not a Modbus address (use {_EXAMPLES})")
     if parts[0].lower() in AREA_CODES:
-        if len(parts) < 2:
+        if len(parts) < 2 or not parts[1]:
             raise DeviceError(f"'{text}' needs an address after '{parts[0]}:' (0-based, e.g. {parts[0]}:0)")
         area, address, bit = _protocol_part(text, parts[0].lower(), parts[1])
         rest = parts[2:]
