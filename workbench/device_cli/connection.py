@@ -318,7 +318,12 @@ def profile_session(path: Path, args: argparse.Namespace | None = None) -> tuple
 
 
 def session_for(target: str, args: argparse.Namespace) -> tuple[DeviceProfile | None, DeviceSession]:
-    """A profile (or None) and a session for a target: an OPC UA URL or a device profile."""
+    """A profile (or None) and a session for a target: a device profile, an OPC UA URL, or a Modbus URL
+    (``modbus+tcp://host:port/unit``, see :mod:`device_browser.urls`) whose tags are raw addresses."""
+    from device_browser.urls import MODBUS_SCHEMES, modbus_session_from_url
+
     if target.startswith("opc.tcp://"):
         return None, opcua_session(target, args)
+    if target.split("://", 1)[0] in MODBUS_SCHEMES:
+        return None, modbus_session_from_url(target, getattr(args, "timeout", None))
     return profile_session(Path(target), args)

@@ -11,8 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from workbench.device_cli.connection import EXIT_DEVICE, EXIT_USAGE, add_connection_options, run_async
-from workbench.device_cli.targets import open_target
+from workbench.device_cli.connection import EXIT_DEVICE, EXIT_USAGE, add_connection_options, run_async, session_for
 
 _TARGET_HELP = "a device profile (YAML), opc.tcp://host:port/… or modbus+tcp://host:port/unit"
 
@@ -57,7 +56,7 @@ def add_commands(actions: argparse._SubParsersAction) -> None:
 
 
 async def browse_device(args: argparse.Namespace) -> int:
-    _, session = open_target(args.target, args)
+    _, session = session_for(args.target, args)
     await session.connect()
     try:
         await _print_tree(session, args.node, args.depth, 0)
@@ -89,7 +88,7 @@ async def read_device(args: argparse.Namespace) -> int:
     from device_browser.display import format_time, format_value
     from nodes.quality import Quality
 
-    profile, session = open_target(args.target, args)
+    profile, session = session_for(args.target, args)
     names = args.tags or ([p.name for p in profile.points] if profile else [])
     if not names:
         print("millwright: name the tags to read (NodeIds or Modbus addresses without a profile)", file=sys.stderr)
@@ -119,7 +118,7 @@ async def write_device(args: argparse.Namespace) -> int:
     from workbench.app_dirs import state_dir
 
     audit = AuditLog(state_dir() / "audit.jsonl")
-    profile, session = open_target(args.target, args)
+    profile, session = session_for(args.target, args)
     device = profile.id if profile else args.target
     if profile is not None:
         point = profile.point(args.tag)
@@ -149,7 +148,7 @@ async def write_device(args: argparse.Namespace) -> int:
 async def call_method(args: argparse.Namespace) -> int:
     from device_browser.display import format_value
 
-    _, session = open_target(args.target, args)
+    _, session = session_for(args.target, args)
     await session.connect()
     try:
         outputs = await session.call(args.object, args.method, args.args)
@@ -171,7 +170,7 @@ async def interpret_registers(args: argparse.Namespace) -> int:
         print("millwright: --count takes 1 to 125 registers (one Modbus request)", file=sys.stderr)
         return EXIT_USAGE
     tags = [f"{protocol_address(first.area, first.address + i)}:uint16" for i in range(args.count)]
-    _, session = open_target(args.target, args)
+    _, session = session_for(args.target, args)
     await session.connect()
     try:
         samples = await session.read(tags)

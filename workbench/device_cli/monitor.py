@@ -20,8 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from workbench.device_cli.connection import EXIT_USAGE, add_connection_options, run_async
-from workbench.device_cli.targets import open_target
+from workbench.device_cli.connection import EXIT_USAGE, add_connection_options, run_async, session_for
 
 
 def add_commands(actions: argparse._SubParsersAction) -> None:
@@ -94,7 +93,7 @@ class _Run:
 
 
 async def _open_run(args: argparse.Namespace, *, wide: bool) -> _Run | None:
-    profile, session = open_target(args.target, args)
+    profile, session = session_for(args.target, args)
     names = args.tags or ([p.name for p in profile.points] if profile else [])
     if not names:
         print("millwright: name the tags to record (NodeIds or Modbus addresses without a profile)", file=sys.stderr)
