@@ -161,7 +161,7 @@ class ModbusConnection:
 
     def _not_modbus_error(self) -> DeviceError:
         framing = "TCP" if self.framer is FramerType.SOCKET else "RTU"
-        message = not_modbus_message(self.endpoint, framing)
+        message = not_modbus_message(self.endpoint, framing, serial=self.serial_port is not None)
         self._lost_reason = message[0].lower() + message[1:]
         return DeviceError(message)
 

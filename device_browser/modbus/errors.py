@@ -53,9 +53,10 @@ def exception_message(code: int, where: str, *, function_code: int, unit: int, w
     return texts.get(code, f"Modbus exception {code} while {verb} {where}")
 
 
-def not_modbus_message(endpoint: str, framing: str) -> str:
+def not_modbus_message(endpoint: str, framing: str, serial: bool = False) -> str:
     """What to say when bytes came back that are no Modbus frame (an HTTP server, a console, a wrong baud rate)."""
-    return f"The device at {endpoint} answered, but not in Modbus {framing} (wrong port or protocol?)"
+    hint = "wrong baud rate, parity or protocol?" if serial else "wrong port or protocol?"
+    return f"The device at {endpoint} answered, but not in Modbus {framing} ({hint})"
 
 
 def span_text(area: Area, start: int, count: int) -> str:
