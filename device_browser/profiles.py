@@ -87,17 +87,29 @@ class DeviceProfile:
                            f"{', …' if len(self.points) > 12 else ''})")
 
     def to_data(self) -> dict[str, Any]:
+        return {**self._header(), "points": [_point_data(p) for p in self.points]}
+
+    def _header(self) -> dict[str, Any]:
         data: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "id": self.id}
         if self.title:
             data["title"] = self.title
         if self.description:
             data["description"] = self.description
-        data.update(nameplate=self.nameplate, connection=self.connection, points=[_point_data(p) for p in self.points])
+        data.update(nameplate=self.nameplate, connection=self.connection)
         return data
 
     def dumps(self) -> str:
         """YAML with a stable key order (as written here, not alphabetical: name first reads best)."""
-        return dump_yaml(self.to_data())
+        # Points are written a slice at a time: the emitter's node tree of 10,000 points at once
+        # took some 40 MB. PyYAML writes a list under "points:" unindented, so a list written on
+        # its own gives the same lines.
+        parts = [dump_yaml(self._header()), "points:\n"]
+        for start in range(0, len(self.points), _POINTS_PER_DUMP):
+            parts.append(dump_yaml([_point_data(p) for p in self.points[start:start + _POINTS_PER_DUMP]]))
+        return "".join(parts)
+
+
+_POINTS_PER_DUMP = 500
 
 
 def _point_data(p: Point) -> dict[str, Any]:

@@ -34,15 +34,23 @@ ValuePrecision, …) of the known types are details of the row, not children.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 from asyncua import ua
 
+from device_browser.opcua.ua_errors import OpcUaError
 from device_browser.opcua.ua_facts import EU_PROPERTIES, access_of, eu_of
-from device_browser.opcua.ua_requests import browse_references, property_path, read_attributes, translate_paths
+from device_browser.opcua.ua_requests import (
+    browse_references,
+    property_path,
+    read_attributes,
+    read_values,
+    translate_paths,
+)
 from device_browser.session import BrowseItem
 
 if TYPE_CHECKING:
@@ -274,7 +282,7 @@ def _item(session: OpcUaSession, ref: ua.ReferenceDescription, nid: ua.NodeId, e
     description = got.get("description")
     return BrowseItem(
         tag=session.to_tag(nid),
-        name=ref.DisplayName.Text if ref.DisplayName and ref.DisplayName.Text else ref.BrowseName.Name,
+        name=_display_name(ref),
         node_class=ua.NodeClass(ref.NodeClass).name,
         has_children=expands,
         data_type=session.types.name(dtype),
@@ -285,6 +293,123 @@ def _item(session: OpcUaSession, ref: ua.ReferenceDescription, nid: ua.NodeId, e
         extra={"browse_name": f"{ref.BrowseName.NamespaceIndex}:{ref.BrowseName.Name}",
                "type_definition": type_definition},
     )
+
+
+# --- every variable of a sub-tree (a device profile) -----------------------------------------------
+
+# Variables whose facts are asked together: bounds the requests and answers held at once
+# (a Read of 3 attributes per variable, a Browse of their properties) whatever the tree's size.
+VARIABLES_PER_BATCH = 2000
+# Attributes of a variable a profile states: data type, access for this user, and description.
+_PROFILE_ATTRIBUTES = (*_VARIABLE_ATTRIBUTES, _DESCRIPTION)
+
+
+async def browse_name(session: OpcUaSession, tag: str) -> str:
+    """The BrowseName (without its namespace) of the node ``tag``; :class:`OpcUaError` if there is none."""
+    (dv,) = await read_values(session, [session.to_nodeid(tag)], ua.AttributeIds.BrowseName)
+    if not dv.StatusCode.is_good() or not isinstance(dv.Value.Value, ua.QualifiedName):
+        raise OpcUaError(f"{tag} does not exist on {session.url}", dv.StatusCode.name)
+    return dv.Value.Value.Name or ""
+
+
+async def variables_below(
+    session: OpcUaSession, tag: str, depth: int, skip_types: Collection[str] = ()
+) -> list[tuple[tuple[str, ...], BrowseItem]]:
+    """Every variable down to ``depth`` levels below ``tag``, with the facts a device profile states.
+
+    Returns (names of the objects between ``tag`` and the variable, item) in the order of a
+    depth-first walk. Objects whose type definition tag is in ``skip_types`` are not entered
+    (alarm conditions: their state variables are no process values). Variables' own children
+    (EURange, …) are facts of the variable, not variables of the tree.
+
+    Each level of the tree is one batched Browse of all its objects; the variables found go in
+    batches of :data:`VARIABLES_PER_BATCH` through one Browse of their properties and one Read
+    of DataType, UserAccessLevel and Description, side by side, then one Read of the EU
+    properties found. Browsing properties costs the server a quarter of what translating the
+    two browse paths of each variable costs, and a variable without them answers empty.
+    """
+    type_of = _TypeDefinitions(session)
+    root: list[Any] = []  # entries: (names, ref, nid) for a variable, or (list of entries) for an object
+    level: list[tuple[ua.NodeId, tuple[str, ...], list[Any]]] = [(session.to_nodeid(tag), (), root)]
+    found: list[tuple[tuple[str, ...], ua.ReferenceDescription, ua.NodeId]] = []
+    for remaining in range(depth, 0, -1):
+        next_level = []
+        for (_, names, entries), refs in zip(level, await child_references(session, [n for n, _, _ in level]),
+                                             strict=True):
+            seen: set[ua.NodeId] = set()
+            for ref in refs:
+                if getattr(ref.NodeId, "ServerIndex", 0):
+                    continue  # a node on another server
+                nid = session.local(ref.NodeId)
+                if nid in seen:  # a node reached by a second reference
+                    continue
+                seen.add(nid)
+                if ref.NodeClass == ua.NodeClass.Variable:
+                    entries.append(len(found))
+                    found.append((names, ref, nid))
+                elif ref.NodeClass == ua.NodeClass.Object and remaining > 1 and type_of(ref)[0] not in skip_types:
+                    below: list[Any] = []
+                    entries.append(below)
+                    next_level.append((nid, (*names, _display_name(ref)), below))
+        level = next_level
+        if not level:
+            break
+    items: list[BrowseItem] = []
+    for start in range(0, len(found), VARIABLES_PER_BATCH):
+        items += await _variable_items(session, found[start:start + VARIABLES_PER_BATCH], type_of)
+    ordered: list[tuple[tuple[str, ...], BrowseItem]] = []
+
+    def walk(entries: list[Any]) -> None:
+        for entry in entries:
+            if isinstance(entry, list):
+                walk(entry)
+            else:
+                ordered.append((found[entry][0], items[entry]))
+
+    walk(root)
+    return ordered
+
+
+async def _variable_items(
+    session: OpcUaSession,
+    variables: Sequence[tuple[tuple[str, ...], ua.ReferenceDescription, ua.NodeId]],
+    type_of: _TypeDefinitions,
+) -> list[BrowseItem]:
+    """BrowseItems of one batch of variables: properties browsed while the attributes are read."""
+    with_properties = [i for i, (_, ref, _) in enumerate(variables)
+                       if (shape := type_of(ref)[1]) is None or shape[1] is not _EU.NONE]
+    reads = [ua.ReadValueId(NodeId=nid, AttributeId=attr) for _, _, nid in variables for _, attr in _PROFILE_ATTRIBUTES]
+    properties, values = await asyncio.gather(
+        browse_references(session, [variables[i][2] for i in with_properties], ref_type=ua.ObjectIds.HasProperty,
+                          class_mask=ua.NodeClass.Variable),
+        read_attributes(session, reads, ua.TimestampsToReturn.Neither),
+    )
+    del reads  # some 1,000 bytes per variable held in ua objects: not kept while the items are built
+    got: list[dict[str, Any]] = [{} for _ in variables]
+    keys = [key for key, _ in _PROFILE_ATTRIBUTES]
+    for j, dv in enumerate(values):
+        if dv.StatusCode.is_good() and dv.Value is not None:
+            got[j // len(keys)][keys[j % len(keys)]] = dv.Value.Value
+    del values
+    eu_reads, eu_slots = [], []
+    for i, refs in zip(with_properties, properties, strict=True):
+        for r in refs:
+            if r.BrowseName.Name in EU_PROPERTIES and r.BrowseName.NamespaceIndex == 0:
+                eu_reads.append(ua.ReadValueId(NodeId=session.local(r.NodeId), AttributeId=ua.AttributeIds.Value))
+                eu_slots.append((i, r.BrowseName.Name))
+    if eu_reads:
+        for (i, name), dv in zip(eu_slots, await read_attributes(session, eu_reads, ua.TimestampsToReturn.Neither),
+                                 strict=True):
+            if dv.StatusCode.is_good() and dv.Value is not None:
+                got[i][name] = dv.Value.Value
+    dtypes = [g["data_type"] for g in got if isinstance(g.get("data_type"), ua.NodeId)]
+    await session.types.resolve(session, dtypes, supertypes=False)  # a profile states the type by name
+    return [_item(session, ref, nid, False, g, type_of(ref)[0])
+            for (_, ref, nid), g in zip(variables, got, strict=True)]
+
+
+def _display_name(ref: ua.ReferenceDescription) -> str:
+    return ref.DisplayName.Text if ref.DisplayName and ref.DisplayName.Text else ref.BrowseName.Name
 
 
 # --- browse paths ---------------------------------------------------------------------------------
