@@ -14,9 +14,13 @@ keeps the per-connection caches. The services live in companion modules:
 * ``ua_errors`` / ``ua_values`` / ``ua_discovery`` — plain-words errors, value conversions,
   endpoints and security names.
 
-Session timeout 60 s instead of asyncua's one hour; ``close()`` always ends the session. The
-server certificate is checked against our trust store before anything is sent on a secured
-channel; with security None a password travels in clear text and we say so.
+Once connected, the session reconnects by itself (:mod:`~device_browser.opcua.ua_supervisor`,
+reusing the server session when it can) and its subscriptions (:meth:`OpcUaSession.subscribe`,
+:mod:`~device_browser.opcua.subscriptions`) survive the outage with one gap marker per tag.
+Tags are NodeIds (``nsu=…;s=…``) or the point names of ``aliases``. Session timeout 60 s
+instead of asyncua's one hour; ``close()`` always ends the session. The server certificate is
+checked against our trust store before anything is sent on a secured channel; with security
+None a password travels in clear text and we say so.
 """
 
 from __future__ import annotations
@@ -26,13 +30,14 @@ import collections
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from asyncua import Client, ua
 from asyncua.ua import uaerrors
 from cryptography.hazmat.primitives.serialization import Encoding
 from psygnal import Signal
 
+from device_browser.backoff import Backoff
 from device_browser.opcua import ua_browse, ua_history, ua_io
 from device_browser.opcua.security import (
     ApplicationCertificate,
@@ -44,10 +49,13 @@ from device_browser.opcua.security import (
     load_password,
     workbench_application_uri,
 )
+from device_browser.opcua.subscriptions import LiveSubscriptions
 from device_browser.opcua.ua_discovery import MODES, POLICIES, Endpoint, discover, endpoint_of
 from device_browser.opcua.ua_errors import OpcUaError, describe_error
 from device_browser.opcua.ua_facts import NodeFacts, node_facts
+from device_browser.opcua.ua_monitored import DataSubscription
 from device_browser.opcua.ua_requests import DEFAULT_CAP, LIMIT_NODES, OperationLimits, read_values
+from device_browser.opcua.ua_supervisor import Supervisor, own_the_connection, reactivate
 from device_browser.opcua.ua_types import DataTypes
 from device_browser.opcua.ua_values import coerce_value, quality_of, sample_of, to_ns
 from device_browser.session import (
@@ -56,6 +64,7 @@ from device_browser.session import (
     ConnectionStatus,
     DeviceError,
     Sample,
+    SessionCounters,
 )
 
 # Names other modules import from here since before the split into ua_* modules.
@@ -76,6 +85,9 @@ __all__ = [
     "sample_of",
     "to_ns",
 ]
+
+if TYPE_CHECKING:
+    from device_browser.bus import LiveBus
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -110,10 +122,22 @@ class OpcUaSession:
     max_references_per_node
         References asked per node in one Browse (the rest comes through BrowseNext); 0 = the
         server decides.
+    aliases
+        Point name -> NodeId text (a profile's points): such names work wherever a tag does, and
+        samples come back under the name the caller used.
+    keepalive_interval
+        Seconds between keep-alives asked of the server; silence for about twice that (and no
+        answer to a ServerStatus read) counts as a lost connection.
+    reconnect
+        Reconnect by itself after a loss (the contract; False only for one-shot tools).
+    give_up_after, give_up_seconds
+        Reconnect attempts (or seconds of trying) after which the status becomes FAILED; None: never.
+    backoff
+        Waits between attempts (default: 0.25 s doubling to 3 s, with jitter).
     """
 
     status_changed = Signal(ConnectionStatus)
-    connection_lost = Signal(str)  # the transport or session died (reason); the supervisor listens
+    connection_lost = Signal(str)  # the connection died (reason); emitted before reconnecting
 
     def __init__(
         self,
@@ -132,6 +156,12 @@ class OpcUaSession:
         max_nodes_per_read: int | None = None,
         max_references_per_node: int = 0,
         limits_override: dict[str, int] | None = None,
+        aliases: dict[str, str] | None = None,
+        keepalive_interval: float = 2.0,
+        reconnect: bool = True,
+        give_up_after: int | None = None,
+        give_up_seconds: float | None = None,
+        backoff: Backoff | None = None,
     ):
         if policy not in POLICIES:
             raise DeviceError(f"Unknown security policy {policy!r}; known: {', '.join(POLICIES)}")
@@ -153,12 +183,19 @@ class OpcUaSession:
         if max_nodes_per_read:
             self._override["read"] = max_nodes_per_read
         self.limits = OperationLimits()
-        self.request_count: collections.Counter[str] = collections.Counter()
+        self.request_count: collections.Counter[str] = collections.Counter()  # per service
+        self.counters = SessionCounters()
+        self.aliases: dict[str, str] = dict(aliases or {})
+        self.keepalive_interval = keepalive_interval
+        self.reconnect = reconnect
+        self.supervisor = Supervisor(self, keepalive_interval=keepalive_interval, backoff=backoff,
+                                     give_up_after=give_up_after, give_up_seconds=give_up_seconds)
+        self.live: LiveSubscriptions | None = None  # made by the first subscribe()
         self.warnings: list[str] = []
-        self.supervised = False  # set while a reconnect supervisor (subscriptions.py) looks after us
         self.server_certificate = None  # CertInfo of the server, secured connections only
         self.own_certificate: ApplicationCertificate | None = None
         self._client: Client | None = None
+        self._spare: Client | None = None  # the lost connection's client, kept to reuse its server session
         self._status = ConnectionStatus()
         self._ns_uris: list[str] = []
         self._ns_index: dict[str, int] = {}
@@ -186,7 +223,13 @@ class OpcUaSession:
 
     @property
     def connected(self) -> bool:
+        """A connection is up (also briefly while the supervisor restores subscriptions)."""
         return self._client is not None
+
+    @property
+    def client(self) -> Client | None:
+        """asyncua's client of the live connection, if any."""
+        return self._client
 
     @property
     def application_uri(self) -> str:
@@ -214,6 +257,7 @@ class OpcUaSession:
         await self.close()
 
     async def connect(self) -> None:
+        """Connect, or raise :class:`DeviceError` saying why; from then on the session reconnects by itself."""
         self.set_status(ConnectionState.CONNECTING)
         try:
             await self.open()
@@ -221,6 +265,8 @@ class OpcUaSession:
             self.set_status(ConnectionState.FAILED, reason=str(exc))
             raise
         self.set_status(ConnectionState.CONNECTED)
+        if self.reconnect:
+            self.supervisor.start()
 
     async def open(self) -> None:
         """Open a fresh connection and session (used by connect and by the reconnect supervisor).
@@ -256,19 +302,59 @@ class OpcUaSession:
                 await client.load_client_certificate(str(self.user_certificate))
                 await client.load_private_key(Path(self.user_private_key or self.user_certificate))
             await asyncio.wait_for(client.connect(), self.timeout)
+            own_the_connection(client)
         except BaseException as exc:
             client.disconnect_socket()
             if isinstance(exc, Exception):
                 raise describe_error(exc, self.url, "connect", timeout=self.timeout, user=self.user,
                                      user_certificate=self.user_certificate, own_fp=own_fp) from exc
             raise
-        client.connection_lost_callback = self._lost_callback(client)
-        self._client = client
+        self._attach(client)
         try:
             await self._read_server_facts()
         except DeviceError:
             await self._drop()
             raise
+
+    def _attach(self, client: Client) -> None:
+        self._client = client
+        if self.reconnect:
+            self.supervisor.watch(client)
+
+    async def reopen(self) -> bool:
+        """Connect again after a loss: reuse the server session if it still exists (True), else a new one.
+
+        Raises :class:`DeviceError`; sets no status (the supervisor does)."""
+        spare = self._spare
+        if spare is not None:
+            if await reactivate(self, spare):
+                self._spare = None
+                self._attach(spare)
+                return True
+            self._spare = None  # the server forgot it: nothing left to end there
+            spare.disconnect_socket()
+        await self.open()
+        return False
+
+    def detach(self) -> None:
+        """The connection is lost: requests fail at once; its client is kept to reuse the server session."""
+        client, self._client = self._client, None
+        if client is not None:
+            if self._spare is not None and self._spare is not client:
+                self._spare.disconnect_socket()
+            self._spare = client
+            client.disconnect_socket()
+
+    async def drop_current(self) -> None:
+        """A reconnect attempt failed half-way: keep its client for the next attempt to reuse."""
+        self.detach()
+
+    async def drop_all(self) -> None:
+        """Give up the connection and any server session kept for reuse (try to end it politely)."""
+        spare, self._spare = self._spare, None
+        await self._drop()
+        if spare is not None:
+            spare.disconnect_socket()
 
     async def _secure(self, client: Client) -> str:
         """Check the server certificate (trust on first use) and set up the secure channel."""
@@ -294,17 +380,12 @@ class OpcUaSession:
         client.certificate_validator = self.trust_store.validator()
         return fingerprint(own.certificate)
 
-    def _lost_callback(self, client: Client) -> Callable[[Exception], Awaitable[None]]:
-        async def lost(exc: Exception) -> None:
-            if self._client is client:  # not a late word from a connection already replaced
-                self._lost(f"The connection to {self.url} was lost ({type(exc).__name__}: {exc})")
-
-        return lost
-
-    def _lost(self, reason: str) -> None:
-        """The connection died: a supervisor (``supervised``) reconnects; otherwise say so in the status."""
-        self.connection_lost.emit(reason)
-        if not self.supervised and self._status.state == ConnectionState.CONNECTED:
+    def lost(self, reason: str) -> None:
+        """The connection died: the supervisor reconnects (without one, the status says so)."""
+        if self.reconnect:
+            self.supervisor.lost(reason)
+        elif self._status.state == ConnectionState.CONNECTED:
+            self.connection_lost.emit(reason)
             self.set_status(ConnectionState.DISCONNECTED, reason=reason)
 
     async def _read_server_facts(self) -> None:
@@ -353,13 +434,14 @@ class OpcUaSession:
         finally:
             client.disconnect_socket()
 
-    async def close_quietly(self) -> None:
-        """Drop the connection without touching the status (the supervisor gave up: FAILED stays)."""
-        await self._drop()
-
     async def close(self) -> None:
-        """End the session (always: a forgotten session blocks small PLCs) and the connection."""
-        await self._drop()
+        """Stop reconnecting, delete our subscriptions, end the session (always: a forgotten
+        session blocks small PLCs) and the connection. Safe to call again."""
+        await self.supervisor.stop()
+        live, self.live = self.live, None
+        if live is not None:
+            await live.close()
+        await self.drop_all()
         self.set_status(ConnectionState.DISCONNECTED)
 
     # -- requests ---------------------------------------------------------------------------------
@@ -368,19 +450,62 @@ class OpcUaSession:
         """Send one service request: counted, and failures said in plain words."""
         client = self._client
         if client is None:
-            raise DeviceError(f"Not connected to {self.url}")
+            raise self._not_connected()
         self.request_count[service] += 1
+        self.counters.requests += 1
         try:
             return await call()
         except Exception as exc:
+            self.counters.errors += 1
             error = describe_error(exc, self.url, service, timeout=self.timeout, user=self.user)
             if isinstance(exc, ConnectionError) and self._client is client:
-                self._lost(str(error))
+                self.lost(str(error))
             raise error from exc
 
+    def _not_connected(self) -> DeviceError:
+        status = self._status
+        if status.state == ConnectionState.RECONNECTING:
+            return DeviceError(f"{self.url} is reconnecting (attempt {status.attempt}; {status.reason}); "
+                               "try again when it is connected")
+        if status.state == ConnectionState.FAILED:
+            return DeviceError(f"The connection to {self.url} failed: {status.reason}")
+        return DeviceError(f"Not connected to {self.url}")
+
     def count(self, service: str) -> None:
-        """Count a request sent by a companion module (subscriptions)."""
+        """Count a request sent by a companion module (Publish)."""
         self.request_count[service] += 1
+        self.counters.requests += 1
+
+    # -- subscriptions ---------------------------------------------------------------------------
+
+    async def subscribe(
+        self,
+        tags: Sequence[str],
+        interval_ms: float,
+        bus: LiveBus,
+        *,
+        deadband: float = 0.0,
+        queue_size: int = 1,
+        sampling_interval_ms: float | None = None,
+    ) -> DataSubscription:
+        """Samples of ``tags`` into ``bus`` every ``interval_ms`` until the subscription is closed.
+
+        One server subscription, its items created in chunks of MaxMonitoredItemsPerCall.
+        ``deadband`` is absolute (in the tag's unit). Tags the server refuses are listed in the
+        subscription's ``failed`` (and logged); if it refuses all of them, :class:`DeviceError`.
+        Read ``subscription.stats`` for updates, gaps, overflows, newest value age and staleness.
+        """
+        if self.live is None:
+            self.live = LiveSubscriptions(self, keepalive_interval=self.keepalive_interval)
+        sub = await self.live.create_subscription(interval_ms, bus=bus)
+        tags = list(tags)
+        result = await sub.add(tags, sampling_interval_ms=sampling_interval_ms, queue_size=queue_size,
+                               deadband=deadband, deadband_type="absolute" if deadband else "none")
+        if tags and not result.added:
+            await sub.delete()
+            reasons = "; ".join(f"{t}: {r}" for t, r in list(result.failed.items())[:5])
+            raise DeviceError(f"{self.url} refused all {len(tags)} tags of the subscription ({reasons})")
+        return sub
 
     # -- tags and NodeIds ------------------------------------------------------------------------
 
@@ -390,18 +515,23 @@ class OpcUaSession:
         return len(self._ns_uris)
 
     def to_nodeid(self, tag: str) -> ua.NodeId:
-        """``nsu=<uri>;s=…`` (or ``ns=2;s=…``, ``i=85``) as a NodeId of this server's numbering."""
+        """A point name of ``aliases``, or ``nsu=<uri>;s=…`` (``ns=2;s=…``, ``i=85``), as a NodeId
+        of this server's numbering (cached: a point name costs what a NodeId costs)."""
         nid = self._tag_ids.get(tag)
         if nid is None:
-            nid = self._parse_tag(tag)
+            nid = self._parse_tag(self.aliases.get(tag, tag), tag)
             self._remember(tag, nid)
         return nid
 
-    def _parse_tag(self, tag: str) -> ua.NodeId:
+    def _parse_tag(self, address: str, tag: str) -> ua.NodeId:
         try:
-            nid = ua.NodeId.from_string(tag)
+            nid = ua.NodeId.from_string(address)
         except (uaerrors.UaStringParsingError, ValueError) as exc:
-            raise DeviceError(f"{tag!r} is not an OPC UA node id (e.g. nsu=urn:plant;s=Pump.Speed)") from exc
+            if self.aliases and address == tag:
+                raise DeviceError(f"{tag!r} is neither a point of this device's profile nor an OPC UA node id "
+                                  "(e.g. nsu=urn:plant;s=Pump.Speed)") from exc
+            what = f"point {tag!r} has the address {address!r}, which" if address != tag else repr(tag)
+            raise DeviceError(f"{what} is not an OPC UA node id (e.g. nsu=urn:plant;s=Pump.Speed)") from exc
         if isinstance(nid, ua.ExpandedNodeId) and nid.NamespaceUri:
             index = self._ns_index.get(nid.NamespaceUri)
             if index is None:

@@ -27,6 +27,12 @@ class OpcUaError(DeviceError):
         self.status = status
 
 
+# Failures that retrying cannot fix: a person has to act (trust our certificate, fix the identity).
+FATAL_STATUSES = frozenset({
+    "BadUserAccessDenied", "BadIdentityTokenInvalid", "BadIdentityTokenRejected", "BadCertificateUntrusted",
+    "BadSecurityChecksFailed", "BadCertificateInvalid", "BadCertificateUriInvalid", "BadCertificateUseNotAllowed",
+})
+
 _AUTH_CODES = (uaerrors.BadUserAccessDenied, uaerrors.BadIdentityTokenInvalid, uaerrors.BadIdentityTokenRejected)
 _CERT_CODES = (
     uaerrors.BadCertificateUntrusted,

@@ -38,14 +38,59 @@ def as_datetime(value: dt.datetime | int | float) -> dt.datetime:
     return EPOCH + dt.timedelta(seconds=float(value))
 
 
+# StatusCode bits below the code itself (OPC UA Part 4, 7.39): InfoType "DataValue" (0x400)
+# says the low bits carry facts about the value. Overflow (0x80) means the server's queue for
+# the item discarded older values; a limit (0x100 low, 0x200 high, 0x300 constant) means the
+# value is clamped; SemanticsChanged (0x4000) means its meaning (e.g. the unit) changed.
+INFO_DATAVALUE = 0x400
+INFO_TYPE_MASK = 0xC00
+OVERFLOW = 0x80
+LIMIT_MASK = 0x300
+SEMANTICS_CHANGED = 0x4000
+STRUCTURE_CHANGED = 0x8000
+_LIMITS = {0x100: "LowLimit", 0x200: "HighLimit", 0x300: "Constant"}
+
+
+def is_overflow(status: ua.StatusCode | None) -> bool:
+    """The server dropped older values of this item before this one (queue overflow bit)."""
+    if status is None:
+        return False
+    value = status.value
+    return value & INFO_TYPE_MASK == INFO_DATAVALUE and bool(value & OVERFLOW)
+
+
 def quality_of(status: ua.StatusCode | None) -> int:
-    if status is None or status.is_good():
+    """GOOD, UNCERTAIN or BAD. A good value the server flags (overflow, limit, changed semantics)
+    is UNCERTAIN: a trend must not show it as trustworthy as any other."""
+    if status is None:
         return GOOD
+    value = status.value
+    if status.is_good():
+        flagged = value & SEMANTICS_CHANGED or (
+            value & INFO_TYPE_MASK == INFO_DATAVALUE and value & (OVERFLOW | LIMIT_MASK))
+        return UNCERTAIN if flagged else GOOD
     return UNCERTAIN if status.is_uncertain() else BAD
 
 
 def status_name(status: ua.StatusCode | None) -> str:
-    return "" if status is None or (status.is_good() and status.value == 0) else status.name
+    """The code's name, with the flags a plant engineer should see: ``Good, Overflow``."""
+    if status is None or status.value == 0:
+        return ""
+    value = status.value
+    name = ua.StatusCode(value & 0xFFFF0000).name
+    flags = []
+    if value & INFO_TYPE_MASK == INFO_DATAVALUE:
+        if value & LIMIT_MASK:
+            flags.append(_LIMITS[value & LIMIT_MASK])
+        if value & OVERFLOW:
+            flags.append("Overflow")
+    if value & SEMANTICS_CHANGED:
+        flags.append("SemanticsChanged")
+    if value & STRUCTURE_CHANGED:
+        flags.append("StructureChanged")
+    if name == "Good" and not flags:
+        return ""
+    return ", ".join([name, *flags])
 
 
 def sample_of(tag: str, dv: ua.DataValue) -> Sample:

@@ -9,6 +9,12 @@
 * :class:`SimBinaryServer` creates the processors (through :class:`SimProtocol`) and stops without
   hanging when a client reconnects during the shutdown.
 * :class:`SimInternalServer` and :class:`SimServer` create our sessions and our binary server.
+* :class:`SimSubscription` answers a Publish with at most ``MaxNotificationsPerPublish``
+  notifications (1,000 unless set; asyncua's server sends everything in one answer) and
+  ``MoreNotifications``, sending the rest at once on the next queued Publish request, as PLCs do;
+  sets the overflow bit (``Good, Overflow``) on the value after one its full queue discarded
+  (asyncua's server discards silently); and can fall silent (``publishing_paused``) while still
+  answering reads, for stale-subscription tests. Notifications per answer are counted.
 
 The counters, limits and values they use live on :class:`~device_browser.simulators.opcua.simulation.Simulation`.
 """
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import time
@@ -28,6 +35,8 @@ from asyncua.crypto.permission_rules import User, UserRole
 from asyncua.server.binary_server_asyncio import BinaryServer, OPCUAProtocol
 from asyncua.server.internal_server import InternalServer
 from asyncua.server.internal_session import InternalSession, SessionState
+from asyncua.server.internal_subscription import InternalSubscription
+from asyncua.server.subscription_service import SubscriptionService
 from asyncua.server.uaprocessor import UaProcessor
 from asyncua.ua.ua_binary import struct_from_binary
 
@@ -66,7 +75,10 @@ OPERATION_LIMITS: dict[str, int] = {
 }
 # Simulator-only limits: references per node before a Browse answers with a continuation point
 # (0 = all at once, as asyncua does), and continuation points a session may hold.
-EXTRA_LIMITS: dict[str, int] = {"MaxReferencesPerNode": 0, "MaxBrowseContinuationPoints": 10}
+# MaxNotificationsPerPublish: notifications in one Publish answer (the client may ask for fewer).
+EXTRA_LIMITS: dict[str, int] = {"MaxReferencesPerNode": 0, "MaxBrowseContinuationPoints": 10,
+                                "MaxNotificationsPerPublish": 1000}
+OVERFLOW_BITS = 0x480  # StatusCode InfoType DataValue + Overflow (OPC UA Part 4, 7.39)
 
 _SERVICE_NAMES: dict[ua.NodeId, str] = {
     ua.NodeId(getattr(ua.ObjectIds, name)): name.removesuffix("Request_Encoding_DefaultBinary")
@@ -218,11 +230,107 @@ class SimSession(InternalSession):
         return [r or ua.HistoryReadResult() for r in results]
 
 
+class SimSubscription(InternalSubscription):
+    """A subscription that answers like a PLC: bounded answers, overflow bits (see the module docstring)."""
+
+    def __init__(self, sim: Simulation, max_notifications: int, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.sim = sim
+        self.max_notifications = max_notifications
+
+    def _pending(self) -> bool:
+        return bool(self._triggered_datachanges or self._triggered_events)
+
+    async def publish_results(self, requestdata: Any = None) -> bool:
+        if self.sim.publishing_paused:
+            return False
+        sent = await super().publish_results(requestdata)
+        # More than one answer's worth queued: use further queued Publish requests at once
+        # instead of waiting a publishing interval per answer. The result says whether
+        # ``requestdata`` was used: the processor queues it again otherwise.
+        more = sent
+        while more and self._pending() and self.pub_request_callback is not None:
+            more = await super().publish_results()
+        return sent
+
+    def _pop_triggered_datachanges(self, result: ua.PublishResult) -> None:
+        if not self._triggered_datachanges:
+            return
+        budget = self.max_notifications or 1 << 62
+        taken: list[ua.MonitoredItemNotification] = []
+        for mid in list(self._triggered_datachanges):
+            queue = self._triggered_datachanges[mid]
+            room = budget - len(taken)
+            if room <= 0:
+                break
+            taken.extend(queue[:room])
+            del queue[:room]
+            if not queue:
+                del self._triggered_datachanges[mid]
+        notification = ua.DataChangeNotification()
+        notification.MonitoredItems = taken
+        result.NotificationMessage.NotificationData.append(notification)
+        self.sim.operations["PublishNotifications"] += len(taken)
+        self.sim.largest_publish = max(self.sim.largest_publish, len(taken))
+
+    def _pop_publish_result(self) -> ua.PublishResult:
+        result = super()._pop_publish_result()
+        result.MoreNotifications = self._pending()
+        return result
+
+    async def _enqueue_event(self, mid: int, eventdata: Any, size: int, queue: dict[int, list[Any]]) -> None:
+        items = queue.get(mid)
+        overflow = queue is self._triggered_datachanges and size > 1 and items is not None and len(items) >= size
+        await super()._enqueue_event(mid, eventdata, size, queue)
+        if overflow:  # the oldest was discarded: the value now oldest in the queue says so (Part 4, 5.12.1.5)
+            first = queue[mid][0]
+            dv = first.Value
+            code = ua.StatusCode(dv.StatusCode.value | OVERFLOW_BITS if dv.StatusCode else OVERFLOW_BITS)
+            queue[mid][0] = dataclasses.replace(first, Value=dataclasses.replace(dv, StatusCode=code))
+            self.sim.operations["Overflows"] += 1
+
+
+class SimSubscriptionService(SubscriptionService):
+    """Makes :class:`SimSubscription` s (mirrors asyncua 2.1 ``create_subscription``)."""
+
+    def __init__(self, sim: Simulation, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.sim = sim
+
+    async def create_subscription(self, params: ua.CreateSubscriptionParameters, callback: Any,
+                                  session_id: ua.NodeId, request_callback: Any = None) -> ua.CreateSubscriptionResult:
+        iserver = self.iserver
+        if iserver is not None and len(self.subscriptions) >= iserver.max_subscriptions:
+            raise ServiceError(ua.StatusCodes.BadTooManySubscriptions)
+        result = ua.CreateSubscriptionResult()
+        result.RevisedPublishingInterval = params.RequestedPublishingInterval
+        result.RevisedLifetimeCount = self._clamp_lifetime_count(params.RequestedLifetimeCount)
+        result.RevisedMaxKeepAliveCount = self._clamp_keep_alive_count(params.RequestedMaxKeepAliveCount)
+        self._sub_id_counter += 1
+        result.SubscriptionId = self._sub_id_counter
+        limits = [x for x in (self.sim.limits.get("MaxNotificationsPerPublish", 0),
+                              params.MaxNotificationsPerPublish) if x]
+        sub = SimSubscription(
+            self.sim, min(limits, default=0), result, self.aspace, callback, session_id,
+            request_callback=request_callback,
+            delete_callback=lambda: self.subscriptions.pop(result.SubscriptionId, None),
+            no_acks_limit=iserver.max_unacked_messages_per_subscription if iserver else 5000,
+            max_queue_size=iserver.max_monitored_item_queue_size if iserver else 10_000,
+            publishing_enabled=params.PublishingEnabled,
+        )
+        await sub.start()
+        self.subscriptions[result.SubscriptionId] = sub
+        return result
+
+
 class SimInternalServer(InternalServer):
     def __init__(self, sim: Simulation, **kwargs: Any):
         super().__init__(**kwargs)
         self._sim = sim
         self.client_sessions: list[SimSession] = []
+        # before init(): event generators and the internal session must see the same service
+        self.subscription_service = SimSubscriptionService(sim, self.aspace, iserver=self)
+        self.isession.subscription_service = self.subscription_service
 
     def create_session(self, name: str, user: User | None = None, external: bool = False) -> InternalSession:
         session = SimSession(self._sim, self, self.aspace, self.subscription_service, name,

@@ -18,9 +18,9 @@ import shutil
 import socket
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,9 @@ from device_browser.simulators.opcua.server import (
 )
 
 _log = logging.getLogger("device_browser.simulators.opcua.simulator")  # one logger for the whole simulator
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def free_port(host: str) -> int:
@@ -95,6 +98,9 @@ class Simulation(AddressSpace, ServerCertificates):
         self.model = PumpModel()
         self.requests: Counter[str] = Counter()
         self.operations: Counter[str] = Counter()
+        self.largest_publish = 0  # most notifications in one Publish answer
+        self.publishing_paused = False  # subscriptions fall silent (reads still answered)
+        self.extra_stamps: deque[int] = deque(maxlen=10_000)  # source times (ns) of the extra-tag updates
         self.rejections: Counter[str] = Counter()
         self.current_token: Any = None
         self.holds: dict[str, Any] = {}
@@ -367,6 +373,7 @@ class Simulation(AddressSpace, ServerCertificates):
                          + 0.01 * self._extra_amplitude * self.rng.standard_normal(self.extra_tags))
                 np.copyto(self._extra_values, fresh, where=~self._extra_held)
                 self._extra_time = utc_now()
+                self.extra_stamps.append((self._extra_time - _EPOCH) // timedelta(microseconds=1) * 1000)
                 monitored = [i for i, attribute in enumerate(self._extra_values_attr)
                              if attribute.datachange_callbacks]
                 await self._notify_extra(monitored)

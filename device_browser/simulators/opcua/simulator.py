@@ -197,6 +197,26 @@ class SimulatorHandle:
         self._sim.reject_write_timestamps = bool(value)
 
     @property
+    def extra_stamps(self) -> list[int]:
+        """Source times (ns since the epoch) of the last 10,000 updates of the extra tags, oldest first."""
+        return list(self._sim.extra_stamps)
+
+    @property
+    def largest_publish(self) -> int:
+        """The most notifications sent in one Publish answer (at most ``MaxNotificationsPerPublish``)."""
+        return self._sim.largest_publish
+
+    @property
+    def publishing_paused(self) -> bool:
+        """While True, subscriptions send nothing (not even keep-alives) but reads are answered:
+        a server whose subscriptions stall, for stale-subscription tests."""
+        return self._sim.publishing_paused
+
+    @publishing_paused.setter
+    def publishing_paused(self, value: bool) -> None:
+        self._sim.publishing_paused = bool(value)
+
+    @property
     def alarm_active(self) -> bool:
         return self._sim.alarm_active
 
