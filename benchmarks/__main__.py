@@ -2,10 +2,10 @@
 
 import sys
 
-from benchmarks import devices, engine, outages, startup
+from benchmarks import devices, engine, outages, profiles, startup
 
 BENCHMARKS = {"startup": startup.main, "engine": engine.main, "devices": devices.main,
-              "outages": outages.main}
+              "outages": outages.main, "profiles": profiles.main}
 
 if __name__ == "__main__":
     chosen = sys.argv[1:] or list(BENCHMARKS)

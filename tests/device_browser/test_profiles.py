@@ -2,6 +2,7 @@ import json
 from dataclasses import replace
 
 import pytest
+import yaml
 
 from device_browser.profiles import ProfileError, load_profile, parse_profile, to_thing_description
 from nodes.resources import resources_dir
@@ -109,6 +110,8 @@ def test_many_points_load_and_are_found_by_name():
     profile = parse_profile(text, "big.yaml")
     assert len(profile.points) == 3000
     assert profile.point("p2999").address == {"node_id": "nsu=urn:x;s=P2999"}
+    # written a slice of points at a time, the same text as in one piece
+    assert profile.dumps() == yaml.safe_dump(profile.to_data(), sort_keys=False, allow_unicode=True, width=120)
     assert parse_profile(profile.dumps(), "again").to_data() == profile.to_data()
     bad = text.replace("{name: p2500, data_type: double", "{name: p2500, data_type: doubel")
     with pytest.raises(ProfileError, match=r"^big.yaml \(line 2506, column 30\): points.2500.data_type: 'doubel'"):
