@@ -209,6 +209,8 @@ def _compile(schema: dict[str, Any], defs: dict[str, Any]) -> Callable[[Any], bo
             checks.append(lambda v, tests=tests: any(t(v) for t in tests))
         elif keyword in ("enum", "const"):
             allowed = {_tagged(x) for x in (arg if keyword == "enum" else [arg])}
+            if any(kind == "other" for kind, _ in allowed):  # lists and objects compare by content
+                raise _Unsupported(keyword)
             checks.append(lambda v, allowed=allowed: _tagged(v) in allowed)
         elif keyword == "pattern":
             search = re.compile(arg).search
@@ -274,7 +276,7 @@ def _tagged(value: Any) -> tuple[str, Any]:
         return "number", value
     if isinstance(value, str) or value is None:
         return "scalar", value
-    return "other", id(value)  # lists and objects: no enum of ours holds one, so none is equal
+    return "other", id(value)  # lists and objects: equal to no enum value (_compile refuses enums of them)
 
 
 def _schema_problems(doc: YamlSource) -> list[str]:

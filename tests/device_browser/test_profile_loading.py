@@ -75,9 +75,10 @@ def test_each_keyword_as_jsonschema_reads_it(schema, values):
         assert check(value) == jsonschema.Draft202012Validator(schema).is_valid(value), value
 
 
-def test_an_unknown_keyword_is_not_guessed():
+@pytest.mark.parametrize("schema", [{"type": "string", "format": "date-time"}, {"enum": [[1, 2], "a"]}])
+def test_what_the_compiler_does_not_know_is_not_guessed(schema):
     with pytest.raises(profiles._Unsupported):
-        profiles._compile({"type": "string", "format": "date-time"}, {})
+        profiles._compile(schema, {})
 
 
 # --- YAML built from events against yaml.safe_load -----------------------------------------------
