@@ -34,7 +34,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from asyncua import Client, ua
 from asyncua.ua import uaerrors
-from cryptography.hazmat.primitives.serialization import Encoding
 from psygnal import Signal
 
 from device_browser.backoff import Backoff
@@ -44,18 +43,16 @@ from device_browser.opcua.security import (
     Decide,
     TrustStore,
     default_pki_dir,
-    fingerprint,
-    load_der_or_pem,
-    load_password,
     workbench_application_uri,
 )
 from device_browser.opcua.subscriptions import LiveSubscriptions
-from device_browser.opcua.ua_discovery import MODES, POLICIES, Endpoint, discover, endpoint_of
+from device_browser.opcua.ua_connect import new_client, read_server_facts
+from device_browser.opcua.ua_discovery import MODES, POLICIES, Endpoint, discover
 from device_browser.opcua.ua_errors import OpcUaError, describe_error
 from device_browser.opcua.ua_facts import NodeFacts, node_facts
 from device_browser.opcua.ua_monitored import DataSubscription
-from device_browser.opcua.ua_requests import DEFAULT_CAP, LIMIT_NODES, OperationLimits, read_values
-from device_browser.opcua.ua_supervisor import Supervisor, own_the_connection, reactivate
+from device_browser.opcua.ua_requests import DEFAULT_CAP, OperationLimits
+from device_browser.opcua.ua_supervisor import Supervisor, reactivate
 from device_browser.opcua.ua_types import DataTypes
 from device_browser.opcua.ua_values import coerce_value, quality_of, sample_of, to_ns
 from device_browser.session import (
@@ -274,44 +271,10 @@ class OpcUaSession:
         Raises :class:`DeviceError`; sets no status (the caller decides what the attempt means).
         """
         await self._drop()
-        client = Client(self.url, timeout=self.timeout, watchdog_intervall=3600.0)
-        client.session_timeout = int(self.session_timeout * 1000)
-        client.name = client.description = "Millwright"
-        client.product_uri = "urn:millwright:workbench"
-        client.application_uri = workbench_application_uri()
-        own_fp = ""
-        try:
-            if self.policy != "None":
-                own_fp = await self._secure(client)
-            elif self.user:
-                warning = (
-                    f"Security None: the password of '{self.user}' travels in clear text to {self.url}. "
-                    "Use a secured endpoint (Basic256Sha256, SignAndEncrypt) on shared networks."
-                )
-                if warning not in self.warnings:
-                    self.warnings.append(warning)
-                _log.warning(warning)
-            if self.user:
-                password = self._password if self._password is not None else load_password(self.url, self.user)
-                if password is None:
-                    raise DeviceError(f"No password for user '{self.user}' on {self.url}: enter it once "
-                                      "(it can be kept in the system keyring)")
-                client.set_user(self.user)
-                client.set_password(password)
-            if self.user_certificate:
-                await client.load_client_certificate(str(self.user_certificate))
-                await client.load_private_key(Path(self.user_private_key or self.user_certificate))
-            await asyncio.wait_for(client.connect(), self.timeout)
-            own_the_connection(client)
-        except BaseException as exc:
-            client.disconnect_socket()
-            if isinstance(exc, Exception):
-                raise describe_error(exc, self.url, "connect", timeout=self.timeout, user=self.user,
-                                     user_certificate=self.user_certificate, own_fp=own_fp) from exc
-            raise
+        client = await new_client(self)
         self._attach(client)
         try:
-            await self._read_server_facts()
+            await read_server_facts(self)
         except DeviceError:
             await self._drop()
             raise
@@ -356,30 +319,6 @@ class OpcUaSession:
         if spare is not None:
             spare.disconnect_socket()
 
-    async def _secure(self, client: Client) -> str:
-        """Check the server certificate (trust on first use) and set up the secure channel."""
-        own = self.own_certificate = ApplicationCertificate.ensure(self.pki_dir)
-        client.application_uri = own.application_uri
-        try:
-            raw = await asyncio.wait_for(client.connect_and_get_server_endpoints(), self.timeout)
-        except Exception as exc:
-            client.disconnect_socket()
-            raise describe_error(exc, self.url, "discovery", timeout=self.timeout) from exc
-        policy_uri, mode = POLICIES[self.policy].URI, MODES[self.mode]
-        chosen = next((ep for ep in raw if ep.SecurityPolicyUri == policy_uri and ep.SecurityMode == mode), None)
-        if chosen is None:
-            offered = ", ".join(sorted({f"{e.policy}/{e.mode}" for e in map(endpoint_of, raw)}))
-            raise OpcUaError(f"{self.url} offers no endpoint with {self.policy}/{self.mode}; it offers {offered}")
-        if not chosen.ServerCertificate:
-            raise OpcUaError(f"{self.url} offers {self.policy}/{self.mode} without a server certificate")
-        server_der = load_der_or_pem(chosen.ServerCertificate).public_bytes(Encoding.DER)
-        self.server_certificate = await self.trust_store.check(self.url, server_der, self.decide)
-        await client.set_security(
-            POLICIES[self.policy], own.cert_path, own.key_path, server_certificate=server_der, mode=mode
-        )
-        client.certificate_validator = self.trust_store.validator()
-        return fingerprint(own.certificate)
-
     def lost(self, reason: str) -> None:
         """The connection died: the supervisor reconnects (without one, the status says so)."""
         if self.reconnect:
@@ -387,32 +326,6 @@ class OpcUaSession:
         elif self._status.state == ConnectionState.CONNECTED:
             self.connection_lost.emit(reason)
             self.set_status(ConnectionState.DISCONNECTED, reason=reason)
-
-    async def _read_server_facts(self) -> None:
-        """Namespace table and OperationLimits, read once per connection."""
-        ids = [ua.NodeId(ua.ObjectIds.Server_NamespaceArray)] + [ua.NodeId(i) for i in LIMIT_NODES.values()]
-        self.limits = OperationLimits(**{k: v for k, v in self._override.items() if k in LIMIT_NODES})
-        try:
-            values = await read_values(self, ids)
-        except OpcUaError as exc:  # a server that takes fewer nodes per read than we ask here
-            if exc.status != "BadTooManyOperations":
-                raise
-            self.limits = OperationLimits(read=1)
-            values = await read_values(self, ids)
-        uris = values[0].Value.Value if values[0].StatusCode.is_good() else []
-        if uris != self._ns_uris:  # a restarted server may number its namespaces anew
-            self._forget()
-        self._ns_uris = list(uris or [])
-        self._ns_index = {uri: i for i, uri in enumerate(self._ns_uris)}
-        stated = {}
-        for name, dv in zip(LIMIT_NODES, values[1:], strict=True):
-            ok = dv.StatusCode.is_good() and isinstance(dv.Value.Value, int)
-            stated[name] = int(dv.Value.Value) if ok else 0
-        for name, mine in self._override.items():
-            if name in stated:
-                stated[name] = min(stated[name], mine) if stated[name] else mine
-        self.limits = OperationLimits(**stated)
-        _log.info("%s: OperationLimits %s", self.url, self.limits)
 
     def _forget(self) -> None:
         """Empty the caches of the connection: what they hold is keyed by namespace indexes."""

@@ -57,7 +57,7 @@ class Shared:
         self.start_seconds = start_seconds
 
     def run(self, test: Callable[[SimulatorHandle], Awaitable[T]]) -> T:
-        return self.loop.run_until_complete(asyncio.wait_for(test(self.handle), 30))
+        return self.loop.run_until_complete(asyncio.wait_for(test(self.handle), 180))
 
 
 @pytest.fixture(scope="module")
@@ -155,8 +155,14 @@ def test_values_change_over_time_with_plausible_physics(shared: Shared):
         async with client(handle.url) as c:
             nodes = [node(c, handle, name) for name in names]
             first = await c.read_attributes(nodes)
-            await asyncio.sleep(0.5)
-            second = await c.read_attributes(nodes)
+            second = first
+
+            async def all_changed() -> bool:  # however long the pump's ticks take on a busy machine
+                nonlocal second
+                second = await c.read_attributes(nodes)
+                return all(a.Value.Value != b.Value.Value for a, b in zip(first, second, strict=True))
+
+            assert await wait_for(all_changed, 30)
             for name, a, b in zip(names, first, second, strict=True):
                 assert a.Value.Value != b.Value.Value, name
                 assert b.SourceTimestamp > a.SourceTimestamp, name
@@ -185,10 +191,17 @@ def test_setpoint_write_with_the_right_type_is_followed_by_the_speed(shared: Sha
             with pytest.raises(ua.uaerrors.BadOutOfRange):
                 await setpoint.write_value(ua.DataValue(ua.Variant(5000.0, ua.VariantType.Double)))
             assert await setpoint.read_value() == 900.0
-            await asyncio.sleep(1.5)
-            now = await speed.read_value()
-            assert 900 < now < 1300  # on its way down (first-order lag), not there yet
-            assert await flow.read_value() == pytest.approx(120.0 * now / 1480, rel=0.05)  # flow ∝ speed
+            readings: list[float] = []
+
+            async def slowing_down() -> bool:
+                readings.append(await speed.read_value())
+                return readings[-1] < 1300
+
+            assert await wait_for(slowing_down, 30)
+            # a first-order lag: falls steadily (noise aside) and never below the new setpoint
+            assert all(r > 900 for r in readings) and readings[-1] < readings[0]
+            now, flow_now = (dv.Value.Value for dv in await c.read_attributes([speed, flow]))  # one tick
+            assert flow_now == pytest.approx(120.0 * now / 1480, rel=0.05)  # flow ∝ speed
             with pytest.raises(ua.UaStatusCodeError):
                 await flow.write_value(ua.DataValue(ua.Variant(1.0, ua.VariantType.Double)))  # read-only
 
@@ -271,7 +284,7 @@ def test_fault_raises_vibration_temperature_and_an_alarm_event(shared: Shared):
             async def alarmed() -> bool:
                 return bool(pump_events.received)
 
-            assert await wait_for(alarmed, 5.0)
+            assert await wait_for(alarmed, 30)
             event = pump_events.received[0]
             assert event.Message.Text.startswith("High vibration")
             assert event.Severity == 800 and event.SourceName == "PumpStation"
@@ -279,20 +292,22 @@ def test_fault_raises_vibration_temperature_and_an_alarm_event(shared: Shared):
             assert event.EventType == ua.NodeId(ua.ObjectIds.AlarmConditionType)
             assert await node(c, handle, "Vibration").read_value() > VIBRATION_LIMIT - 1.0
             assert await node(c, handle, "Status").read_value() == "Alarm: high vibration"
-            await asyncio.sleep(1.0)
-            assert await temperature.read_value() > before + 0.5
+            async def warmer() -> bool:
+                return await temperature.read_value() > before + 0.5
+
+            assert await wait_for(warmer, 30)
 
             async def server_notified() -> bool:
                 return bool(server_events.received)
 
-            assert await wait_for(server_notified, 2.0)  # the Server object hears it too
+            assert await wait_for(server_notified, 20)  # the Server object hears it too
 
             await node(c, handle, "FaultActive").write_value(ua.DataValue(ua.Variant(False, ua.VariantType.Boolean)))
 
             async def cleared() -> bool:
                 return len(pump_events.received) >= 2
 
-            assert await wait_for(cleared, 5.0)
+            assert await wait_for(cleared, 30)
             assert pump_events.received[1].Message.Text.startswith("Vibration back to normal")
             assert getattr(pump_events.received[1], "ActiveState/Id") is False
             active = await node(c, handle, "HighVibration.ActiveState.Id").read_value()
@@ -308,9 +323,16 @@ def test_history_read_raw_and_processed(shared: Shared):
         async with client(handle.url) as c:
             flow = node(c, handle, "Flow")
             assert (await flow.read_attribute(ua.AttributeIds.Historizing)).Value.Value is True
+            raw: list[ua.DataValue] = []
             end = datetime.now(UTC)
-            raw = await flow.read_raw_history(end - timedelta(seconds=60), end)
-            assert len(raw) > 20
+
+            async def enough_history() -> bool:  # one sample per pump tick: wait for them, however slow
+                nonlocal end
+                end = datetime.now(UTC)
+                raw[:] = await flow.read_raw_history(end - timedelta(seconds=60), end)
+                return len(raw) > 20
+
+            assert await wait_for(enough_history, 60)
             stamps = [dv.SourceTimestamp for dv in raw]
             assert stamps == sorted(stamps)
             assert all(isinstance(dv.Value.Value, float) for dv in raw)
@@ -342,18 +364,24 @@ def test_history_read_raw_and_processed(shared: Shared):
 def test_extra_tags_are_created_and_updated(shared: Shared):
     async def body(handle: SimulatorHandle) -> None:
         assert len(handle.extra_tags) == EXTRA and handle.extra_tags[0] == "Tag00000"
-        assert shared.start_seconds < 30  # measured: ~3 s including 10,000 tags
-        assert handle.extra_update_seconds < 0.05  # all 10,000 per update, vectorised
+        # generous bounds (speed belongs to the benchmarks): a per-tag loop would take far longer
+        assert shared.start_seconds < 120  # measured: ~3 s including 10,000 tags
+        assert handle.extra_update_seconds < 1.0  # all 10,000 per update, vectorised (measured: < 0.05 s)
         async with client(handle.url) as c:
             children = await node(c, handle, "Extra").get_children()
             assert len(children) == EXTRA
             assert children[-1].nodeid == ua.NodeId("Extra.Tag09999", handle.namespace_index)
             some = [node(c, handle, f"Tag{i:05d}") for i in range(0, EXTRA, 250)]
             first = [dv.Value.Value for dv in await c.read_attributes(some)]
-            await asyncio.sleep(0.3)
-            second = [dv.Value.Value for dv in await c.read_attributes(some)]
+            second = first
+
+            async def mostly_changed() -> bool:
+                nonlocal second
+                second = [dv.Value.Value for dv in await c.read_attributes(some)]
+                return sum(a != b for a, b in zip(first, second, strict=True)) > len(some) // 2
+
             assert all(isinstance(v, float) for v in first)
-            assert sum(a != b for a, b in zip(first, second, strict=True)) > len(some) // 2
+            assert await wait_for(mostly_changed, 30)
 
             received: list[Any] = []
 
@@ -367,15 +395,18 @@ def test_extra_tags_are_created_and_updated(shared: Shared):
             async def enough() -> bool:
                 return len(received) >= 15
 
-            assert await wait_for(enough, 3.0)
+            assert await wait_for(enough, 30)
             await sub.delete()
         await handle.set_value("Tag00001", 42.0)
         assert handle.get_value("Tag00001") == 42.0
         await asyncio.sleep(0.25)
         assert handle.get_value("Tag00001") == 42.0  # held
         await handle.set_value("Tag00001", None)
-        await asyncio.sleep(0.25)
-        assert handle.get_value("Tag00001") != 42.0
+
+        async def released() -> bool:
+            return handle.get_value("Tag00001") != 42.0
+
+        assert await wait_for(released, 30)
 
     shared.run(body)
 
@@ -616,7 +647,7 @@ def test_no_anonymous_restart_on_the_same_port_and_certificate_changes(tmp_path:
             await plain.stop()
         assert not plain.pki_dir.exists()  # its temporary PKI folder is removed
 
-    asyncio.run(asyncio.wait_for(body(), 40))
+    asyncio.run(asyncio.wait_for(body(), 120))
 
 
 def reconnect_at_once(host: str, port: int, stop: threading.Event, connections: list[float]) -> None:
@@ -655,13 +686,13 @@ def test_restart_and_stop_finish_while_clients_reconnect_during_the_shutdown():
             thread.start()
         try:
             for _ in range(3):
-                await asyncio.wait_for(handle.restart(), 15)  # a start alone takes one to three seconds
-            await asyncio.wait_for(handle.stop(), 5)
+                await asyncio.wait_for(handle.restart(), 60)  # a start alone takes one to three seconds
+            await asyncio.wait_for(handle.stop(), 30)
         finally:
             stop.set()
             for thread in clients:
                 await asyncio.to_thread(thread.join, 5)
-            await asyncio.wait_for(handle.stop(), 10)
+            await asyncio.wait_for(handle.stop(), 30)
         assert connections  # the clients did connect
 
     asyncio.run(body())
@@ -684,8 +715,8 @@ def test_stop_gives_up_on_a_connection_that_never_closes(monkeypatch: pytest.Mon
         stuck = Stuck()
         handle.server.bserver._connections.add(stuck)
         began = time.perf_counter()
-        await asyncio.wait_for(handle.stop(), 5)
-        assert time.perf_counter() - began < 2
+        await asyncio.wait_for(handle.stop(), 30)
+        assert time.perf_counter() - began < 10  # gave up (0.2 s) instead of hanging; generous on a busy machine
         assert stuck.aborted
 
     with caplog.at_level(logging.WARNING, logger="device_browser.simulators.opcua.simulator"):
