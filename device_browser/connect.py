@@ -8,20 +8,10 @@ from typing import TYPE_CHECKING, Any
 from device_browser.modbus.registers import Area, ByteOrder, DataType, ModbusTag, RegisterMap
 from device_browser.profiles import DeviceProfile, Point
 from device_browser.session import DeviceError, DeviceSession
+from device_browser.units import pint_symbol, unece_code
 
 if TYPE_CHECKING:
     from device_browser.opcua.security import Decide
-
-# UNECE Recommendation 20 common codes of the units our profiles use (symbol as pint reads it).
-UNECE_CODES = {"m^3/h": "MQH", "bar": "BAR", "A": "AMP", "mA": "4K", "mm/s": "C16", "rpm": "RPM", "degC": "CEL",
-               "h": "HUR", "kWh": "KWH", "kW": "KWT", "W": "WTT", "V": "VLT", "Hz": "HTZ", "%": "P1"}
-_PINT_SYMBOLS = {"m³/h": "m^3/h", "°C": "degC", "r/min": "rpm", "℃": "degC", "m³": "m^3"}
-
-
-def pint_symbol(display: str) -> str:
-    """The unit as Millwright computes with it, from the symbol a device displays (m³/h → m^3/h)."""
-    return _PINT_SYMBOLS.get(display, display)
-
 
 def register_map(profile: DeviceProfile) -> RegisterMap:
     """The Modbus register map described by a profile's points."""
@@ -58,7 +48,7 @@ def profile_from_register_map(tags: RegisterMap, profile_id: str, nameplate: dic
         limits = (tag.write_min, tag.write_max) if tag.write_min is not None and tag.write_max is not None else None
         description = {"en": tag.description} | ({"zh": zh[tag.name]} if zh and tag.name in zh else {})
         points.append(Point(name=tag.name, data_type=tag.data_type.value, address=address, description=description,
-                            unit_code=UNECE_CODES.get(unit, ""), unit=unit, access="rw" if tag.writable else "r",
+                            unit_code=unece_code(unit), unit=unit, access="rw" if tag.writable else "r",
                             write_limits=limits))
     return DeviceProfile(id=profile_id, nameplate=nameplate, connection=connection, points=points)
 

@@ -43,11 +43,6 @@ class WriteRecord:
     readback: Any = None  # the value read after writing
 
 
-def session_tag(profile: DeviceProfile, point: Point) -> str:
-    """What a session reads and writes a point by: its NodeId (OPC UA) or its name (Modbus)."""
-    return point.address["node_id"] if profile.protocol == "opcua" else point.name
-
-
 def literal(text: str) -> Any:
     """A value typed on a command line without a profile: true/false, a whole number, a number, or text.
 
@@ -147,7 +142,8 @@ async def safe_write(session: DeviceSession, profile: DeviceProfile, point_name:
     except WriteRefused as exc:
         record_refusal(audit, profile.id, point.name, value, exc, user)
         raise
-    return await _audited_write(session, profile.id, point.name, session_tag(profile, point), converted, audit, user)
+    # a session opened from the profile (connect.open_session) knows its points by name, whatever the protocol
+    return await _audited_write(session, profile.id, point.name, point.name, converted, audit, user)
 
 
 async def raw_write(session: DeviceSession, device: str, tag: str, value: Any, audit: AuditLog,

@@ -304,6 +304,16 @@ VARIABLES_PER_BATCH = 2000
 _PROFILE_ATTRIBUTES = (*_VARIABLE_ATTRIBUTES, _DESCRIPTION)
 
 
+# HasEventSource and HasNotifier (and their subtypes in namespace 0) are hierarchical, but they
+# lead to where events come from, not to parts: Server -HasNotifier-> PumpStation would list the
+# pump station a second time under the Server object.
+_EVENT_PATHS = frozenset({36, 48})
+
+
+def _is_event_path(ref_type: ua.NodeId) -> bool:
+    return ref_type.NamespaceIndex == 0 and ref_type.Identifier in _EVENT_PATHS
+
+
 async def browse_name(session: OpcUaSession, tag: str) -> str:
     """The BrowseName (without its namespace) of the node ``tag``; :class:`OpcUaError` if there is none."""
     (dv,) = await read_values(session, [session.to_nodeid(tag)], ua.AttributeIds.BrowseName)
@@ -332,16 +342,16 @@ async def variables_below(
     root: list[Any] = []  # entries: (names, ref, nid) for a variable, or (list of entries) for an object
     level: list[tuple[ua.NodeId, tuple[str, ...], list[Any]]] = [(session.to_nodeid(tag), (), root)]
     found: list[tuple[tuple[str, ...], ua.ReferenceDescription, ua.NodeId]] = []
+    seen: set[ua.NodeId] = {level[0][0]}  # a node reached a second time (another path, a loop) is listed once
     for remaining in range(depth, 0, -1):
         next_level = []
         for (_, names, entries), refs in zip(level, await child_references(session, [n for n, _, _ in level]),
                                              strict=True):
-            seen: set[ua.NodeId] = set()
             for ref in refs:
-                if getattr(ref.NodeId, "ServerIndex", 0):
-                    continue  # a node on another server
+                if getattr(ref.NodeId, "ServerIndex", 0) or _is_event_path(ref.ReferenceTypeId):
+                    continue  # a node on another server; an event notifier, not a part of this object
                 nid = session.local(ref.NodeId)
-                if nid in seen:  # a node reached by a second reference
+                if nid in seen:
                     continue
                 seen.add(nid)
                 if ref.NodeClass == ua.NodeClass.Variable:

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
+from device_browser.opcua.ua_profile import profile_id_of
 from device_browser.profiles import load_profile
 from workbench.cli import main
-from workbench.device_cli.profile_import import profile_id
 
 EXTRA = 2500  # more than one batch of variables (ua_browse.VARIABLES_PER_BATCH)
 NS = "nsu=urn:millwright:pumpstation"
@@ -64,6 +64,16 @@ def test_objects_below_become_name_prefixes_with_their_units_and_ranges(server, 
     assert not [p for p in profile.points if "high_vibration" in p.name]  # alarm conditions are left out
 
 
+def test_event_notifier_references_do_not_list_an_object_twice(server, tmp_path):
+    # Objects/Server -HasNotifier-> PumpStation is a path to where events come from, not a second pump
+    out = tmp_path / "deep.yaml"
+    assert main(["device", "profile-from-server", server, "i=85", "--depth", "3", "-o", str(out)]) == 0
+    points = load_profile(out).points
+    node_ids = [p.address["node_id"] for p in points]
+    assert len(node_ids) == len(set(node_ids)) and not [p for p in points if p.name.startswith("server_pump")]
+    assert any(p.name == "pump_station_flow" for p in points)
+
+
 def test_the_id_option_overrides_the_browse_name(server, capsys):
     assert main(["device", "profile-from-server", server, f"{NS};s=PumpStation", "--id", "line3-pump"]) == 0
     text = capsys.readouterr().out
@@ -79,4 +89,4 @@ def test_a_node_that_does_not_exist_is_named(server, capsys):
     ("Extra", "extra"), ("Pump Station #1", "pump-station-1"), ("Line3.Pump:A", "line3.pump:a"), ("###", "device"),
 ])
 def test_profile_ids_from_browse_names(browse_name, expected):
-    assert profile_id(browse_name) == expected
+    assert profile_id_of(browse_name) == expected

@@ -76,14 +76,6 @@ async def _print_tree(session, tag: str | None, depth: int, level: int) -> None:
             await _print_tree(session, item.tag, depth, level + 1)
 
 
-def _session_tags(profile, names: list[str]) -> list[str]:
-    if profile is None:
-        return names
-    from device_browser.writes import session_tag
-
-    return [session_tag(profile, profile.point(name)) for name in names]
-
-
 async def read_device(args: argparse.Namespace) -> int:
     from device_browser.display import format_time, format_value
     from nodes.quality import Quality
@@ -93,7 +85,7 @@ async def read_device(args: argparse.Namespace) -> int:
     if not names:
         print("millwright: name the tags to read (NodeIds or Modbus addresses without a profile)", file=sys.stderr)
         return EXIT_USAGE
-    tags = _session_tags(profile, names)
+    tags = [profile.point(n).name for n in names] if profile else names  # unknown names: said here
     await session.connect()
     try:
         samples = await session.read(tags)

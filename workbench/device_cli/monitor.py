@@ -101,7 +101,7 @@ async def _open_run(args: argparse.Namespace, *, wide: bool) -> _Run | None:
     if args.layout == "wide" and not wide:
         print("millwright: watch records each change with its own time; use the long layout", file=sys.stderr)
         return None
-    tags = _session_tags(profile, names)
+    tags = [profile.point(n).name for n in names] if profile else names  # unknown names: said here
     from device_browser.recorder import RecorderError
 
     try:
@@ -115,14 +115,6 @@ async def _open_run(args: argparse.Namespace, *, wide: bool) -> _Run | None:
         run.finish()
         raise
     return run
-
-
-def _session_tags(profile, names: list[str]) -> list[str]:
-    if profile is None:
-        return names
-    from device_browser.writes import session_tag
-
-    return [session_tag(profile, profile.point(name)) for name in names]
 
 
 def _interval_s(args: argparse.Namespace, target_default: Callable[[], float | None]) -> float:

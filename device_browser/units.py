@@ -1,0 +1,22 @@
+"""Units as devices display them, as Millwright computes with them (pint), and as profiles code them.
+
+Profiles carry both the UNECE Recommendation 20 common code (what OPC UA's EUInformation and
+the AAS use) and the pint symbol; devices show their own spelling (m³/h, °C, r/min).
+"""
+
+from __future__ import annotations
+
+# UNECE Recommendation 20 common codes of the units our profiles use (symbol as pint reads it).
+UNECE_CODES = {"m^3/h": "MQH", "bar": "BAR", "A": "AMP", "mA": "4K", "mm/s": "C16", "rpm": "RPM", "degC": "CEL",
+               "h": "HUR", "kWh": "KWH", "kW": "KWT", "W": "WTT", "V": "VLT", "Hz": "HTZ", "%": "P1"}
+_PINT_SYMBOLS = {"m³/h": "m^3/h", "°C": "degC", "r/min": "rpm", "℃": "degC", "m³": "m^3"}
+
+
+def pint_symbol(display: str) -> str:
+    """The unit as Millwright computes with it, from the symbol a device displays (m³/h → m^3/h)."""
+    return _PINT_SYMBOLS.get(display, display)
+
+
+def unece_code(symbol: str) -> str:
+    """The UNECE common code of a pint symbol, or "" where we know none."""
+    return UNECE_CODES.get(symbol, "")
