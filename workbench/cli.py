@@ -6,6 +6,7 @@ Only the GUI path imports Qt, so the headless subcommands run on machines withou
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -78,6 +79,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ProjectError as exc:
         print(f"millwright: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader stopped reading (`… | head`): not a failure of ours. Point stdout at /dev/null so
+        # that Python's own flush at exit does not fail a second time.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

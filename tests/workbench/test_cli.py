@@ -53,3 +53,12 @@ def test_workbench_starts_on_the_example_project_and_reports_startup(tmp_path):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["project"].endswith("pump_station") and report["shown_seconds"] > 0 and report["peak_rss_mb"] > 0
+
+
+def test_a_reader_that_stops_early_is_no_error():
+    # `millwright … | head -1`: the pipe closes before all is written; no traceback, exit 0
+    process = subprocess.Popen([sys.executable, "-m", "workbench", "components", "list"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 0 and "Traceback" not in stderr, stderr

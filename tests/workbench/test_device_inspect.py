@@ -30,7 +30,11 @@ def test_read_raw_modbus_addresses_in_every_form(modbus, capsys):
     # flow is float32 ABCD at 40001 (hr:0); its CDAB copy at hr:100; speed uint16 at 40009
     assert main(["device", "read", modbus, "40001:float32", "hr:100:float32:CDAB", "400009", "hr:8"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    flow, flow_cdab, speed_6, speed_hr = (line.split()[1] for line in lines)
+    # each address in both forms, as manuals (40001) and protocol traces (hr:0) count
+    labels = ["40001 (hr:0) float32 ABCD", "40101 (hr:100) float32 CDAB", "40009 (hr:8) uint16", "40009 (hr:8) uint16"]
+    assert all(line.startswith(label) for line, label in zip(lines, labels, strict=True))
+    flow, flow_cdab, speed_6, speed_hr = (line[len(label):].split()[0] for line, label in zip(lines, labels,
+                                                                                              strict=True))
     assert flow == flow_cdab and "." in flow and len(flow) <= 9  # float32 precision, not 17 digits
     assert speed_6 == speed_hr
     assert all("good" in line for line in lines)
@@ -43,7 +47,7 @@ def test_interpret_shows_every_byte_order(modbus, capsys):
     assert abcd.startswith("40001 (hr:0)") and "?" not in abcd
     [read] = [line for line in out.splitlines() if "float32" in line and "ABCD" in line]
     assert main(["device", "read", modbus, "40001:float32"]) == 0
-    value = float(capsys.readouterr().out.split()[1])
+    value = float(capsys.readouterr().out.removeprefix("40001 (hr:0) float32 ABCD").split()[0])
     assert float(read.split()[-1]) == pytest.approx(value, rel=0.05)  # the pump moves between the reads
 
 

@@ -59,21 +59,28 @@ async def browse_device(args: argparse.Namespace) -> int:
     _, session = session_for(args.target, args)
     await session.connect()
     try:
-        await _print_tree(session, args.node, args.depth, 0)
+        shown = await _print_tree(session, args.node, args.depth, 0)
     finally:
         await session.close()
+    if not shown:
+        print("millwright: nothing to browse here; a Modbus device without a profile has no tag list: read "
+              "addresses (40001:float32) or look at registers with 'device interpret'", file=sys.stderr)
     return 0
 
 
-async def _print_tree(session, tag: str | None, depth: int, level: int) -> None:
+async def _print_tree(session, tag: str | None, depth: int, level: int) -> int:
+    """Print a level (and those below, to ``depth``); the number of items shown."""
     from device_browser.display import format_value
 
-    for item in await session.browse(tag):
+    items = await session.browse(tag)
+    shown = len(items)
+    for item in items:
         span = f"{format_value(item.eu_range[0])}…{format_value(item.eu_range[1])}" if item.eu_range else ""
         facts = "  ".join(x for x in (item.data_type, item.access, item.unit, span) if x)
         print(f"{'  ' * level}{item.name:{max(1, 36 - 2 * level)}} {facts:32} {item.tag}")
         if item.has_children and level + 1 < depth:
-            await _print_tree(session, item.tag, depth, level + 1)
+            shown += await _print_tree(session, item.tag, depth, level + 1)
+    return shown
 
 
 async def read_device(args: argparse.Namespace) -> int:
@@ -92,15 +99,31 @@ async def read_device(args: argparse.Namespace) -> int:
     finally:
         await session.close()
     points = {p.name: p for p in profile.points} if profile else {}
-    width = max(len(n) for n in names)
-    for name, sample in zip(names, samples, strict=True):
+    labels = [_label(session, name, profile) for name in names]
+    width = max(map(len, labels))
+    for label, name, sample in zip(labels, names, samples, strict=True):
         point = points.get(name)
         value = format_value(sample.value, point.data_type if point else "")
         unit = point.unit if point else ""
         status = f" ({sample.status})" if sample.status and sample.quality else ""
         stamp = format_time(sample.source_time or sample.server_time)
-        print(f"{name:{width}}  {value:>16} {unit:6} {Quality(sample.quality).label:9} {stamp}{status}")
+        print(f"{label:{width}}  {value:>16} {unit:6} {Quality(sample.quality).label:9} {stamp}{status}")
     return 0 if all(s.quality == 0 for s in samples) else EXIT_DEVICE
+
+
+def _label(session, name: str, profile) -> str:
+    """A raw Modbus address in both forms, as the manual and the protocol count: ``40001 (hr:0) float32``."""
+    from device_browser.modbus.client import ModbusSession
+    from device_browser.session import DeviceError
+
+    if profile is not None or not isinstance(session, ModbusSession):
+        return name
+    from device_browser.modbus.addresses import describe_tag
+
+    try:
+        return describe_tag(session.tag(name))
+    except DeviceError:
+        return name
 
 
 async def write_device(args: argparse.Namespace) -> int:
