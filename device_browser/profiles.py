@@ -26,7 +26,7 @@ from typing import Any
 import jsonschema
 
 from device_browser.session import DeviceError
-from device_browser.yaml_source import YamlSource, dump_yaml
+from device_browser.yaml_source import YamlSource, dump_yaml, read_source
 from nodes.resources import resources_dir
 
 SCHEMA_VERSION = 1
@@ -347,11 +347,7 @@ def _explain_address(error: jsonschema.ValidationError, prefix: list, path: list
 def load_profile(path: Path) -> DeviceProfile:
     """Read and check a profile; every problem raises :class:`ProfileError` naming line and column."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProfileError(f"{path}: cannot be read ({exc})") from None
-    return parse_profile(text, path)
+    return parse_profile(read_source(path, ProfileError), path)
 
 
 def parse_profile(text: str, source: Path | str = "profile") -> DeviceProfile:

@@ -32,10 +32,9 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from device_browser.session import DeviceError
-from device_browser.yaml_source import YamlSource
+from device_browser.yaml_source import YamlSource, dump_yaml, read_source
 from nodes.resources import resources_dir
 
 BINDINGS_SCHEMA_VERSION = 1
@@ -111,15 +110,11 @@ def parse_bindings(text: str, source: Path | str = "bindings") -> dict[str, TagR
 
 def load_bindings(path: Path) -> dict[str, TagRef]:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BindingError(f"{path}: cannot be read ({exc})") from None
-    return parse_bindings(text, path)
+    return parse_bindings(read_source(path, BindingError), path)
 
 
 def dump_bindings(bindings: dict[str, TagRef]) -> str:
     """Bindings YAML with inputs in name order, so that the file diffs well."""
     data = {"schema_version": BINDINGS_SCHEMA_VERSION,
             "bindings": {name: bindings[name].to_data() for name in sorted(bindings)}}
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120)
+    return dump_yaml(data)

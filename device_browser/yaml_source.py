@@ -137,6 +137,14 @@ def dump_yaml(data: Any) -> str:
         return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120)
 
 
+def read_source(path: Path, error: type[DeviceError] = DeviceError) -> str:
+    """The UTF-8 text of a file someone wrote; :class:`error` naming the file if it cannot be read."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"{path}: cannot be read ({exc})") from None
+
+
 class YamlSource:
     """The text of one YAML file, its data, and positions on demand."""
 
