@@ -1,10 +1,13 @@
 """OPC UA client session (asyncua 2.1) behind Millwright's :class:`~device_browser.session.DeviceSession`.
 
-:class:`OpcUaSession` is the facade: it owns the connection (security, trust on first use,
-user identity, status, loss detection), sends every request through :meth:`OpcUaSession.request`
-(counted per service in ``request_count`` for benchmarks and tests, failures turned into
-:class:`OpcUaError` messages a plant engineer can act on), maps NodeIds to portable tags, and
-keeps the per-connection caches. The services live in companion modules:
+:class:`OpcUaSession` is the facade. It builds on
+:class:`~device_browser.opcua.ua_connection.UaConnection`, the layer every service uses: the
+endpoint, the server's OperationLimits and namespace table, tags mapped to NodeIds,
+``request()`` (counted per service in ``request_count`` for benchmarks and tests, failures
+turned into :class:`OpcUaError` messages a plant engineer can act on) and the per-connection
+caches. The session adds the life cycle: opening the connection (``ua_connect``: security,
+trust on first use, user identity), status, loss detection and reconnecting, subscriptions.
+The services live in companion modules, none of which imports this one:
 
 * ``ua_requests`` — chunking by the server's OperationLimits (asyncua neither reads them nor
   splits requests), Browse with continuation points, TranslateBrowsePaths;
@@ -26,20 +29,19 @@ None a password travels in clear text and we say so.
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from asyncua import Client, ua
-from asyncua.ua import uaerrors
+from asyncua import Client
 from psygnal import Signal
 
 from device_browser.backoff import Backoff
 from device_browser.opcua import ua_browse, ua_history, ua_io
 from device_browser.opcua.security import (
     ApplicationCertificate,
+    CertInfo,
     Decide,
     TrustStore,
     default_pki_dir,
@@ -47,22 +49,14 @@ from device_browser.opcua.security import (
 )
 from device_browser.opcua.subscriptions import LiveSubscriptions
 from device_browser.opcua.ua_connect import new_client, read_server_facts
+from device_browser.opcua.ua_connection import DEFAULT_CAP, SESSION_TIMEOUT_S, NodeFacts, OperationLimits, UaConnection
 from device_browser.opcua.ua_discovery import MODES, POLICIES, Endpoint, discover
 from device_browser.opcua.ua_errors import OpcUaError, describe_error
-from device_browser.opcua.ua_facts import NodeFacts, node_facts
+from device_browser.opcua.ua_facts import node_facts
 from device_browser.opcua.ua_monitored import DataSubscription
-from device_browser.opcua.ua_requests import DEFAULT_CAP, OperationLimits
 from device_browser.opcua.ua_supervisor import Supervisor, reactivate
-from device_browser.opcua.ua_types import DataTypes
 from device_browser.opcua.ua_values import coerce_value, quality_of, sample_of, to_ns
-from device_browser.session import (
-    BrowseItem,
-    ConnectionState,
-    ConnectionStatus,
-    DeviceError,
-    Sample,
-    SessionCounters,
-)
+from device_browser.session import BrowseItem, ConnectionState, ConnectionStatus, DeviceError, Sample
 
 # Names other modules import from here since before the split into ua_* modules.
 __all__ = [
@@ -87,13 +81,9 @@ if TYPE_CHECKING:
     from device_browser.bus import LiveBus
 
 _log = logging.getLogger(__name__)
-_T = TypeVar("_T")
-
-SESSION_TIMEOUT_S = 60.0
-_TAG_CACHE_SIZE = 200_000  # tag -> NodeId entries kept; parsing a tag costs more than the lookup
 
 
-class OpcUaSession:
+class OpcUaSession(UaConnection):
     """A client session with one OPC UA server, implementing :class:`DeviceSession`.
 
     Parameters
@@ -166,51 +156,29 @@ class OpcUaSession:
             raise DeviceError(f"Unknown security mode {mode!r}; known: {', '.join(MODES)}")
         if (policy == "None") != (mode == "None"):
             raise DeviceError("Security policy None goes with mode None, and a policy with Sign or SignAndEncrypt")
-        self.url = url
-        self.policy, self.mode = policy, mode
-        self.user, self._password = user, password
+        override = dict(limits_override or {})
+        if max_nodes_per_read:
+            override["read"] = max_nodes_per_read
+        super().__init__(url, policy=policy, mode=mode, user=user, timeout=timeout, session_timeout=session_timeout,
+                         max_references_per_node=max_references_per_node, limits_override=override, aliases=aliases)
+        self._password = password
         self.user_certificate, self.user_private_key = user_certificate, user_private_key
         self.pki_dir = Path(pki_dir) if pki_dir else default_pki_dir()
         self.trust_store = TrustStore(self.pki_dir)
         self.decide = decide
-        self.timeout = timeout
-        self.session_timeout = session_timeout
-        self.max_references_per_node = max_references_per_node
-        self._override = dict(limits_override or {})
-        if max_nodes_per_read:
-            self._override["read"] = max_nodes_per_read
-        self.limits = OperationLimits()
-        self.request_count: collections.Counter[str] = collections.Counter()  # per service
-        self.counters = SessionCounters()
-        self.aliases: dict[str, str] = dict(aliases or {})
         self.keepalive_interval = keepalive_interval
         self.reconnect = reconnect
         self.supervisor = Supervisor(self, keepalive_interval=keepalive_interval, backoff=backoff,
                                      give_up_after=give_up_after, give_up_seconds=give_up_seconds)
         self.live: LiveSubscriptions | None = None  # made by the first subscribe()
         self.warnings: list[str] = []
-        self.server_certificate = None  # CertInfo of the server, secured connections only
+        self.server_certificate: CertInfo | None = None  # of the server, secured connections only
         self.own_certificate: ApplicationCertificate | None = None
-        self._client: Client | None = None
         self._spare: Client | None = None  # the lost connection's client, kept to reuse its server session
-        self._status = ConnectionStatus()
-        self._ns_uris: list[str] = []
-        self._ns_index: dict[str, int] = {}
-        # caches of the connection for the ua_* modules, emptied when the namespace table changes
-        self.facts: dict[ua.NodeId, NodeFacts] = {}  # ua_facts
-        self.types = DataTypes()  # ua_types
-        self.methods: dict[tuple[ua.NodeId, str], ua.NodeId] = {}  # ua_io: (object, name) -> method
-        self.arguments: dict[ua.NodeId, list[ua.Argument]] = {}  # ua_io: method -> InputArguments
-        self.reference_kinds: dict[ua.NodeId, bool] = {}  # ua_browse: reference type -> hierarchical
-        self._tag_ids: dict[str, ua.NodeId] = {}
         if logging.getLogger("asyncua").level == logging.NOTSET:
             logging.getLogger("asyncua").setLevel(logging.WARNING)  # INFO logs every publish
 
     # -- status ---------------------------------------------------------------------------------
-
-    @property
-    def status(self) -> ConnectionStatus:
-        return self._status
 
     def set_status(self, state: ConnectionState, attempt: int = 0, reason: str = "") -> None:
         new = ConnectionStatus(state, attempt, reason)
@@ -219,26 +187,9 @@ class OpcUaSession:
             self.status_changed.emit(new)
 
     @property
-    def connected(self) -> bool:
-        """A connection is up (also briefly while the supervisor restores subscriptions)."""
-        return self._client is not None
-
-    @property
-    def client(self) -> Client | None:
-        """asyncua's client of the live connection, if any."""
-        return self._client
-
-    @property
     def application_uri(self) -> str:
         """The application URI we announce (on secured connections the one inside our certificate)."""
         return self._client.application_uri if self._client is not None else workbench_application_uri()
-
-    @property
-    def uaclient(self):
-        """asyncua's low-level client of the live connection (for subscriptions.py)."""
-        if self._client is None:
-            raise DeviceError(f"Not connected to {self.url}")
-        return self._client.uaclient
 
     # -- connecting -----------------------------------------------------------------------------
 
@@ -327,15 +278,6 @@ class OpcUaSession:
             self.connection_lost.emit(reason)
             self.set_status(ConnectionState.DISCONNECTED, reason=reason)
 
-    def _forget(self) -> None:
-        """Empty the caches of the connection: what they hold is keyed by namespace indexes."""
-        self.facts.clear()
-        self.types.clear()
-        self.methods.clear()
-        self.arguments.clear()
-        self.reference_kinds.clear()
-        self._tag_ids.clear()
-
     async def _drop(self) -> None:
         client, self._client = self._client, None
         if client is None:
@@ -356,38 +298,6 @@ class OpcUaSession:
             await live.close()
         await self.drop_all()
         self.set_status(ConnectionState.DISCONNECTED)
-
-    # -- requests ---------------------------------------------------------------------------------
-
-    async def request(self, service: str, call: Callable[[], Awaitable[_T]]) -> _T:
-        """Send one service request: counted, and failures said in plain words."""
-        client = self._client
-        if client is None:
-            raise self._not_connected()
-        self.request_count[service] += 1
-        self.counters.requests += 1
-        try:
-            return await call()
-        except Exception as exc:
-            self.counters.errors += 1
-            error = describe_error(exc, self.url, service, timeout=self.timeout, user=self.user)
-            if isinstance(exc, ConnectionError) and self._client is client:
-                self.lost(str(error))
-            raise error from exc
-
-    def _not_connected(self) -> DeviceError:
-        status = self._status
-        if status.state == ConnectionState.RECONNECTING:
-            return DeviceError(f"{self.url} is reconnecting (attempt {status.attempt}; {status.reason}); "
-                               "try again when it is connected")
-        if status.state == ConnectionState.FAILED:
-            return DeviceError(f"The connection to {self.url} failed: {status.reason}")
-        return DeviceError(f"Not connected to {self.url}")
-
-    def count(self, service: str) -> None:
-        """Count a request sent by a companion module (Publish)."""
-        self.request_count[service] += 1
-        self.counters.requests += 1
 
     # -- subscriptions ---------------------------------------------------------------------------
 
@@ -419,67 +329,6 @@ class OpcUaSession:
             reasons = "; ".join(f"{t}: {r}" for t, r in list(result.failed.items())[:5])
             raise DeviceError(f"{self.url} refused all {len(tags)} tags of the subscription ({reasons})")
         return sub
-
-    # -- tags and NodeIds ------------------------------------------------------------------------
-
-    @property
-    def namespace_count(self) -> int:
-        """Entries in the server's namespace table (read at connect)."""
-        return len(self._ns_uris)
-
-    def to_nodeid(self, tag: str) -> ua.NodeId:
-        """A point name of ``aliases``, or ``nsu=<uri>;s=…`` (``ns=2;s=…``, ``i=85``), as a NodeId
-        of this server's numbering (cached: a point name costs what a NodeId costs)."""
-        nid = self._tag_ids.get(tag)
-        if nid is None:
-            nid = self._parse_tag(self.aliases.get(tag, tag), tag)
-            self._remember(tag, nid)
-        return nid
-
-    def _parse_tag(self, address: str, tag: str) -> ua.NodeId:
-        try:
-            nid = ua.NodeId.from_string(address)
-        except (uaerrors.UaStringParsingError, ValueError) as exc:
-            if self.aliases and address == tag:
-                raise DeviceError(f"{tag!r} is neither a point of this device's profile nor an OPC UA node id "
-                                  "(e.g. nsu=urn:plant;s=Pump.Speed)") from exc
-            what = f"point {tag!r} has the address {address!r}, which" if address != tag else repr(tag)
-            raise DeviceError(f"{what} is not an OPC UA node id (e.g. nsu=urn:plant;s=Pump.Speed)") from exc
-        if isinstance(nid, ua.ExpandedNodeId) and nid.NamespaceUri:
-            index = self._ns_index.get(nid.NamespaceUri)
-            if index is None:
-                raise DeviceError(f"{self.url} has no namespace {nid.NamespaceUri!r} (tag {tag})")
-            return ua.NodeId(nid.Identifier, index, nid.NodeIdType)
-        return ua.NodeId(nid.Identifier, nid.NamespaceIndex, nid.NodeIdType)
-
-    def _remember(self, tag: str, nid: ua.NodeId) -> None:
-        # Tags come back to us as they were handed out (browse, then read or subscribe): keep
-        # the NodeId instead of parsing the tag again, within a bound against unlimited growth.
-        if len(self._tag_ids) >= _TAG_CACHE_SIZE:
-            self._tag_ids.clear()
-        self._tag_ids[tag] = nid
-
-    def to_tag(self, nid: ua.NodeId) -> str:
-        """The portable form of a NodeId: namespace URI instead of index (``nsu=…;s=…``)."""
-        uri = getattr(nid, "NamespaceUri", None)
-        plain = nid if type(nid) is ua.NodeId else ua.NodeId(nid.Identifier, nid.NamespaceIndex, nid.NodeIdType)
-        text = plain.to_string()
-        if nid.NamespaceIndex == 0 and not uri:
-            tag = text
-        elif uri is None and nid.NamespaceIndex < len(self._ns_uris):
-            tag = f"nsu={self._ns_uris[nid.NamespaceIndex]};{text.split(';', 1)[1]}"
-        elif uri is None:
-            return text
-        else:
-            return f"nsu={uri};{text.split(';', 1)[1] if text.startswith('ns=') else text}"
-        self._remember(tag, plain)  # a NodeId of our numbering: the tag will come back (read, subscribe)
-        return tag
-
-    def local(self, nid: ua.NodeId) -> ua.NodeId:
-        """A reference's (Expanded)NodeId as a plain NodeId of this server's numbering."""
-        uri = getattr(nid, "NamespaceUri", None)
-        index = self._ns_index.get(uri, nid.NamespaceIndex) if uri else nid.NamespaceIndex
-        return ua.NodeId(nid.Identifier, index, nid.NodeIdType)
 
     # -- the services (in the ua_* modules) ------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """OPC UA subscriptions of one session into live buses: notifications, gaps, and what survives a reconnect.
 
 :class:`LiveSubscriptions` belongs to one :class:`~device_browser.opcua.client.OpcUaSession`
-(``session.subscriptions``; :meth:`OpcUaSession.subscribe` is the usual way in). It holds the
+(``session.live``; ``OpcUaSession.subscribe`` is the usual way in; what it uses of the session is
+:class:`LiveSession`, a Protocol, so that this module does not import ``client.py``). It holds the
 :class:`~device_browser.opcua.ua_monitored.DataSubscription` s (each with its own publishing
 interval and bus), keeps several Publish requests in flight
 (:class:`~device_browser.opcua.ua_publish.Publisher`), and a dispatcher task turns the answers
@@ -26,7 +27,7 @@ import contextlib
 import logging
 import math
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from asyncua import ua
 
@@ -36,14 +37,14 @@ from device_browser.opcua.ua_monitored import (
     DataSubscription,
     EventRecord,
     MonitoredItem,
+    MonitoredSession,
 )
-from device_browser.opcua.ua_publish import Publisher, requests_needed
+from device_browser.opcua.ua_publish import Counting, Publisher, requests_needed
 from device_browser.opcua.ua_values import is_overflow, sample_of, to_ns
 from device_browser.session import BAD, DeviceError
 
 if TYPE_CHECKING:
     from device_browser.bus import LiveBus
-    from device_browser.opcua.client import OpcUaSession
 
 __all__ = ["DEFAULT_EVENT_FIELDS", "AddResult", "DataSubscription", "EventRecord", "LiveSubscriptions",
            "MonitoredItem"]
@@ -52,20 +53,30 @@ _log = logging.getLogger(__name__)
 _SEEN_KEPT = 1000  # sequence numbers remembered per subscription (to find the ones never received)
 
 
+class LiveSession(MonitoredSession, Counting, Protocol):
+    """What :class:`LiveSubscriptions` (and its subscriptions) use of the session (an ``OpcUaSession``)."""
+
+    live: LiveSubscriptions | None
+
+    def lost(self, reason: str) -> None: ...
+
+    def to_tag(self, nid: ua.NodeId) -> str: ...
+
+
 class LiveSubscriptions:
     """The subscriptions of one session.
 
     Parameters
     ----------
     session
-        The :class:`OpcUaSession`; it reconnects by itself and tells us (``connection_lost`` / ``restore``).
+        The ``OpcUaSession``; it reconnects by itself and tells us (``connection_lost`` / ``restore``).
     bus
         Default bus of subscriptions made without one.
     keepalive_interval
         Seconds between keep-alives the server is asked for (a quiet subscription still answers).
     """
 
-    def __init__(self, session: OpcUaSession, bus: LiveBus | None = None, *, keepalive_interval: float = 2.0,
+    def __init__(self, session: LiveSession, bus: LiveBus | None = None, *, keepalive_interval: float = 2.0,
                  event_queue_size: int = 10_000):
         self.session = session
         self.bus = bus

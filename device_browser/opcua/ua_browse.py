@@ -38,10 +38,11 @@ import asyncio
 import enum
 import logging
 from collections.abc import Collection, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from asyncua import ua
 
+from device_browser.opcua.ua_connection import UaConnection
 from device_browser.opcua.ua_errors import OpcUaError
 from device_browser.opcua.ua_facts import EU_PROPERTIES, access_of, eu_of
 from device_browser.opcua.ua_requests import (
@@ -51,10 +52,8 @@ from device_browser.opcua.ua_requests import (
     read_values,
     translate_paths,
 )
+from device_browser.opcua.ua_types import resolve_types
 from device_browser.session import BrowseItem
-
-if TYPE_CHECKING:
-    from device_browser.opcua.client import OpcUaSession
 
 _log = logging.getLogger(__name__)
 
@@ -76,7 +75,7 @@ _NON_HIERARCHICAL = frozenset({
 })
 
 
-def _known_kind(session: OpcUaSession, ref_type: ua.NodeId) -> bool | None:
+def _known_kind(session: UaConnection, ref_type: ua.NodeId) -> bool | None:
     """True for a hierarchical reference type, False for another, None when not placed yet."""
     if ref_type.NamespaceIndex == 0 and isinstance(ref_type.Identifier, int):
         if ref_type.Identifier in _HIERARCHICAL:
@@ -86,7 +85,7 @@ def _known_kind(session: OpcUaSession, ref_type: ua.NodeId) -> bool | None:
     return session.reference_kinds.get(ref_type)
 
 
-async def _learn_reference_kinds(session: OpcUaSession, ref_types: set[ua.NodeId]) -> None:
+async def _learn_reference_kinds(session: UaConnection, ref_types: set[ua.NodeId]) -> None:
     """Place reference types unknown here (a vendor's, or newer than 1.05) by walking up HasSubtype."""
     parent: dict[ua.NodeId, ua.NodeId | None] = {}
     frontier = list(ref_types)
@@ -112,7 +111,7 @@ async def _learn_reference_kinds(session: OpcUaSession, ref_types: set[ua.NodeId
         session.reference_kinds[start] = bool(kind)
 
 
-async def child_references(session: OpcUaSession, nids: Sequence[ua.NodeId]) -> list[list[ua.ReferenceDescription]]:
+async def child_references(session: UaConnection, nids: Sequence[ua.NodeId]) -> list[list[ua.ReferenceDescription]]:
     """Forward hierarchical references of ``nids`` to Objects, Variables and Methods (see step 1)."""
     found = await browse_references(session, nids, ref_type=0, class_mask=_CHILD_CLASSES)
     unplaced = {r.ReferenceTypeId for refs in found for r in refs if _known_kind(session, r.ReferenceTypeId) is None}
@@ -156,7 +155,7 @@ _VARIABLE_TYPES: dict[int, tuple[bool, _EU]] = {
 class _TypeDefinitions:
     """Tag and shape of the type definitions met in one level, worked out once per type."""
 
-    def __init__(self, session: OpcUaSession) -> None:
+    def __init__(self, session: UaConnection) -> None:
         self.session = session
         self.seen: dict[tuple[Any, ...], tuple[str, tuple[bool, _EU] | None]] = {}
 
@@ -193,7 +192,7 @@ _VARIABLE_ATTRIBUTES = (("data_type", ua.AttributeIds.DataType), ("user_access",
 _DESCRIPTION = ("description", ua.AttributeIds.Description)
 
 
-async def browse_level(session: OpcUaSession, tag: str | None, details: bool | None = None) -> list[BrowseItem]:
+async def browse_level(session: UaConnection, tag: str | None, details: bool | None = None) -> list[BrowseItem]:
     """The children of ``tag`` (the Objects folder if None), one level; requests as the module says.
 
     ``details`` True or False asks for a detailed or a lean level whatever its size; None
@@ -267,14 +266,14 @@ async def browse_level(session: OpcUaSession, tag: str | None, details: bool | N
         if dv.StatusCode.is_good() and dv.Value is not None:
             got[i][key] = dv.Value.Value
     dtypes = [g["data_type"] for g in got if isinstance(g.get("data_type"), ua.NodeId)]
-    await session.types.resolve(session, dtypes, supertypes=False)  # a tag list shows names only
+    await resolve_types(session, dtypes, supertypes=False)  # a tag list shows names only
     return [
         _item(session, ref, nid, expands[i], got[i], type_of(ref)[0])
         for i, (ref, nid) in enumerate(zip(children, nids, strict=True))
     ]
 
 
-def _item(session: OpcUaSession, ref: ua.ReferenceDescription, nid: ua.NodeId, expands: bool,
+def _item(session: UaConnection, ref: ua.ReferenceDescription, nid: ua.NodeId, expands: bool,
           got: dict[str, Any], type_definition: str) -> BrowseItem:
     variable = ref.NodeClass == ua.NodeClass.Variable
     dtype = got.get("data_type") if isinstance(got.get("data_type"), ua.NodeId) else None
@@ -314,7 +313,7 @@ def _is_event_path(ref_type: ua.NodeId) -> bool:
     return ref_type.NamespaceIndex == 0 and ref_type.Identifier in _EVENT_PATHS
 
 
-async def browse_name(session: OpcUaSession, tag: str) -> str:
+async def browse_name(session: UaConnection, tag: str) -> str:
     """The BrowseName (without its namespace) of the node ``tag``; :class:`OpcUaError` if there is none."""
     (dv,) = await read_values(session, [session.to_nodeid(tag)], ua.AttributeIds.BrowseName)
     if not dv.StatusCode.is_good() or not isinstance(dv.Value.Value, ua.QualifiedName):
@@ -323,7 +322,7 @@ async def browse_name(session: OpcUaSession, tag: str) -> str:
 
 
 async def variables_below(
-    session: OpcUaSession, tag: str, depth: int, skip_types: Collection[str] = ()
+    session: UaConnection, tag: str, depth: int, skip_types: Collection[str] = ()
 ) -> list[tuple[tuple[str, ...], BrowseItem]]:
     """Every variable down to ``depth`` levels below ``tag``, with the facts a device profile states.
 
@@ -381,7 +380,7 @@ async def variables_below(
 
 
 async def _variable_items(
-    session: OpcUaSession,
+    session: UaConnection,
     variables: Sequence[tuple[tuple[str, ...], ua.ReferenceDescription, ua.NodeId]],
     type_of: _TypeDefinitions,
 ) -> list[BrowseItem]:
@@ -413,7 +412,7 @@ async def _variable_items(
             if dv.StatusCode.is_good() and dv.Value is not None:
                 got[i][name] = dv.Value.Value
     dtypes = [g["data_type"] for g in got if isinstance(g.get("data_type"), ua.NodeId)]
-    await session.types.resolve(session, dtypes, supertypes=False)  # a profile states the type by name
+    await resolve_types(session, dtypes, supertypes=False)  # a profile states the type by name
     return [_item(session, ref, nid, False, g, type_of(ref)[0])
             for (_, ref, nid), g in zip(variables, got, strict=True)]
 
@@ -425,7 +424,7 @@ def _display_name(ref: ua.ReferenceDescription) -> str:
 # --- browse paths ---------------------------------------------------------------------------------
 
 
-async def translate(session: OpcUaSession, paths: Sequence[str], start: str | None = None) -> list[str | None]:
+async def translate(session: UaConnection, paths: Sequence[str], start: str | None = None) -> list[str | None]:
     """Tags of browse paths like ``"2:PumpStation/2:Flow"`` (or ``"PumpStation/Flow"``, names in
     the start node's namespace) below ``start`` (the Objects folder); None where nothing matches.
     Chunked by MaxNodesPerTranslateBrowsePathsToNodeIds."""

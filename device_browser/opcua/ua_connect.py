@@ -6,6 +6,9 @@
 * :func:`secure` — the server certificate checked against our trust store (trust on first use)
   before anything is sent on a secured channel.
 * :func:`read_server_facts` — the namespace table and the OperationLimits, once per connection.
+
+What opening a connection needs of the session is :class:`Opening` (a Protocol, so that this
+module does not import ``client.py``, which imports it).
 """
 
 from __future__ import annotations
@@ -13,31 +16,52 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from asyncua import Client, ua
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from device_browser.opcua.security import (
     ApplicationCertificate,
+    CertInfo,
+    Decide,
+    TrustStore,
     fingerprint,
     load_der_or_pem,
     load_password,
     workbench_application_uri,
 )
+from device_browser.opcua.ua_connection import LIMIT_NODES, OperationLimits, UaConnection
 from device_browser.opcua.ua_discovery import MODES, POLICIES, endpoint_of
 from device_browser.opcua.ua_errors import OpcUaError, describe_error
-from device_browser.opcua.ua_requests import LIMIT_NODES, OperationLimits, read_values
+from device_browser.opcua.ua_requests import read_values
 from device_browser.opcua.ua_supervisor import own_the_connection
 from device_browser.session import DeviceError
-
-if TYPE_CHECKING:
-    from device_browser.opcua.client import OpcUaSession
 
 _log = logging.getLogger("device_browser.opcua.client")
 
 
-async def new_client(session: OpcUaSession) -> Client:
+class Opening(Protocol):
+    """What :func:`new_client` and :func:`secure` use of the session (an ``OpcUaSession``)."""
+
+    url: str
+    timeout: float
+    session_timeout: float
+    policy: str
+    mode: str
+    user: str | None
+    _password: str | None  # as given to the session; None: from the keyring
+    user_certificate: Path | None
+    user_private_key: Path | None
+    pki_dir: Path
+    trust_store: TrustStore
+    decide: Decide | None
+    warnings: list[str]
+    own_certificate: ApplicationCertificate | None
+    server_certificate: CertInfo | None
+
+
+async def new_client(session: Opening) -> Client:
     """A connected asyncua client with an activated session, or :class:`DeviceError` saying why not."""
     client = Client(session.url, timeout=session.timeout, watchdog_intervall=3600.0)
     client.session_timeout = int(session.session_timeout * 1000)
@@ -79,7 +103,7 @@ async def new_client(session: OpcUaSession) -> Client:
     return client
 
 
-async def secure(session: OpcUaSession, client: Client) -> str:
+async def secure(session: Opening, client: Client) -> str:
     """Check the server certificate (trust on first use) and set up the secure channel."""
     own = session.own_certificate = ApplicationCertificate.ensure(session.pki_dir)
     client.application_uri = own.application_uri
@@ -105,10 +129,10 @@ async def secure(session: OpcUaSession, client: Client) -> str:
     return fingerprint(own.certificate)
 
 
-async def read_server_facts(session: OpcUaSession) -> None:
+async def read_server_facts(session: UaConnection) -> None:
     """Namespace table and OperationLimits, read once per connection."""
     ids = [ua.NodeId(ua.ObjectIds.Server_NamespaceArray)] + [ua.NodeId(i) for i in LIMIT_NODES.values()]
-    session.limits = OperationLimits(**{k: v for k, v in session._override.items() if k in LIMIT_NODES})
+    session.limits = OperationLimits(**{k: v for k, v in session.limits_override.items() if k in LIMIT_NODES})
     try:
         values = await read_values(session, ids)
     except OpcUaError as exc:  # a server that takes fewer nodes per read than we ask here
@@ -117,15 +141,12 @@ async def read_server_facts(session: OpcUaSession) -> None:
         session.limits = OperationLimits(read=1)
         values = await read_values(session, ids)
     uris = values[0].Value.Value if values[0].StatusCode.is_good() else []
-    if uris != session._ns_uris:  # a restarted server may number its namespaces anew
-        session._forget()
-    session._ns_uris = list(uris or [])
-    session._ns_index = {uri: i for i, uri in enumerate(session._ns_uris)}
+    session.set_namespace_table(uris)  # a restarted server may number its namespaces anew: caches emptied
     stated = {}
     for name, dv in zip(LIMIT_NODES, values[1:], strict=True):
         ok = dv.StatusCode.is_good() and isinstance(dv.Value.Value, int)
         stated[name] = int(dv.Value.Value) if ok else 0
-    for name, mine in session._override.items():
+    for name, mine in session.limits_override.items():
         if name in stated:
             stated[name] = min(stated[name], mine) if stated[name] else mine
     session.limits = OperationLimits(**stated)

@@ -9,17 +9,14 @@ cached per connection. The tag list reads less (see ``ua_browse``) and leaves th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from asyncua import ua
 
+from device_browser.opcua.ua_connection import DataTypes, NodeFacts, UaConnection
 from device_browser.opcua.ua_errors import OpcUaError
 from device_browser.opcua.ua_requests import property_path, read_attributes, translate_paths
-
-if TYPE_CHECKING:
-    from device_browser.opcua.client import OpcUaSession
-    from device_browser.opcua.ua_types import DataTypes
+from device_browser.opcua.ua_types import resolve_types
 
 # Properties of a variable that the tag list folds into its row (unit, range) instead of
 # showing them as children. Their browse names are in namespace 0 (OPC UA Part 8).
@@ -32,20 +29,6 @@ FACT_ATTRIBUTES = (
     ("access", ua.AttributeIds.AccessLevel),
     ("user_access", ua.AttributeIds.UserAccessLevel),
 )
-
-
-@dataclass
-class NodeFacts:
-    """What we learned about a variable (cached per session): type, access, range, unit."""
-
-    data_type: ua.NodeId | None = None
-    data_type_name: str = ""
-    variant_type: ua.VariantType | None = None
-    value_rank: int = -1
-    access: str = ""  # "r", "rw", "w" or "" (unknown / not a variable)
-    eu_range: tuple[float, float] | None = None
-    unit: str = ""
-    with_properties: bool = False  # EURange/EngineeringUnits were looked up
 
 
 def access_of(got: dict[str, Any]) -> str:
@@ -84,7 +67,7 @@ def facts_from(types: DataTypes, got: dict[str, Any]) -> NodeFacts:
     )
 
 
-async def node_facts(session: OpcUaSession, tags: Sequence[str], *, properties: bool = False) -> list[NodeFacts]:
+async def node_facts(session: UaConnection, tags: Sequence[str], *, properties: bool = False) -> list[NodeFacts]:
     """Type, access (and with ``properties`` EURange and unit) of variables, cached per session.
 
     Requests for what is not cached: with ``properties`` one TranslateBrowsePaths (EURange,
@@ -111,7 +94,7 @@ async def node_facts(session: OpcUaSession, tags: Sequence[str], *, properties: 
         for g, n in zip(got, need, strict=True):
             if "data_type" not in g:
                 raise OpcUaError(f"{session.to_tag(n)} is not a variable on {session.url}", "BadAttributeIdInvalid")
-        await session.types.resolve(session, [g["data_type"] for g in got])
+        await resolve_types(session, [g["data_type"] for g in got])
         for n, g in zip(need, got, strict=True):
             facts = facts_from(session.types, g)
             facts.with_properties = properties

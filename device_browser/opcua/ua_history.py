@@ -13,17 +13,15 @@ import datetime as dt
 import logging
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from asyncua import ua
 from asyncua.ua import uaerrors
 
+from device_browser.opcua.ua_connection import UaConnection
 from device_browser.opcua.ua_errors import OpcUaError, describe_error
 from device_browser.opcua.ua_values import as_datetime, sample_of, to_ns
 from device_browser.session import BAD, GOOD, Sample
-
-if TYPE_CHECKING:
-    from device_browser.opcua.client import OpcUaSession
 
 _log = logging.getLogger(__name__)
 
@@ -35,7 +33,7 @@ _NO_AGGREGATES = {"BadNotImplemented", "BadHistoryOperationUnsupported", "BadAgg
 
 
 async def history(
-    session: OpcUaSession, nids: list[ua.NodeId], details: Any, max_values: int = 0
+    session: UaConnection, nids: list[ua.NodeId], details: Any, max_values: int = 0
 ) -> list[list[ua.DataValue]]:
     """HistoryRead of many nodes, chunked, following continuation points to the end (or ``max_values``)."""
     out: list[list[ua.DataValue]] = [[] for _ in nids]
@@ -78,7 +76,7 @@ async def history(
 
 
 async def read_raw_many(
-    session: OpcUaSession, tags: Sequence[str], start: Instant, end: Instant, max_values: int = 0
+    session: UaConnection, tags: Sequence[str], start: Instant, end: Instant, max_values: int = 0
 ) -> dict[str, list[Sample]]:
     """Stored values of ``tags`` between ``start`` and ``end``, at most ``max_values`` each (0: all)."""
     details = ua.ReadRawModifiedDetails(
@@ -94,7 +92,7 @@ async def read_raw_many(
 
 
 async def read_processed(
-    session: OpcUaSession, tag: str, start: Instant, end: Instant, interval: float, *, client_fallback: bool = True
+    session: UaConnection, tag: str, start: Instant, end: Instant, interval: float, *, client_fallback: bool = True
 ) -> list[Sample]:
     """Averages of ``tag`` over intervals of ``interval`` seconds (see the module docstring)."""
     t0, t1 = as_datetime(start), as_datetime(end)

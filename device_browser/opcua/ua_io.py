@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from asyncua import ua
 
+from device_browser.opcua.ua_connection import UaConnection
 from device_browser.opcua.ua_errors import OpcUaError
 from device_browser.opcua.ua_facts import node_facts
 from device_browser.opcua.ua_requests import (
@@ -26,16 +27,14 @@ from device_browser.opcua.ua_requests import (
     read_values,
     translate_paths,
 )
+from device_browser.opcua.ua_types import resolve_types
 from device_browser.opcua.ua_values import coerce_value, format_number, sample_of
 from device_browser.session import BAD, DeviceError, Sample, WriteRefused
-
-if TYPE_CHECKING:
-    from device_browser.opcua.client import OpcUaSession
 
 _log = logging.getLogger(__name__)
 
 
-async def read(session: OpcUaSession, tags: list[str]) -> list[Sample]:
+async def read(session: UaConnection, tags: list[str]) -> list[Sample]:
     """Current values with per-item quality; chunked by MaxNodesPerRead."""
     out: list[Sample | None] = [None] * len(tags)
     ids, where = [], []
@@ -53,7 +52,7 @@ async def read(session: OpcUaSession, tags: list[str]) -> list[Sample]:
     return [s for s in out if s is not None]
 
 
-async def write_many(session: OpcUaSession, values: dict[str, Any]) -> None:
+async def write_many(session: UaConnection, values: dict[str, Any]) -> None:
     """Write several values (chunked by MaxNodesPerWrite). All are checked before any is sent."""
     tags = list(values)
     facts = await node_facts(session, tags, properties=True)
@@ -89,7 +88,7 @@ async def write_many(session: OpcUaSession, values: dict[str, Any]) -> None:
 # --- methods ------------------------------------------------------------------------------------
 
 
-async def call_many(session: OpcUaSession, calls: Sequence[tuple[str, str, Sequence[Any]]]) -> list[list[Any]]:
+async def call_many(session: UaConnection, calls: Sequence[tuple[str, str, Sequence[Any]]]) -> list[list[Any]]:
     """Several method calls, chunked by MaxNodesPerMethodCall. Arguments are checked before sending."""
     requests, labels = [], []
     for object_tag, method, args in calls:
@@ -132,7 +131,7 @@ async def call_many(session: OpcUaSession, calls: Sequence[tuple[str, str, Seque
     return outputs
 
 
-async def _method_id(session: OpcUaSession, obj: ua.NodeId, method: str, object_tag: str) -> ua.NodeId:
+async def _method_id(session: UaConnection, obj: ua.NodeId, method: str, object_tag: str) -> ua.NodeId:
     """A method given as a NodeId, or by browse/display name among the methods of ``obj`` (cached)."""
     if "=" in method:
         return session.to_nodeid(method)
@@ -150,7 +149,7 @@ async def _method_id(session: OpcUaSession, obj: ua.NodeId, method: str, object_
     return methods[key]
 
 
-async def _input_arguments(session: OpcUaSession, mid: ua.NodeId) -> list[ua.Argument]:
+async def _input_arguments(session: UaConnection, mid: ua.NodeId) -> list[ua.Argument]:
     """The InputArguments a method declares (cached), with their data types resolved."""
     if mid not in session.arguments:
         (target,) = await translate_paths(session, [property_path(mid, "InputArguments")])
@@ -158,6 +157,6 @@ async def _input_arguments(session: OpcUaSession, mid: ua.NodeId) -> list[ua.Arg
         if target is not None:
             (dv,) = await read_values(session, [target])
             declared = list(dv.Value.Value or []) if dv.StatusCode.is_good() else []
-        await session.types.resolve(session, [a.DataType for a in declared])
+        await resolve_types(session, [a.DataType for a in declared])
         session.arguments[mid] = declared
     return session.arguments[mid]

@@ -8,8 +8,11 @@ StatusCode checked (failures are returned in :class:`AddResult`, never dropped),
 CreateSubscription itself so that asyncua starts no Publish loop of its own: Publish requests
 come from :mod:`device_browser.opcua.ua_publish`.
 
-It is also what :meth:`OpcUaSession.subscribe` returns (the ``Subscription`` of the session
-contract): ``tags``, ``interval_ms``, ``stats`` and ``close()``.
+It is also what ``OpcUaSession.subscribe`` returns (the ``Subscription`` of the session
+contract): ``tags``, ``interval_ms``, ``stats`` and ``close()``. What it needs of the session and
+of the :class:`~device_browser.opcua.subscriptions.LiveSubscriptions` it belongs to is stated
+here as Protocols (:class:`MonitoredSession`, :class:`SubscriptionOwner`), so that this module
+imports neither ``client.py`` nor ``subscriptions.py`` (both import it).
 """
 
 from __future__ import annotations
@@ -19,21 +22,23 @@ import itertools
 import logging
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from asyncua import ua
 from asyncua.ua.ua_binary import struct_from_binary
 
-from device_browser.session import ConnectionState, DeviceError, SubscriptionStats
+from device_browser.session import ConnectionState, ConnectionStatus, DeviceError, SubscriptionStats
 
 if TYPE_CHECKING:
+    from asyncua.client.ua_client import UaClient
+
     from device_browser.bus import LiveBus
-    from device_browser.opcua.client import OpcUaSession
-    from device_browser.opcua.subscriptions import LiveSubscriptions
+    from device_browser.opcua.ua_connection import NodeFacts, OperationLimits
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 DEFAULT_EVENT_FIELDS = ("EventId", "EventType", "SourceName", "Time", "Message", "Severity")
 _DEADBANDS = {"none": ua.DeadbandType.None_, "absolute": ua.DeadbandType.Absolute,
@@ -83,12 +88,48 @@ class EventRecord:
     fields: dict[str, Any]
 
 
+class MonitoredSession(Protocol):
+    """What a :class:`DataSubscription` uses of its session (an ``OpcUaSession``)."""
+
+    limits: OperationLimits
+    session_timeout: float
+
+    @property
+    def status(self) -> ConnectionStatus: ...
+
+    @property
+    def connected(self) -> bool: ...
+
+    @property
+    def uaclient(self) -> UaClient: ...
+
+    def to_nodeid(self, tag: str) -> ua.NodeId: ...
+
+    async def request(self, service: str, call: Callable[[], Awaitable[_T]]) -> _T: ...
+
+    async def node_facts(self, tags: Sequence[str], *, properties: bool = False) -> list[NodeFacts]: ...
+
+
+class SubscriptionOwner(Protocol):
+    """What a :class:`DataSubscription` uses of the ``LiveSubscriptions`` it belongs to."""
+
+    bus: LiveBus | None
+    keepalive_interval: float
+
+    @property
+    def session(self) -> MonitoredSession: ...
+
+    def publish_more(self) -> None: ...
+
+    def forget(self, sub: DataSubscription) -> None: ...
+
+
 def chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
 
-async def send_service(session: OpcUaSession, service: str, request: Any, response_type: type) -> Any:
+async def send_service(session: MonitoredSession, service: str, request: Any, response_type: type) -> Any:
     """Send a request asyncua has no suitable call for (it would start its own Publish loop)."""
     uaclient = session.uaclient
 
@@ -106,7 +147,7 @@ async def send_service(session: OpcUaSession, service: str, request: Any, respon
 class DataSubscription:
     """One server subscription (one publishing interval), the items we want in it, and where they go."""
 
-    def __init__(self, owner: LiveSubscriptions, publishing_interval_ms: float, name: str = "",
+    def __init__(self, owner: SubscriptionOwner, publishing_interval_ms: float, name: str = "",
                  bus: LiveBus | None = None):
         self.owner = owner
         self.publishing_interval_ms = publishing_interval_ms
@@ -142,7 +183,7 @@ class DataSubscription:
         return self.publishing_interval_ms
 
     @property
-    def session(self) -> OpcUaSession:
+    def session(self) -> MonitoredSession:
         return self.owner.session
 
     @property

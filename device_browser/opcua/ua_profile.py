@@ -12,11 +12,11 @@ import re
 from typing import TYPE_CHECKING
 
 from device_browser.opcua.ua_browse import browse_name, variables_below
+from device_browser.opcua.ua_connection import UaConnection
 from device_browser.profiles import DeviceProfile, Point
 from device_browser.units import pint_symbol, unece_code
 
 if TYPE_CHECKING:
-    from device_browser.opcua.client import OpcUaSession
     from device_browser.session import BrowseItem
 
 # OPC UA built-in types that are process values, as profile data types; others are not imported.
@@ -28,7 +28,7 @@ CONDITION_TYPES = {"i=2782", "i=2830", "i=2881", "i=2915", "i=2955", "i=9341", "
                    "i=10060", "i=10214", "i=10368", "i=10523", "i=10637", "i=11163", "i=11436"}
 
 
-async def profile_from_server(session: OpcUaSession, node: str, *, depth: int = 3, profile_id: str | None = None,
+async def profile_from_server(session: UaConnection, node: str, *, depth: int = 3, profile_id: str | None = None,
                               user: str | None = None) -> DeviceProfile:
     """The profile of the variables down to ``depth`` levels below ``node`` (an empty point list if none)."""
     name = profile_id or profile_id_of(await browse_name(session, node))

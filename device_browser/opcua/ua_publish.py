@@ -20,7 +20,7 @@ import contextlib
 import logging
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from asyncua import ua
 from asyncua.ua import uaerrors
@@ -28,7 +28,7 @@ from asyncua.ua import uaerrors
 if TYPE_CHECKING:
     from asyncua.client.ua_client import UaClient
 
-    from device_browser.opcua.client import OpcUaSession
+    from device_browser.session import SessionCounters
 
 _log = logging.getLogger(__name__)
 
@@ -44,12 +44,21 @@ def requests_needed(items: int, subscriptions: int) -> int:
     return min(MAX_IN_FLIGHT, wanted)
 
 
+class Counting(Protocol):
+    """What a :class:`Publisher` uses of its session (a ``UaConnection``): where, and the counts."""
+
+    url: str
+    counters: SessionCounters
+
+    def count(self, service: str) -> None: ...
+
+
 class Publisher:
     """Keeps ``target`` Publish requests outstanding on one connection of ``session``."""
 
     def __init__(
         self,
-        session: OpcUaSession,
+        session: Counting,
         uaclient: UaClient,
         on_result: Callable[[ua.PublishResult], None],
         on_lost: Callable[[str], None],

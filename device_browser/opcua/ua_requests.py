@@ -16,51 +16,29 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from asyncua import ua
 
+# OperationLimits and its defaults live with the connection; imported from here since before.
+from device_browser.opcua.ua_connection import DEFAULT_CAP, LIMIT_NODES, OperationLimits, UaConnection
 from device_browser.opcua.ua_errors import OpcUaError, check_status
 from device_browser.session import DeviceError
-
-if TYPE_CHECKING:
-    from device_browser.opcua.client import OpcUaSession
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
-DEFAULT_CAP = 1000  # items per request when the server states no limit (keeps messages small)
-
-LIMIT_NODES = {
-    "read": ua.ObjectIds.Server_ServerCapabilities_OperationLimits_MaxNodesPerRead,
-    "write": ua.ObjectIds.Server_ServerCapabilities_OperationLimits_MaxNodesPerWrite,
-    "call": ua.ObjectIds.Server_ServerCapabilities_OperationLimits_MaxNodesPerMethodCall,
-    "browse": ua.ObjectIds.Server_ServerCapabilities_OperationLimits_MaxNodesPerBrowse,
-    "translate": ua.ObjectIds.Server_ServerCapabilities_OperationLimits_MaxNodesPerTranslateBrowsePathsToNodeIds,
-    "monitored_items": ua.ObjectIds.Server_ServerCapabilities_OperationLimits_MaxMonitoredItemsPerCall,
-    "history_read": ua.ObjectIds.Server_ServerCapabilities_OperationLimits_MaxNodesPerHistoryReadData,
-    "browse_continuation_points": ua.ObjectIds.Server_ServerCapabilities_MaxBrowseContinuationPoints,
-}
-
-
-@dataclass
-class OperationLimits:
-    """The server's ``OperationLimits`` (0 = the server states no limit)."""
-
-    read: int = 0
-    write: int = 0
-    call: int = 0
-    browse: int = 0
-    translate: int = 0
-    monitored_items: int = 0
-    history_read: int = 0
-    browse_continuation_points: int = 0
-
-    def per_request(self, service: str) -> int:
-        """How many items to put in one request of ``service`` (never 0)."""
-        limit = getattr(self, service)
-        return limit if limit > 0 else DEFAULT_CAP
+__all__ = [
+    "DEFAULT_CAP",
+    "LIMIT_NODES",
+    "OperationLimits",
+    "browse_references",
+    "chunks",
+    "property_path",
+    "read_attributes",
+    "read_values",
+    "translate_paths",
+]
 
 
 def chunks(items: Sequence[_T], size: int) -> Iterable[Sequence[_T]]:
@@ -75,7 +53,7 @@ READS_IN_FLIGHT = 3
 
 
 async def read_attributes(
-    session: OpcUaSession, ids: list[ua.ReadValueId], timestamps: ua.TimestampsToReturn = ua.TimestampsToReturn.Both
+    session: UaConnection, ids: list[ua.ReadValueId], timestamps: ua.TimestampsToReturn = ua.TimestampsToReturn.Both
 ) -> list[ua.DataValue]:
     """DataValues of many (node, attribute) pairs, chunked by MaxNodesPerRead.
 
@@ -95,7 +73,7 @@ async def read_attributes(
 
 
 async def read_values(
-    session: OpcUaSession, nids: Sequence[ua.NodeId], attr: int = ua.AttributeIds.Value
+    session: UaConnection, nids: Sequence[ua.NodeId], attr: int = ua.AttributeIds.Value
 ) -> list[ua.DataValue]:
     """One attribute (the Value unless told) of many nodes."""
     return await read_attributes(session, [ua.ReadValueId(NodeId=n, AttributeId=attr) for n in nids])
@@ -105,7 +83,7 @@ async def read_values(
 
 
 async def browse_references(
-    session: OpcUaSession,
+    session: UaConnection,
     nids: Sequence[ua.NodeId],
     *,
     ref_type: int = ua.ObjectIds.HierarchicalReferences,
@@ -185,7 +163,7 @@ def _collect(session, refs, positions, results, nids) -> tuple[dict[int, bytes],
     return pending, again
 
 
-async def _release(session: OpcUaSession, points: list[bytes]) -> None:
+async def _release(session: UaConnection, points: list[bytes]) -> None:
     if not points or not session.connected:
         return
     params = ua.BrowseNextParameters(ReleaseContinuationPoints=True, ContinuationPoints=points)
@@ -209,7 +187,7 @@ def property_path(start: ua.NodeId, name: str) -> ua.BrowsePath:
     return ua.BrowsePath(StartingNode=start, RelativePath=ua.RelativePath(Elements=[element]))
 
 
-async def translate_paths(session: OpcUaSession, browse_paths: list[ua.BrowsePath]) -> list[ua.NodeId | None]:
+async def translate_paths(session: UaConnection, browse_paths: list[ua.BrowsePath]) -> list[ua.NodeId | None]:
     """The first target of each path (None where nothing matches), chunked by MaxNodesPerTranslate…"""
     out: list[ua.NodeId | None] = []
     for chunk in chunks(browse_paths, session.limits.per_request("translate")):

@@ -17,6 +17,9 @@ once connected is watched by a :class:`Supervisor` instead:
   re-creates the subscriptions, and the status is CONNECTED again.
 * **Giving up**: FAILED only when retrying cannot help (the server refuses our certificate or
   identity: a person has to act) or after the caller's limit (attempts or seconds).
+
+What the supervisor needs of the session is :class:`Supervised` (a Protocol, so that this module
+does not import ``client.py``, which imports it).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from asyncua import Client
 from asyncua.client.ua_client import UaClientState
@@ -33,11 +36,14 @@ from asyncua.ua import uaerrors
 
 from device_browser.backoff import Backoff
 from device_browser.opcua.security import CertificateRejected
+from device_browser.opcua.ua_connection import UaConnection
 from device_browser.opcua.ua_errors import FATAL_STATUSES, OpcUaError, describe_error
-from device_browser.session import BAD, ConnectionState, DeviceError
+from device_browser.session import BAD, ConnectionState, DeviceError, Sample, SessionCounters
 
 if TYPE_CHECKING:
-    from device_browser.opcua.client import OpcUaSession
+    from psygnal import SignalInstance
+
+    from device_browser.opcua.subscriptions import LiveSubscriptions
 
 _log = logging.getLogger(__name__)
 
@@ -58,7 +64,7 @@ def own_the_connection(client: Client) -> None:
     client.uaclient.pre_request_hook = None
 
 
-async def reactivate(session: OpcUaSession, client: Client) -> bool:
+async def reactivate(session: UaConnection, client: Client) -> bool:
     """Reuse the server session of ``client`` on a new connection (OPC UA Part 4, 6.7).
 
     True: the server still had the session (and its subscriptions). False: it has forgotten it
@@ -96,12 +102,42 @@ async def reactivate(session: OpcUaSession, client: Client) -> bool:
     return True
 
 
+class Supervised(Protocol):
+    """What the :class:`Supervisor` uses of its session (an ``OpcUaSession``)."""
+
+    url: str
+    timeout: float
+    counters: SessionCounters
+    live: LiveSubscriptions | None
+
+    @property
+    def client(self) -> Client | None: ...
+
+    @property
+    def connected(self) -> bool: ...
+
+    @property
+    def connection_lost(self) -> SignalInstance: ...
+
+    async def read(self, tags: list[str]) -> list[Sample]: ...
+
+    def set_status(self, state: ConnectionState, attempt: int = 0, reason: str = "") -> None: ...
+
+    def detach(self) -> None: ...
+
+    async def reopen(self) -> bool: ...
+
+    async def drop_current(self) -> None: ...
+
+    async def drop_all(self) -> None: ...
+
+
 class Supervisor:
-    """Watches one connected :class:`OpcUaSession` and reconnects it (see the module docstring)."""
+    """Watches one connected ``OpcUaSession`` and reconnects it (see the module docstring)."""
 
     def __init__(
         self,
-        session: OpcUaSession,
+        session: Supervised,
         *,
         keepalive_interval: float = 2.0,
         backoff: Backoff | None = None,
