@@ -56,7 +56,13 @@ class PumpAffinity(Component):
     Examples
     --------
     A pump rated 100 m³/h, 30 m, 11 kW at 1480 rpm delivers, at 740 rpm, 50 m³/h at 7.5 m and
-    takes 1.375 kW.
+    takes 1.375 kW:
+
+    >>> from nodes.chunk import Chunk
+    >>> pump = PumpAffinity({"rated_speed": 1480.0, "rated_flow": 100.0, "rated_head": 30.0, "rated_power": 11.0})
+    >>> out = pump.process({"speed": Chunk.of([0], [740.0])}, pump.init_state())
+    >>> [float(out[k].v[0]) for k in ("flow", "head", "power")]
+    [50.0, 7.5, 1.375]
     """
 
     type_name = "process.pump_affinity"
@@ -102,7 +108,14 @@ class PumpPower(Component):
     Examples
     --------
     50 L/s of water (998.2 kg/m³) at 30 m head: ``P_h = 998.2 · 9.80665 · 0.05 · 30 W = 14.7 kW``;
-    with 20 kW at the shaft ``η = 73.4 %``.
+    with 20 kW at the shaft ``η = 73.4 %``:
+
+    >>> from nodes.chunk import Chunk
+    >>> pump = PumpPower({"density": 998.2})
+    >>> out = pump.process({"flow": Chunk.of([0], [0.05]), "head": Chunk.of([0], [30.0]),
+    ...                     "shaft_power": Chunk.of([0], [20.0])}, pump.init_state())
+    >>> round(float(out["hydraulic_power"].v[0]), 1), round(float(out["efficiency"].v[0]), 1)
+    (14.7, 73.4)
     """
 
     type_name = "process.pump_power"
@@ -159,7 +172,14 @@ class MotorLoad(Component):
     Examples
     --------
     400 V, 25 A, cos φ = 0.85: ``P_in = √3 · 400 · 25 · 0.85 W = 14.72 kW``; with ``η_r = 92 %``
-    a 15 kW motor runs at ``0.92 · 14.72 / 15 = 90.3 %`` load.
+    a 15 kW motor runs at ``0.92 · 14.72 / 15 = 90.3 %`` load:
+
+    >>> from nodes.chunk import Chunk
+    >>> motor = MotorLoad({"rated_power": 15.0, "rated_efficiency": 92.0, "power_factor": 0.85,
+    ...                    "nominal_voltage": 400.0})
+    >>> out = motor.process({"current": Chunk.of([0], [25.0])}, motor.init_state())
+    >>> round(float(out["input_power"].v[0]), 2), round(float(out["load"].v[0]), 1)
+    (14.72, 90.3)
     """
 
     type_name = "process.motor_load"
@@ -235,7 +255,14 @@ class Lmtd(Component):
     Examples
     --------
     Incropera Example 11.1 (counter-flow oil cooler): oil 100 → 60 °C, water 30 → 40.2 °C gives
-    ``ΔT_lm = (59.8 − 30) / ln(59.8/30) = 43.2 °C``.
+    ``ΔT_lm = (59.8 − 30) / ln(59.8/30) = 43.2 °C``:
+
+    >>> from nodes.chunk import Chunk
+    >>> cooler = Lmtd({"arrangement": "counter"})
+    >>> temperatures = {"hot_in": 100.0, "hot_out": 60.0, "cold_in": 30.0, "cold_out": 40.2}
+    >>> out = cooler.process({k: Chunk.of([0], [v]) for k, v in temperatures.items()}, cooler.init_state())
+    >>> round(float(out["lmtd"].v[0]), 1)
+    43.2
     """
 
     type_name = "process.lmtd"
@@ -292,7 +319,14 @@ class HeatDuty(Component):
     Examples
     --------
     0.1 kg/s of oil (c_p = 2131 J/(kg·K)) cooled from 100 to 60 °C releases
-    ``0.1 · 2131 · 40 W = 8.524 kW`` (Incropera Example 11.1).
+    ``0.1 · 2131 · 40 W = 8.524 kW`` (Incropera Example 11.1):
+
+    >>> from nodes.chunk import Chunk
+    >>> oil = HeatDuty({"cp": 2131.0, "direction": "released"})
+    >>> out = oil.process({"mass_flow": Chunk.of([0], [0.1]), "inlet": Chunk.of([0], [100.0]),
+    ...                    "outlet": Chunk.of([0], [60.0])}, oil.init_state())
+    >>> round(float(out["duty"].v[0]), 3)
+    8.524
     """
 
     type_name = "process.heat_duty"
@@ -344,6 +378,15 @@ class Fopdt(Component):
     Examples
     --------
     A unit step at ``t_s`` gives ``y(t) = K (1 − e^{−(t − t_s − θ)/τ})`` for ``t ≥ t_s + θ``.
+    With K = 2, τ = 10 s and θ = 5 s, a step at 0 s sampled every 5 s reaches
+    ``2 (1 − e^{−1}) = 1.264`` at 15 s:
+
+    >>> from nodes.chunk import Chunk
+    >>> model = Fopdt({"gain": 2.0, "time_constant": 10.0, "dead_time": 5.0})
+    >>> seconds = 1_000_000_000
+    >>> out = model.process({"u": Chunk.of([k * 5 * seconds for k in range(4)], [1.0] * 4)}, model.init_state())
+    >>> out["y"].v.round(3).tolist()
+    [0.0, 0.0, 0.787, 1.264]
     """
 
     type_name = "process.fopdt"
@@ -609,7 +652,15 @@ class PolytropicHead(Component):
     Examples
     --------
     Air (M = 28.97, Z = 1) from 1 to 4 bar(a) at 293.15 K with n = 1.5:
-    ``H_p = 3 · 8314.46 · 293.15 / 28.97 · (4^{1/3} − 1) = 148.3 kJ/kg``.
+    ``H_p = 3 · 8314.46 · 293.15 / 28.97 · (4^{1/3} − 1) = 148.3 kJ/kg``, and with κ = 1.4
+    ``η_p = (0.4/1.4) / (0.5/1.5) = 85.7 %``:
+
+    >>> from nodes.chunk import Chunk
+    >>> air = PolytropicHead({"exponent": 1.5, "molar_mass": 28.97, "compressibility": 1.0})
+    >>> out = air.process({"p1": Chunk.of([0], [1e5]), "p2": Chunk.of([0], [4e5]),
+    ...                    "t1": Chunk.of([0], [293.15])}, air.init_state())
+    >>> round(float(out["head"].v[0]), 1), round(float(out["efficiency"].v[0]), 1)
+    (148.3, 85.7)
     """
 
     type_name = "process.polytropic_head"
@@ -690,7 +741,15 @@ class Oee(Component):
 
     Examples
     --------
-    A = 90 %, P = 95 %, Q = 99 % gives OEE = 0.90 · 0.95 · 0.99 = 84.6 %.
+    A = 90 %, P = 95 %, Q = 99 % gives OEE = 0.90 · 0.95 · 0.99 = 84.6 %: 18,000 s run of
+    20,000 s planned, 1000 parts at an ideal 17.1 s each, 990 of them good:
+
+    >>> from nodes.chunk import Chunk
+    >>> oee = Oee({"ideal_cycle_time": 17.1})
+    >>> totals = {"planned_time": 20_000.0, "run_time": 18_000.0, "total_count": 1000.0, "good_count": 990.0}
+    >>> out = oee.process({k: Chunk.of([0], [v]) for k, v in totals.items()}, oee.init_state())
+    >>> [round(float(out[k].v[0]), 1) for k in ("availability", "performance", "quality", "oee")]
+    [90.0, 95.0, 99.0, 84.6]
     """
 
     type_name = "process.oee"
@@ -748,7 +807,15 @@ class EnergyPerUnit(Component):
 
     Examples
     --------
-    The meter advances 2.5 kWh while the counter advances 10 units: 0.25 kWh per unit.
+    The meter advances 2.5 kWh while the counter advances 10 units: 0.25 kWh per unit. The first
+    sample has nothing before it to difference against (NaN, uncertain):
+
+    >>> from nodes.chunk import Chunk
+    >>> sec = EnergyPerUnit({"window": 1})
+    >>> out = sec.process({"energy": Chunk.of([0, 1], [100.0, 102.5]), "units": Chunk.of([0, 1], [40.0, 50.0])},
+    ...                   sec.init_state())
+    >>> out["sec"].v.tolist()
+    [nan, 0.25]
     """
 
     type_name = "process.energy_per_unit"
