@@ -10,8 +10,8 @@ import pytest
 from nodes.resources import resources_dir
 from workbench.cli import main
 
-GRAPHS = resources_dir() / "examples" / "graphs"
-GRAPH, SAMPLE = GRAPHS / "vibration_alarm.json", GRAPHS / "vibration_sample.csv"
+EXAMPLE = resources_dir() / "examples" / "pump_station"
+GRAPH, SAMPLE = EXAMPLE / "graphs" / "vibration_alarm.json", EXAMPLE / "data" / "pump_run.csv"
 
 
 def test_vibration_alarm_example_finds_the_developing_fault(tmp_path, capsys):
