@@ -1,5 +1,10 @@
 import json
+import logging
+import os
 
+import pytest
+
+from workbench.log_capture import LogCapture
 from workbench.settings import MAX_RECENT, Settings
 
 
@@ -13,10 +18,93 @@ def test_round_trip(tmp_path):
 
 def test_missing_and_damaged_files_give_defaults(tmp_path, caplog):
     assert Settings.load(tmp_path / "none.json") == Settings()
+    assert not caplog.records
     bad = tmp_path / "settings.json"
     bad.write_text("{oops")
     assert Settings.load(bad) == Settings()
     assert "Settings were reset because" in caplog.text and "line 1, column 2" in caplog.text
+
+
+def _saved_then_truncated(path):
+    """A real settings file with recent projects, cut off halfway as by a crash or a full disk."""
+    settings = Settings(language="zh_CN")
+    for name in ("pump_station", "boiler", "line_3"):
+        settings.add_recent(path.parent / name)
+    settings.save(path)
+    full = path.read_bytes()
+    path.write_bytes(full[: len(full) // 2])
+    return path.read_bytes()
+
+
+@pytest.fixture
+def log_panel():
+    """What the Log panel would show: the workbench puts a LogCapture on the root logger."""
+    capture = LogCapture()
+    root = logging.getLogger()
+    root.addHandler(capture)
+    yield capture
+    root.removeHandler(capture)
+
+
+def test_a_truncated_file_is_kept_as_bak_and_the_log_panel_names_both_files(tmp_path, log_panel):
+    path = tmp_path / "settings.json"
+    damaged = _saved_then_truncated(path)
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(damaged)  # the test file really is broken
+
+    assert Settings.load(path) == Settings()
+
+    backup = tmp_path / "settings.json.bak"
+    assert backup.read_bytes() == damaged
+    assert not path.exists()  # the next save starts a fresh file; the damaged bytes are in the .bak
+    [entry] = [e for e in log_panel.drain() if e.level >= logging.WARNING]
+    assert entry.level == logging.WARNING and entry.source.startswith("workbench.")
+    assert str(path) in entry.text and str(backup) in entry.text and "reset" in entry.text
+
+
+def test_an_older_backup_is_never_overwritten(tmp_path, caplog):
+    path = tmp_path / "settings.json"
+    first = _saved_then_truncated(path)
+    Settings.load(path)
+    second = _saved_then_truncated(path)
+    Settings.load(path)
+    path.write_text("[1, 2]")  # valid JSON, but not settings: damaged too
+    Settings.load(path)
+
+    older = tmp_path / "settings.json.bak"
+    assert older.read_bytes() == first
+    stamped = sorted(tmp_path.glob("settings.json.*.bak"))
+    assert len(stamped) == 2  # found in the same second or not, each copy has its own name
+    assert {p.read_bytes() for p in stamped} == {second, b"[1, 2]"}
+    assert all(str(p) in caplog.text for p in stamped)
+    assert "does not hold a JSON object" in caplog.text
+    assert Settings.load(path) == Settings() and len(list(tmp_path.iterdir())) == 3  # nothing more to keep
+
+
+def test_saving_after_a_reset_leaves_the_backup_alone(tmp_path):
+    path = tmp_path / "settings.json"
+    damaged = _saved_then_truncated(path)
+    settings = Settings.load(path)
+    settings.add_recent(tmp_path / "new")
+    settings.save(path)
+    assert Settings.load(path).recent_projects == [str((tmp_path / "new").resolve())]
+    assert (tmp_path / "settings.json.bak").read_bytes() == damaged
+
+
+def test_a_damaged_file_that_cannot_be_moved_is_reported(tmp_path, caplog, monkeypatch):
+    path = tmp_path / "settings.json"
+    damaged = _saved_then_truncated(path)
+
+    def refuse(src, dst):
+        # What a read-only config folder does; simulated because tests may run as root,
+        # for whom folder permissions do not stop a rename.
+        raise PermissionError(13, "Permission denied", str(src))
+
+    monkeypatch.setattr(os, "replace", refuse)
+    assert Settings.load(path) == Settings()
+    monkeypatch.undo()
+    assert path.read_bytes() == damaged and not list(tmp_path.glob("*.bak"))
+    assert "could not be kept (Permission denied)" in caplog.text and str(path) in caplog.text
 
 
 def test_wrong_types_and_unknown_values_fall_back_per_field(tmp_path):
