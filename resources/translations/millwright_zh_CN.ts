@@ -404,6 +404,34 @@ Recover it? (No deletes the recovery copy.)</source>
         <source>&lt;b&gt;Recent projects&lt;/b&gt; (double-click to open)</source>
         <translation>&lt;b&gt;最近的项目&lt;/b&gt;（双击打开）</translation>
     </message>
+    <message>
+        <source>First steps with the pump-station example</source>
+        <translation>泵站示例入门</translation>
+    </message>
+    <message>
+        <source>Start the pump-station simulator in a terminal:</source>
+        <translation>在终端中启动泵站模拟器：</translation>
+    </message>
+    <message>
+        <source>&lt;a href=&quot;{link}&quot;&gt;Open the example project&lt;/a&gt;: its devices, graphs and a recording.</source>
+        <translation>&lt;a href=&quot;{link}&quot;&gt;打开示例项目&lt;/a&gt;：其中有设备、模型图和一段录制数据。</translation>
+    </message>
+    <message>
+        <source>Open a graph from the Project panel: {efficiency} (pump efficiency and energy) or {vibration} (vibration alarm).</source>
+        <translation>在“项目”面板中打开一个模型图：{efficiency}（泵效率与能耗）或 {vibration}（振动报警）。</translation>
+    </message>
+    <message>
+        <source>Run it on the recording, in the example&apos;s folder:</source>
+        <translation>在示例项目文件夹中用录制数据运行它：</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Copy the command to the clipboard</source>
+        <translation>将命令复制到剪贴板</translation>
+    </message>
 </context>
 <context>
     <name>WindowActions</name>
