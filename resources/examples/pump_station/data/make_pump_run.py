@@ -6,7 +6,7 @@ at its default ratings: 120 m³/h, 4.5 bar, 34 A at 1480 rpm, in a loop), here d
 
 * the bearing-housing accelerometer (``acc``, m/s²) shows a broadband velocity growing from 1.0 to
   6.0 mm/s RMS, so the ISO 10816 zone climbs from A to C and the ``vibration_alarm`` graph raises
-  its alarm after about 7 s;
+  its alarm at 8 s;
 * the rub costs shaft power, growing from 0 to 3 kW, so the motor current rises by about 3 A for
   the same flow and pressure and the ``pump_efficiency`` graph sees the efficiency fall.
 
