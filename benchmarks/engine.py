@@ -31,7 +31,7 @@ STREAM_SAMPLES = 1_000_000
 
 
 def vibration_graph() -> Graph:
-    return Graph.from_text((ROOT / "resources/examples/graphs/vibration_alarm.json").read_text())
+    return Graph.from_text((ROOT / "resources/examples/pump_station/graphs/vibration_alarm.json").read_text())
 
 
 def counter_graph() -> Graph:
