@@ -9,7 +9,7 @@ TS := $(wildcard resources/translations/*.ts)
 QM := $(TS:.ts=.qm)
 UI_SOURCES := $(shell find workbench model_designer device_browser app_packager -name '*.py' 2>/dev/null)
 
-.PHONY: run test bench lint translations update-translations clean
+.PHONY: run test bench lint screenshots translations update-translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ test: $(STAMP) translations
 
 bench: $(STAMP) translations
 	QT_QPA_PLATFORM=offscreen $(PY) -m benchmarks
+
+## Render the workbench's views into docs/images/VIEW.LANG.png (offscreen), for the docs and for review.
+screenshots: $(STAMP) translations
+	MILLWRIGHT_DOCS_IMAGES=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests/gui/test_screenshots.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
