@@ -12,6 +12,7 @@ reported in :attr:`ComponentRegistry.problems` and skipped; the others still loa
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import logging
 from collections.abc import Iterable, Iterator
@@ -49,6 +50,35 @@ class ComponentRegistry:
 
     def get(self, type_name: str) -> type[Component] | None:
         return self._types.get(type_name)
+
+    def close_matches(self, type_name: str, limit: int = 3) -> list[str]:
+        """Installed type names that look like ``type_name``: a typo, a missing or wrong group.
+
+        Names are compared without their group (``signal.`` would make every signal component
+        look alike); the same group counts a little more, and only matches close to the best one
+        are offered.
+
+        >>> registry = default_registry()
+        >>> registry.close_matches("signal.bandpas"), registry.close_matches("bandpass")
+        (['signal.bandpass'], ['signal.bandpass'])
+        >>> registry.close_matches("vibration.lowpass"), registry.close_matches("signal.nope")
+        (['signal.lowpass'], [])
+        """
+        group, _, short = type_name.rpartition(".")
+        scores: dict[str, float] = {}
+        for name in self._types:
+            their_group, _, their_short = name.rpartition(".")
+            ratio = difflib.SequenceMatcher(None, short.lower(), their_short.lower()).ratio()
+            prefix = their_short.startswith(short) or short.startswith(their_short)
+            if prefix and min(len(short), len(their_short)) >= 3:
+                ratio = max(ratio, 0.85)  # "rul" → rul_linear, "pid_controller" → pid
+            if ratio >= 0.75:
+                scores[name] = ratio + (0.05 if group.lower() == their_group.lower() else 0.0)
+        if not scores:
+            return []
+        best = max(scores.values())
+        ranked = sorted((name for name, score in scores.items() if score >= best - 0.1), key=lambda n: -scores[n])
+        return ranked[:limit]
 
     def origin(self, type_name: str) -> str:
         return self._origin.get(type_name, "")

@@ -62,8 +62,10 @@ def _check_nodes(graph, registry, problems):
     for node in graph.nodes.values():
         cls = registry.get(node.type)
         if cls is None:
-            problems.append(Problem("missing_component", f"component type '{node.type}' is not installed; the node "
-                                    "is kept as it is and saved unchanged", node.id))
+            close = registry.close_matches(node.type)
+            hint = f"did you mean {' or '.join(repr(name) for name in close)}? " if close else ""
+            problems.append(Problem("missing_component", f"component type '{node.type}' is not installed; {hint}"
+                                    "the node is kept as it is and saved unchanged", node.id))
             continue
         classes[node.id] = cls
         if node.version > cls.version:
@@ -79,6 +81,7 @@ def _check_nodes(graph, registry, problems):
 
 def _check_edges(graph, classes, params, problems) -> dict[tuple[str, str], Edge]:
     wired: dict[tuple[str, str], Edge] = {}
+    unresolved: set[tuple[str, str]] = set()  # inputs wired to a node whose type is unknown: not unconnected
     for edge in graph.edges:
         src_cls, dst_cls = classes.get(edge.source), classes.get(edge.target)
         for node_id in (edge.source, edge.target):
@@ -86,6 +89,8 @@ def _check_edges(graph, classes, params, problems) -> dict[tuple[str, str], Edge
                 problems.append(Problem("unknown_node", f"the connection {edge} refers to a node that does not exist",
                                         node_id))
         if src_cls is None or dst_cls is None:
+            # The unknown node has its own problem; its wires are not judged (no knock-on errors).
+            unresolved.add((edge.target, edge.target_port))
             continue
         src_port, dst_port = _port(src_cls, edge.source_port, True), _port(dst_cls, edge.target_port, False)
         if src_port is None:
@@ -109,7 +114,7 @@ def _check_edges(graph, classes, params, problems) -> dict[tuple[str, str], Edge
             del wired[key]  # one problem per wire: its units are not compared as well
             problems.append(Problem("kind_mismatch", f"{edge.source}.{edge.source_port} gives {_kind(src_kind)} but "
                                     f"this input takes {_kind(dst_kind)}", edge.target, edge.target_port))
-    reported = {(p.node, p.port) for p in problems}
+    reported = {(p.node, p.port) for p in problems} | unresolved
     for node_id, cls in classes.items():
         for port in cls.inputs:
             if port.required and (node_id, port.name) not in wired and (node_id, port.name) not in reported:

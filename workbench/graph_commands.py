@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from workbench.jsonfile import FileFormatError, read_json
+from workbench.settings import LANGUAGES
 
 EXIT_BAD_GRAPH, EXIT_BAD_DATA, EXIT_NODES_FAILED, EXIT_INTERRUPTED = 2, 1, 3, 130
+# The GUI's spellings (en, zh_CN, system) and the short zh all work for `components`.
+COMPONENT_LANGUAGES = tuple(dict.fromkeys(("en", "zh", *LANGUAGES)))
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -32,13 +36,27 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     components = commands.add_parser("components", help="list or describe the available components")
     actions = components.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="the catalogue, grouped as in the palette")
-    listing.add_argument("--lang", choices=("en", "zh"), default="en")
+    _add_language(listing)
     listing.set_defaults(handler=list_components)
     show = actions.add_parser("show", help="one component: ports, parameters, formula, reference")
     show.add_argument("name", help="type name, e.g. signal.bandpass")
     show.add_argument("--json", action="store_true", help="print the declaration as JSON")
-    show.add_argument("--lang", choices=("en", "zh"), default="en")
+    _add_language(show)
     show.set_defaults(handler=show_component)
+
+
+def _add_language(parser: argparse.ArgumentParser) -> None:
+    # No default here: `millwright --lang zh_CN components list` keeps the value given before the command.
+    parser.add_argument("--lang", choices=COMPONENT_LANGUAGES, default=argparse.SUPPRESS,
+                        help="language of titles and descriptions: en, zh or zh_CN (as for the "
+                             "workbench), or system (default en)")
+
+
+def text_language(choice: str | None) -> str:
+    """'en' or 'zh' for a ``--lang`` spelling; 'system' follows the locale's environment variables."""
+    if choice == "system":
+        choice = next((os.environ[name] for name in ("LC_ALL", "LC_MESSAGES", "LANG") if os.environ.get(name)), "en")
+    return "zh" if (choice or "").lower().startswith("zh") else "en"
 
 
 def parse_overrides(items: list[str]) -> dict[str, dict[str, Any]]:
@@ -57,12 +75,16 @@ def parse_overrides(items: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def run_graph(args: argparse.Namespace) -> int:
-    from device_browser.recordings import RecordingError, open_sink, open_source
+    from device_browser.recordings import RecordingError, check_output, open_sink, open_source
     from nodes.engine import GraphError, compile_graph, run_batch
     from nodes.graph import Graph, GraphFormatError
 
     if args.chunk < 1:
         return _fail(EXIT_BAD_DATA, "--chunk must be at least 1")
+    try:  # before any work: a run is not lost to an output that cannot be written
+        check_output(args.output, args.input)
+    except RecordingError as exc:
+        return _fail(EXIT_BAD_DATA, str(exc))
     try:
         graph = Graph.from_json(read_json(args.graph), str(args.graph))
         compiled = compile_graph(graph, overrides=parse_overrides(args.param))
@@ -80,12 +102,14 @@ def run_graph(args: argparse.Namespace) -> int:
     try:
         source = open_source(args.input, args.time_column, args.time_unit)
         source.check_columns(columns)
-        total = source.count_rows()
+        source.check_rows()
         sink = open_sink(args.output)
-    except (RecordingError, OSError) as exc:
+    except RecordingError as exc:
         return _fail(EXIT_BAD_DATA, str(exc))
-    progress = _progress(total, args.quiet)
+    except OSError as exc:  # the input cannot be opened (permissions, a folder, a device error)
+        return _fail(EXIT_BAD_DATA, f"{args.input}: the recording cannot be read ({exc.strerror or exc})")
     rows = 0
+    progress = None
 
     def counted(chunks):
         nonlocal rows
@@ -96,11 +120,16 @@ def run_graph(args: argparse.Namespace) -> int:
             yield chunk
 
     try:
+        progress = _progress(source.count_rows(), args.quiet)
         run = run_batch(compiled, counted(source.chunks(columns, args.chunk)), sink.write)
         sink.close()
-    except (RecordingError, OSError) as exc:
+    except RecordingError as exc:
         sink.abort()
         return _fail(EXIT_BAD_DATA, f"{exc}\nNothing was written to {args.output}.")
+    except OSError as exc:  # reading the input failed midway (the sink words its own errors)
+        sink.abort()
+        return _fail(EXIT_BAD_DATA, f"{args.input}: the recording cannot be read ({exc.strerror or exc})\n"
+                                    f"Nothing was written to {args.output}.")
     except KeyboardInterrupt:
         sink.abort()
         return _fail(EXIT_INTERRUPTED, f"interrupted; nothing was written to {args.output}")
@@ -108,7 +137,8 @@ def run_graph(args: argparse.Namespace) -> int:
         sink.abort()
         raise
     finally:
-        progress.close()
+        if progress is not None:
+            progress.close()
     seconds = time.perf_counter() - started
     rate = rows / seconds if seconds > 0 else float("inf")
     print(f"{rows} rows in {seconds:.2f} s ({rate:,.0f} rows/s); {sink.rows} rows written to {args.output}")
@@ -136,12 +166,13 @@ def list_components(args: argparse.Namespace) -> int:
     from nodes.registry import default_registry
 
     registry = default_registry()
+    lang = text_language(getattr(args, "lang", None))
     category = None
     for cls in registry:
         if cls.category != category:
             category = cls.category
             print(f"\n{category}")
-        print(f"  {cls.type_name:32} {cls.title.get(args.lang)}")
+        print(f"  {cls.type_name:32} {cls.title.get(lang)}")
     print(f"\n{len(registry)} components")
     for problem in registry.problems:
         print(f"plug-in {problem.plugin} was skipped: {problem.message}", file=sys.stderr)
@@ -154,13 +185,14 @@ def show_component(args: argparse.Namespace) -> int:
     registry = default_registry()
     cls = registry.get(args.name)
     if cls is None:
-        close = [c.type_name for c in registry if args.name.split(".")[-1] in c.type_name]
-        hint = f" Did you mean {', '.join(close[:5])}?" if close else " See 'millwright components list'."
+        close = registry.close_matches(args.name)
+        hint = (f" Did you mean {' or '.join(repr(name) for name in close)}?" if close
+                else " See 'millwright components list'.")
         return _fail(1, f"there is no component '{args.name}'.{hint}")
     if args.json:
         print(json.dumps(cls.spec(), indent=2, ensure_ascii=False))
         return 0
-    lang = args.lang
+    lang = text_language(getattr(args, "lang", None))
     print(f"{cls.type_name} — {cls.title.get(lang)} (version {cls.version}, {registry.origin(cls.type_name)})\n")
     print((cls.__doc__ or "").strip().replace("\n    ", "\n"))
     for heading, ports in (("Inputs", cls.inputs), ("Outputs", cls.outputs)):

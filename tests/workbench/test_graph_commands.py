@@ -1,5 +1,6 @@
 """`millwright run-graph` and `millwright components` on good and bad inputs."""
 
+import os
 import subprocess
 import sys
 
@@ -70,8 +71,9 @@ def test_malformed_graph_file_names_line_and_column(tmp_path, capsys):
 @pytest.mark.parametrize(("content", "message"), [
     ("time,accel\n1.0,2.0\n", "the graph needs column(s) 'acc', which the file does not have (columns: accel)"),
     ("time,acc\n1.0,2.0\n3.0,4.0\n2.0,5.0\n", "line 4, column 'time': the time goes backwards"),
-    ("time,acc\n1.0,2.0\n2.0,2,5\n", "the CSV layout is broken after line 2: CSV parse error: "
-                                      "Expected 2 columns, got 3: 2.0,2,5"),
+    ("time,acc\n1.0,2.0\n2.0,2,5\n", "line 3: 3 fields where the header has 2 (time, acc); "
+                                      "is a decimal comma used, or a text with a comma not in quotes?: 2.0,2,5"),
+    ("time,acc\n1.0,2.0\n\n\n2.0,2.5x\n", "line 5, column 'acc': '2.5x' is not a number"),  # blank lines count
     ("time,acc\n1.0,2.0\n2.0,2.5x\n", "line 3, column 'acc': '2.5x' is not a number"),
     ("time,acc\n2026-11-25T08:00:00Z,1\nyesterday,2\n", "line 3, column 'time': 'yesterday' is not a time"),
     ("time,acc\n1700000000000,1\n", "line 2, column 'time': 1700000000000 s since 1970 is after the year 2262; "
@@ -132,3 +134,146 @@ def test_headless_graph_run_does_not_load_qt(tmp_path):
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('qtpy', 'PySide6', 'qasync')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().endswith("[]")
+
+
+# ----------------------------------------------------------------- issue 16: clear run-graph errors
+
+PASS_THROUGH = ('{"schema_version": 2, "nodes": [{"id": "a", "type": "io.input", "params": {"column": "a"}}, '
+                '{"id": "o", "type": "io.output", "params": {"column": "a2"}}], '
+                '"edges": [{"from": "a.y", "to": "o.x"}]}')
+
+
+def _pass_through(tmp_path):
+    graph = tmp_path / "g.json"
+    graph.write_text(PASS_THROUGH)
+    return graph
+
+
+def _no_temp_files(folder):
+    return not list(folder.glob(".~millwright-*"))
+
+
+def test_an_extra_field_far_down_is_reported_on_its_own_line(tmp_path, capsys):
+    lines = ["time,a"] + [f"{i},{i}" for i in range(1, 40_000)]
+    lines[29_999] = "29999,2,5"  # line 30,000 of the file: a decimal comma
+    source = _csv(tmp_path, "\n".join(lines) + "\n")
+    out = tmp_path / "o.csv"
+    assert main(["run-graph", str(_pass_through(tmp_path)), "-i", str(source), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"{source}, line 30000: 3 fields where the header has 2 (time, a)" in err, err
+    assert "Traceback" not in err and not out.exists() and _no_temp_files(tmp_path)
+
+
+def test_a_short_row_names_its_line_and_the_missing_column(tmp_path, capsys):
+    source = _csv(tmp_path, "time,a\r\n1,1\r\n\r\n2,2\r\n3\r\n")
+    assert main(["run-graph", str(_pass_through(tmp_path)), "-i", str(source), "-o", str(tmp_path / "o.csv"),
+                 "--chunk", "1"]) == 1
+    assert f"{source}, line 5: 1 field where the header has 2 (time, a); column 'a' is missing" in \
+        capsys.readouterr().err
+
+
+def test_an_output_path_that_is_a_folder_is_refused_before_reading_the_input(tmp_path, capsys):
+    folder = tmp_path / "results"
+    folder.mkdir()
+    missing_input = tmp_path / "not_there.csv"  # would fail if the input were read first
+    assert main(["run-graph", str(_pass_through(tmp_path)), "-i", str(missing_input), "-o", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert f"{folder}: this is a folder; give a file name for the output, e.g. {folder / 'result.csv'}" in err, err
+    assert folder.is_dir() and _no_temp_files(tmp_path)
+
+
+def test_a_missing_output_folder_names_the_users_path(tmp_path, capsys):
+    out = tmp_path / "no_such_folder" / "o.csv"
+    source = _csv(tmp_path, "time,a\n1,1\n")
+    assert main(["run-graph", str(_pass_through(tmp_path)), "-i", str(source), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"{out}: the folder {out.parent} does not exist" in err, err
+    assert ".~millwright" not in err and "Errno" not in err
+
+
+def test_an_output_folder_that_is_a_file_names_the_users_path(tmp_path, capsys):
+    (tmp_path / "notes").write_text("a file, not a folder")
+    out = tmp_path / "notes" / "o.csv"
+    source = _csv(tmp_path, "time,a\n1,1\n")
+    assert main(["run-graph", str(_pass_through(tmp_path)), "-i", str(source), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"{out}: {out.parent} is a file, not a folder" in err, err
+    assert ".~millwright" not in err and "Errno" not in err
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root may write into a read-only folder")
+def test_a_read_only_output_folder_names_the_users_path(tmp_path, capsys):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o555)
+    out = folder / "o.csv"
+    source = _csv(tmp_path, "time,a\n1,1\n")
+    try:
+        assert main(["run-graph", str(_pass_through(tmp_path)), "-i", str(source), "-o", str(out)]) == 1
+    finally:
+        folder.chmod(0o755)
+    err = capsys.readouterr().err
+    assert f"{out}: cannot write into the folder {folder} (permission denied)" in err, err
+    assert ".~millwright" not in err and "Errno" not in err
+
+
+def test_the_output_may_not_replace_the_input(tmp_path, capsys):
+    source = _csv(tmp_path, "time,a\n1,1\n")
+    assert main(["run-graph", str(_pass_through(tmp_path)), "-i", str(source), "-o", str(source)]) == 1
+    assert "the output would replace the input recording" in capsys.readouterr().err
+    assert source.read_text() == "time,a\n1,1\n"
+
+
+@pytest.mark.parametrize("content", ["time,a\n", "time,a", "time,a\n\n\n"])
+def test_an_input_with_no_rows_says_so_and_writes_nothing(tmp_path, capsys, content):
+    source = _csv(tmp_path, content)
+    out = tmp_path / "o.csv"
+    assert main(["run-graph", str(_pass_through(tmp_path)), "-i", str(source), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"{source}: the recording has a header (time, a) but no rows; there is nothing to run" in err, err
+    assert not out.exists() and _no_temp_files(tmp_path)
+
+
+def test_a_parquet_input_with_no_rows_says_so(tmp_path, capsys):
+    source = tmp_path / "in.parquet"
+    pd.DataFrame({"time": pd.Series([], dtype="float64"), "a": pd.Series([], dtype="float64")}).to_parquet(source)
+    out = tmp_path / "o.parquet"
+    assert main(["run-graph", str(_pass_through(tmp_path)), "-i", str(source), "-o", str(out)]) == 1
+    assert "the recording has a header (time, a) but no rows" in capsys.readouterr().err
+    assert not out.exists() and _no_temp_files(tmp_path)
+
+
+def test_an_unknown_component_gets_close_matches_and_no_knock_on_errors(tmp_path, capsys):
+    graph = tmp_path / "g.json"
+    graph.write_text('{"schema_version": 2, "nodes": ['
+                     '{"id": "acc", "type": "io.input", "params": {"column": "a"}}, '
+                     '{"id": "band", "type": "signal.bandpas", "params": {}}, '
+                     '{"id": "rms", "type": "signal.ewma", "params": {}}, '
+                     '{"id": "out", "type": "io.output", "params": {"column": "r"}}], '
+                     '"edges": [{"from": "acc.y", "to": "band.x"}, {"from": "band.y", "to": "rms.x"}, '
+                     '{"from": "rms.y", "to": "out.x"}]}')
+    source = _csv(tmp_path, "time,a\n1,1\n")
+    assert main(["run-graph", str(graph), "-i", str(source), "-o", str(tmp_path / "o.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "the graph cannot run (1 problem(s))" in err, err
+    assert "error: band: component type 'signal.bandpas' is not installed; did you mean 'signal.bandpass'?" in err, err
+    assert "must be connected" not in err
+
+
+@pytest.mark.parametrize("lang", ["zh", "zh_CN"])
+def test_components_accept_the_guis_language_spelling(capsys, lang):
+    assert main(["components", "list", "--lang", lang]) == 0
+    assert "带通滤波器（巴特沃斯）" in capsys.readouterr().out
+    assert main(["components", "show", "signal.bandpass", "--lang", lang]) == 0
+    assert "带通滤波器（巴特沃斯）" in capsys.readouterr().out
+
+
+def test_components_refuse_an_unknown_language(capsys):
+    with pytest.raises(SystemExit):
+        main(["components", "list", "--lang", "fr"])
+    assert "--lang" in capsys.readouterr().err
+
+
+def test_components_show_offers_close_matches(capsys):
+    assert main(["components", "show", "signal.bandpas"]) == 1
+    assert "there is no component 'signal.bandpas'. Did you mean 'signal.bandpass'?" in capsys.readouterr().err
