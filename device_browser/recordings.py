@@ -179,8 +179,23 @@ class CsvSource(_Source):
     def _header(self) -> list[str]:
         try:
             return list(pd.read_csv(self.path, nrows=0).columns)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError as exc:
+            raise self._not_utf8() or RecordingError(f"{self.path}: not a readable CSV file ({exc})") from None
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise RecordingError(f"{self.path}: not a readable CSV file ({exc})") from None
+
+    def _not_utf8(self) -> RecordingError | None:
+        """The first line with bytes that are not UTF-8 text (an export in a local code page), or None."""
+        with open(self.path, "rb") as f:
+            for number, line in enumerate(f, start=1):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    character = len(line[:exc.start].decode("utf-8")) + 1
+                    return RecordingError(f"{self.path}, line {number}, character {character}: byte "
+                                          f"0x{line[exc.start]:02x} is not UTF-8 text; save the file as UTF-8 "
+                                          "(in Excel: CSV UTF-8)")
+        return None
 
     def count_rows(self) -> int:
         """Lines after the header (for the progress bar; blank lines are counted too)."""
@@ -260,6 +275,10 @@ class CsvSource(_Source):
         except pa.ArrowInvalid as exc:
             if invalid:
                 raise self._broken_row(invalid) from None
+            if "UTF8" in str(exc) or "UTF-8" in str(exc):
+                not_utf8 = self._not_utf8()
+                if not_utf8 is not None:
+                    raise not_utf8 from None
             where = self._place(done)
             raise RecordingError(f"{self.path}: the CSV file cannot be read from {where} on: {exc}") from None
 

@@ -15,7 +15,7 @@ from workbench.settings import LANGUAGES
 
 EXIT_BAD_GRAPH, EXIT_BAD_DATA, EXIT_NODES_FAILED, EXIT_INTERRUPTED = 2, 1, 3, 130
 # The GUI's spellings (en, zh_CN, system) and the short zh all work for `components`.
-COMPONENT_LANGUAGES = tuple(dict.fromkeys(("en", "zh", *LANGUAGES)))
+COMPONENT_LANGUAGES = tuple(dict.fromkeys(("en", "zh", "zh_CN", "system", *LANGUAGES)))
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:

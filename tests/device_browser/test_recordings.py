@@ -36,6 +36,18 @@ def test_a_row_with_an_extra_field_names_its_line_whatever_the_chunk(tmp_path, r
                                  "is a decimal comma used, or a text with a comma not in quotes?: 40000,1,5")
 
 
+@pytest.mark.parametrize("lines", [3, 30_000])
+def test_text_that_is_not_utf8_names_its_line_and_character(tmp_path, lines):
+    """Near the top pandas meets it reading the header; far down, pyarrow meets it while reading rows."""
+    rows = b"".join(f"{i},{i}\n".encode() for i in range(1, lines - 1))
+    path = tmp_path / "in.csv"
+    path.write_bytes(b"time,a\n" + rows + "3,°C\n".encode("gb18030"))
+    with pytest.raises(RecordingError) as caught:
+        _read_all(open_source(path), ["a"], rows=1000)
+    assert str(caught.value) == (f"{path}, line {lines}, character 3: byte 0xa1 is not UTF-8 text; "
+                                 "save the file as UTF-8 (in Excel: CSV UTF-8)")
+
+
 def test_a_parquet_problem_names_its_row(tmp_path):
     path = tmp_path / "in.parquet"
     pd.DataFrame({"time": [1.0, 2.0, 3.0], "a": ["1", "2", "x"]}).to_parquet(path)

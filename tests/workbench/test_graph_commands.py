@@ -268,6 +268,24 @@ def test_components_accept_the_guis_language_spelling(capsys, lang):
     assert "带通滤波器（巴特沃斯）" in capsys.readouterr().out
 
 
+def test_the_language_may_come_before_the_command_as_for_the_workbench(capsys):
+    assert main(["--lang", "zh_CN", "components", "list"]) == 0
+    assert "带通滤波器（巴特沃斯）" in capsys.readouterr().out
+    assert main(["components", "list"]) == 0  # English unless asked
+    assert "Band-pass" in capsys.readouterr().out
+
+
+def test_the_system_language_follows_the_locale(capsys, monkeypatch):
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    assert main(["components", "show", "signal.bandpass", "--lang", "system"]) == 0
+    assert "带通滤波器（巴特沃斯）" in capsys.readouterr().out
+    monkeypatch.setenv("LANG", "de_DE.UTF-8")
+    assert main(["components", "show", "signal.bandpass", "--lang", "system"]) == 0
+    assert "带通" not in capsys.readouterr().out
+
+
 def test_components_refuse_an_unknown_language(capsys):
     with pytest.raises(SystemExit):
         main(["components", "list", "--lang", "fr"])
