@@ -27,10 +27,20 @@ from qtpy.QtWidgets import (
 
 from nodes.atomic_file import atomic_write_text
 from workbench.log_capture import LogCapture, LogEntry
+from workbench.ui.text_limits import elide_end
 
+# A cell or tooltip lays out its whole text on the UI thread; a logged 400 kB line must not.
+CELL_CHARS = 1_000
+TOOLTIP_CHARS = 4_000
 LEVELS = (logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR)
 _LEVEL_COLOURS = {logging.WARNING: QColor(200, 130, 0), logging.ERROR: QColor(220, 50, 47),
                   logging.CRITICAL: QColor(220, 50, 47)}
+
+
+def first_line(text: str) -> str:
+    """The text up to its first line break, without splitting all of a huge text into lines."""
+    end = min((i for i in (text.find("\n"), text.find("\r")) if i >= 0), default=len(text))
+    return text[:end]
 
 
 def entry_time(entry: LogEntry) -> str:
@@ -86,9 +96,9 @@ class LogTableModel(QAbstractTableModel):
                 return entry.level_name
             if column == 2:
                 return entry.source
-            return entry.text.splitlines()[0] if entry.text else ""
+            return elide_end(first_line(entry.text), CELL_CHARS)
         if role == Qt.ItemDataRole.ToolTipRole and index.column() == 3:
-            return entry.text
+            return elide_end(entry.text, TOOLTIP_CHARS)
         if role == Qt.ItemDataRole.ForegroundRole and entry.level in _LEVEL_COLOURS:
             return QBrush(_LEVEL_COLOURS[entry.level])
         return None

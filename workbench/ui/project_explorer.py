@@ -9,6 +9,10 @@ from qtpy.QtGui import QDesktopServices
 from qtpy.QtWidgets import QApplication, QFileSystemModel, QLabel, QMenu, QTreeView, QVBoxLayout, QWidget
 
 from workbench.project import Project
+from workbench.session import ProjectSession
+from workbench.ui.text_limits import elide_middle
+
+HEADING_CHARS = 200  # the heading is a word-wrapped label: it must never lay out a huge name
 
 
 class ProjectExplorer(QWidget):
@@ -37,6 +41,15 @@ class ProjectExplorer(QWidget):
         layout.addWidget(self.tree)
         self.set_project(None)
 
+    def observe(self, session: ProjectSession) -> None:
+        """Follow the session's open project (bound methods: psygnal holds them weakly)."""
+        session.opened.connect(self.set_project)
+        session.closed.connect(self._closed)
+        self.set_project(session.project)
+
+    def _closed(self, _project: Project) -> None:
+        self.set_project(None)
+
     def set_project(self, project: Project | None) -> None:
         if self._project is not None:
             self._project.changed.disconnect(self._project_changed)
@@ -62,7 +75,8 @@ class ProjectExplorer(QWidget):
         if self._project is None:
             self.heading.setText(self.tr("No project is open. Use File ▸ New Project or File ▸ Open Project."))
         else:
-            self.heading.setText(f"<b>{_escape(self._project.name)}</b><br>"
+            name = elide_middle(self._project.name, HEADING_CHARS)
+            self.heading.setText(f"<b>{_escape(name)}</b><br>"
                                  f"<small>{_escape(str(self._project.root))}</small>")
 
     def changeEvent(self, event) -> None:

@@ -41,7 +41,7 @@ class WindowActions(QObject):
         self.quit = make("quit", Key.Quit)
         self.undo = make("undo", Key.Undo, SP.SP_ArrowBack)
         self.redo = make("redo", Key.Redo, SP.SP_ArrowForward)
-        self._undo_stack: QUndoStack | None = None
+        self._undo_text = self._redo_text = ""
         self.cut = make("cut", Key.Cut)
         self.copy = make("copy", Key.Copy)
         self.paste = make("paste", Key.Paste)
@@ -77,21 +77,29 @@ class WindowActions(QObject):
 
         QUndoStack's own actions translate their prefix only once, at creation.
         """
-        self._undo_stack = stack
         self.undo.triggered.connect(stack.undo)
         self.redo.triggered.connect(stack.redo)
         stack.canUndoChanged.connect(self.undo.setEnabled)
         stack.canRedoChanged.connect(self.redo.setEnabled)
-        stack.undoTextChanged.connect(lambda _: self._retranslate_undo())
-        stack.redoTextChanged.connect(lambda _: self._retranslate_undo())
+        # Keep the texts the signals carry instead of asking the stack later: the stack can
+        # emit while the window is being destroyed, when calling into it raises.
+        stack.undoTextChanged.connect(self._undo_text_changed)
+        stack.redoTextChanged.connect(self._redo_text_changed)
+        self._undo_text, self._redo_text = stack.undoText(), stack.redoText()
         self.undo.setEnabled(stack.canUndo())
         self.redo.setEnabled(stack.canRedo())
 
+    def _undo_text_changed(self, text: str) -> None:
+        self._undo_text = text
+        self._retranslate_undo()
+
+    def _redo_text_changed(self, text: str) -> None:
+        self._redo_text = text
+        self._retranslate_undo()
+
     def _retranslate_undo(self) -> None:
-        stack = self._undo_stack
-        undo_text, redo_text = (stack.undoText(), stack.redoText()) if stack else ("", "")
-        self.undo.setText(self.tr("&Undo {command}").format(command=undo_text).strip())
-        self.redo.setText(self.tr("&Redo {command}").format(command=redo_text).strip())
+        self.undo.setText(self.tr("&Undo {command}").format(command=self._undo_text).strip())
+        self.redo.setText(self.tr("&Redo {command}").format(command=self._redo_text).strip())
 
     def build(self, dock_toggles: list[QAction]) -> None:
         """Fill the menu bar and toolbar."""
