@@ -14,16 +14,26 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from psygnal import Signal
+
+from nodes.json_structure import StructureProblem, shipped_schema, structure_problems
 
 GRAPH_SCHEMA_VERSION = 2
 _ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 
 
 class GraphFormatError(ValueError):
-    """A graph file that cannot be read; the message names the file and, where known, the place."""
+    """A graph file that cannot be read; the message names the file and, where known, the place.
+
+    :attr:`problems` holds each problem on its own (the message joins them, one per line).
+    """
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = problems or [message]
 
 
 @dataclass
@@ -145,27 +155,34 @@ class Graph:
 
     @classmethod
     def from_text(cls, text: str, source: str = "graph") -> Graph:
+        """A graph from JSON text: structure checked against the shipped schema, problems with line and column."""
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise GraphFormatError(f"{source} (line {exc.lineno}, column {exc.colno}): not valid JSON: "
                                    f"{exc.msg}") from None
-        return cls.from_json(data, source)
+        return cls._load(data, source, text)
 
     @classmethod
     def from_json(cls, data: Any, source: str = "graph") -> Graph:
+        """A graph from parsed JSON; like :meth:`from_text`, but problems name only their JSON path."""
+        return cls._load(data, source, None)
+
+    @classmethod
+    def _load(cls, data: Any, source: str, text: str | None) -> Graph:
         if not isinstance(data, dict):
-            raise GraphFormatError(f"{source}: a graph file must hold a JSON object")
-        version = data.get("schema_version")
-        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-            raise GraphFormatError(f"{source}: 'schema_version' must be a whole number ≥ 1 (found {version!r})")
-        if version > GRAPH_SCHEMA_VERSION:
-            raise GraphFormatError(f"{source} was written with graph schema {version}; this Millwright reads "
-                                   f"schema {GRAPH_SCHEMA_VERSION} and older. Update Millwright to open it.")
-        data = copy.deepcopy(data)
+            raise GraphFormatError(f"{source}: a graph file must hold a JSON object {{…}}")
         try:
-            for step in range(version, GRAPH_SCHEMA_VERSION):
-                data = MIGRATIONS[step](data)
+            data = _migrated(copy.deepcopy(data), source)
+        except GraphFormatError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise GraphFormatError(f"{source}: {_plain(exc)}") from None
+        problems = structure_problems(data, shipped_schema("graph.schema.json"), text)
+        if problems:
+            messages = [_describe(p, data, source) for p in problems]
+            raise GraphFormatError("\n".join(messages), messages)
+        try:
             return cls._build(data, source)
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             raise GraphFormatError(f"{source}: {_plain(exc)}") from None
@@ -178,7 +195,7 @@ class Graph:
         for i, raw in enumerate(data.get("nodes", [])):
             if not isinstance(raw, dict) or "id" not in raw or "type" not in raw:
                 raise ValueError(f"node #{i + 1} needs an 'id' and a 'type'")
-            inner = cls.from_json(raw["graph"], f"{source}, node '{raw['id']}'") if "graph" in raw else None
+            inner = cls._build(raw["graph"], f"{source}, node '{raw['id']}'") if "graph" in raw else None
             extra = {k: v for k, v in raw.items()
                      if k not in {"id", "type", "params", "version", "title", "position", "graph"}}
             position = raw.get("position", [0.0, 0.0])
@@ -193,6 +210,61 @@ class Graph:
         graph.exposed_inputs = [ExposedPort(p["name"], p["node"], p["port"]) for p in ports.get("inputs", [])]
         graph.exposed_outputs = [ExposedPort(p["name"], p["node"], p["port"]) for p in ports.get("outputs", [])]
         return graph
+
+
+def load_graph(path: Path) -> Graph:
+    """Read a graph file: the one way graph files are loaded (CLI, workbench, project check).
+
+    Every problem raises :class:`GraphFormatError` naming the file and, where known, line and column.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise GraphFormatError(f"{path}: the file does not exist") from None
+    except IsADirectoryError:
+        raise GraphFormatError(f"{path}: this is a folder, not a graph file") from None
+    except OSError as exc:
+        raise GraphFormatError(f"{path}: the file cannot be read ({exc.strerror})") from None
+    raw = raw.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark from Windows editors
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start].decode("utf-8", errors="replace")
+        line, column = before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+        raise GraphFormatError(f"{path} (line {line}, column {column}): the file is not UTF-8 text") from None
+    return Graph.from_text(text, str(path))
+
+
+def _migrated(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """``data`` brought to the current schema, embedded composites' graphs included."""
+    version = data.get("schema_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise GraphFormatError(f"{source}: 'schema_version' must be a whole number ≥ 1 (found {version!r}); "
+                               "is this a Millwright graph?")
+    if version > GRAPH_SCHEMA_VERSION:
+        raise GraphFormatError(f"{source} was written with graph schema {version}; this Millwright reads "
+                               f"schema {GRAPH_SCHEMA_VERSION} and older. Update Millwright to open it.")
+    for step in range(version, GRAPH_SCHEMA_VERSION):
+        data = MIGRATIONS[step](data)
+    nodes = data.get("nodes")
+    for raw in nodes if isinstance(nodes, list) else ():
+        if isinstance(raw, dict) and isinstance(raw.get("graph"), dict):
+            raw["graph"] = _migrated(raw["graph"], f"{source}, node '{raw.get('id', '?')}'")
+    return data
+
+
+def _describe(problem: StructureProblem, data: dict[str, Any], source: str) -> str:
+    """The problem with the id of the node it is in, when it is in a node: plant engineers know nodes by id."""
+    text = problem.describe(source)
+    node_id = None
+    if problem.path[:1] == ("nodes",) and len(problem.path) > 1:
+        nodes = data.get("nodes")
+        index = problem.path[1]
+        if isinstance(nodes, list) and isinstance(index, int) and index < len(nodes) \
+                and isinstance(nodes[index], dict) and isinstance(nodes[index].get("id"), str):
+            node_id = nodes[index]["id"]
+    return f"{text} (node '{node_id}')" if node_id and problem.path[2:] != ("id",) else text
 
 
 def _split_ref(ref: str) -> tuple[str, str]:

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from workbench import __version__, device_cli, graph_commands
+from workbench import __version__, device_cli, graph_commands, project_commands
 from workbench.settings import LANGUAGES, THEMES
 
 
@@ -28,41 +28,10 @@ def build_parser() -> argparse.ArgumentParser:
     # Used by `make bench` and the smoke test: print start-up figures once the window is shown.
     parser.add_argument("--quit-after-shown", action="store_true", help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    _add_project_commands(commands)
+    project_commands.add_commands(commands)
     graph_commands.add_commands(commands)
     device_cli.add_commands(commands)
     return parser
-
-
-def _add_project_commands(commands: argparse._SubParsersAction) -> None:
-    project = commands.add_parser("project", help="create or check a project folder")
-    actions = project.add_subparsers(dest="action", metavar="ACTION", required=True)
-    new = actions.add_parser("new", help="create an empty project folder")
-    new.add_argument("folder", type=Path)
-    new.add_argument("--name", help="project name (default: the folder name)")
-    new.set_defaults(handler=_project_new)
-    check = actions.add_parser("check", help="check that a project folder can be opened")
-    check.add_argument("folder", type=Path)
-    check.set_defaults(handler=_project_check)
-
-
-def _project_new(args: argparse.Namespace) -> int:
-    from workbench.project import Project
-
-    project = Project.create(args.folder, args.name or args.folder.resolve().name)
-    print(f"Created project '{project.name}' in {project.root}")
-    return 0
-
-
-def _project_check(args: argparse.Namespace) -> int:
-    from workbench.project import Project
-
-    project = Project.open(args.folder)
-    print(f"Project '{project.name}' (schema {project.file_schema}, "
-          f"written by Millwright {project.written_by}) is readable.")
-    if project.read_only_reason:
-        print(project.read_only_reason)
-    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

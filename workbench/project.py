@@ -22,6 +22,7 @@ from typing import Any
 from psygnal import Signal
 
 from nodes.atomic_file import TEMP_PREFIX, atomic_write_text, remove_stale_temp_files
+from nodes.json_structure import StructureProblem, shipped_schema, structure_problems
 from workbench import __version__
 from workbench.jsonfile import FileFormatError, dumps_stable, read_json
 
@@ -85,8 +86,13 @@ class Project:
         return project
 
     @classmethod
-    def open(cls, location: Path) -> Project:
-        """Open the project in folder ``location`` (or whose ``project.json`` it names)."""
+    def open(cls, location: Path, *, remove_temp_files: bool = True) -> Project:
+        """Open the project in folder ``location`` (or whose ``project.json`` it names).
+
+        ``project.json`` is checked against ``resources/schemas/project.schema.json``; every
+        problem is named with its key, line and column. Temporary files left by a killed save are
+        removed unless ``remove_temp_files`` is false (``project check`` only reports them).
+        """
         location = Path(location).expanduser().resolve()
         root = location.parent if location.name == PROJECT_FILE else location
         if not root.is_dir():
@@ -98,27 +104,22 @@ class Project:
             document = read_json(path)
         except FileFormatError as exc:
             raise ProjectError(str(exc), path) from None
-        project = cls._from_document(root, document)
-        if project.read_only_reason is None:
+        project = cls._from_document(root, document, _text_for_positions)
+        if project.read_only_reason is None and remove_temp_files:
             remove_stale_temp_files(root)
         return project
 
     @classmethod
-    def _from_document(cls, root: Path, document: Any) -> Project:
+    def _from_document(cls, root: Path, document: Any,
+                       text: Callable[[Path], str | None] = lambda path: None) -> Project:
         path = root / PROJECT_FILE
-        if not isinstance(document, dict):
-            raise ProjectError(f"{path}: the file must hold a JSON object {{...}}.", path)
-        schema = document.get("schema_version")
-        if isinstance(schema, bool) or not isinstance(schema, int) or schema < 1:
-            raise ProjectError(
-                f"{path}: 'schema_version' must be a whole number ≥ 1 (found {schema!r}); "
-                "is this a Millwright project?", path)
-        name = document.get("name")
-        if not isinstance(name, str) or not name.strip():
-            raise ProjectError(f"{path}: 'name' must be non-empty text (found {name!r}).", path)
+        problems = project_problems(document)
+        if problems:  # positions only now: finding them reads the file again
+            problems = project_problems(document, text(path))
+            raise ProjectError("\n".join(p.describe(str(path)) for p in problems), path)
+        schema = document["schema_version"]
+        name = document["name"]
         description = document.get("description", "")
-        if not isinstance(description, str):
-            raise ProjectError(f"{path}: 'description' must be text (found {description!r}).", path)
         written_by = str(document.get("millwright_version", "unknown"))
         reason = None
         if schema > SCHEMA_VERSION:
@@ -214,6 +215,18 @@ class Project:
         """Point the project at ``root`` after Save As copied it there."""
         self.root = Path(root)
         self.root_changed.emit(self.root)
+
+
+def project_problems(document: Any, text: str | None = None) -> list[StructureProblem]:
+    """What ``project.schema.json`` refuses in a ``project.json`` document; ``text`` adds line and column."""
+    return structure_problems(document, shipped_schema("project.schema.json"), text)
+
+
+def _text_for_positions(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def copy_project_tree(source: Path, target: Path,

@@ -54,11 +54,15 @@ def test_schema_1_files_are_migrated():
     ('{"schema_version": 2, "nodes": [}', r"g.json \(line 1, column 33\): not valid JSON"),
     ('{"schema_version": 9, "nodes": [], "edges": []}', "written with graph schema 9"),
     ('{"nodes": []}', "'schema_version' must be a whole number"),
-    ('{"schema_version": 2, "nodes": [{"type": "x"}]}', "node #1 needs an 'id' and a 'type'"),
-    ('{"schema_version": 2, "nodes": [], "edges": [{"from": "a", "to": "b.x"}]}', "'a' must name a node and a port"),
-    ('{"schema_version": 2, "nodes": [{"id": "1bad", "type": "x"}]}', "must start with a letter"),
+    ('{"schema_version": 2, "nodes": [{"type": "x"}]}', r"g.json \(line 1, column 33\): nodes\[0\]: 'id' is missing"),
+    ('{"schema_version": 2, "nodes": [], "edges": [{"from": "a", "to": "b.x"}]}',
+     r"\(line 1, column 55\): edges\[0\].from: a connection end must name a node and a port as 'node.port'"),
+    ('{"schema_version": 2, "nodes": [{"id": "1bad", "type": "x"}]}', "nodes\\[0\\].id: .*starts with a letter"),
     ('{"schema_version": 1, "nodes": [], "edges": ["a.y => b.x"]}', "g.json: edge 'a.y => b.x' must look like"),
-    ('{"schema_version": 2, "nodes": [], "edges": [], "ports": []}', "g.json: 'ports' must be an object"),
+    ('{"schema_version": 2, "nodes": [], "edges": [], "ports": []}',
+     r"g.json \(line 1, column 58\): ports: must be an object \{…\} \(found \[\]\)"),
+    ('{"schema_version": 2, "nodes": [{"id": "a", "type": "x"}, {"id": "a", "type": "y"}]}',
+     "g.json: there is already a node 'a'"),
 ])
 def test_bad_files_name_the_problem(text, message):
     with pytest.raises(GraphFormatError, match=message):

@@ -71,18 +71,56 @@ def test_malformed_json_names_file_line_and_column(tmp_path):
 
 
 @pytest.mark.parametrize(("document", "message"), [
-    ([1, 2], "must hold a JSON object"),
-    ({"name": "P"}, "'schema_version' must be a whole number ≥ 1 \\(found None\\); is this a Millwright project"),
-    ({"name": "P", "schema_version": "1"}, "'schema_version' must be a whole number"),
-    ({"name": "", "schema_version": 1}, "'name' must be non-empty text"),
-    ({"name": "P", "schema_version": 1, "description": 5}, "'description' must be text \\(found 5\\)"),
+    ([1, 2], r"project\.json \(line 1, column 1\): the file must be an object \{…\} \(found \[1, 2\]\)$"),
+    ({"name": "P"}, r"project\.json \(line 1, column 1\): 'schema_version' is missing; "
+                    r"is this a Millwright project\?$"),
+    ({"name": "P", "schema_version": "1"}, r"\(line 1, column 33\): schema_version: must be a whole number ≥ 1 "
+                                           r"\(found \"1\"\); is this a Millwright project\?$"),
+    ({"name": "P", "schema_version": 0}, r"schema_version: must be a whole number ≥ 1 \(found 0\)"),
+    ({"name": " ", "schema_version": 1}, r"\(line 1, column 10\): name: must be non-empty text \(found \" \"\)$"),
+    ({"name": "P", "schema_version": 1, "description": 5}, r"description: must be text \(found 5\)$"),
 ])
-def test_wrong_content_is_explained(tmp_path, document, message):
+def test_wrong_content_is_explained_with_key_line_and_column(tmp_path, document, message):
     root = tmp_path / "p"
     root.mkdir()
     (root / "project.json").write_text(json.dumps(document))
     with pytest.raises(ProjectError, match=message):
         Project.open(root)
+
+
+def test_every_problem_of_project_json_is_reported_at_once(tmp_path):
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "project.json").write_text('{\n  "schema_version": "one",\n  "name": 7,\n  "site": {"plant": "Wuxi"}\n}\n')
+    with pytest.raises(ProjectError) as info:
+        Project.open(root)
+    lines = str(info.value).splitlines()
+    assert lines == [f"{root / 'project.json'} (line 2, column 21): schema_version: must be a whole number ≥ 1 "
+                     '(found "one"); is this a Millwright project?',
+                     f"{root / 'project.json'} (line 3, column 11): name: must be non-empty text (found 7)"]
+
+
+def test_the_shipped_schema_accepts_what_project_writes_and_keeps(tmp_path):
+    import jsonschema
+
+    from nodes.resources import resources_dir
+
+    schema = json.loads((resources_dir() / "schemas" / "project.schema.json").read_text())
+    project = Project.create(tmp_path / "p", "P")
+    project.extra["site"] = {"plant": "Wuxi"}  # keys of plug-ins and newer releases are kept, so allowed
+    jsonschema.validate(project.document(), schema)
+    jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_open_removes_leftover_temp_files_unless_asked_not_to(tmp_path):
+    root = tmp_path / "p"
+    Project.create(root, "P")
+    leftover = root / ".~millwright-0123456789ab.tmp"
+    leftover.write_text("half a project.json")
+    Project.open(root, remove_temp_files=False)
+    assert leftover.exists()
+    Project.open(root)
+    assert not leftover.exists()
 
 
 def test_folder_without_project_file(tmp_path):
