@@ -202,8 +202,13 @@ class Graph:
             graph.add_node(str(raw["id"]), str(raw["type"]), dict(raw.get("params", {})),
                            version=int(raw.get("version", 1)), title=str(raw.get("title", "")),
                            position=(float(position[0]), float(position[1])), graph=inner, extra=extra)
+        seen: set[Edge] = set()  # a set: Graph.connect's search of the list made loading quadratic
         for raw in data.get("edges", []):
-            graph.connect(raw["from"], raw["to"])
+            (src, src_port), (dst, dst_port) = _split_ref(raw["from"]), _split_ref(raw["to"])
+            edge = Edge(src, src_port, dst, dst_port)
+            if edge not in seen:  # nobody listens yet: the graph is being built
+                seen.add(edge)
+                graph.edges.append(edge)
         ports = data.get("ports", {})
         if not isinstance(ports, dict):
             raise ValueError("'ports' must be an object with 'inputs' and 'outputs'")
