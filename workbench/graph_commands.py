@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from workbench.jsonfile import FileFormatError, read_json
+from workbench.jsonfile import FileFormatError
 from workbench.settings import LANGUAGES
 
 EXIT_BAD_GRAPH, EXIT_BAD_DATA, EXIT_NODES_FAILED, EXIT_INTERRUPTED = 2, 1, 3, 130
@@ -77,7 +77,7 @@ def parse_overrides(items: list[str]) -> dict[str, dict[str, Any]]:
 def run_graph(args: argparse.Namespace) -> int:
     from device_browser.recordings import RecordingError, check_output, open_sink, open_source
     from nodes.engine import GraphError, compile_graph, run_batch
-    from nodes.graph import Graph, GraphFormatError
+    from nodes.graph import GraphFormatError, load_graph
 
     if args.chunk < 1:
         return _fail(EXIT_BAD_DATA, "--chunk must be at least 1")
@@ -86,7 +86,7 @@ def run_graph(args: argparse.Namespace) -> int:
     except RecordingError as exc:
         return _fail(EXIT_BAD_DATA, str(exc))
     try:
-        graph = Graph.from_json(read_json(args.graph), str(args.graph))
+        graph = load_graph(args.graph)  # the one loader: schema with line and column, then the engine
         compiled = compile_graph(graph, overrides=parse_overrides(args.param))
     except (FileFormatError, GraphFormatError, ValueError) as exc:
         if isinstance(exc, GraphError):
