@@ -97,30 +97,6 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <source>Project</source>
-        <translation>项目</translation>
-    </message>
-    <message>
-        <source>Devices</source>
-        <translation>设备</translation>
-    </message>
-    <message>
-        <source>Palette</source>
-        <translation>组件库</translation>
-    </message>
-    <message>
-        <source>Inspector</source>
-        <translation>属性</translation>
-    </message>
-    <message>
-        <source>Trends</source>
-        <translation>趋势</translation>
-    </message>
-    <message>
-        <source>Log</source>
-        <translation>日志</translation>
-    </message>
-    <message>
         <source>No devices in this project yet.</source>
         <translation>此项目中还没有设备。</translation>
     </message>
@@ -175,6 +151,10 @@ The details are in the Log panel; your project has not been changed by this erro
     <message>
         <source>Cancel</source>
         <translation>取消</translation>
+    </message>
+    <message>
+        <source>Wait until the project is saved, then close again.</source>
+        <translation>请等项目保存完成后再关闭。</translation>
     </message>
     <message>
         <source> (read-only)</source>
@@ -315,6 +295,10 @@ The details are in the Log panel; your project has not been changed by this erro
     <message>
         <source>schema {schema}, written by Millwright {version}</source>
         <translation>格式版本 {schema}，由 Millwright {version} 写入</translation>
+    </message>
+    <message>
+        <source>The description has {count:,} characters, too many to edit here; only its start is shown and it is kept unchanged. Shorten it in project.json, or undo the edit that made it this long.</source>
+        <translation>说明共有 {count:,} 个字符，太长，无法在此编辑；这里只显示开头部分，内容保持不变。请在 project.json 中缩短它，或撤销使它变得这么长的编辑。</translation>
     </message>
     <message>
         <source>Name:</source>
