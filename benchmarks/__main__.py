@@ -2,10 +2,11 @@
 
 import sys
 
-from benchmarks import devices, engine, outages, profiles, startup
+from benchmarks import devices, engine, foreign_opcua, outages, profiles, startup
 
 BENCHMARKS = {"startup": startup.main, "engine": engine.main, "devices": devices.main,
-              "outages": outages.main, "profiles": profiles.main}
+              "outages": outages.main, "profiles": profiles.main,
+              "foreign_opcua": foreign_opcua.main}
 
 if __name__ == "__main__":
     chosen = sys.argv[1:] or list(BENCHMARKS)
