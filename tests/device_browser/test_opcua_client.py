@@ -140,7 +140,7 @@ EXTRA_FOLDER = "nsu=urn:millwright:pumpstation;s=Extra"
 
 
 def session(sim: SimThread, tmp_path, **kwargs: Any) -> OpcUaSession:
-    kwargs.setdefault("timeout", 3.0)
+    kwargs.setdefault("timeout", 10.0)  # generous: the simulator shares this process, and CI may be loaded
     return OpcUaSession(sim.handle.url, pki_dir=tmp_path / "pki", **kwargs)
 
 

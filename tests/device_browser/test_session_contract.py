@@ -59,8 +59,6 @@ class Rig:
         text = (resources_dir() / "profiles" / name).read_text(encoding="utf-8")
         text = text.replace("port: 5020", f"port: {self.cable.port}").replace(
             "127.0.0.1:4840", f"127.0.0.1:{self.cable.port}")
-        if self.kind == "opcua":
-            text = text.replace("timeout_s: 5.0", "timeout_s: 2.0")
         self.session = open_session(parse_profile(text, name))
         await self.session.connect()
 
