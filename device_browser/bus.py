@@ -15,6 +15,10 @@ from collections.abc import Iterable
 import numpy as np
 
 from nodes.chunk import Chunk
+from nodes.quality import Quality
+
+_SCALARS = frozenset({float, int, bool})
+_QUALITIES = frozenset({int, bool}) | {type(q) for q in Quality}
 
 
 class TagRing:
@@ -68,6 +72,9 @@ class LiveBus:
 
     def publish(self, tag: str, t, values, quality) -> None:
         """Append samples of one tag (scalars or arrays). Non-numeric values are kept as latest only."""
+        if type(t) is int and type(values) in _SCALARS and type(quality) in _QUALITIES:
+            self._publish_one(tag, t, values, quality)  # the common case (one notification) without numpy arrays
+            return
         t = np.atleast_1d(np.asarray(t, np.int64))
         raw = values
         try:
@@ -85,6 +92,19 @@ class LiveBus:
             ring.latest_raw = raw if np.ndim(raw) == 0 else np.asarray(raw)[-1]
             waiters = list(self._waiters)
         for loop, event in waiters:
+            loop.call_soon_threadsafe(event.set)
+
+    def _publish_one(self, tag: str, t: int, value: float | int | bool, quality: int) -> None:
+        with self._lock:
+            ring = self._rings.get(tag)
+            if ring is None:
+                ring = self._rings[tag] = TagRing(self.capacity)
+            i = ring.written % ring.capacity
+            ring.t[i], ring.v[i], ring.q[i] = t, value, quality
+            ring.written += 1
+            ring.latest_raw = value
+            waiters = self._waiters and list(self._waiters)
+        for loop, event in waiters or ():
             loop.call_soon_threadsafe(event.set)
 
     def snapshot(self, tag: str, last: int | None = None) -> Chunk:

@@ -40,8 +40,8 @@ from device_browser.opcua.ua_monitored import (
     MonitoredSession,
 )
 from device_browser.opcua.ua_publish import Counting, Publisher, requests_needed
-from device_browser.opcua.ua_values import is_overflow, sample_of, to_ns
-from device_browser.session import BAD, DeviceError
+from device_browser.opcua.ua_values import is_overflow, quality_of, to_ns
+from device_browser.session import BAD, GOOD, DeviceError
 
 if TYPE_CHECKING:
     from device_browser.bus import LiveBus
@@ -275,8 +275,14 @@ class LiveSubscriptions:
                 self.session.lost(f"the server ended subscription '{sub.name}' ({data.Status.name})")
 
     def _publish(self, sub: DataSubscription, tag: str, dv: ua.DataValue) -> None:
-        sample = sample_of(tag, dv)
-        t = sample.source_time or sample.server_time or time.time_ns()
+        # On the path of every notification (tens of thousands a second): no Sample object, and the
+        # status' name is not looked up, since the bus keeps only the quality.
+        value = dv.Value.Value if dv.Value is not None else None
+        if isinstance(value, ua.LocalizedText):
+            value = value.Text
+        status = dv.StatusCode
+        quality = GOOD if status is None or status.value == 0 else quality_of(status)
+        t = to_ns(dv.SourceTimestamp) or to_ns(dv.ServerTimestamp) or time.time_ns()
         last = sub.last_t.get(tag)
         if last is not None and t <= last:
             if tag in sub.after_gap and not sub.catching_up:
@@ -293,10 +299,10 @@ class LiveSubscriptions:
             stats.dropped += 1  # at least one older value of this tag was discarded by the server
         sub.after_gap.discard(tag)
         sub.last_t[tag] = t
-        sub.last_value[tag] = sample.value
+        sub.last_value[tag] = value
         sub.last_data = time.monotonic()
         stats.updates[tag] = stats.updates.get(tag, 0) + 1
-        sub.bus.publish(tag, t, sample.value, sample.quality)
+        sub.bus.publish(tag, t, value, quality)
 
     def _resume_unchanged(self, sub: DataSubscription) -> None:
         """After a reused session delivered its queue: tags it did not mention did not change.

@@ -213,7 +213,8 @@ class Supervisor:
             self._last_probe = now
             try:  # no Publish answer lately (or nothing subscribed): is the server still there?
                 probe = self.session.read([SERVER_STATE])
-                (state,) = await asyncio.wait_for(probe, max(1.0, self.keepalive_interval))
+                # as long as any request may take: a busy server that answers late is not a lost one
+                (state,) = await asyncio.wait_for(probe, max(1.0, self.keepalive_interval, self.session.timeout))
             except (DeviceError, TimeoutError) as exc:
                 return f"no answer to the keep-alive from {self.session.url} ({exc or 'timeout'})"
             if state.quality == BAD or state.value not in (0, _RUNNING):

@@ -57,3 +57,16 @@ def test_readers_can_await_new_data_from_another_thread():
 
     chunk = asyncio.run(scenario())
     assert list(chunk.v) == [2.5]
+
+
+def test_single_samples_and_arrays_land_alike():
+    one, many = LiveBus(capacity=4), LiveBus(capacity=4)
+    for i in range(6):  # wraps the ring
+        one.publish("a", 100 + i, float(i), i % 3)
+    many.publish("a", [100 + i for i in range(6)], [float(i) for i in range(6)], [i % 3 for i in range(6)])
+    a, b = one.snapshot("a"), many.snapshot("a")
+    assert a.t.tolist() == b.t.tolist() == [102, 103, 104, 105]
+    assert a.v.tolist() == b.v.tolist() and a.q.tolist() == b.q.tolist() == [2, 0, 1, 2]
+    assert one.latest("a") == (105, 5.0, 2)
+    one.publish("b", 1, True, 0)  # booleans are numbers on the bus, the raw value is kept as given
+    assert one.latest("b") == (1, True, 0) and one.snapshot("b").v.tolist() == [1.0]
