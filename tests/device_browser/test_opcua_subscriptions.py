@@ -201,7 +201,9 @@ def test_point_names_work_as_tags_and_cost_no_parsing(sim, tmp_path, monkeypatch
     first, parsed, many, trim, bus_tags = run(main())
     assert [x.tag for x in first] == ["flow", "p1", "nope", extra(2)]
     assert [x.quality for x in first] == [GOOD, GOOD, BAD, GOOD]
-    assert parsed == [] and len(many) == 1000 and all(x.quality == GOOD for x in many)
+    # none of our tags parsed again (the session's own keep-alive probe may read i=2259 meanwhile)
+    assert not set(parsed) & (set(aliases) | set(aliases.values()))
+    assert len(many) == 1000 and all(x.quality == GOOD for x in many)
     assert trim.tag == "trim" and trim.value == pytest.approx(1.5)
     assert bus_tags == ["flow", "p3"]
 
