@@ -418,6 +418,96 @@ Recover it? (No deletes the recovery copy.)</source>
     </message>
 </context>
 <context>
+    <name>WatchListView</name>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Paste tags</source>
+        <translation>粘贴变量</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Display format</source>
+        <translation>显示格式</translation>
+    </message>
+    <message>
+        <source>Decimal</source>
+        <translation>十进制</translation>
+    </message>
+    <message>
+        <source>Hexadecimal</source>
+        <translation>十六进制</translation>
+    </message>
+    <message>
+        <source>Binary</source>
+        <translation>二进制</translation>
+    </message>
+    <message>
+        <source>Engineering notation</source>
+        <translation>工程计数法</translation>
+    </message>
+    <message>
+        <source>No devices connected. Connect a device, then drag its tags here to watch their values.</source>
+        <translation>没有已连接的设备。请先连接设备，再把它的变量拖到这里监视数值。</translation>
+    </message>
+    <message>
+        <source>Drag tags here from the device tree or a register table to watch them.</source>
+        <translation>从设备树或寄存器表把变量拖到这里即可监视。</translation>
+    </message>
+</context>
+<context>
+    <name>WatchTableModel</name>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>值</translation>
+    </message>
+    <message>
+        <source>Unit</source>
+        <translation>单位</translation>
+    </message>
+    <message>
+        <source>Quality</source>
+        <translation>质量</translation>
+    </message>
+    <message>
+        <source>Source time</source>
+        <translation>源时间戳</translation>
+    </message>
+    <message>
+        <source>Updates</source>
+        <translation>更新次数</translation>
+    </message>
+    <message>
+        <source>good</source>
+        <translation>良好</translation>
+    </message>
+    <message>
+        <source>uncertain</source>
+        <translation>不确定</translation>
+    </message>
+    <message>
+        <source>bad</source>
+        <translation>坏</translation>
+    </message>
+    <message>
+        <source>Sampling interval: %1 ms</source>
+        <translation>采样间隔：%1 ms</translation>
+    </message>
+    <message>
+        <source>Deadband: %1</source>
+        <translation>死区：%1</translation>
+    </message>
+</context>
+<context>
     <name>WindowActions</name>
     <message>
         <source>&amp;Undo {command}</source>

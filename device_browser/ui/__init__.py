@@ -1,0 +1,1 @@
+"""Qt views of the device layer (qtpy); the rest of :mod:`device_browser` stays free of Qt."""
