@@ -117,6 +117,11 @@ class LiveBus:
             chunk, _, _ = ring.since(start)
         return chunk
 
+    def written(self, tag: str) -> int:
+        """Samples ever published for ``tag`` (0 for a tag never seen): an update counter for views."""
+        ring = self._rings.get(tag)  # one attribute read: atomic under the GIL, no need to wait for the lock
+        return ring.written if ring is not None else 0
+
     def latest(self, tag: str) -> tuple[int, object, int] | None:
         """(timestamp ns, raw value, quality) of the newest sample, or None."""
         with self._lock:

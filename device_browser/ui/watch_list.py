@@ -60,13 +60,6 @@ def default_bus_key(item: WatchItem) -> str:
     return item.ref.tag
 
 
-def _written(bus: LiveBus, key: str) -> int:
-    # The ring's running write count; read without the bus lock (one int attribute, atomic
-    # under the GIL). The bus has no public accessor for it yet.
-    ring = bus._rings.get(key)
-    return ring.written if ring is not None else 0
-
-
 class WatchTableModel(QAbstractTableModel):
     """Rows of a :class:`WatchList` with the newest value of each from a :class:`LiveBus`."""
 
@@ -111,7 +104,7 @@ class WatchTableModel(QAbstractTableModel):
         latest, counts, base, keys = self._latest, self._counts, self._base, self._keys
         for row in range(first, last + 1):
             key = keys[row]
-            written = _written(bus, key)
+            written = bus.written(key)
             count = written - base[row]
             if count == counts[row] and (latest[row] is not None or not written):
                 continue  # nothing new for this tag: no lock, no read
@@ -144,7 +137,7 @@ class WatchTableModel(QAbstractTableModel):
         return self.watch[row].format(value), self.quality_text(quality), format_time(t), str(self._counts[row])
 
     def _written(self, key: str) -> int:
-        return _written(self.bus, key) if self.bus is not None else 0
+        return self.bus.written(key) if self.bus is not None else 0
 
     # -- the watch list's events ------------------------------------------------------------
 
