@@ -10,14 +10,9 @@ Nothing waits a fixed time and then counts: each step waits for its condition un
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -36,52 +31,16 @@ from device_browser.session import (
     DeviceSession,
     SessionCounters,
 )
-from nodes.resources import resources_dir
+from tests.simulator_process import SimulatorProcess
 
 TAGS = ["flow", "discharge_pressure", "speed"]
 DEADLINE = 30.0  # seconds: generous, for a loaded 2-core machine
 MAX_GAP_S = 1.0
 
 
-class SimulatorProcess:
-    """`millwright simulate KIND` in its own process, killed and started again on the same port."""
-
-    def __init__(self, kind: str, port: int, tmp: Path):
-        self.kind, self.port, self.tmp = kind, port, tmp
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        options = ["--no-security"] if self.kind == "opcua" else []
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "XDG_DATA_HOME": str(self.tmp / "server")}
-        self.process = subprocess.Popen([sys.executable, "-m", "workbench", "simulate", self.kind, "--port",
-                                         str(self.port), *options], stdout=subprocess.PIPE, text=True, env=env)
-        line = self.process.stdout.readline()
-        assert "listening" in line, f"the simulator did not start: {line!r}"
-
-    def kill(self) -> None:
-        self.process.kill()
-        self.process.wait(10)
-        self.process.stdout.close()
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        if self.process and not self.process.stdout.closed:
-            self.process.stdout.close()
-
-    def profile_text(self) -> tuple[str, str]:
-        name = "pump_station_modbus.yaml" if self.kind == "modbus" else "pump_station_opcua.yaml"
-        text = (resources_dir() / "profiles" / name).read_text(encoding="utf-8")
-        text = text.replace("port: 5020", f"port: {self.port}").replace("127.0.0.1:4840", f"127.0.0.1:{self.port}")
-        return text, name
-
-    def session_factory(self) -> Callable[[], DeviceSession]:
-        text, name = self.profile_text()
-        return lambda: open_session(parse_profile(text, name))
+def session_factory(sim: SimulatorProcess) -> Callable[[], DeviceSession]:
+    text, name = sim.profile_text()
+    return lambda: open_session(parse_profile(text, name))
 
 
 @pytest.fixture(params=["modbus", "opcua"])
@@ -243,7 +202,7 @@ def test_sessions_run_behind_the_host(simulator, host):
         everywhere: list[tuple[int, ConnectionState]] = []
         host.notify(lambda handle, status: everywhere.append((threading.get_ident(), status.state)))
         with GapProbe() as probe:
-            handle = await host.open(simulator.session_factory())
+            handle = await host.open(session_factory(simulator))
             handle.notify(lambda status: seen.append((threading.get_ident(), status.state)))
             await handle.connect()
             assert handle.status.state is ConnectionState.CONNECTED
@@ -298,7 +257,7 @@ def test_close_ends_sessions_reconnecting_to_a_dead_server(simulator):
     host = DeviceHost()
 
     async def scenario() -> SessionHandle:
-        handle = await host.open(simulator.session_factory())
+        handle = await host.open(session_factory(simulator))
         await handle.connect()
         await handle.subscribe(TAGS, 200, LiveBus())
         await asyncio.to_thread(simulator.kill)

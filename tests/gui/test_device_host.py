@@ -15,8 +15,9 @@ from qtpy.QtCore import QTimer
 from device_browser.bus import LiveBus
 from device_browser.host import DeviceHost
 from device_browser.session import GOOD, ConnectionState
-from tests.device_browser.test_host import TAGS, SimulatorProcess, block_the_loop
+from tests.device_browser.test_host import TAGS, block_the_loop, session_factory
 from tests.gui.conftest import run, until
+from tests.simulator_process import SimulatorProcess
 
 MAX_GAP_S = 1.0
 
@@ -33,7 +34,7 @@ def test_a_qasync_caller_keeps_qt_running_and_gets_statuses_on_its_thread(loop, 
     timer.timeout.connect(lambda: ticks.append(time.monotonic()))
     try:
         async def scenario() -> None:
-            handle = await host.open(simulator.session_factory())
+            handle = await host.open(session_factory(simulator))
             handle.notify(lambda status: seen.append((threading.get_ident(), status.state)))
             await handle.connect()
             [flow] = await handle.read(["flow"])

@@ -6,23 +6,23 @@ import json
 
 import pytest
 
-from tests.workbench.test_device_monitor import Simulator
+from tests.simulator_process import SimulatorProcess
 from workbench.cli import main
 
 
 @pytest.fixture
 def modbus(tmp_path, free_tcp_port):
-    sim = Simulator("modbus", free_tcp_port(), tmp_path)
+    sim = SimulatorProcess("modbus", free_tcp_port(), tmp_path)
     sim.start()
-    yield f"modbus+tcp://127.0.0.1:{sim.port}/1"
+    yield sim.url
     sim.stop()
 
 
 @pytest.fixture
 def opcua(tmp_path, free_tcp_port):
-    sim = Simulator("opcua", free_tcp_port(), tmp_path)
+    sim = SimulatorProcess("opcua", free_tcp_port(), tmp_path)
     sim.start()
-    yield f"opc.tcp://127.0.0.1:{sim.port}/millwright/"
+    yield sim.url
     sim.stop()
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from nodes.resources import resources_dir
+from tests.simulator_process import SimulatorProcess
 
 DEADLINE = 60.0
 
@@ -23,44 +23,9 @@ def _millwright(*args: str, **kwargs) -> subprocess.Popen:
                             text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}, **kwargs)
 
 
-class Simulator:
-    """`millwright simulate KIND` in its own process, which a test can kill and start again on the same port."""
-
-    def __init__(self, kind: str, port: int, tmp: Path):
-        self.kind, self.port, self.tmp = kind, port, tmp
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        options = ["--no-security"] if self.kind == "opcua" else []
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "XDG_DATA_HOME": str(self.tmp / "server")}
-        self.process = subprocess.Popen([sys.executable, "-m", "workbench", "simulate", self.kind, "--port",
-                                         str(self.port), *options], stdout=subprocess.PIPE, text=True, env=env)
-        assert "listening" in self.process.stdout.readline()
-
-    def kill(self) -> None:
-        self.process.kill()
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def profile(self) -> Path:
-        name = "pump_station_modbus.yaml" if self.kind == "modbus" else "pump_station_opcua.yaml"
-        text = (resources_dir() / "profiles" / name).read_text(encoding="utf-8")
-        text = text.replace("port: 5020", f"port: {self.port}").replace("127.0.0.1:4840", f"127.0.0.1:{self.port}")
-        path = self.tmp / name
-        path.write_text(text, encoding="utf-8")
-        return path
-
-
 @pytest.fixture(params=["modbus", "opcua"])
 def simulator(request, tmp_path, free_tcp_port):
-    sim = Simulator(request.param, free_tcp_port(), tmp_path)
+    sim = SimulatorProcess(request.param, free_tcp_port(), tmp_path)
     sim.start()
     yield sim
     sim.stop()
@@ -68,7 +33,7 @@ def simulator(request, tmp_path, free_tcp_port):
 
 @pytest.fixture
 def modbus(tmp_path, free_tcp_port):
-    sim = Simulator("modbus", free_tcp_port(), tmp_path)
+    sim = SimulatorProcess("modbus", free_tcp_port(), tmp_path)
     sim.start()
     yield sim
     sim.stop()
