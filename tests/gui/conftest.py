@@ -15,6 +15,7 @@ from workbench.log_capture import LogCapture
 from workbench.recovery import RecoveryStore
 from workbench.settings import Settings
 from workbench.ui import i18n, theme
+from workbench.ui.application import keep_clipboard_text
 from workbench.ui.main_window import MainWindow
 from workbench.ui.prompts import UnsavedChoice
 
@@ -66,6 +67,14 @@ def loop(qapp):
     yield event_loop
     event_loop.close()
     asyncio.set_event_loop(None)
+
+
+@pytest.fixture(autouse=True)
+def _clipboard_text_only(qapp):
+    """What the application does before it exits (see keep_clipboard_text): PySide6 crashes at
+    interpreter exit while the clipboard holds a QMimeData made in Python."""
+    yield
+    keep_clipboard_text()
 
 
 @pytest.fixture

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -200,3 +203,25 @@ def test_empty_view_says_what_to_do(make_view, bus):
     view.add_tags([tag(0)])
     assert view.model.rowCount() == 1
     assert view.table.rowAt(0) == 0 and view.table.indexAt(QPoint(2, 2)).row() == 0
+
+
+def test_a_process_that_copied_rows_exits_cleanly():
+    # PySide6 crashes at exit while the clipboard holds a QMimeData made in Python; the workbench
+    # puts the plain text in its place first (workbench.ui.application.keep_clipboard_text).
+    code = """
+import sys
+from qtpy.QtWidgets import QApplication
+from device_browser.tags import TagRef
+from device_browser.ui.watch_list import WatchTableModel
+from device_browser.watch import WatchList
+from workbench.ui.application import keep_clipboard_text
+app = QApplication(sys.argv)
+model = WatchTableModel(WatchList([TagRef("pump", point="flow")]))
+app.clipboard().setMimeData(model.mimeData([model.index(0, 0)]))
+keep_clipboard_text()
+print(repr(app.clipboard().text()))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("'pump/flow\\t")  # the rows' text stays on the clipboard

@@ -19,6 +19,7 @@ from pathlib import Path
 import psutil
 import qasync
 from qtpy.QtCore import QTimer
+from qtpy.QtGui import QGuiApplication
 from qtpy.QtWidgets import QApplication
 
 import workbench.ui  # noqa: F401 - selects the Qt binding before qtpy is imported
@@ -120,4 +121,19 @@ def run_workbench(project: Path | None = None, language: str | None = None, them
     window.spawn(start())
     with loop:
         loop.run_until_complete(closed.wait())
+    keep_clipboard_text()
     return 0
+
+
+def keep_clipboard_text() -> None:
+    """Before the process ends, put the clipboard's text in place of rich content Millwright copied.
+
+    PySide6 crashes at interpreter exit (a segmentation fault) when the clipboard still holds a
+    QMimeData made in Python (the watch list copies rows as text and as tags): the pasted text
+    survives, the tags were only for pasting inside Millwright."""
+    from device_browser.ui.tag_mime import TAG_MIME
+
+    clipboard = QGuiApplication.clipboard()
+    mime = clipboard.mimeData()
+    if mime is not None and mime.hasFormat(TAG_MIME):  # ours: only Millwright writes that type
+        clipboard.setText(clipboard.text())
