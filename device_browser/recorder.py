@@ -192,6 +192,15 @@ def _create(path: Path):
         raise RecorderError(f"{path}: cannot be written ({exc.strerror})") from None
 
 
+def check_new_output(path: Path) -> None:
+    """Refuse an output that exists (a recording is never overwritten) or whose folder does not."""
+    path = Path(path)
+    if path.exists():
+        raise RecorderError(f"{path} already exists; choose another output or remove it first")
+    if not path.parent.is_dir():
+        raise RecorderError(f"{path}: the folder {path.parent} does not exist")
+
+
 def open_recorder(path: Path, tags: Sequence[str], layout: str = "long", flush_s: float = 1.0) -> Recorder:
     """A recorder for ``path``: Parquet for ``.parquet``/``.pq``, CSV otherwise."""
     path = Path(path)

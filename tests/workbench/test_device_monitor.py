@@ -146,3 +146,11 @@ def test_watch_records_changes_through_a_killed_server(simulator, tmp_path):
         rows = frame[frame["tag"] == tag]
         assert not pd.to_datetime(rows["time"]).duplicated().any()
         assert (rows["quality"] == "bad").sum() == 1
+
+
+def test_a_device_that_cannot_be_reached_at_the_start_leaves_no_file(tmp_path, free_tcp_port):
+    # a typo in the address fails at once, and the next try is not refused by an empty leftover file
+    out = tmp_path / "never.csv"
+    done = subprocess.run([sys.executable, "-m", "workbench", "device", "poll", f"modbus+tcp://127.0.0.1:{free_tcp_port()}/1",
+                           "40001", "--duration", "60", "-o", str(out)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "connection refused" in done.stderr and not out.exists()

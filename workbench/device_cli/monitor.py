@@ -102,19 +102,22 @@ async def _open_run(args: argparse.Namespace, *, wide: bool) -> _Run | None:
         print("millwright: watch records each change with its own time; use the long layout", file=sys.stderr)
         return None
     tags = [profile.point(n).name for n in names] if profile else names  # unknown names: said here
-    from device_browser.recorder import RecorderError
+    from device_browser.recorder import RecorderError, check_new_output
 
     try:
-        run = _Run(args, profile, session, tags, names)
+        check_new_output(args.output)  # before connecting: say it at once
     except RecorderError as exc:
         print(f"millwright: {exc}", file=sys.stderr)
         return None
+    # The first connection must work (a typo should not wait out the duration); only then is the
+    # file made, so that a failed start leaves nothing behind to refuse the next try.
+    await session.connect()
     try:
-        await session.connect()  # the first connection must work: a typo should not wait out the duration
-    except BaseException:
-        run.finish()
-        raise
-    return run
+        return _Run(args, profile, session, tags, names)
+    except RecorderError as exc:
+        await session.close()
+        print(f"millwright: {exc}", file=sys.stderr)
+        return None
 
 
 def _interval_s(args: argparse.Namespace, target_default: Callable[[], float | None]) -> float:
