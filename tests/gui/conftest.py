@@ -93,12 +93,15 @@ def make_window(qapp, qtbot, loop, prompts):
     i18n.install_language(qapp, "en")
     theme.apply_theme(qapp, "light")
 
-    def make(settings: Settings | None = None, autosave_seconds: int | None = None) -> MainWindow:
+    def make(settings: Settings | None = None, autosave_seconds: int | None = None, *, views=None,
+             capture: LogCapture | None = None) -> MainWindow:
         path = config_dir() / "settings.json"
         settings = settings or Settings.load(path)
         if autosave_seconds is not None:
             settings.autosave_seconds = autosave_seconds
-        window = MainWindow(settings, path, RecoveryStore(state_dir() / "recovery"), prompts, LogCapture())
+        extra = {"views": views} if views is not None else {}
+        window = MainWindow(settings, path, RecoveryStore(state_dir() / "recovery"), prompts,
+                            capture or LogCapture(), **extra)
         window.show()
         qtbot.waitExposed(window)
         windows.append(window)

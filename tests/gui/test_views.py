@@ -9,13 +9,11 @@ import pytest
 from qtpy.QtWidgets import QApplication, QLabel, QProgressDialog, QPushButton, QWidget
 
 from tests.gui.conftest import run, until
-from workbench.app_dirs import config_dir, state_dir
 from workbench.log_capture import LogCapture
 from workbench.project import Project
-from workbench.recovery import RecoveryStore
 from workbench.session import Job
 from workbench.settings import Settings
-from workbench.ui import i18n, theme
+from workbench.ui import i18n
 from workbench.ui.main_window import MainWindow
 from workbench.ui.project_inspector import DESCRIPTION_EDIT_LIMIT
 from workbench.ui.views import Area, Title, ViewError, ViewRegistry, ViewSpec, default_registry
@@ -34,33 +32,14 @@ def capture():
 
 
 @pytest.fixture
-def make_window_with(qapp, qtbot, loop, prompts, capture):
-    """Main windows over a given view registry; closed after the test, which fails on stray windows."""
-    windows: list[MainWindow] = []
-    i18n.install_language(qapp, "en")
-    theme.apply_theme(qapp, "light")
+def make_window_with(make_window, capture):
+    """Main windows over a given view registry, feeding ``capture`` (closed after the test, which
+    fails on stray windows: conftest's make_window)."""
 
     def make(views: ViewRegistry, settings: Settings | None = None) -> MainWindow:
-        path = config_dir() / "settings.json"
-        window = MainWindow(settings or Settings.load(path), path, RecoveryStore(state_dir() / "recovery"),
-                            prompts, capture, views=views)
-        window.show()
-        qtbot.waitExposed(window)
-        windows.append(window)
-        return window
+        return make_window(settings, views=views, capture=capture)
 
-    yield make
-    for window in windows:
-        window._close_confirmed = True
-        window.close()
-    QApplication.processEvents()
-    stray = [w for w in QApplication.topLevelWidgets() if w.isVisible()]
-    for widget in stray:
-        widget.close()
-    for window in windows:
-        window.deleteLater()
-    QApplication.processEvents()
-    assert not stray, f"windows left open: {[w.windowTitle() or type(w).__name__ for w in stray]}"
+    return make
 
 
 def _label_view(text: str):
