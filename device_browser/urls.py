@@ -19,10 +19,6 @@ from device_browser.session import DeviceError, DeviceSession
 MODBUS_SCHEMES = ("modbus", "modbus+tcp", "modbus+rtu-tcp", "modbus+rtu")
 
 
-def is_device_url(text: str) -> bool:
-    return text.startswith("opc.tcp://") or text.split("://", 1)[0] in MODBUS_SCHEMES
-
-
 def modbus_session_from_url(url: str, timeout: float | None = None) -> DeviceSession:
     """A Modbus session (not yet connected) with an empty register map, for raw addresses."""
     from device_browser.modbus.client import ModbusSession

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import contextvars
 import getpass
 import logging
 import sys
@@ -38,10 +37,6 @@ DEFAULT_TIMEOUT_S = 5.0
 # Loggers of the libraries, silenced (CRITICAL) unless --verbose, and Millwright's own packages.
 LIBRARY_LOGGERS = ("asyncua", "pymodbus")
 OWN_LOGGERS = ("device_browser", "workbench", "nodes")
-
-# The options of the command being run, for helpers called without them (profile_session(path)).
-_current_args: contextvars.ContextVar[argparse.Namespace | None] = contextvars.ContextVar(
-    "millwright_device_args", default=None)
 
 
 class UsageError(Exception):
@@ -157,7 +152,6 @@ def console_logging(verbose: bool) -> Iterator[None]:
 def _run(args: argparse.Namespace, call: Callable[[], int]) -> int:
     from device_browser.session import DeviceError
 
-    token = _current_args.set(args)
     try:
         with console_logging(getattr(args, "verbose", False)):
             _settle_options(args)
@@ -171,8 +165,6 @@ def _run(args: argparse.Namespace, call: Callable[[], int]) -> int:
     except (KeyboardInterrupt, EOFError):
         print("\nmillwright: interrupted", file=sys.stderr)
         return 130
-    finally:
-        _current_args.reset(token)
 
 
 def run_async(handler: Callable[[argparse.Namespace], Awaitable[int]]) -> Callable[[argparse.Namespace], int]:
@@ -292,19 +284,13 @@ def opcua_session(url: str, args: argparse.Namespace) -> OpcUaSession:
     return session
 
 
-def profile_session(path: Path, args: argparse.Namespace | None = None) -> tuple[DeviceProfile, DeviceSession]:
-    """The profile at ``path`` and a session for its device, with the command line's overrides.
-
-    Without ``args``, the options of the command being run (:func:`run_async`) are used.
-    """
+def profile_session(path: Path, args: argparse.Namespace) -> tuple[DeviceProfile, DeviceSession]:
+    """The profile at ``path`` and a session for its device, with the command line's overrides."""
     from device_browser.connect import connection_with, open_session
     from device_browser.profiles import load_profile
 
-    args = args if args is not None else _current_args.get()
-    if args is None:
-        overrides: dict[str, Any] = {}
-    else:  # settled by run_async (defaults filled in), or straight from argparse
-        overrides = args.overrides if hasattr(args, "overrides") else connection_overrides(args)
+    # settled by run_async (defaults filled in), or straight from argparse
+    overrides = args.overrides if hasattr(args, "overrides") else connection_overrides(args)
     profile = load_profile(path)
     connection = connection_with(profile, overrides)  # a Modbus profile with --user is refused here
     if profile.protocol != "opcua":
