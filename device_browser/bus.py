@@ -47,6 +47,11 @@ class TagRing:
             self.t[:rest], self.v[:rest], self.q[:rest] = t[first:], v[first:], q[first:]
         self.written += n
 
+    def append_one(self, t: int, v: float, q: int) -> None:
+        i = self.written % self.capacity
+        self.t[i], self.v[i], self.q[i] = t, v, q
+        self.written += 1
+
     def since(self, cursor: int) -> tuple[Chunk, int, int]:
         """Samples written after ``cursor``: the chunk, the new cursor, how many were lost."""
         oldest = max(0, self.written - self.capacity)
@@ -72,37 +77,28 @@ class LiveBus:
 
     def publish(self, tag: str, t, values, quality) -> None:
         """Append samples of one tag (scalars or arrays). Non-numeric values are kept as latest only."""
-        if type(t) is int and type(values) in _SCALARS and type(quality) in _QUALITIES:
-            self._publish_one(tag, t, values, quality)  # the common case (one notification) without numpy arrays
-            return
-        t = np.atleast_1d(np.asarray(t, np.int64))
-        raw = values
-        try:
-            v = np.atleast_1d(np.asarray(values, np.float64))
-        except (TypeError, ValueError):
-            v = np.full(len(t), np.nan)
-        q = np.atleast_1d(np.asarray(quality, np.uint8))
-        if len(q) == 1 and len(t) > 1:
-            q = np.full(len(t), q[0], np.uint8)
+        # The common case, one notification, goes in without building numpy arrays.
+        single = type(t) is int and type(values) in _SCALARS and type(quality) in _QUALITIES
+        if not single:
+            raw = values
+            t = np.atleast_1d(np.asarray(t, np.int64))
+            try:
+                values = np.atleast_1d(np.asarray(values, np.float64))
+            except (TypeError, ValueError):
+                values = np.full(len(t), np.nan)
+            quality = np.atleast_1d(np.asarray(quality, np.uint8))
+            if len(quality) == 1 and len(t) > 1:
+                quality = np.full(len(t), quality[0], np.uint8)
         with self._lock:
             ring = self._rings.get(tag)
             if ring is None:
                 ring = self._rings[tag] = TagRing(self.capacity)
-            ring.append(t, v, q)
-            ring.latest_raw = raw if np.ndim(raw) == 0 else np.asarray(raw)[-1]
-            waiters = list(self._waiters)
-        for loop, event in waiters:
-            loop.call_soon_threadsafe(event.set)
-
-    def _publish_one(self, tag: str, t: int, value: float | int | bool, quality: int) -> None:
-        with self._lock:
-            ring = self._rings.get(tag)
-            if ring is None:
-                ring = self._rings[tag] = TagRing(self.capacity)
-            i = ring.written % ring.capacity
-            ring.t[i], ring.v[i], ring.q[i] = t, value, quality
-            ring.written += 1
-            ring.latest_raw = value
+            if single:
+                ring.append_one(t, values, quality)
+                ring.latest_raw = values
+            else:
+                ring.append(t, values, quality)
+                ring.latest_raw = raw if np.ndim(raw) == 0 else np.asarray(raw)[-1]
             waiters = self._waiters and list(self._waiters)
         for loop, event in waiters or ():
             loop.call_soon_threadsafe(event.set)

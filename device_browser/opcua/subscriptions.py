@@ -40,7 +40,7 @@ from device_browser.opcua.ua_monitored import (
     MonitoredSession,
 )
 from device_browser.opcua.ua_publish import Counting, Publisher, requests_needed
-from device_browser.opcua.ua_values import is_overflow, quality_of, to_ns
+from device_browser.opcua.ua_values import is_overflow, quality_of, to_ns, value_of
 from device_browser.session import BAD, GOOD, DeviceError
 
 if TYPE_CHECKING:
@@ -277,9 +277,7 @@ class LiveSubscriptions:
     def _publish(self, sub: DataSubscription, tag: str, dv: ua.DataValue) -> None:
         # On the path of every notification (tens of thousands a second): no Sample object, and the
         # status' name is not looked up, since the bus keeps only the quality.
-        value = dv.Value.Value if dv.Value is not None else None
-        if isinstance(value, ua.LocalizedText):
-            value = value.Text
+        value = value_of(dv)
         status = dv.StatusCode
         quality = GOOD if status is None or status.value == 0 else quality_of(status)
         t = to_ns(dv.SourceTimestamp) or to_ns(dv.ServerTimestamp) or time.time_ns()

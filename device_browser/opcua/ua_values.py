@@ -100,13 +100,16 @@ def status_name(status: ua.StatusCode | None) -> str:
     return ", ".join([name, *flags])
 
 
-def sample_of(tag: str, dv: ua.DataValue) -> Sample:
+def value_of(dv: ua.DataValue) -> Any:
+    """The value a DataValue carries (a LocalizedText as its text)."""
     value = dv.Value.Value if dv.Value is not None else None
-    if isinstance(value, ua.LocalizedText):
-        value = value.Text
+    return value.Text if isinstance(value, ua.LocalizedText) else value
+
+
+def sample_of(tag: str, dv: ua.DataValue) -> Sample:
     return Sample(
         tag=tag,
-        value=value,
+        value=value_of(dv),
         quality=quality_of(dv.StatusCode),
         source_time=to_ns(dv.SourceTimestamp),
         server_time=to_ns(dv.ServerTimestamp),
