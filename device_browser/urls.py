@@ -27,10 +27,10 @@ def modbus_session_from_url(url: str, timeout: float | None = None) -> DeviceSes
     parts = urlsplit(url)
     query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
     try:
-        unit = int(query.pop("unit", "") or parts.path.strip("/") or 1) if parts.scheme != "modbus+rtu" else \
-            int(query.pop("unit", 1))
+        serial = parts.scheme == "modbus+rtu"  # its path is the serial port, not the unit
+        unit = int(query.pop("unit", "") or ("" if serial else parts.path.strip("/")) or 1)
         options = {"unit": unit, "timeout": timeout if timeout is not None else float(query.pop("timeout", 1.0))}
-        if parts.scheme == "modbus+rtu":
+        if serial:
             if not parts.path:
                 raise DeviceError(f"{url}: name the serial port, e.g. modbus+rtu:///dev/ttyUSB0?baudrate=19200")
             return ModbusSession(RegisterMap([]), serial_port=parts.path, baudrate=int(query.pop("baudrate", 19200)),

@@ -120,8 +120,8 @@ async def _open_run(args: argparse.Namespace, *, wide: bool) -> _Run | None:
         return None
 
 
-def _interval_s(args: argparse.Namespace, target_default: Callable[[], float | None]) -> float:
-    return (args.interval or target_default() or 1000.0) / 1000.0
+def _interval_s(args: argparse.Namespace, target_default_ms: float | None = None) -> float:
+    return (args.interval or target_default_ms or 1000.0) / 1000.0
 
 
 async def _until_stopped(run: _Run, body: Callable[[], asyncio.Future]) -> None:
@@ -141,7 +141,7 @@ async def poll_device(args: argparse.Namespace) -> int:
     if run is None:
         return EXIT_USAGE
     points = run.profile.points if run.profile else []
-    interval = _interval_s(args, lambda: min((p.interval_ms for p in points if p.interval_ms), default=None))
+    interval = _interval_s(args, min((p.interval_ms for p in points if p.interval_ms), default=None))
     stats = {"polls": 0, "missed": 0, "warned": False}
     await _until_stopped(run, lambda: _poll_loop(run, interval, stats))
     achieved = stats["polls"] / max(run.elapsed(), 1e-9)
@@ -195,7 +195,7 @@ async def watch_device(args: argparse.Namespace) -> int:
     run = await _open_run(args, wide=False)
     if run is None:
         return EXIT_USAGE
-    interval = _interval_s(args, lambda: None)
+    interval = _interval_s(args)
     bus = LiveBus(capacity=max(1000, int(60 / interval)))  # a minute of updates per tag, whatever comes
     subscription = await run.session.subscribe(run.tags, interval * 1000, bus, deadband=args.deadband)
     by_tag = dict(zip(run.tags, run.names, strict=True))
