@@ -89,22 +89,14 @@ class Recorder(abc.ABC):
         self.flush()
 
 
-class CsvLongRecorder(Recorder):
-    def __init__(self, path: Path, tags: Sequence[str], layout: str = "long", flush_s: float = 1.0):
+class _CsvRecorder(Recorder):
+    """A new CSV file with a header row, flushed to the disk (fsync) at every flush."""
+
+    def __init__(self, path: Path, tags: Sequence[str], layout: str, flush_s: float, header: Sequence[str]):
         super().__init__(path, tags, layout, flush_s)
         self._file = _create(self.path)
         self._writer = csv.writer(self._file, lineterminator="\n")
-        self._writer.writerow(["time", "tag", "value", "quality", "status"])
-        self._times: tuple[int, str] = (-1, "")
-
-    def _time(self, t: int) -> str:
-        if self._times[0] != t:  # a poll stamps every tag alike: format once
-            self._times = (t, format_time(t))
-        return self._times[1]
-
-    def add(self, tag: str, t: int, value: Any, quality: int, status: str = "") -> None:
-        self._writer.writerow([self._time(t), tag, _cell(value), QUALITY_NAMES[int(quality)], status])
-        self.rows += 1
+        self._writer.writerow(header)
 
     def flush(self) -> None:
         self._file.flush()
@@ -117,12 +109,24 @@ class CsvLongRecorder(Recorder):
             self._file.close()
 
 
-class CsvWideRecorder(CsvLongRecorder):
+class CsvLongRecorder(_CsvRecorder):
+    def __init__(self, path: Path, tags: Sequence[str], layout: str = "long", flush_s: float = 1.0):
+        super().__init__(path, tags, layout, flush_s, ["time", "tag", "value", "quality", "status"])
+        self._times: tuple[int, str] = (-1, "")
+
+    def _time(self, t: int) -> str:
+        if self._times[0] != t:  # a poll stamps every tag alike: format once
+            self._times = (t, format_time(t))
+        return self._times[1]
+
+    def add(self, tag: str, t: int, value: Any, quality: int, status: str = "") -> None:
+        self._writer.writerow([self._time(t), tag, _cell(value), QUALITY_NAMES[int(quality)], status])
+        self.rows += 1
+
+
+class CsvWideRecorder(_CsvRecorder):
     def __init__(self, path: Path, tags: Sequence[str], layout: str = "wide", flush_s: float = 1.0):
-        Recorder.__init__(self, path, tags, layout, flush_s)
-        self._file = _create(self.path)
-        self._writer = csv.writer(self._file, lineterminator="\n")
-        self._writer.writerow(["time", *self.tags, *(f"{tag}.quality" for tag in self.tags)])
+        super().__init__(path, tags, layout, flush_s, ["time", *tags, *(f"{tag}.quality" for tag in tags)])
 
     def add(self, tag: str, t: int, value: Any, quality: int, status: str = "") -> None:
         raise RecorderError(f"{self.path}: the wide layout records whole polls; use the long layout for single values")
