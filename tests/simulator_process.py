@@ -17,8 +17,9 @@ PROFILES = {"modbus": "pump_station_modbus.yaml", "opcua": "pump_station_opcua.y
 class SimulatorProcess:
     """A pump-station simulator process on ``port``, with the shipped profile pointing at it."""
 
-    def __init__(self, kind: str, port: int, tmp: Path):
+    def __init__(self, kind: str, port: int, tmp: Path, args: tuple[str, ...] = ()):
         self.kind, self.port, self.tmp = kind, port, tmp
+        self.args = args  # more options of the simulator, e.g. ("--extra-tags", "10000")
         self.process: subprocess.Popen | None = None
 
     @property
@@ -31,7 +32,7 @@ class SimulatorProcess:
         options = ["--no-security"] if self.kind == "opcua" else []
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "XDG_DATA_HOME": str(self.tmp / "server")}
         self.process = subprocess.Popen([sys.executable, "-m", "workbench", "simulate", self.kind, "--port",
-                                         str(self.port), *options], stdout=subprocess.PIPE, text=True, env=env)
+                                         str(self.port), *options, *self.args], stdout=subprocess.PIPE, text=True, env=env)
         line = self.process.stdout.readline()
         assert "listening" in line, f"the simulator did not start: {line!r}"
 
