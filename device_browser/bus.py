@@ -174,3 +174,18 @@ class BusReader:
         finally:
             with self.bus._lock:
                 self.bus._waiters.remove(entry)
+
+
+class RenamingPublisher:
+    """What a device session publishes into, renaming its tags to the bus's keys on the way.
+
+    Several devices share one bus: each session knows its tags by point name or address
+    (``flow``, ``40001``), the bus by tag reference (``pump1/flow``, ``plc@40001``).
+    """
+
+    def __init__(self, bus: LiveBus, keys: dict[str, str]):
+        self.bus = bus
+        self.keys = dict(keys)  # session tag → bus key; a tag not listed keeps its name
+
+    def publish(self, tag: str, t, values, quality) -> None:
+        self.bus.publish(self.keys.get(tag, tag), t, values, quality)
