@@ -45,6 +45,7 @@ from device_browser.modbus.errors import (
     span_text,
 )
 from device_browser.modbus.registers import Area
+from device_browser.modbus.traffic import CANCELLED, CONNECTION_LOST, TIMEOUT, TrafficLog, transaction_record
 from device_browser.session import ConnectionState, ConnectionStatus, DeviceError, SessionCounters
 
 _READ_METHODS = {Area.COIL: "read_coils", Area.DISCRETE_INPUT: "read_discrete_inputs",
@@ -84,6 +85,9 @@ class ModbusConnection:
         self._reconnect_task: asyncio.Task | None = None
         self._closing = False
         self._lost_reason = ""
+        # The traffic monitor's log; None (the default) records nothing and copies no frames.
+        self.traffic: TrafficLog | None = None
+        self._sent_frame = self._received_frame = b""
 
     @property
     def endpoint(self) -> str:
@@ -147,6 +151,11 @@ class ModbusConnection:
             self._received = b""
         else:
             self._received = bytes(data[:64])  # pymodbus passes its whole receive buffer
+        if self.traffic is not None:
+            if sending:
+                self._sent_frame, self._received_frame = bytes(data), b""
+            else:
+                self._received_frame = bytes(data)
         return data
 
     def _answer_was_not_modbus(self) -> bool:
@@ -260,7 +269,8 @@ class ModbusConnection:
             self._received = b""
             try:
                 # pymodbus times out itself; this outer limit only guards against a hang in it.
-                response = await asyncio.wait_for(send(client), self.timeout * (self.retries + 1) + 1.0)
+                response = await asyncio.wait_for(self._traced(send, client),
+                                                  self.timeout * (self.retries + 1) + 1.0)
             except (ModbusIOException, TimeoutError) as exc:
                 self.counters.errors += 1
                 if "device id" in str(exc) or "transaction id" in str(exc):
@@ -288,6 +298,36 @@ class ModbusConnection:
                                     f"{response.function_code} instead of {function_code} (a late reply?)")
         return response
 
+    async def _traced(self, send: Callable[[Any], Awaitable[ModbusPDU]], client: Any) -> ModbusPDU:
+        """``send(client)``, recorded in :attr:`traffic` when a monitor is attached (under the request lock)."""
+        traffic = self.traffic
+        if traffic is None:
+            return await send(client)
+        self._sent_frame = self._received_frame = b""
+        sent_ns, started = time.time_ns(), time.perf_counter()
+        code: int | None = None
+        error = ""
+        try:
+            response = await send(client)
+            if response.isError():
+                code = int(getattr(response, "exception_code", 0))
+            return response
+        except (ModbusIOException, TimeoutError):
+            error = TIMEOUT
+            raise
+        except ConnectionException:
+            error = CONNECTION_LOST
+            raise
+        except asyncio.CancelledError:
+            error = CANCELLED
+            raise
+        finally:
+            if self._sent_frame:  # nothing went out, nothing to show
+                traffic.record(transaction_record(sent_ns, self._sent_frame, self._received_frame,
+                                                  (time.perf_counter() - started) * 1000,
+                                                  rtu=self.framer is FramerType.RTU, exception_code=code,
+                                                  error=error))
+
     def _note_silence(self) -> None:
         # pymodbus drops the connection after unanswered requests; say so in the status.
         self._lost_reason = f"no answer within {seconds_text(self.timeout)} s"
@@ -300,12 +340,21 @@ class ModbusConnection:
         if self.framer is FramerType.RTU:
             await asyncio.sleep(min(self.timeout, 0.2))
 
-    async def _fetch(self, area: Area, start: int, count: int) -> list[int] | list[bool]:
+    async def read_raw(self, area: Area, start: int, count: int, unit: int | None = None) -> list[int] | list[bool]:
+        """Registers (or bits) ``start … start + count - 1`` of ``area`` as the device holds them, in one
+        request to ``unit`` (the connection's own by default): the range reader's read, no register map needed.
+
+        A Modbus exception raises :class:`ModbusDeviceError` with its ``code`` and the message in words.
+        """
+        return await self._fetch(Area(area), start, count, unit)
+
+    async def _fetch(self, area: Area, start: int, count: int, unit: int | None = None) -> list[int] | list[bool]:
         """Registers (or bits) ``start … start + count - 1`` of ``area``, validated."""
         where = span_text(area, start, count)
 
         def send(client: Any) -> Awaitable[ModbusPDU]:
-            return getattr(client, _READ_METHODS[area])(start, count=count, device_id=self.unit)
+            return getattr(client, _READ_METHODS[area])(start, count=count,
+                                                        device_id=self.unit if unit is None else unit)
 
         response = await self._request(send, area.read_function_code, where)
         values = list(response.bits[:count]) if area.is_bit else list(response.registers)

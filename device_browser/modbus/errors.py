@@ -53,6 +53,22 @@ def exception_message(code: int, where: str, *, function_code: int, unit: int, w
     return texts.get(code, f"Modbus exception {code} while {verb} {where}")
 
 
+_EXCEPTION_NAMES = {1: "Illegal function", 2: "Illegal data address", 3: "Illegal data value",
+                    4: "Server device failure", 5: "Acknowledge", 6: "Server device busy",
+                    8: "Memory parity error", 10: "Gateway path unavailable",
+                    11: "Gateway target failed to respond"}
+
+
+def exception_name(code: int) -> str:
+    """The standard's short name of Modbus exception ``code``: ``Illegal data address`` for 2."""
+    return _EXCEPTION_NAMES.get(code, f"Modbus exception {code}")
+
+
+def function_name(function_code: int) -> str:
+    """What a function code does: ``read holding registers`` for 3."""
+    return _FUNCTION_NAMES.get(function_code, "unknown function")
+
+
 def not_modbus_message(endpoint: str, framing: str, serial: bool = False) -> str:
     """What to say when bytes came back that are no Modbus frame (an HTTP server, a console, a wrong baud rate)."""
     hint = "wrong baud rate, parity or protocol?" if serial else "wrong port or protocol?"
