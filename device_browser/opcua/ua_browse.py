@@ -111,9 +111,11 @@ async def _learn_reference_kinds(session: UaConnection, ref_types: set[ua.NodeId
         session.reference_kinds[start] = bool(kind)
 
 
-async def child_references(session: UaConnection, nids: Sequence[ua.NodeId]) -> list[list[ua.ReferenceDescription]]:
-    """Forward hierarchical references of ``nids`` to Objects, Variables and Methods (see step 1)."""
-    found = await browse_references(session, nids, ref_type=0, class_mask=_CHILD_CLASSES)
+async def child_references(session: UaConnection, nids: Sequence[ua.NodeId], *,
+                           class_mask: int = _CHILD_CLASSES) -> list[list[ua.ReferenceDescription]]:
+    """Forward hierarchical references of ``nids`` to Objects, Variables and Methods (see step 1);
+    ``class_mask`` 0 takes targets of every node class (types and views too)."""
+    found = await browse_references(session, nids, ref_type=0, class_mask=class_mask)
     unplaced = {r.ReferenceTypeId for refs in found for r in refs if _known_kind(session, r.ReferenceTypeId) is None}
     if unplaced:
         await _learn_reference_kinds(session, unplaced)
