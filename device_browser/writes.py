@@ -169,3 +169,8 @@ async def _audited_write(session: DeviceSession, device: str, point: str, tag: s
     finally:
         _log(audit, record)
     return record
+
+
+def integer_range(data_type: str) -> tuple[int, int] | None:
+    """The values an integer type of a profile holds (``uint16`` → (0, 65535)); None for other types."""
+    return _INTEGER_RANGES.get(data_type)

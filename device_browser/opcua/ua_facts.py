@@ -100,3 +100,43 @@ async def node_facts(session: UaConnection, tags: Sequence[str], *, properties: 
             facts.with_properties = properties
             cached[n] = facts
     return [cached[n] for n in nids]
+
+
+# Properties that name a variable's values (OPC UA Part 8): a TwoStateDiscreteType's TrueState and
+# FalseState, a MultiStateDiscreteType's EnumStrings, a MultiStateValueDiscreteType's EnumValues;
+# an Enumeration data type names its values by EnumStrings or EnumValues.
+_STATE_PROPERTIES = ("TrueState", "FalseState", "EnumStrings", "EnumValues")
+_TYPE_PROPERTIES = ("EnumStrings", "EnumValues")
+
+
+async def value_names(session: UaConnection, tag: str) -> dict[Any, str]:
+    """The names of a variable's values (``{True: "Fault", False: "Normal"}``, ``{0: "Off", 1: "On"}``),
+    empty when it names none: one TranslateBrowsePaths and one Read.
+
+    Lets an engineer write an enumeration or a two-state boolean by name.
+    """
+    nid = session.to_nodeid(tag)
+    [facts] = await node_facts(session, [tag])
+    paths = [property_path(nid, name) for name in _STATE_PROPERTIES]
+    if facts.data_type is not None:  # a built-in type has no such property: not found, at no extra request
+        paths += [property_path(facts.data_type, name) for name in _TYPE_PROPERTIES]
+    names = [*_STATE_PROPERTIES, *_TYPE_PROPERTIES][:len(paths)]
+    found = [(name, target) for name, target in zip(names, await translate_paths(session, paths), strict=True)
+             if target is not None]
+    if not found:
+        return {}
+    reads = [ua.ReadValueId(NodeId=target, AttributeId=ua.AttributeIds.Value) for _, target in found]
+    got = {name: dv.Value.Value for (name, _), dv in
+           zip(found, await read_attributes(session, reads, ua.TimestampsToReturn.Neither), strict=True)
+           if dv.StatusCode.is_good() and dv.Value is not None and dv.Value.Value is not None}
+    if "TrueState" in got or "FalseState" in got:
+        return {True: _text(got.get("TrueState")) or "true", False: _text(got.get("FalseState")) or "false"}
+    if got.get("EnumStrings"):
+        return {i: _text(text) for i, text in enumerate(got["EnumStrings"])}
+    if got.get("EnumValues"):
+        return {int(e.Value): _text(e.DisplayName) for e in got["EnumValues"]}
+    return {}
+
+
+def _text(value: Any) -> str:
+    return (value.Text or "") if isinstance(value, ua.LocalizedText) else str(value or "")

@@ -17,7 +17,7 @@ from typing import Any
 
 from asyncua import ua
 
-from device_browser.opcua.ua_connection import UaConnection
+from device_browser.opcua.ua_connection import NodeFacts, UaConnection
 from device_browser.opcua.ua_errors import OpcUaError
 from device_browser.opcua.ua_facts import node_facts
 from device_browser.opcua.ua_requests import (
@@ -58,17 +58,7 @@ async def write_many(session: UaConnection, values: dict[str, Any]) -> None:
     facts = await node_facts(session, tags, properties=True)
     writes = []
     for tag, fact in zip(tags, facts, strict=True):
-        if fact.access and "w" not in fact.access:
-            raise WriteRefused(f"{tag} is read-only on the server")
-        if fact.variant_type is None:
-            raise WriteRefused(f"The data type {fact.data_type_name or '?'} of {tag} is not known; not written")
-        value = coerce_value(values[tag], fact.variant_type, fact.value_rank, tag)
-        if fact.eu_range and isinstance(value, int | float) and not isinstance(value, bool):
-            lo, hi = fact.eu_range
-            if not lo <= value <= hi:
-                raise WriteRefused(
-                    f"{format_number(value)} is outside the range {format_number(lo)}…{format_number(hi)} of {tag}"
-                )
+        value = check_write(tag, fact, values[tag])
         # no SourceTimestamp: Siemens and Kepware refuse timestamps with BadWriteNotSupported
         dv = ua.DataValue(ua.Variant(value, fact.variant_type))
         writes.append(ua.WriteValue(NodeId=session.to_nodeid(tag), AttributeId=ua.AttributeIds.Value, Value=dv))
@@ -83,6 +73,23 @@ async def write_many(session: UaConnection, values: dict[str, Any]) -> None:
                 failures.append(f"{tag}: {status.name} ({status.doc})")
     if failures:
         raise OpcUaError(f"{session.url} refused the write of " + "; ".join(failures))
+
+
+def check_write(tag: str, fact: NodeFacts, value: Any) -> Any:
+    """``value`` as it will be written to ``tag``, or :class:`WriteRefused` saying why not (nothing is
+    sent). The write dialog checks with this too, so that it never promises what a write refuses."""
+    if fact.access and "w" not in fact.access:
+        raise WriteRefused(f"{tag} is read-only on the server")
+    if fact.variant_type is None:
+        raise WriteRefused(f"The data type {fact.data_type_name or '?'} of {tag} is not known; not written")
+    value = coerce_value(value, fact.variant_type, fact.value_rank, tag)
+    if fact.eu_range and isinstance(value, int | float) and not isinstance(value, bool):
+        lo, hi = fact.eu_range
+        if not lo <= value <= hi:
+            raise WriteRefused(
+                f"{format_number(value)} is outside the range {format_number(lo)}…{format_number(hi)} of {tag}"
+            )
+    return value
 
 
 # --- methods ------------------------------------------------------------------------------------
