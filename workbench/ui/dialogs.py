@@ -1,29 +1,11 @@
-"""Await Qt dialogs from coroutines without a nested event loop.
+"""Await Qt dialogs from coroutines without a nested event loop (see :mod:`device_browser.ui.dialogs`).
 
-A modal ``exec()`` inside a coroutine breaks qasync ("Cannot enter into task"), so every
-dialog is opened with ``open()`` and its ``finished`` signal resolves a future.
+The helper lives in the device browser's views, below the workbench in the layers, so that
+its dialogs (the trust prompt) use the same one; the workbench keeps importing it from here.
 """
 
 from __future__ import annotations
 
-import asyncio
+from device_browser.ui.dialogs import run_dialog
 
-from qtpy.QtWidgets import QDialog
-
-
-async def run_dialog(dialog: QDialog) -> int:
-    """Show ``dialog`` window-modal and return its result code once it closes."""
-    future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-
-    def finished(result: int) -> None:
-        if not future.done():
-            future.set_result(result)
-
-    dialog.finished.connect(finished)
-    dialog.open()
-    try:
-        return await future
-    finally:
-        dialog.finished.disconnect(finished)
-        if dialog.isVisible():  # the coroutine was cancelled while the dialog was up
-            dialog.reject()
+__all__ = ["run_dialog"]
