@@ -7,7 +7,8 @@ from benchmarks import devices, engine, foreign_opcua, outages, profiles, startu
 BENCHMARKS = {"startup": startup.main, "engine": engine.main, "devices": devices.main,
               "outages": outages.main, "profiles": profiles.main,
               "foreign_opcua": foreign_opcua.main,
-              "watch_list": lambda: __import__("benchmarks.watch_list", fromlist=["main"]).main()}  # Qt, lazily
+              "watch_list": lambda: __import__("benchmarks.watch_list", fromlist=["main"]).main(),  # Qt, lazily
+              "trends": lambda: __import__("benchmarks.trends", fromlist=["main"]).main()}
 
 if __name__ == "__main__":
     chosen = sys.argv[1:] or list(BENCHMARKS)
