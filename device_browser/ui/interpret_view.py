@@ -80,9 +80,10 @@ class InterpretView(QWidget):
         width = self.fontMetrics().averageCharWidth()
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, chars in enumerate((16, 9, 16, 16, 16, 16)):
+        for column, chars in enumerate((16, 9)):
             self.table.setColumnWidth(column, chars * width + 12)
-        header.setStretchLastSection(True)
+        for column in range(FIRST_ORDER_COLUMN, FIRST_ORDER_COLUMN + len(ORDERS)):  # the orders share the rest
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         row = QHBoxLayout()
         row.addWidget(self.title, 1)
         row.addWidget(self.use_button)

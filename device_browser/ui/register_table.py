@@ -208,7 +208,7 @@ class RegisterTableModel(QAbstractTableModel):
             case Column.ORDER:
                 return str(tag.byte_order) if tag.register_count > 1 and not tag.area.is_bit else ""
             case Column.SCALE:
-                return _number(tag.scale) if tag.data_type.is_numeric else ""
+                return _number(tag.scale) if tag.data_type.is_numeric and tag.scale != 1.0 else ""
             case Column.UNIT:
                 return tag.unit
             case Column.MIN:
@@ -457,13 +457,15 @@ class RegisterTable(QWidget):
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(Column.NAME, QHeaderView.ResizeMode.Stretch)  # the rest keep their widths
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.delete_pressed.connect(self.remove_selected)
         self.table.watch_pressed.connect(self.request_watch)
         width = self.fontMetrics().averageCharWidth()
-        for column, chars in zip(Column, (22, 15, 8, 9, 10, 6, 7, 7, 8, 7, 7, 14, 8), strict=True):
+        for column, chars in zip(Column, (22, 15, 8, 9, 10, 6, 7, 7, 8, 7, 7, 20, 9), strict=True):
             self.table.setColumnWidth(column, chars * width + 14)
         self.message = QLabel(self)
         self.message.setWordWrap(True)

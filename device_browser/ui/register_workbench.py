@@ -47,8 +47,9 @@ class RegisterWorkbench(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.reader)
         splitter.addWidget(self.interpret)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 3)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([450, 830])  # the reader's binary column fits at 1280 px
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self.registers, "")
         self.tabs.addTab(splitter, "")

@@ -14,7 +14,7 @@ import enum
 from collections.abc import Sequence
 
 from qtpy.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, Qt, QTimer
-from qtpy.QtGui import QColor, QFontDatabase, QGuiApplication, QKeySequence
+from qtpy.QtGui import QColor, QFontDatabase, QFontMetrics, QGuiApplication, QKeySequence
 from qtpy.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -118,6 +118,8 @@ class TrafficModel(QAbstractTableModel):
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self.text(index.row(), column)
+        if role == Qt.ItemDataRole.ToolTipRole and column in _MONO_COLUMNS:
+            return self.text(index.row(), column)  # a long answer's whole frame
         if role == Qt.ItemDataRole.FontRole and column in _MONO_COLUMNS:
             return self.mono
         if role == Qt.ItemDataRole.TextAlignmentRole and column in _RIGHT_COLUMNS:
@@ -177,8 +179,10 @@ class TrafficView(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.table.horizontalHeader().setStretchLastSection(True)
         width = self.fontMetrics().averageCharWidth()
-        for column, chars in zip(Column, (13, 26, 5, 16, 6, 7, 30, 38, 30), strict=True):
+        for column, chars in zip(Column, (13, 26, 5, 16, 6, 7, 34), strict=False):
             self.table.setColumnWidth(column, chars * width + 12)
+        # A read request is 12 bytes in Modbus TCP: its hex fits without an ellipsis.
+        self.table.setColumnWidth(Column.REQUEST, QFontMetrics(self.model.mono).horizontalAdvance("00 " * 12) + 12)
         self.pause_button = QPushButton(self)
         self.pause_button.setCheckable(True)
         self.pause_button.toggled.connect(self.set_paused)
