@@ -217,3 +217,20 @@ def test_an_opcua_profile_point_is_checked_against_the_profile_and_the_server(lo
 
     run(loop, scenario(), timeout=90)
     assert _audit_lines(audit.path) == []
+
+
+def test_array_elements_are_read_and_checked_one_by_one():
+    from asyncua import ua
+
+    from device_browser.opcua.ua_connection import NodeFacts
+    from device_browser.opcua.ua_io import check_write
+    from device_browser.session import WriteRefused
+    from device_browser.ui.write_dialog import parse_element
+
+    facts = NodeFacts(variant_type=ua.VariantType.Int16, value_rank=1, access="rw")
+    assert check_write("t", facts, [parse_element(x, EditorKind.INTEGER) for x in ["1", " 0x10", " -3"]]) == \
+        [1, 16, -3]
+    with pytest.raises(WriteRefused, match="70000 does not fit Int16"):
+        check_write("t", facts, [parse_element(x, EditorKind.INTEGER) for x in ["1", " 70000"]])
+    with pytest.raises(WriteRefused, match="'x' is not a number"):
+        parse_element(" x", EditorKind.NUMBER)
