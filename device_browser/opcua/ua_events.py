@@ -19,6 +19,8 @@ import contextlib
 import weakref
 from typing import TYPE_CHECKING
 
+from asyncua import ua
+
 from device_browser.bus import LiveBus
 from device_browser.opcua.subscriptions import EventRecord, LiveSubscriptions
 from device_browser.session import DeviceError
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
 
 MAX_EVENTS = 10_000
 
-__all__ = ["MAX_EVENTS", "EventFeed", "EventRecord"]
+__all__ = ["MAX_EVENTS", "EventFeed", "EventRecord", "event_type_name"]
 
 
 class _Router:
@@ -111,3 +113,11 @@ class EventFeed:
             while True:
                 taken.append(self.events.popleft())
         return taken
+
+
+def event_type_name(event_type: str) -> str:
+    """``AlarmConditionType`` for ``i=2915``: a standard event type by name, another by its tag."""
+    if event_type.startswith("i="):
+        with contextlib.suppress(ValueError):
+            return ua.ObjectIdNames.get(int(event_type[2:]), event_type)
+    return event_type
