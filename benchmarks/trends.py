@@ -12,7 +12,6 @@ Reported per run: frame time median and 99th percentile, frames per second, CPU 
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import statistics
@@ -31,14 +30,6 @@ RATE_HZ = 100
 WINDOW_S = 600
 SECONDS = 10.0
 FRAME_MS = 50  # the view's refresh interval
-
-
-def _singletons_outlive_pyside() -> None:
-    """PySide6 6.12 on CPython 3.11 loses a reference to None/True/False per call returning one;
-    pyqtgraph's Python painting would abort the run (see tests/gui/test_trends.py)."""
-    if sys.version_info < (3, 12):
-        for singleton in (None, True, False):
-            ctypes.c_ssize_t.from_address(id(singleton)).value += 1 << 40
 
 
 def _fill(bus, keys: list[str], now_ns: int) -> int:
@@ -95,7 +86,6 @@ def _run(app, bus, keys: list[str], frame_fn, seconds: float) -> dict:
 
 
 def measure(seconds: float = SECONDS) -> dict:
-    _singletons_outlive_pyside()
     import pyqtgraph as pg
     from qtpy.QtWidgets import QApplication
 

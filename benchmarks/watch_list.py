@@ -85,7 +85,7 @@ def measure(seconds: float = SECONDS) -> dict:
     timer.setInterval(REFRESH_MS)
     timer.timeout.connect(frame)
     stop, stats = threading.Event(), {}
-    publisher = threading.Thread(target=_publisher, args=(bus, [r.tag for r in refs], stop, stats), daemon=True)
+    publisher = threading.Thread(target=_publisher, args=(bus, [str(r) for r in refs], stop, stats), daemon=True)
     QTimer.singleShot(int(seconds * 500), lambda: view.table.scrollTo(view.model.index(TAGS // 2, 0)))
     QTimer.singleShot(int(seconds * 1000), app.quit)
     cpu0, wall0 = time.process_time(), time.perf_counter()

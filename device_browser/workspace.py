@@ -15,6 +15,7 @@ Call every method from one asyncio loop (the UI's); events are emitted on that l
 * ``devices_changed()`` — devices were added, removed, edited, or a project was opened/closed
 * ``status_changed(device_id, ConnectionStatus)`` — a device's connection state changed
 * ``writes_changed(device_id, enabled)`` — writes to a device were enabled or disabled
+* ``active_changed(device_id)`` — the device whose tags the browser shows ("" for none)
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ class DeviceWorkspace:
     devices_changed = Signal()
     status_changed = Signal(str, object)  # device id, ConnectionStatus
     writes_changed = Signal(str, bool)  # device id, enabled
+    active_changed = Signal(str)  # device id, "" for none
 
     def __init__(self, audit: AuditLog, bus: LiveBus | None = None, watch: WatchList | None = None,
                  host_factory: Callable[[], DeviceHost] = DeviceHost):
@@ -90,6 +92,8 @@ class DeviceWorkspace:
         self.bus = bus or LiveBus()
         self.watch = watch if watch is not None else WatchList()
         self.folder: Path | None = None
+        self._active = ""
+        self.loop: asyncio.AbstractEventLoop | None = None  # the caller's loop, known from the first connect
         self._host_factory = host_factory
         self._host: DeviceHost | None = None
         self._entries: dict[str, DeviceEntry] = {}
@@ -116,6 +120,17 @@ class DeviceWorkspace:
         """The device's session (None before it was connected once or after it was disconnected)."""
         return self._handles.get(device_id)
 
+    @property
+    def active(self) -> str:
+        """The device whose tags the browser shows (chosen in the Devices view), "" for none."""
+        return self._active
+
+    @active.setter
+    def active(self, device_id: str) -> None:
+        if device_id != self._active:
+            self._active = device_id
+            self.active_changed.emit(device_id)
+
     def counts(self) -> tuple[int, int]:
         """(connected devices, devices) for the status bar."""
         connected = sum(e.status.state is ConnectionState.CONNECTED for e in self._entries.values())
@@ -130,6 +145,7 @@ class DeviceWorkspace:
         # A 10,000-point profile takes a while to parse: never on the caller's loop.
         loaded = await asyncio.to_thread(lambda: [_load_entry(path) for path in paths])
         self._entries = {entry.id: entry for entry in loaded}
+        self.active = ""
         self.devices_changed.emit()
 
     async def save_profile(self, profile: DeviceProfile, replacing: str | None = None) -> DeviceEntry:
@@ -159,6 +175,8 @@ class DeviceWorkspace:
         await self.disconnect(device_id)
         entry.path.unlink(missing_ok=True)
         del self._entries[device_id]
+        if self.active == device_id:
+            self.active = ""
         self.devices_changed.emit()
 
     def duplicate_id(self, device_id: str) -> str:
@@ -185,6 +203,7 @@ class DeviceWorkspace:
         thread: see ``device_browser.ui.trust_prompt.ui_decide``). A failure leaves the device FAILED
         with the reason and raises :class:`DeviceError`.
         """
+        self.loop = asyncio.get_running_loop()
         entry = self.entry(device_id)
         if entry.profile is None:
             raise DeviceError(f"The profile of '{device_id}' cannot be used: {entry.problem}")
@@ -313,9 +332,8 @@ class _WatchSubscriptions:
     def sync(self, device_id: str) -> None:
         """Re-plan ``device_id`` soon (once however often it is asked before it runs)."""
         self._pending.add(device_id)
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # a list filled before the loop runs: connect() plans it
+        loop = self.workspace.loop
+        if loop is None:  # nothing connected yet: connect() plans it
             return
         if device_id not in self._running:
             task = loop.create_task(self._run(device_id))

@@ -31,8 +31,9 @@ class SimulatorProcess:
     def start(self) -> None:
         options = ["--no-security"] if self.kind == "opcua" else []
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "XDG_DATA_HOME": str(self.tmp / "server")}
-        self.process = subprocess.Popen([sys.executable, "-m", "workbench", "simulate", self.kind, "--port",
-                                         str(self.port), *options, *self.args], stdout=subprocess.PIPE, text=True, env=env)
+        command = [sys.executable, "-m", "workbench", "simulate", self.kind, "--port", str(self.port), *options,
+                   *self.args]
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
         line = self.process.stdout.readline()
         assert "listening" in line, f"the simulator did not start: {line!r}"
 

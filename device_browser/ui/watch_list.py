@@ -56,8 +56,8 @@ _NO_TEXT = ("", "", "", "")
 
 
 def default_bus_key(item: WatchItem) -> str:
-    """The bus tag a watch item reads: what the device's session publishes under (point or address)."""
-    return item.ref.tag
+    """The bus key a watch item reads: its tag reference (``pump1/flow``), as the device workspace publishes."""
+    return str(item.ref)
 
 
 class WatchTableModel(QAbstractTableModel):
@@ -467,7 +467,7 @@ def _preview() -> None:  # pragma: no cover - a manual check: python -m device_b
         while not stop.wait(0.1):
             now = time.time_ns()
             for i, ref in enumerate(refs):
-                bus.publish(ref.tag, now, 1500 + 100 * math.sin(now / 1e9 + i), 0 if i % 17 else 1 + i % 2)
+                bus.publish(str(ref), now, 1500 + 100 * math.sin(now / 1e9 + i), 0 if i % 17 else 1 + i % 2)
 
     threading.Thread(target=publish, daemon=True).start()
     view.resize(900, 600)

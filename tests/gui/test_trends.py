@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
-import sys
 import threading
 import time
 
@@ -23,19 +21,6 @@ from nodes.quality import Quality
 
 T0 = 1_700_000_000 * NS
 STEP = 10_000_000  # 100 Hz
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _singletons_outlive_pyside():
-    """PySide6 6.12 on CPython 3.11 drops a reference to None/True/False on each call that returns one
-    (checked: 1,000 ``QPen.setWidth`` calls lower ``sys.getrefcount(None)`` by 1,000). pyqtgraph paints
-    in Python, ~600 such calls per frame here, and the process aborts with "deallocating None" within
-    seconds. Give them the huge count that makes them immortal on 3.12+ (PEP 683), where the bug is harmless.
-    """
-    if sys.version_info < (3, 12):
-        for singleton in (None, True, False):
-            ctypes.c_ssize_t.from_address(id(singleton)).value += 1 << 40
-    yield
 
 
 @pytest.fixture

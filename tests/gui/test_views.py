@@ -55,7 +55,7 @@ def test_a_view_that_raises_is_left_out_with_its_error_in_the_log_panel(make_win
     views.add(ViewSpec("broken", Title("Broken", "坏的"), Area.BOTTOM, _broken_view, order=55))
     window = make_window_with(views)
     assert "broken" not in window.docks and "broken" in window.dock_host.failed
-    assert set(window.docks) == {"project", "devices", "palette", "inspector", "trends", "log"}
+    assert set(window.docks) == {"project", "devices", "palette", "inspector", "watch", "trends", "log"}
     log_panel = window.views["log"]
     log_panel.refresh()
     errors = [e.text.splitlines()[0] for e in log_panel.shown_entries() if e.level_name == "ERROR"]
@@ -124,11 +124,11 @@ def test_view_titles_follow_the_language(make_window_with, qapp):
     qapp.processEvents()
     assert window.docks["palette"].windowTitle() == "组件库"
     # The placeholder keeps the translation it had when the window built it.
-    assert window.docks["devices"].widget().text() == "此项目中还没有设备。"
+    assert window.docks["palette"].widget().text() == "打开模型图后，组件会显示在这里。"
     i18n.install_language(qapp, "en")
     qapp.processEvents()
     assert window.docks["palette"].windowTitle() == "Palette"
-    assert window.docks["devices"].widget().text() == "No devices in this project yet."
+    assert window.docks["palette"].widget().text() == "Components appear here when a graph is open."
 
 
 def test_a_job_shows_progress_and_cancel_reaches_the_worker(make_window_with, loop, qtbot):

@@ -18,7 +18,10 @@ from qtpy.QtCore import QByteArray, QEvent, Qt, QTimer, QUrl
 from qtpy.QtGui import QCloseEvent, QDesktopServices, QShowEvent, QUndoStack
 from qtpy.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
 
+from device_browser.workspace import DeviceWorkspace
+from device_browser.writes import AuditLog
 from nodes.resources import example_project
+from workbench.app_dirs import state_dir
 from workbench.log_capture import LogCapture
 from workbench.project import Project
 from workbench.recovery import RecoveryStore
@@ -57,10 +60,11 @@ class MainWindow(QMainWindow):
         self.undo_stack = QUndoStack(self)
         self._tasks: set[asyncio.Task] = set()
         self._close_confirmed = False
+        self.devices = DeviceWorkspace(AuditLog(state_dir() / "audit.jsonl"))
 
         self.start_page = StartPage()
         self.setCentralWidget(self.start_page)
-        context = ViewContext(self.session, self.undo_stack, log_capture, self.status, settings, self)
+        context = ViewContext(self.session, self.undo_stack, log_capture, self.status, settings, self, self.devices)
         self.dock_host = DockHost(self, views if views is not None else default_registry(), context)
         self.default_state = self.saveState()
         self.job_progress = JobProgress(self.session.jobs, self)
@@ -137,6 +141,8 @@ class MainWindow(QMainWindow):
         s.edited.connect(self._project_changed)
         s.root_changed.connect(self._project_changed)
         s.busy_changed.connect(self._set_busy)
+        self.devices.devices_changed.connect(self._count_devices)
+        self.devices.status_changed.connect(self._count_devices)
 
     def retranslate(self) -> None:
         self.actions.retranslate()
@@ -180,6 +186,11 @@ class MainWindow(QMainWindow):
     def _project_opened_or_closed(self, _project: Project) -> None:
         self.undo_stack.clear()  # commands hold the project they change: never across projects
         self._project_changed()
+        project = self.project
+        self.spawn(self.devices.open_folder(project.root / "devices" if project is not None else None))
+
+    def _count_devices(self, *_unused: object) -> None:
+        self.status.devices_connected, self.status.devices_total = self.devices.counts()
 
     def _project_changed(self, *_unused: object) -> None:
         self._update_title()
@@ -250,6 +261,7 @@ class MainWindow(QMainWindow):
             if project is not None:
                 self.recovery.discard(project.root)
             self.autosave_timer.stop()
+            self.spawn(self.devices.aclose())  # sessions say goodbye to their servers; the window goes now
             event.accept()
             return
         event.ignore()

@@ -38,6 +38,7 @@ from qtpy.QtWidgets import QWidget
 if TYPE_CHECKING:  # only for annotations: views get these from the window
     from qtpy.QtGui import QUndoStack
 
+    from device_browser.workspace import DeviceWorkspace
     from workbench.log_capture import LogCapture
     from workbench.session import ProjectSession
     from workbench.settings import Settings
@@ -79,6 +80,7 @@ class ViewContext:
     status: WorkbenchStatus
     settings: Settings
     window: QWidget  # parent for dialogs a view opens; views must not reach into the window
+    devices: DeviceWorkspace  # the project's devices, their connections, the live bus and the watch list
 
 
 ViewFactory = Callable[[ViewContext], QWidget]

@@ -1,0 +1,97 @@
+"""The Devices and Watch docks in the window, against a real Modbus simulator process.
+
+Connect from the Devices view with the keyboard, watch tags, see an outage as reconnecting and
+the values resume; the window's loop keeps turning while the device is dead (a property: the
+longest gap of a 10 ms Qt timer stays under a second, not a rate).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+from qtpy.QtCore import Qt, QTimer
+
+from device_browser.session import ConnectionState
+from device_browser.tags import TagRef
+from device_browser.ui.devices_view import Column
+from tests.gui.conftest import run, until
+from tests.simulator_process import SimulatorProcess
+from workbench.project import Project
+
+DEADLINE = 30.0
+MAX_GAP_S = 1.0
+
+
+def make_project(tmp_path, simulator: SimulatorProcess):
+    Project.create(tmp_path / "p", "Pump")
+    text, _ = simulator.profile_text()
+    (tmp_path / "p" / "devices" / "pump.yaml").write_text(text.replace("id: pump-station-modbus", "id: pump"),
+                                                         encoding="utf-8")
+    return tmp_path / "p"
+
+
+def state_text(view, row: int = 0) -> str:
+    return view.model.index(row, Column.STATE).data()
+
+
+def test_connect_watch_outage_and_resume_in_the_window(make_window, loop, qtbot, tmp_path, free_tcp_port):
+    simulator = SimulatorProcess("modbus", free_tcp_port(), tmp_path)
+    simulator.start()
+    window = make_window()
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    try:
+        assert run(loop, window.open_project(make_project(tmp_path, simulator), remember=False))
+        devices, watch = window.views["devices"], window.views["watch"]
+        run(loop, until(lambda: devices.model.rowCount() == 1))
+        assert window.devices_label.text() == "Devices: 0/1 connected"
+
+        devices.table.setFocus()
+        devices.select("pump")
+        qtbot.keyClick(devices.table, Qt.Key.Key_Return)  # Enter: connect and browse
+        run(loop, until(lambda: state_text(devices) == "connected", DEADLINE), timeout=DEADLINE + 5)
+        assert window.devices.active == "pump"
+        assert window.devices_label.text() == "Devices: 1/1 connected"
+
+        window.devices.watch.extend([TagRef("pump", point="flow"), TagRef("pump", point="speed")])
+        run(loop, until(lambda: watch.model.updates(0) >= 2 and watch.model.updates(1) >= 2, DEADLINE),
+            timeout=DEADLINE + 5)
+        assert watch.model.text(0, 3) == "good"
+
+        timer.start(10)
+        simulator.kill()
+        run(loop, until(lambda: "reconnecting" in state_text(devices), DEADLINE), timeout=DEADLINE + 5)
+        assert window.devices_label.text() == "Devices: 0/1 connected"
+        run(loop, until(lambda: watch.model.text(0, 3) == "bad", DEADLINE), timeout=DEADLINE + 5)
+        run(loop, until(lambda: len(ticks) >= 50, DEADLINE), timeout=DEADLINE + 5)  # the UI turns while it is dead
+        timer.stop()
+        simulator.start()
+        run(loop, until(lambda: state_text(devices) == "connected", DEADLINE), timeout=DEADLINE + 5)
+        resumed = watch.model.updates(0)
+        run(loop, until(lambda: watch.model.updates(0) >= resumed + 2 and watch.model.text(0, 3) == "good",
+                        DEADLINE), timeout=DEADLINE + 5)
+        assert int(devices.model.index(0, Column.RECONNECTS).data()) >= 1
+
+        devices.disconnect_action.trigger()
+        run(loop, until(lambda: window.devices.entry("pump").status.state is ConnectionState.DISCONNECTED))
+    finally:
+        timer.stop()
+        simulator.stop()
+    gaps = [b - a for a, b in itertools.pairwise(ticks)]
+    assert max(gaps) < MAX_GAP_S, f"the UI stalled {max(gaps):.2f} s while the device was dead"
+
+
+def test_a_device_that_is_not_there_fails_with_the_reason_and_the_window_stays_responsive(
+        make_window, loop, tmp_path, free_tcp_port):
+    simulator = SimulatorProcess("modbus", free_tcp_port(), tmp_path)  # never started: nobody listens
+    window = make_window()
+    assert run(loop, window.open_project(make_project(tmp_path, simulator), remember=False))
+    devices = window.views["devices"]
+    run(loop, until(lambda: devices.model.rowCount() == 1))
+    devices.select("pump")
+    devices.connect_action.trigger()
+    run(loop, until(lambda: state_text(devices).startswith("failed"), DEADLINE), timeout=DEADLINE + 5)
+    assert str(simulator.port) in devices.message.text()
+    assert devices.connect_action.isEnabled()  # try again
