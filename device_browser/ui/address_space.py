@@ -51,6 +51,7 @@ _log = logging.getLogger(__name__)
 # costs 5, and the event loop still gets a turn between them.
 FIRST_CHUNK = 500
 MAX_CHUNK = 4000
+CHUNK_PAUSE_S = 0.005
 
 TAG_ROLE = int(Qt.ItemDataRole.UserRole) + 1  # the node's tag ("" for the stand-in row)
 NODE_CLASS_ROLE = TAG_ROLE + 1
@@ -229,7 +230,9 @@ class AddressSpaceModel(QAbstractItemModel):
             node.children += [_Node(item, node, start + k) for k, item in enumerate(chunk)]
             self.endInsertRows()
             start, size = start + len(chunk), min(2 * size, MAX_CHUNK)
-            await asyncio.sleep(0)  # the window paints and takes input between chunks
+            # A turn for the window (layout, paint, input, timers) before the next chunk: sleep(0)
+            # would come back through a posted event, ahead of the timers that are due.
+            await asyncio.sleep(CHUNK_PAUSE_S)
             if node.detached:
                 return
         node.state = _State.LOADED
