@@ -16,6 +16,7 @@ Call every method from one asyncio loop (the UI's); events are emitted on that l
 * ``status_changed(device_id, ConnectionStatus)`` — a device's connection state changed
 * ``writes_changed(device_id, enabled)`` — writes to a device were enabled or disabled
 * ``active_changed(device_id)`` — the device whose tags the browser shows ("" for none)
+* ``history_loaded(HistorySeries)`` — a history read finished (the trend view plots it)
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from psygnal import Signal
 
 from device_browser.bus import LiveBus, RenamingPublisher
@@ -78,6 +81,16 @@ class DeviceEntry:
 PasswordFor = Callable[[DeviceProfile], str | None]
 
 
+@dataclass(frozen=True)
+class HistorySeries:
+    """Stored values of one tag read from the device's history (OPC UA HistoryRead)."""
+
+    ref: TagRef
+    t: np.ndarray  # source times, ns since the epoch
+    values: np.ndarray  # float64, NaN where a value is not a number
+    quality: np.ndarray  # uint8, nodes.quality scale
+
+
 class DeviceWorkspace:
     """The project's devices, their sessions on a device thread, the live bus and the watch list."""
 
@@ -85,12 +98,15 @@ class DeviceWorkspace:
     status_changed = Signal(str, object)  # device id, ConnectionStatus
     writes_changed = Signal(str, bool)  # device id, enabled
     active_changed = Signal(str)  # device id, "" for none
+    history_loaded = Signal(object)  # HistorySeries
 
     def __init__(self, audit: AuditLog, bus: LiveBus | None = None, watch: WatchList | None = None,
                  host_factory: Callable[[], DeviceHost] = DeviceHost):
         self.audit = audit
         self.bus = bus or LiveBus()
         self.watch = watch if watch is not None else WatchList()
+        self.trend = WatchList()  # the tags plotted in the trend view (each also needs to be watched to move)
+        self._all_points: set[str] = set()  # devices whose every profile point is kept subscribed
         self.folder: Path | None = None
         self._active = ""
         self.loop: asyncio.AbstractEventLoop | None = None  # the caller's loop, known from the first connect
@@ -130,6 +146,23 @@ class DeviceWorkspace:
         if device_id != self._active:
             self._active = device_id
             self.active_changed.emit(device_id)
+
+    def watch_all_points(self, device_id: str, on: bool = True) -> None:
+        """Keep every point of the device's profile subscribed (a register map showing live values)."""
+        if (device_id in self._all_points) != on:
+            (self._all_points.add if on else self._all_points.discard)(device_id)
+            if device_id in self._handles:
+                self._watched.sync(device_id)
+
+    def unit_of(self, ref: TagRef) -> str:
+        """The unit of a tag: the reference's own, else its profile point's ("" if unknown)."""
+        if ref.unit or not ref.point:
+            return ref.unit
+        entry = self._entries.get(ref.device)
+        try:
+            return entry.profile.point(ref.point).unit if entry and entry.profile else ""
+        except DeviceError:
+            return ""
 
     def counts(self) -> tuple[int, int]:
         """(connected devices, devices) for the status bar."""
@@ -261,6 +294,21 @@ class DeviceWorkspace:
         handle = self._handles.get(device_id)
         return handle.counters if handle is not None else SessionCounters()
 
+    async def read_history(self, ref: TagRef, start_ns: int, end_ns: int, max_values: int = 100_000) -> HistorySeries:
+        """The device's stored values of ``ref`` between two times; announced by ``history_loaded``."""
+        handle = self._handles.get(ref.device)
+        if handle is None or handle.status.state is not ConnectionState.CONNECTED:
+            raise DeviceError(f"{ref.device} is not connected: connect it to read the history of {ref}")
+        reader = getattr(handle.session, "history_read_raw", None)
+        if reader is None:
+            raise DeviceError(f"{ref.device} keeps no history ({self.entry(ref.device).protocol} has no history read)")
+        samples = await handle.host.call(reader, ref.tag, start_ns, end_ns, max_values)
+        series = HistorySeries(ref, np.array([s.source_time or s.server_time for s in samples], np.int64),
+                               np.array([_number(s.value) for s in samples], np.float64),
+                               np.array([s.quality for s in samples], np.uint8))
+        self.history_loaded.emit(series)
+        return series
+
     async def aclose(self) -> None:
         """Close every session and stop the device thread (the window is closing)."""
         await self.disconnect_all()
@@ -297,6 +345,13 @@ class DeviceWorkspace:
         if ref.point and profile is not None:
             return await handle.host.call(safe_write, handle.session, profile, ref.point, value, self.audit)
         return await handle.host.call(raw_write, handle.session, ref.device, ref.tag, value, self.audit)
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
 
 
 def _load_entry(path: Path) -> DeviceEntry:
@@ -365,7 +420,11 @@ class _WatchSubscriptions:
         handle = self.workspace.handle(device_id)
         if handle is None:
             return
-        wanted = _groups_for(device_id, self.workspace.watch, self.workspace.entries)
+        watched = list(self.workspace.watch)
+        if device_id in self.workspace._all_points:
+            profile = self.workspace.entry(device_id).profile
+            watched += [WatchItem(TagRef(device_id, point=p.name)) for p in profile.points] if profile else []
+        wanted = _groups_for(device_id, watched, self.workspace.entries)
         have = self._groups.setdefault(device_id, {})
         for key in [key for key in have if key not in wanted]:
             subscription = have.pop(key)
@@ -384,9 +443,11 @@ def _groups_for(device_id: str, watch: Iterable[WatchItem],
     """Watched tags of one device by (interval, deadband): each group maps session tag → bus key."""
     profile = next((e.profile for e in entries if e.id == device_id), None)
     groups: dict[tuple[float, float], dict[str, str]] = {}
+    seen: set[str] = set()  # a tag watched twice is subscribed once, as first asked
     for item in watch:
-        if item.ref.device != device_id:
+        if item.ref.device != device_id or item.ref.tag in seen:
             continue
+        seen.add(item.ref.tag)
         interval = item.interval_ms or _point_interval(profile, item.ref) or DEFAULT_INTERVAL_MS
         groups.setdefault((interval, item.deadband), {})[item.ref.tag] = str(item.ref)
     return {(interval, deadband, frozenset(names)): names for (interval, deadband), names in groups.items()}

@@ -16,7 +16,19 @@ from collections.abc import Callable, Sequence
 
 from qtpy.QtCore import QAbstractTableModel, QEvent, QMimeData, QModelIndex, QObject, Qt, QTimer, Signal
 from qtpy.QtGui import QAction, QColor, QGuiApplication, QKeyEvent, QKeySequence, QPainter
-from qtpy.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QVBoxLayout, QWidget
+from qtpy.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from device_browser.bus import LiveBus
 from device_browser.display import format_time
@@ -316,7 +328,13 @@ class WatchListView(QWidget):
     """The watch dock's content: a :class:`WatchTable` over a :class:`WatchTableModel`, refreshed ~30 Hz.
 
     Only the rows on screen are read from the bus, and only while the view is shown.
+    What needs a device is asked of the owner by signal: ``write_requested(TagRef)`` (Ctrl+W),
+    ``trend_requested(list[TagRef])`` (Ctrl+T), ``save_profile_requested(list[TagRef])``.
     """
+
+    write_requested = Signal(object)
+    trend_requested = Signal(list)
+    save_profile_requested = Signal(list)
 
     def __init__(self, watch: WatchList | None = None, bus: LiveBus | None = None,
                  bus_key: Callable[[WatchItem], str] = default_bus_key, parent: QWidget | None = None):
@@ -338,6 +356,43 @@ class WatchListView(QWidget):
         self.model.rowsRemoved.connect(self._update_hint)
         self._init_columns()
         self._update_hint()
+        self.write_action = self._shortcut("Ctrl+W", self._request_write)
+        self.trend_action = self._shortcut("Ctrl+T", lambda: self._request(self.trend_requested))
+        self.sampling_action = self._shortcut("Ctrl+I", self.edit_sampling)
+        self.table.doubleClicked.connect(lambda index: self._request_write())
+
+    def _shortcut(self, keys: str, slot: Callable[[], object]) -> QAction:
+        action = QAction(self)
+        action.setShortcut(QKeySequence(keys))
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def selected_refs(self) -> list[TagRef]:
+        return [self.watch[row].ref for row in self.selected_rows()]
+
+    def _request(self, signal: Signal) -> None:
+        refs = self.selected_refs()
+        if refs:
+            signal.emit(refs)
+
+    def _request_write(self) -> None:
+        index = self.table.currentIndex()
+        if index.isValid():
+            self.write_requested.emit(self.watch[index.row()].ref)
+
+    def edit_sampling(self) -> None:
+        """Ask for the sampling interval and deadband of the selected items (one dialog for all)."""
+        rows = self.selected_rows()
+        if not rows:
+            return
+        first = self.watch[rows[0]]
+        dialog = SamplingDialog(first.interval_ms, first.deadband, len(rows), self)
+        dialog.accepted.connect(lambda: [self.watch.update(row, interval_ms=dialog.interval.value(),
+                                                           deadband=dialog.deadband.value()) for row in rows])
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     def _init_columns(self) -> None:
         # Set once from the font, never from the contents: measuring 5,000 rows on each update
@@ -405,6 +460,17 @@ class WatchListView(QWidget):
     def contextMenuEvent(self, event: QEvent) -> None:
         menu = QMenu(self)
         has_selection = bool(self.selected_rows())
+        write = menu.addAction(self.tr("Write value…"), self._request_write)
+        write.setShortcut(self.write_action.shortcut())
+        write.setEnabled(self.table.currentIndex().isValid())
+        trend = menu.addAction(self.tr("Trend"), lambda: self._request(self.trend_requested))
+        trend.setShortcut(self.trend_action.shortcut())
+        sampling = menu.addAction(self.tr("Sampling interval and deadband…"), self.edit_sampling)
+        sampling.setShortcut(self.sampling_action.shortcut())
+        save = menu.addAction(self.tr("Save as profile…"), lambda: self._request(self.save_profile_requested))
+        for action in (trend, sampling, save):
+            action.setEnabled(has_selection)
+        menu.addSeparator()
         copy = menu.addAction(self.tr("Copy"), self.copy_selected)
         copy.setShortcut(QKeySequence.StandardKey.Copy)
         copy.setEnabled(has_selection)
@@ -445,6 +511,33 @@ class WatchListView(QWidget):
         else:
             self.table.hint = self.tr("Drag tags here from the device tree or a register table to watch them.")
         self.table.viewport().update()
+
+
+class SamplingDialog(QDialog):
+    """Sampling interval and deadband of watched items (0: the device's default, every change)."""
+
+    def __init__(self, interval_ms: float, deadband: float, count: int, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Sampling"))
+        self.interval = QDoubleSpinBox(self)
+        self.interval.setRange(0, 3_600_000)
+        self.interval.setDecimals(0)
+        self.interval.setSuffix(" ms")
+        self.interval.setSpecialValueText(self.tr("device default"))
+        self.interval.setValue(interval_ms)
+        self.deadband = QDoubleSpinBox(self)
+        self.deadband.setRange(0, 1e12)
+        self.deadband.setDecimals(6)
+        self.deadband.setSpecialValueText(self.tr("every change"))
+        self.deadband.setValue(deadband)
+        form = QFormLayout(self)
+        form.addRow(QLabel(self.tr("For {count} selected item(s):").format(count=count), self))
+        form.addRow(self.tr("Sampling &interval:"), self.interval)
+        form.addRow(self.tr("&Deadband (absolute):"), self.deadband)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
 
 
 def _preview() -> None:  # pragma: no cover - a manual check: python -m device_browser.ui.watch_list

@@ -17,7 +17,7 @@ def test_window_has_all_menus_docks_and_status(make_window):
     assert [window.findChild(QMenu, f"menu_{name}") is not None for name in MENUS] == [True] * len(MENUS)
     docks = {d.objectName(): d.windowTitle() for d in window.findChildren(QDockWidget)}
     # A dock's objectName is its view id: the saved layout follows it.
-    assert docks == {"project": "Project", "devices": "Devices", "palette": "Palette",
+    assert docks == {"project": "Project", "devices": "Devices", "browser": "Device browser", "palette": "Palette",
                      "inspector": "Inspector", "watch": "Watch", "trends": "Trends", "log": "Log"}
     assert window.devices_label.text() == "No devices connected" and window.run_label.text() == "Model: idle"
     window.status.devices_total, window.status.devices_connected, window.status.run_state = 3, 2, "running"

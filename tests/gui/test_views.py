@@ -55,7 +55,7 @@ def test_a_view_that_raises_is_left_out_with_its_error_in_the_log_panel(make_win
     views.add(ViewSpec("broken", Title("Broken", "坏的"), Area.BOTTOM, _broken_view, order=55))
     window = make_window_with(views)
     assert "broken" not in window.docks and "broken" in window.dock_host.failed
-    assert set(window.docks) == {"project", "devices", "palette", "inspector", "watch", "trends", "log"}
+    assert set(window.docks) == {"project", "devices", "browser", "palette", "inspector", "watch", "trends", "log"}
     log_panel = window.views["log"]
     log_panel.refresh()
     errors = [e.text.splitlines()[0] for e in log_panel.shown_entries() if e.level_name == "ERROR"]

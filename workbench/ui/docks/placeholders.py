@@ -1,7 +1,7 @@
 """Docks whose real views are still to come: each says in one sentence what will appear there.
 
 They are registered as placeholders: a module that registers a real view under the same id
-(``devices``, ``palette``, ``trends``) replaces them, and saved layouts keep the dock's place.
+(``palette``) replaces them, and saved layouts keep the dock's place.
 """
 
 from __future__ import annotations
@@ -34,19 +34,9 @@ class EmptyState(QLabel):
 
 # The sentences keep the "MainWindow" translation context they had before the docks moved
 # out of the window, so the shipped zh_CN translations still apply.
-@register_view("devices", title=("Devices", "设备"), area=Area.LEFT, order=20, height=200, placeholder=True)
-def devices_placeholder(context: ViewContext) -> QWidget:
-    return EmptyState(lambda: QCoreApplication.translate("MainWindow", "No devices in this project yet."))
-
-
 @register_view("palette", title=("Palette", "组件库"), area=Area.RIGHT, order=30, width=300, height=320,
                placeholder=True)
 def palette_placeholder(context: ViewContext) -> QWidget:
     return EmptyState(lambda: QCoreApplication.translate("MainWindow",
                                                          "Components appear here when a graph is open."))
 
-
-@register_view("trends", title=("Trends", "趋势"), area=Area.BOTTOM, order=50, placeholder=True)
-def trends_placeholder(context: ViewContext) -> QWidget:
-    return EmptyState(lambda: QCoreApplication.translate(
-        "MainWindow", "No trends yet. Tags you watch are trended here."))

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
-from qtpy.QtWidgets import QWidget
+from qtpy.QtCore import Qt
+from qtpy.QtWidgets import QDialog, QWidget
 
+from device_browser.tags import TagRef
+from device_browser.ui.save_profile_dialog import SaveProfileDialog
 from device_browser.ui.watch_list import WatchListView
+from device_browser.ui.write_dialog import WriteDialog
 from workbench.ui.views import Area, ViewContext, register_view
 
 
 @register_view("watch", title=("Watch", "监视"), area=Area.BOTTOM, order=45, height=220)
 def watch_view(context: ViewContext) -> QWidget:
-    return WatchListView(context.devices.watch, context.devices.bus)
+    workspace = context.devices
+    view = WatchListView(workspace.watch, workspace.bus)
+
+    def show(dialog: QDialog) -> None:
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    def save_profile(refs: list[TagRef]) -> None:
+        device = refs[0].device  # a profile describes one device: the first selected item's
+        show(SaveProfileDialog(workspace, device, [ref for ref in refs if ref.device == device], context.window))
+
+    view.write_requested.connect(lambda ref: show(WriteDialog(workspace, ref, context.window)))
+    view.trend_requested.connect(workspace.trend.extend)
+    view.save_profile_requested.connect(save_profile)
+    return view
