@@ -103,7 +103,7 @@ class DeviceProfile:
         # Points are written a slice at a time: the emitter's node tree of 10,000 points at once
         # took some 40 MB. PyYAML writes a list under "points:" unindented, so a list written on
         # its own gives the same lines.
-        parts = [dump_yaml(self._header()), "points:\n"]
+        parts = [dump_yaml(self._header()), "points:\n" if self.points else "points: []\n"]
         for start in range(0, len(self.points), _POINTS_PER_DUMP):
             parts.append(dump_yaml([_point_data(p) for p in self.points[start:start + _POINTS_PER_DUMP]]))
         return "".join(parts)

@@ -223,7 +223,9 @@ class DeviceWorkspace:
 
     # -- connections -------------------------------------------------------------------------------
 
-    def _device_host(self) -> DeviceHost:
+    @property
+    def host(self) -> DeviceHost:
+        """The device thread (started on first use): sessions, discovery and test connections run there."""
         if self._host is None or self._host.closed:
             self._host = self._host_factory()
         return self._host
@@ -247,7 +249,7 @@ class DeviceWorkspace:
             await self._drop(device_id)
         profile = entry.profile
         password = password_for(profile) if password_for else None
-        handle = await self._device_host().open(lambda: open_session(profile, password, decide=decide))
+        handle = await self.host.open(lambda: open_session(profile, password, decide=decide))
         self._handles[device_id] = handle
         self._stop_notify[device_id] = handle.notify(lambda status: self._on_status(device_id, handle, status))
         self._on_status(device_id, handle, ConnectionStatus(ConnectionState.CONNECTING))
@@ -308,6 +310,11 @@ class DeviceWorkspace:
                                np.array([s.quality for s in samples], np.uint8))
         self.history_loaded.emit(series)
         return series
+
+    def close(self) -> None:
+        """Close every session and stop the device thread, blocking (no loop runs any more)."""
+        if self._host is not None:
+            self._host.close()
 
     async def aclose(self) -> None:
         """Close every session and stop the device thread (the window is closing)."""

@@ -95,3 +95,42 @@ def test_a_device_that_is_not_there_fails_with_the_reason_and_the_window_stays_r
     run(loop, until(lambda: state_text(devices).startswith("failed"), DEADLINE), timeout=DEADLINE + 5)
     assert str(simulator.port) in devices.message.text()
     assert devices.connect_action.isEnabled()  # try again
+
+
+def test_a_device_added_through_the_dialog_is_saved_connected_and_browsed_as_registers(
+        make_window, loop, qtbot, tmp_path, free_tcp_port):
+    from device_browser.profiles import load_profile
+    from device_browser.ui.device_browser_view import ModbusPage
+    from device_browser.ui.device_dialog import DeviceDialog, Transport
+
+    simulator = SimulatorProcess("modbus", free_tcp_port(), tmp_path)
+    simulator.start()
+    window = make_window()
+    try:
+        Project.create(tmp_path / "p", "Pump")
+        assert run(loop, window.open_project(tmp_path / "p", remember=False))
+        devices = window.views["devices"]
+        devices.table.setFocus()
+        qtbot.keyClick(devices.table, Qt.Key.Key_Insert)  # Ins: add a device
+        run(loop, until(lambda: any(isinstance(w, DeviceDialog) and w.isVisible()
+                                    for w in window.findChildren(DeviceDialog))))
+        [dialog] = [w for w in window.findChildren(DeviceDialog) if w.isVisible()]
+        qtbot.keyClicks(dialog.device_id, "plc1")
+        dialog.protocol.setCurrentIndex(dialog.protocol.findData(Transport.MODBUS_TCP.value))
+        qtbot.keyClicks(dialog.network_page.host, "127.0.0.1")
+        dialog.network_page.port.setValue(simulator.port)
+        qtbot.keyClick(dialog.device_id, Qt.Key.Key_Return)
+        run(loop, until(lambda: devices.model.rowCount() == 1))
+        assert load_profile(tmp_path / "p" / "devices" / "plc1.yaml").connection["port"] == simulator.port
+
+        devices.select("plc1")
+        qtbot.keyClick(devices.table, Qt.Key.Key_Return)
+        run(loop, until(lambda: state_text(devices) == "connected", DEADLINE), timeout=DEADLINE + 5)
+        page = window.views["browser"].page("plc1")
+        assert isinstance(page, ModbusPage) and page.handle is not None
+        page.reader.start_edit.setText("40001")
+        page.reader.count_box.setValue(4)
+        assert run(loop, page.reader.read_once(), timeout=DEADLINE)
+        assert page.reader.model.rowCount() == 4
+    finally:
+        simulator.stop()

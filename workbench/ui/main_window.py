@@ -261,11 +261,19 @@ class MainWindow(QMainWindow):
             if project is not None:
                 self.recovery.discard(project.root)
             self.autosave_timer.stop()
-            self.spawn(self.devices.aclose())  # sessions say goodbye to their servers; the window goes now
+            self._close_devices()
             event.accept()
             return
         event.ignore()
         self.spawn(self._confirm_close())
+
+    def _close_devices(self) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # the loop has stopped (the application is quitting): close and wait
+            self.devices.close()
+        else:  # sessions say goodbye to their servers while the window goes now
+            self.spawn(self.devices.aclose())
 
     async def _confirm_close(self) -> None:
         if await self.controller.close_project():
