@@ -30,9 +30,10 @@ SECONDS = 10.0
 TARGET_P99_MS = 50.0
 
 
-def _publisher(bus, keys: list[str], stop: threading.Event, stats: dict) -> None:
-    """5,000 tags at 10 Hz, in 10 ms slices of 500 tags, paced to the wall clock."""
-    slice_size = RATE // 100
+def _publisher(bus, keys: list[str], stop: threading.Event, stats: dict, rate: int = RATE) -> None:
+    """``rate`` samples per second over ``keys`` (5,000 tags at 10 Hz: 10 ms slices of 500 tags),
+    paced to the wall clock."""
+    slice_size = max(1, rate // 100)
     published, step, started = 0, 0, time.perf_counter()
     cpu0 = time.thread_time()
     while not stop.is_set():
@@ -49,13 +50,65 @@ def _publisher(bus, keys: list[str], stop: threading.Event, stats: dict) -> None
     stats["cpu_seconds"] = time.thread_time() - cpu0
 
 
+class FrameClock:
+    """Times the frames of a shown ``WatchListView`` in place of its own ~30 Hz refresh timer.
+
+    A frame is ``view.tick()`` plus the repaint it causes (``viewport().repaint()``, synchronous,
+    so the paint is inside the measured frame); a late start is how long after its due time a
+    frame began, i.e. how long the event loop was busy elsewhere.
+    """
+
+    def __init__(self, view) -> None:
+        from qtpy.QtCore import QTimer
+
+        from device_browser.ui.watch_list import REFRESH_MS
+
+        view.timer.stop()
+        view.timer.timeout.disconnect()
+        self.view = view
+        self.frames: list[float] = []
+        self.late: list[float] = []
+        self._due = 0.0
+        self.timer = QTimer()
+        self.timer.setInterval(REFRESH_MS)
+        self.timer.timeout.connect(self._frame)
+
+    def _frame(self) -> None:
+        start = time.perf_counter()
+        if self._due:
+            self.late.append(max(0.0, start - self._due))
+        self.view.tick()
+        self.view.table.viewport().repaint()
+        self.frames.append(time.perf_counter() - start)
+        self._due = start + self.timer.interval() / 1000  # QTimer counts its interval from the previous timeout
+
+    def start(self) -> None:
+        self._due = 0.0
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def take(self, seconds: float) -> dict:
+        """Figures of the frames since the last take (over ``seconds`` of wall time), and start anew."""
+        ms = sorted(f * 1000 for f in self.frames)
+        late_ms = max(self.late, default=0.0) * 1000
+        self.frames, self.late = [], []
+        if not ms:
+            return {"frames": 0, "frames_per_second": 0.0}
+        p99 = ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))]
+        return {"frames": len(ms), "frames_per_second": round(len(ms) / seconds, 1),
+                "frame_ms_median": round(statistics.median(ms), 2), "frame_ms_p99": round(p99, 2),
+                "frame_ms_max": round(ms[-1], 2), "late_start_ms_max": round(late_ms, 1)}
+
+
 def measure(seconds: float = SECONDS) -> dict:
     from qtpy.QtCore import QTimer
     from qtpy.QtWidgets import QApplication
 
     from device_browser.bus import LiveBus
     from device_browser.tags import TagRef
-    from device_browser.ui.watch_list import REFRESH_MS, WatchListView
+    from device_browser.ui.watch_list import WatchListView
     from device_browser.watch import WatchList
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -64,35 +117,18 @@ def measure(seconds: float = SECONDS) -> dict:
     view = WatchListView(WatchList(refs), bus)
     view.resize(1280, 800)
     view.show()
-    view.timer.stop()
-    view.timer.timeout.disconnect()
+    clock = FrameClock(view)
     app.processEvents()
 
-    frames: list[float] = []
-    late: list[float] = []
-    expected = [0.0]
-
-    def frame() -> None:
-        start = time.perf_counter()
-        if expected[0]:
-            late.append(max(0.0, start - expected[0]))
-        view.tick()
-        view.table.viewport().repaint()
-        frames.append(time.perf_counter() - start)
-        expected[0] = start + REFRESH_MS / 1000  # QTimer counts its interval from the previous timeout
-
-    timer = QTimer()
-    timer.setInterval(REFRESH_MS)
-    timer.timeout.connect(frame)
     stop, stats = threading.Event(), {}
     publisher = threading.Thread(target=_publisher, args=(bus, [str(r) for r in refs], stop, stats), daemon=True)
     QTimer.singleShot(int(seconds * 500), lambda: view.table.scrollTo(view.model.index(TAGS // 2, 0)))
     QTimer.singleShot(int(seconds * 1000), app.quit)
     cpu0, wall0 = time.process_time(), time.perf_counter()
     publisher.start()
-    timer.start()
+    clock.start()
     app.exec()
-    timer.stop()
+    clock.stop()
     stop.set()
     publisher.join(5)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
@@ -100,15 +136,9 @@ def measure(seconds: float = SECONDS) -> dict:
     shown = sum(view.model.latest(row) is not None for row in range(first, last + 1))
     view.close()
 
-    ms = sorted(f * 1000 for f in frames)
-    p99 = ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))]
     result = {
         "tags": TAGS, "target_samples_per_second": RATE, "seconds": round(wall, 2),
-        "samples_per_second": round(stats["published"] / wall),
-        "frames": len(ms), "frames_per_second": round(len(ms) / wall, 1),
-        "frame_ms_median": round(statistics.median(ms), 2), "frame_ms_p99": round(p99, 2),
-        "frame_ms_max": round(ms[-1], 2),
-        "late_start_ms_max": round(max(late, default=0) * 1000, 1),
+        "samples_per_second": round(stats["published"] / wall), **clock.take(wall),
         "cpu_percent_process": round(100 * cpu / wall, 1),
         "cpu_percent_publisher": round(100 * stats["cpu_seconds"] / wall, 1),
         "cpu_percent_ui": round(100 * (cpu - stats["cpu_seconds"]) / wall, 1),
