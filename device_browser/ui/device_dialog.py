@@ -125,6 +125,7 @@ class Activity(QWidget):
     def start(self, coro: Coroutine[Any, Any, Any], on_result: Callable[[Any], None], busy_text: str) -> None:
         """Run ``coro``; ``on_result(value)`` when it succeeds, its error shown when it fails."""
         self.cancel()
+        self.show()
         self.busy.show()
         self.cancel_button.show()
         self.show_text(busy_text)
@@ -151,11 +152,13 @@ class Activity(QWidget):
     def _idle(self) -> None:
         self.busy.hide()
         self.cancel_button.hide()
+        self.setVisible(bool(self.result.text()))  # an idle activity with nothing to say takes no room
 
     def show_text(self, text: str, error: bool = False, ok: bool = False) -> None:
         self.result.setStyleSheet(EXPIRED_STYLE if error else OK_STYLE if ok else "")
         self.result.setText(text)
         self.result.setVisible(bool(text))
+        self.setVisible(bool(text) or self.running)
 
 
 class FormRows(QFormLayout):
@@ -256,6 +259,7 @@ class OpcUaPage(QWidget):
         self.form.add("password", self.password)
         self.form.addRow(self.identity_note)
         self.form.add("timeout", self.timeout)
+        self.form.setContentsMargins(0, 0, 0, 0)  # aligned with the dialog's own fields
         self.setLayout(self.form)
         self._show_typed_offer(False)
         for signal in (self.endpoint.textChanged, self.user.textChanged, self.password.textChanged,
@@ -413,6 +417,7 @@ class NetworkPage(QWidget):
         self.form.add("unit", self.unit)
         self.form.addRow(self.unit_note)
         self.form.add("timeout", self.timeout)
+        self.form.setContentsMargins(0, 0, 0, 0)  # aligned with the dialog's own fields
         self.setLayout(self.form)
         self.host.textChanged.connect(self.changed)
         self.retranslate()
@@ -465,6 +470,7 @@ class SerialPage(QWidget):
         self.form.add("unit", self.unit)
         self.form.addRow(self.unit_note)
         self.form.add("timeout", self.timeout)
+        self.form.setContentsMargins(0, 0, 0, 0)  # aligned with the dialog's own fields
         self.setLayout(self.form)
         self.port.currentTextChanged.connect(self.changed)
         self.refresh_ports()
@@ -488,7 +494,7 @@ class SerialPage(QWidget):
         for port in serial_ports():
             self.port.addItem(port.label(), port.device)
         self.port.blockSignals(False)
-        self.set_port(typed)
+        self.set_port(typed or (self.port.itemData(0) if self.port.count() else ""))  # a new device: the first
 
     def set_port(self, device: str) -> None:
         at = self.port.findData(device)
@@ -561,7 +567,7 @@ class DeviceDialog(QDialog):
         self.form.add("model", self.model)
         self.form.add("protocol", self.protocol)
         test_row = QHBoxLayout()
-        test_row.addWidget(self.test_button)
+        test_row.addWidget(self.test_button, 0, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         test_row.addWidget(self.test, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(self.form)
@@ -675,7 +681,10 @@ class DeviceDialog(QDialog):
             ("serial_port", "empty"): self.tr("Choose or type the serial port, e.g. /dev/ttyUSB0 or COM3."),
         }
         text = texts.get((problem.field, problem.code), f"{problem.field}: {problem.code} {problem.value}")
-        return text.replace("%1", problem.value)
+        value = problem.value
+        if (problem.field, problem.code) == ("id", "characters"):  # a space must show too
+            value = " ".join(f"“{ch}”" for ch in value)
+        return text.replace("%1", value)
 
     # -- test connection -------------------------------------------------------------------------
 
