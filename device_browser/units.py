@@ -17,6 +17,14 @@ def pint_symbol(display: str) -> str:
     return _PINT_SYMBOLS.get(display, display)
 
 
+_DISPLAY_SYMBOLS = {"m^3/h": "m³/h", "degC": "°C", "m^3": "m³", "degF": "°F", "m^2": "m²"}
+
+
+def display_symbol(symbol: str) -> str:
+    """The unit as an engineer reads it, from the symbol Millwright computes with (m^3/h → m³/h)."""
+    return _DISPLAY_SYMBOLS.get(symbol, symbol)
+
+
 def unece_code(symbol: str) -> str:
     """The UNECE common code of a pint symbol, or "" where we know none."""
     return UNECE_CODES.get(symbol, "")

@@ -51,6 +51,7 @@ class OpcUaPage(QSplitter):
         self.addWidget(self.tabs)
         self.setStretchFactor(0, 2)
         self.setStretchFactor(1, 3)
+        self.setSizes([400, 600])  # names like DischargePressure fit; the attribute values get the rest
         self.tree.node_selected.connect(self._show_node)
         self.tree.watch_requested.connect(self._watch)
         self.tree.history_requested.connect(self._history)

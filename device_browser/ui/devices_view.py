@@ -20,7 +20,6 @@ from qtpy.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, Qt, Q
 from qtpy.QtGui import QAction, QColor, QKeySequence
 from qtpy.QtWidgets import (
     QAbstractItemView,
-    QHeaderView,
     QLabel,
     QMenu,
     QMessageBox,
@@ -40,9 +39,9 @@ COUNTERS_MS = 1000  # counters change with every request: once a second is enoug
 
 class Column(enum.IntEnum):
     DEVICE = 0
-    PROTOCOL = 1
-    ADDRESS = 2
-    STATE = 3
+    STATE = 1
+    PROTOCOL = 2
+    ADDRESS = 3
     REQUESTS = 4
     ERRORS = 5
     RECONNECTS = 6
@@ -107,7 +106,7 @@ class DevicesModel(QAbstractTableModel):
         entry, column = self._entries[index.row()], Column(index.column())
         if role == Qt.ItemDataRole.DisplayRole:
             return self.text(entry, column)
-        if role == Qt.ItemDataRole.DecorationRole and column is Column.STATE:
+        if role == Qt.ItemDataRole.DecorationRole and column is Column.DEVICE:
             return STATE_COLOURS[ConnectionState.FAILED] if entry.problem else STATE_COLOURS[entry.status.state]
         if role == Qt.ItemDataRole.ToolTipRole:
             return entry.problem or entry.status.reason or None
@@ -175,8 +174,7 @@ class DevicesView(QWidget):
         self.table.setShowGrid(False)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
-        self.table.horizontalHeader().setStretchLastSection(False)
-        self.table.horizontalHeader().setSectionResizeMode(Column.STATE, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._menu)
         self.table.activated.connect(lambda index: self.browse(self.model.entry(index.row()).id))
@@ -248,9 +246,10 @@ class DevicesView(QWidget):
 
     def _init_columns(self) -> None:
         width = self.table.fontMetrics().averageCharWidth()
-        for column, chars in ((Column.DEVICE, 16), (Column.PROTOCOL, 8), (Column.ADDRESS, 24), (Column.STATE, 24),
+        for column, chars in ((Column.DEVICE, 18), (Column.STATE, 14), (Column.PROTOCOL, 8), (Column.ADDRESS, 26),
                               (Column.REQUESTS, 9), (Column.ERRORS, 7), (Column.RECONNECTS, 9)):
             self.table.setColumnWidth(column, chars * width + 12)
+        self.model.modelReset.connect(lambda: self.table.resizeColumnToContents(Column.DEVICE))
 
     # -- the selected device ---------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ from device_browser.bus import LiveBus
 from device_browser.display import format_time
 from device_browser.tags import TagRef
 from device_browser.ui.tag_mime import TAG_MIME, tags_from_mime, tags_mime_data
+from device_browser.units import display_symbol
 from device_browser.watch import DisplayFormat, WatchItem, WatchList
 from nodes.quality import Quality
 
@@ -76,11 +77,13 @@ class WatchTableModel(QAbstractTableModel):
     """Rows of a :class:`WatchList` with the newest value of each from a :class:`LiveBus`."""
 
     def __init__(self, watch: WatchList, bus: LiveBus | None = None,
-                 bus_key: Callable[[WatchItem], str] = default_bus_key, parent: QObject | None = None):
+                 bus_key: Callable[[WatchItem], str] = default_bus_key, parent: QObject | None = None,
+                 unit_of: Callable[[WatchItem], str] | None = None):
         super().__init__(parent)
         self.watch = watch
         self.bus = bus
         self.bus_key = bus_key
+        self.unit_of = unit_of  # where a unit the item does not carry comes from (its device's profile)
         self._keys = [bus_key(item) for item in watch]
         self._latest: list[tuple[int, object, int] | None] = [None] * len(self._keys)
         self._base = [self._written(key) for key in self._keys]  # updates are counted from when a row came
@@ -222,7 +225,8 @@ class WatchTableModel(QAbstractTableModel):
         if column == Column.NAME:
             return self.watch[row].display_name
         if column == Column.UNIT:
-            return self.watch[row].display_unit
+            item = self.watch[row]
+            return display_symbol(item.unit or (self.unit_of(item) if self.unit_of else item.display_unit))
         return self._texts[row][(0, 0, 0, 1, 2, 3)[column]]
 
     def tooltip(self, item: WatchItem) -> str:
@@ -337,10 +341,11 @@ class WatchListView(QWidget):
     save_profile_requested = Signal(list)
 
     def __init__(self, watch: WatchList | None = None, bus: LiveBus | None = None,
-                 bus_key: Callable[[WatchItem], str] = default_bus_key, parent: QWidget | None = None):
+                 bus_key: Callable[[WatchItem], str] = default_bus_key, parent: QWidget | None = None,
+                 unit_of: Callable[[WatchItem], str] | None = None):
         super().__init__(parent)
         self.watch = watch if watch is not None else WatchList()
-        self.model = WatchTableModel(self.watch, bus, bus_key, self)
+        self.model = WatchTableModel(self.watch, bus, bus_key, self, unit_of)
         self.table = WatchTable(self)
         self.table.setModel(self.model)
         layout = QVBoxLayout(self)
@@ -399,7 +404,7 @@ class WatchListView(QWidget):
         # is what makes big tables stutter.
         width = self.table.fontMetrics().averageCharWidth()
         for column, chars in ((Column.NAME, 32), (Column.VALUE, 16), (Column.UNIT, 8), (Column.QUALITY, 10),
-                              (Column.SOURCE_TIME, 25), (Column.UPDATES, 8)):
+                              (Column.SOURCE_TIME, 28), (Column.UPDATES, 8)):
             self.table.setColumnWidth(column, chars * width + 12)
 
     @property

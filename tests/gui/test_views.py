@@ -103,6 +103,7 @@ def test_reset_layout_puts_every_view_back_in_its_declared_area(make_window_with
         assert not dock.isHidden() and not dock.isFloating(), view_id
         assert window.dockWidgetArea(dock) == spec.area.value, view_id
     assert window.tabifiedDockWidgets(window.docks["log"]) == [window.docks["trends"]]
+    assert window.tabifiedDockWidgets(window.docks["palette"]) == [window.docks["browser"], window.docks["inspector"]]
 
 
 def test_a_real_view_replaces_a_placeholder_and_two_real_views_cannot_share_an_id():

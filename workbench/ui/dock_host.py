@@ -58,11 +58,14 @@ class DockHost:
         for view_id, dock in self.docks.items():
             self.window.addDockWidget(self.specs[view_id].area.value, dock)
             dock.show()
+        tabbed: dict[str, list[str]] = {}  # the dock others are tabbed over → the whole group
         for view_id, dock in self.docks.items():
             under = self.specs[view_id].tab_with
             if under in self.docks:
                 self.window.tabifyDockWidget(self.docks[under], dock)
-                dock.raise_()
+                tabbed.setdefault(under, [under]).append(view_id)
+        for group in tabbed.values():  # the first view of a group (by order) is the tab in front
+            self.docks[min(group, key=lambda view_id: (self.specs[view_id].order, view_id))].raise_()
 
     def apply_default_sizes(self) -> None:
         """Starting sizes; only meaningful once the window has its real size (after show)."""

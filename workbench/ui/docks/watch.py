@@ -12,10 +12,10 @@ from device_browser.ui.write_dialog import WriteDialog
 from workbench.ui.views import Area, ViewContext, register_view
 
 
-@register_view("watch", title=("Watch", "监视"), area=Area.BOTTOM, order=45, height=220)
+@register_view("watch", title=("Watch", "监视"), area=Area.BOTTOM, order=45, width=600, height=240)
 def watch_view(context: ViewContext) -> QWidget:
     workspace = context.devices
-    view = WatchListView(workspace.watch, workspace.bus)
+    view = WatchListView(workspace.watch, workspace.bus, unit_of=lambda item: workspace.unit_of(item.ref))
 
     def show(dialog: QDialog) -> None:
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
