@@ -134,3 +134,32 @@ def test_a_device_added_through_the_dialog_is_saved_connected_and_browsed_as_reg
         assert page.reader.model.rowCount() == 4
     finally:
         simulator.stop()
+
+
+def test_a_thousand_opcua_tags_watched_from_the_window_all_get_values(make_window, loop, tmp_path, free_tcp_port):
+    from device_browser.watch import WatchItem
+
+    simulator = SimulatorProcess("opcua", free_tcp_port(), tmp_path, args=("--extra-tags", "1000",
+                                                                          "--extra-interval", "0.2"))
+    simulator.start()
+    window = make_window()
+    try:
+        Project.create(tmp_path / "p", "Pump")
+        text, _ = simulator.profile_text()
+        (tmp_path / "p" / "devices" / "ua.yaml").write_text(text.replace("id: pump-station-opcua", "id: ua"),
+                                                           encoding="utf-8")
+        assert run(loop, window.open_project(tmp_path / "p", remember=False))
+        workspace, watch = window.devices, window.views["watch"]
+        run(loop, until(lambda: len(workspace.entries) == 1))
+        handle = run(loop, workspace.connect("ua"), timeout=DEADLINE)
+        items = run(loop, handle.browse("nsu=urn:millwright:pumpstation;s=Extra"), timeout=DEADLINE)
+        assert len(items) == 1000
+        workspace.watch.extend(WatchItem(TagRef("ua", address=item.tag), interval_ms=200) for item in items)
+        keys = [str(item.ref) for item in workspace.watch]
+        run(loop, until(lambda: all(workspace.bus.written(key) >= 2 for key in keys), DEADLINE), DEADLINE + 5)
+        first, last = watch.visible_rows()
+        run(loop, until(lambda: all(watch.model.updates(row) >= 1 for row in range(first, last + 1)), DEADLINE),
+            DEADLINE + 5)
+        assert watch.model.rowCount() == 1000 and watch.model.text(first, 3) == "good"
+    finally:
+        simulator.stop()
