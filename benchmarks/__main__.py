@@ -8,7 +8,9 @@ BENCHMARKS = {"startup": startup.main, "engine": engine.main, "devices": devices
               "outages": outages.main, "profiles": profiles.main,
               "foreign_opcua": foreign_opcua.main,
               "watch_list": lambda: __import__("benchmarks.watch_list", fromlist=["main"]).main(),  # Qt, lazily
-              "trends": lambda: __import__("benchmarks.trends", fromlist=["main"]).main()}
+              "trends": lambda: __import__("benchmarks.trends", fromlist=["main"]).main(),
+              "address_space": lambda: __import__("benchmarks.address_space", fromlist=["main"]).main(),
+              "device_views": lambda: __import__("benchmarks.device_views", fromlist=["main"]).main()}
 
 if __name__ == "__main__":
     chosen = sys.argv[1:] or list(BENCHMARKS)
