@@ -21,6 +21,571 @@
     </message>
 </context>
 <context>
+    <name>Activity</name>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Cancelled.</source>
+        <translation>已取消。</translation>
+    </message>
+</context>
+<context>
+    <name>AddressSpaceModel</name>
+    <message>
+        <source>Loading…</source>
+        <translation>正在加载…</translation>
+    </message>
+    <message>
+        <source>Address space</source>
+        <translation>地址空间</translation>
+    </message>
+</context>
+<context>
+    <name>AddressSpaceView</name>
+    <message>
+        <source>Filter loaded nodes</source>
+        <translation>筛选已加载的节点</translation>
+    </message>
+    <message>
+        <source>Not connected. Connect the device to browse its address space.</source>
+        <translation>未连接。请先连接设备，再浏览其地址空间。</translation>
+    </message>
+    <message>
+        <source>Copy NodeId</source>
+        <translation>复制 NodeId</translation>
+    </message>
+    <message>
+        <source>Copy browse path</source>
+        <translation>复制浏览路径</translation>
+    </message>
+    <message>
+        <source>Add to watch list</source>
+        <translation>添加到监视列表</translation>
+    </message>
+    <message>
+        <source>Read history into a trend</source>
+        <translation>历史读取到趋势</translation>
+    </message>
+    <message>
+        <source>Call method…</source>
+        <translation>调用方法…</translation>
+    </message>
+    <message>
+        <source>Show events</source>
+        <translation>显示事件</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+</context>
+<context>
+    <name>CertificateManager</name>
+    <message>
+        <source>OPC UA certificates</source>
+        <translation>OPC UA 证书</translation>
+    </message>
+    <message>
+        <source>T&amp;rusted servers</source>
+        <translation>受信任的服务器(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Re&amp;jected servers</source>
+        <translation>已拒绝的服务器(&amp;J)</translation>
+    </message>
+    <message>
+        <source>This &amp;workbench</source>
+        <translation>本工作台(&amp;W)</translation>
+    </message>
+    <message>
+        <source>Subject</source>
+        <translation>使用者</translation>
+    </message>
+    <message>
+        <source>Endpoints</source>
+        <translation>端点</translation>
+    </message>
+    <message>
+        <source>SHA-256 fingerprint</source>
+        <translation>SHA-256 指纹</translation>
+    </message>
+    <message>
+        <source>Valid until</source>
+        <translation>有效期至</translation>
+    </message>
+    <message>
+        <source>&amp;Trust</source>
+        <translation>信任(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Re&amp;move</source>
+        <translation>移除(&amp;M)</translation>
+    </message>
+    <message>
+        <source>&amp;Copy fingerprint</source>
+        <translation>复制指纹(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Export…</source>
+        <translation>导出(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>Subject:</source>
+        <translation>使用者：</translation>
+    </message>
+    <message>
+        <source>Application URI:</source>
+        <translation>应用程序 URI：</translation>
+    </message>
+    <message>
+        <source>SHA-256 fingerprint:</source>
+        <translation>SHA-256 指纹：</translation>
+    </message>
+    <message>
+        <source>Valid until:</source>
+        <translation>有效期至：</translation>
+    </message>
+    <message>
+        <source>Validity:</source>
+        <translation>有效期：</translation>
+    </message>
+    <message>
+        <source>File:</source>
+        <translation>文件：</translation>
+    </message>
+    <message>
+        <source>Re&amp;new…</source>
+        <translation>更新(&amp;N)…</translation>
+    </message>
+    <message>
+        <source>&amp;Show file</source>
+        <translation>显示文件(&amp;S)</translation>
+    </message>
+    <message>
+        <source>E&amp;xport…</source>
+        <translation>导出(&amp;X)…</translation>
+    </message>
+    <message>
+        <source>expired</source>
+        <translation>已过期</translation>
+    </message>
+    <message>
+        <source>None yet: it is made at the first secured connection, or with Renew.</source>
+        <translation>尚无：首次建立安全连接时或点击“更新”时生成。</translation>
+    </message>
+    <message>
+        <source>Create &amp;now</source>
+        <translation>立即创建(&amp;N)</translation>
+    </message>
+    <message>
+        <source>EXPIRED: renew it, then let every server trust the new one</source>
+        <translation>已过期：请更新证书，然后让每台服务器信任新证书</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n day(s) left: renew it soon</source>
+        <translation>
+            <numerusform>剩余 %n 天：请尽快更新</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n day(s) left</source>
+        <translation>
+            <numerusform>剩余 %n 天</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Trusted %1.</source>
+        <translation>已信任 %1。</translation>
+    </message>
+    <message>
+        <source>Removed %1; the next connection to that server asks again.</source>
+        <translation>已移除 %1；下次连接该服务器时会再次询问。</translation>
+    </message>
+    <message>
+        <source>Remove certificate</source>
+        <translation>移除证书</translation>
+    </message>
+    <message>
+        <source>Remove the certificate of %1?
+SHA-256 %2</source>
+        <translation>是否移除 %1 的证书？
+SHA-256 %2</translation>
+    </message>
+    <message>
+        <source>Fingerprint copied.</source>
+        <translation>指纹已复制。</translation>
+    </message>
+    <message>
+        <source>Written to %1.</source>
+        <translation>已写入 %1。</translation>
+    </message>
+    <message>
+        <source>Export certificate</source>
+        <translation>导出证书</translation>
+    </message>
+    <message>
+        <source>DER certificates (*.der *.cer)</source>
+        <translation>DER 证书 (*.der *.cer)</translation>
+    </message>
+    <message>
+        <source>A new certificate was made: every server must now trust it.</source>
+        <translation>已生成新证书：现在每台服务器都必须信任它。</translation>
+    </message>
+    <message>
+        <source>Renew certificate</source>
+        <translation>更新证书</translation>
+    </message>
+    <message>
+        <source>Make a new certificate for this workbench? Every server that trusts the current one must then be told to trust the new one.</source>
+        <translation>是否为本工作台生成新证书？之后必须让每台信任当前证书的服务器改为信任新证书。</translation>
+    </message>
+</context>
+<context>
+    <name>DeviceBrowserView</name>
+    <message>
+        <source>Choose a device in the Devices view (Enter) to browse its tags here.</source>
+        <translation>在“设备”视图中选择一个设备（按 Enter），即可在此浏览其变量。</translation>
+    </message>
+</context>
+<context>
+    <name>DeviceDialog</name>
+    <message>
+        <source>Give the device an id (letters, digits, _ . : -).</source>
+        <translation>请为设备指定 ID（字母、数字、_ . : -）。</translation>
+    </message>
+    <message>
+        <source>The id may not contain %1: use letters, digits and _ . : - only.</source>
+        <translation>ID 不能包含 %1：只能使用字母、数字和 _ . : -。</translation>
+    </message>
+    <message>
+        <source>The project already has a device with the id %1.</source>
+        <translation>项目中已有 ID 为 %1 的设备。</translation>
+    </message>
+    <message>
+        <source>Type the server&apos;s endpoint URL, e.g. opc.tcp://192.168.0.10:4840.</source>
+        <translation>请输入服务器的端点 URL，例如 opc.tcp://192.168.0.10:4840。</translation>
+    </message>
+    <message>
+        <source>An OPC UA endpoint URL starts with opc.tcp:// (not %1).</source>
+        <translation>OPC UA 端点 URL 以 opc.tcp:// 开头（而不是 %1）。</translation>
+    </message>
+    <message>
+        <source>The port in %1 is not a number from 1 to 65535.</source>
+        <translation>%1 中的端口不是 1 到 65535 之间的数字。</translation>
+    </message>
+    <message>
+        <source>The endpoint URL %1 names no host.</source>
+        <translation>端点 URL %1 中没有主机名。</translation>
+    </message>
+    <message>
+        <source>Security policy None goes with mode None, and a policy with Sign or SignAndEncrypt (not %1).</source>
+        <translation>安全策略 None 须搭配模式 None，其他安全策略须搭配 Sign 或 SignAndEncrypt（而不是 %1）。</translation>
+    </message>
+    <message>
+        <source>Type the user name, or choose Anonymous.</source>
+        <translation>请输入用户名，或选择“匿名”。</translation>
+    </message>
+    <message>
+        <source>Type the device&apos;s host name or IP address.</source>
+        <translation>请输入设备的主机名或 IP 地址。</translation>
+    </message>
+    <message>
+        <source>%1 is not a host name or IP address.</source>
+        <translation>%1 不是主机名或 IP 地址。</translation>
+    </message>
+    <message>
+        <source>Choose or type the serial port, e.g. /dev/ttyUSB0 or COM3.</source>
+        <translation>请选择或输入串口，例如 /dev/ttyUSB0 或 COM3。</translation>
+    </message>
+    <message>
+        <source>Connecting…</source>
+        <translation>正在连接…</translation>
+    </message>
+    <message>
+        <source>Connected: %1 / %2 of %3 points readable</source>
+        <translation>已连接：%1 / %3 个点位中有 %2 个可读</translation>
+    </message>
+    <message>
+        <source>Connected: %1 (the device has no points yet)</source>
+        <translation>已连接：%1（设备还没有点位）</translation>
+    </message>
+    <message>
+        <source>Add device</source>
+        <translation>添加设备</translation>
+    </message>
+    <message>
+        <source>Edit device</source>
+        <translation>编辑设备</translation>
+    </message>
+    <message>
+        <source>Device &amp;id:</source>
+        <translation>设备 ID(&amp;I)：</translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation>名称(&amp;N)：</translation>
+    </message>
+    <message>
+        <source>Manu&amp;facturer:</source>
+        <translation>制造商(&amp;F)：</translation>
+    </message>
+    <message>
+        <source>Mo&amp;del:</source>
+        <translation>型号(&amp;D)：</translation>
+    </message>
+    <message>
+        <source>P&amp;rotocol:</source>
+        <translation>协议(&amp;R)：</translation>
+    </message>
+    <message>
+        <source>OPC UA</source>
+        <translation>OPC UA</translation>
+    </message>
+    <message>
+        <source>Modbus TCP</source>
+        <translation>Modbus TCP</translation>
+    </message>
+    <message>
+        <source>Modbus RTU (serial line)</source>
+        <translation>Modbus RTU（串行线路）</translation>
+    </message>
+    <message>
+        <source>Modbus RTU over TCP (gateway)</source>
+        <translation>Modbus RTU over TCP（网关）</translation>
+    </message>
+    <message>
+        <source>e.g. pump-station-1</source>
+        <translation>例如：pump-station-1</translation>
+    </message>
+    <message>
+        <source>&amp;Test connection</source>
+        <translation>测试连接(&amp;T)</translation>
+    </message>
+</context>
+<context>
+    <name>DevicesModel</name>
+    <message>
+        <source>Device</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <source>Protocol</source>
+        <translation>协议</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Requests</source>
+        <translation>请求数</translation>
+    </message>
+    <message>
+        <source>Errors</source>
+        <translation>错误数</translation>
+    </message>
+    <message>
+        <source>Reconnects</source>
+        <translation>重连次数</translation>
+    </message>
+    <message>
+        <source>profile not usable: {problem}</source>
+        <translation>配置文件不可用：{problem}</translation>
+    </message>
+    <message>
+        <source>connected</source>
+        <translation>已连接</translation>
+    </message>
+    <message>
+        <source>connecting…</source>
+        <translation>正在连接…</translation>
+    </message>
+    <message>
+        <source>reconnecting (attempt {attempt}): {reason}</source>
+        <translation>正在重连（第 {attempt} 次）：{reason}</translation>
+    </message>
+    <message>
+        <source>failed: {reason}</source>
+        <translation>失败：{reason}</translation>
+    </message>
+    <message>
+        <source>not connected</source>
+        <translation>未连接</translation>
+    </message>
+</context>
+<context>
+    <name>DevicesView</name>
+    <message>
+        <source>&amp;Connect</source>
+        <translation>连接(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Connect to the selected device</source>
+        <translation>连接所选设备</translation>
+    </message>
+    <message>
+        <source>&amp;Disconnect</source>
+        <translation>断开连接(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Close the connection to the selected device</source>
+        <translation>关闭与所选设备的连接</translation>
+    </message>
+    <message>
+        <source>&amp;Add device…</source>
+        <translation>添加设备(&amp;A)…</translation>
+    </message>
+    <message>
+        <source>Add an OPC UA or Modbus device to the project</source>
+        <translation>向项目添加 OPC UA 或 Modbus 设备</translation>
+    </message>
+    <message>
+        <source>&amp;Edit…</source>
+        <translation>编辑(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>Change the selected device&apos;s connection</source>
+        <translation>更改所选设备的连接设置</translation>
+    </message>
+    <message>
+        <source>D&amp;uplicate</source>
+        <translation>复制设备(&amp;U)</translation>
+    </message>
+    <message>
+        <source>Copy the selected device under a new id</source>
+        <translation>以新 ID 复制所选设备</translation>
+    </message>
+    <message>
+        <source>&amp;Remove…</source>
+        <translation>移除(&amp;R)…</translation>
+    </message>
+    <message>
+        <source>Delete the selected device&apos;s profile</source>
+        <translation>删除所选设备的配置文件</translation>
+    </message>
+    <message>
+        <source>Enable &amp;writes</source>
+        <translation>启用写入(&amp;W)</translation>
+    </message>
+    <message>
+        <source>Allow writes to the selected device (off by default for every device)</source>
+        <translation>允许向所选设备写入（所有设备默认关闭）</translation>
+    </message>
+    <message>
+        <source>Certi&amp;ficates…</source>
+        <translation>证书(&amp;F)…</translation>
+    </message>
+    <message>
+        <source>Trusted and rejected server certificates, and this workbench&apos;s own</source>
+        <translation>受信任和已拒绝的服务器证书，以及本工作台自己的证书</translation>
+    </message>
+    <message>
+        <source>Enter opens the device&apos;s tags; the context menu has every action.</source>
+        <translation>按 Enter 打开设备的变量；右键菜单中有全部操作。</translation>
+    </message>
+    <message>
+        <source>Remove device</source>
+        <translation>移除设备</translation>
+    </message>
+    <message>
+        <source>Remove &apos;{device}&apos; from the project? Its profile file is deleted.</source>
+        <translation>是否从项目中移除“{device}”？其配置文件将被删除。</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Enable writes</source>
+        <translation>启用写入</translation>
+    </message>
+    <message>
+        <source>Allow writes to &apos;{device}&apos;? Each write still asks for confirmation and is recorded in the audit log.</source>
+        <translation>是否允许向“{device}”写入？每次写入仍需确认，并会记录在审计日志中。</translation>
+    </message>
+</context>
+<context>
+    <name>EventTableModel</name>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Source</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <source>Severity</source>
+        <translation>严重程度</translation>
+    </message>
+    <message>
+        <source>Message</source>
+        <translation>消息</translation>
+    </message>
+    <message>
+        <source>Event type</source>
+        <translation>事件类型</translation>
+    </message>
+</context>
+<context>
+    <name>EventsView</name>
+    <message>
+        <source>Start</source>
+        <translation>开始</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清空</translation>
+    </message>
+    <message>
+        <source>Choose an object in the address space and &quot;Show events&quot;.</source>
+        <translation>请在地址空间中选择一个对象，然后选择“显示事件”。</translation>
+    </message>
+</context>
+<context>
+    <name>InterpretView</name>
+    <message>
+        <source>Use this as a register-map entry</source>
+        <translation>将此项用作寄存器映射表条目</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>Type</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Use this</source>
+        <translation>使用此项</translation>
+    </message>
+    <message>
+        <source>Add the selected reading to the register map (Enter)</source>
+        <translation>将选中的解读添加到寄存器映射表（Enter）</translation>
+    </message>
+    <message>
+        <source>Read a range and select registers to see them as every type and byte order.</source>
+        <translation>读取一段地址并选择寄存器，即可查看其按各种类型和字节序的解读。</translation>
+    </message>
+    <message numerus="yes">
+        <source>%1: %n register(s) as every type and byte order; plausible floats are highlighted</source>
+        <translation>
+            <numerusform>%1：%n 个寄存器按各种类型和字节序解读；合理的浮点数已高亮显示</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>LogPanel</name>
     <message>
         <source>Debug and above</source>
@@ -97,16 +662,8 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <source>No devices in this project yet.</source>
-        <translation>此项目中还没有设备。</translation>
-    </message>
-    <message>
         <source>Components appear here when a graph is open.</source>
         <translation>打开模型图后，组件会显示在这里。</translation>
-    </message>
-    <message>
-        <source>No trends yet. Tags you watch are trended here.</source>
-        <translation>还没有趋势。您监视的变量会在这里显示趋势。</translation>
     </message>
     <message>
         <source>Unexpected error</source>
@@ -190,6 +747,72 @@ The details are in the Log panel; your project has not been changed by this erro
     </message>
 </context>
 <context>
+    <name>MethodCallDialog</name>
+    <message>
+        <source>Reading the method&apos;s arguments…</source>
+        <translation>正在读取方法的参数…</translation>
+    </message>
+    <message>
+        <source>Call method</source>
+        <translation>调用方法</translation>
+    </message>
+    <message>
+        <source>Call</source>
+        <translation>调用</translation>
+    </message>
+    <message>
+        <source>Output</source>
+        <translation>输出</translation>
+    </message>
+    <message>
+        <source>Type</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>值</translation>
+    </message>
+    <message>
+        <source>This method takes no arguments.</source>
+        <translation>此方法没有参数。</translation>
+    </message>
+    <message>
+        <source>values separated by commas</source>
+        <translation>以逗号分隔的值</translation>
+    </message>
+    <message>
+        <source>Calling…</source>
+        <translation>正在调用…</translation>
+    </message>
+    <message>
+        <source>Called.</source>
+        <translation>已调用。</translation>
+    </message>
+    <message>
+        <source>Called; the method returns no outputs.</source>
+        <translation>已调用；此方法没有输出。</translation>
+    </message>
+</context>
+<context>
+    <name>NetworkPage</name>
+    <message>
+        <source>&amp;Host:</source>
+        <translation>主机(&amp;H)：</translation>
+    </message>
+    <message>
+        <source>&amp;Port:</source>
+        <translation>端口(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>&amp;Unit id:</source>
+        <translation>从站地址(&amp;U)：</translation>
+    </message>
+    <message>
+        <source>Time&amp;out:</source>
+        <translation>超时(&amp;O)：</translation>
+    </message>
+</context>
+<context>
     <name>NewProjectDialog</name>
     <message>
         <source>New project</source>
@@ -230,6 +853,162 @@ The details are in the Log panel; your project has not been changed by this erro
     <message>
         <source>Location of the new project</source>
         <translation>新项目的位置</translation>
+    </message>
+</context>
+<context>
+    <name>NodeDetailsView</name>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Read the node again (F5)</source>
+        <translation>重新读取节点（F5）</translation>
+    </message>
+    <message>
+        <source>Attribute</source>
+        <translation>属性</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>值</translation>
+    </message>
+    <message>
+        <source>Reference</source>
+        <translation>引用</translation>
+    </message>
+    <message>
+        <source>Direction</source>
+        <translation>方向</translation>
+    </message>
+    <message>
+        <source>Target</source>
+        <translation>目标</translation>
+    </message>
+    <message>
+        <source>Target NodeId</source>
+        <translation>目标 NodeId</translation>
+    </message>
+    <message>
+        <source>Target node class</source>
+        <translation>目标节点类</translation>
+    </message>
+    <message>
+        <source>Select a node in the address space to see its attributes.</source>
+        <translation>在地址空间中选择一个节点以查看其属性。</translation>
+    </message>
+    <message>
+        <source>Forward</source>
+        <translation>正向</translation>
+    </message>
+    <message>
+        <source>Inverse</source>
+        <translation>反向</translation>
+    </message>
+</context>
+<context>
+    <name>OpcUaPage</name>
+    <message>
+        <source>Attributes</source>
+        <translation>属性</translation>
+    </message>
+    <message>
+        <source>Events</source>
+        <translation>事件</translation>
+    </message>
+    <message>
+        <source>&amp;Endpoint URL:</source>
+        <translation>端点 URL(&amp;E)：</translation>
+    </message>
+    <message>
+        <source>Security &amp;policy:</source>
+        <translation>安全策略(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>Security &amp;mode:</source>
+        <translation>安全模式(&amp;M)：</translation>
+    </message>
+    <message>
+        <source>&amp;Identity:</source>
+        <translation>身份(&amp;I)：</translation>
+    </message>
+    <message>
+        <source>&amp;User name:</source>
+        <translation>用户名(&amp;U)：</translation>
+    </message>
+    <message>
+        <source>Pass&amp;word:</source>
+        <translation>密码(&amp;W)：</translation>
+    </message>
+    <message>
+        <source>Time&amp;out:</source>
+        <translation>超时(&amp;O)：</translation>
+    </message>
+    <message>
+        <source>Dis&amp;cover</source>
+        <translation>发现(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Ask the server which endpoints it offers</source>
+        <translation>向服务器查询其提供的端点</translation>
+    </message>
+    <message>
+        <source>Use the &amp;address I typed</source>
+        <translation>使用我输入的地址(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Anonymous</source>
+        <translation>匿名</translation>
+    </message>
+    <message>
+        <source>User name and password</source>
+        <translation>用户名和密码</translation>
+    </message>
+    <message>
+        <source>stored in the system keyring, not in the project</source>
+        <translation>保存在系统密钥环中，而不是项目中</translation>
+    </message>
+    <message>
+        <source>Security policy</source>
+        <translation>安全策略</translation>
+    </message>
+    <message>
+        <source>Mode</source>
+        <translation>模式</translation>
+    </message>
+    <message>
+        <source>User tokens</source>
+        <translation>用户令牌</translation>
+    </message>
+    <message>
+        <source>Security level</source>
+        <translation>安全级别</translation>
+    </message>
+    <message>
+        <source>No secure keyring on this machine (%1): the password is not stored.</source>
+        <translation>本机没有安全的密钥环（%1）：密码不会被保存。</translation>
+    </message>
+    <message>
+        <source>With security None the password travels in clear text over the network.</source>
+        <translation>安全设置为 None 时，密码会以明文在网络上传输。</translation>
+    </message>
+    <message>
+        <source>Type the server&apos;s address first, e.g. opc.tcp://192.168.0.10:4840</source>
+        <translation>请先输入服务器地址，例如 opc.tcp://192.168.0.10:4840</translation>
+    </message>
+    <message>
+        <source>Asking %1 for its endpoints…</source>
+        <translation>正在向 %1 查询端点…</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n endpoint(s) found</source>
+        <translation>
+            <numerusform>找到 %n 个端点</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>The server names itself %1, which this computer cannot resolve.</source>
+        <translation>服务器自称 %1，但本机无法解析该名称。</translation>
     </message>
 </context>
 <context>
@@ -367,6 +1146,382 @@ Recover it? (No deletes the recovery copy.)</source>
     </message>
 </context>
 <context>
+    <name>RangeModel</name>
+    <message>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>Protocol</source>
+        <translation>协议地址</translation>
+    </message>
+    <message>
+        <source>Decimal</source>
+        <translation>十进制</translation>
+    </message>
+    <message>
+        <source>Hex</source>
+        <translation>十六进制</translation>
+    </message>
+    <message>
+        <source>Binary</source>
+        <translation>二进制</translation>
+    </message>
+</context>
+<context>
+    <name>RangeReader</name>
+    <message>
+        <source>No device: connect a Modbus device first.</source>
+        <translation>没有设备：请先连接 Modbus 设备。</translation>
+    </message>
+    <message>
+        <source>Only a Modbus device has registers to read.</source>
+        <translation>只有 Modbus 设备才有可读取的寄存器。</translation>
+    </message>
+    <message>
+        <source>%1: %2 values read</source>
+        <translation>%1：已读取 %2 个值</translation>
+    </message>
+    <message>
+        <source>Holding registers (4x, FC 3)</source>
+        <translation>保持寄存器（4x，FC 3）</translation>
+    </message>
+    <message>
+        <source>Input registers (3x, FC 4)</source>
+        <translation>输入寄存器（3x，FC 4）</translation>
+    </message>
+    <message>
+        <source>Coils (0x, FC 1)</source>
+        <translation>线圈（0x，FC 1）</translation>
+    </message>
+    <message>
+        <source>Discrete inputs (1x, FC 2)</source>
+        <translation>离散输入（1x，FC 2）</translation>
+    </message>
+    <message>
+        <source>&amp;Area:</source>
+        <translation>区域(&amp;A)：</translation>
+    </message>
+    <message>
+        <source>&amp;Start:</source>
+        <translation>起始地址(&amp;S)：</translation>
+    </message>
+    <message>
+        <source>&amp;Count:</source>
+        <translation>数量(&amp;C)：</translation>
+    </message>
+    <message>
+        <source>&amp;Unit id:</source>
+        <translation>从站地址(&amp;U)：</translation>
+    </message>
+    <message>
+        <source>40001 or 400001 (manual form), hr0 or hr:0 (0-based, with %1), or a 0-based number below 10000 in the chosen area</source>
+        <translation>40001 或 400001（手册格式）、hr0 或 hr:0（从 0 起，可用 %1），或所选区域中小于 10000 的从 0 起的编号</translation>
+    </message>
+    <message>
+        <source>&amp;Read</source>
+        <translation>读取(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Repeat every</source>
+        <translation>重复读取，间隔</translation>
+    </message>
+</context>
+<context>
+    <name>RegisterTable</name>
+    <message>
+        <source>Cannot write %1: %2</source>
+        <translation>无法写入 %1：%2</translation>
+    </message>
+    <message>
+        <source>Import register map</source>
+        <translation>导入寄存器映射表</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV 文件 (*.csv)</translation>
+    </message>
+    <message>
+        <source>Export register map</source>
+        <translation>导出寄存器映射表</translation>
+    </message>
+    <message>
+        <source>Add to watch</source>
+        <translation>添加到监视</translation>
+    </message>
+    <message>
+        <source>Add register</source>
+        <translation>添加寄存器</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Import CSV…</source>
+        <translation>导入 CSV…</translation>
+    </message>
+    <message>
+        <source>Export CSV…</source>
+        <translation>导出 CSV…</translation>
+    </message>
+    <message>
+        <source>&amp;Add register</source>
+        <translation>添加寄存器(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Re&amp;move</source>
+        <translation>移除(&amp;M)</translation>
+    </message>
+    <message>
+        <source>Add to &amp;watch</source>
+        <translation>添加到监视(&amp;W)</translation>
+    </message>
+    <message>
+        <source>&amp;Import…</source>
+        <translation>导入(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>&amp;Export…</source>
+        <translation>导出(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>Add the selected registers to the watch list (Ctrl+Shift+W)</source>
+        <translation>将所选寄存器添加到监视列表（Ctrl+Shift+W）</translation>
+    </message>
+    <message>
+        <source>Double-click or Enter to edit; drag rows to the watch list or the canvas</source>
+        <translation>双击或按 Enter 编辑；可将行拖到监视列表或画布</translation>
+    </message>
+</context>
+<context>
+    <name>RegisterTableModel</name>
+    <message>
+        <source>Row %1 (%2) not changed: %3</source>
+        <translation>第 %1 行（%2）未更改：%3</translation>
+    </message>
+    <message>
+        <source>good</source>
+        <translation>良好</translation>
+    </message>
+    <message>
+        <source>uncertain</source>
+        <translation>不确定</translation>
+    </message>
+    <message>
+        <source>bad</source>
+        <translation>坏</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Area</source>
+        <translation>区域</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>Manual</source>
+        <translation>手册地址</translation>
+    </message>
+    <message>
+        <source>Type</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Order</source>
+        <translation>字节序</translation>
+    </message>
+    <message>
+        <source>Scale</source>
+        <translation>比例</translation>
+    </message>
+    <message>
+        <source>Unit</source>
+        <translation>单位</translation>
+    </message>
+    <message>
+        <source>Writable</source>
+        <translation>可写</translation>
+    </message>
+    <message>
+        <source>Min</source>
+        <translation>最小值</translation>
+    </message>
+    <message>
+        <source>Max</source>
+        <translation>最大值</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>值</translation>
+    </message>
+    <message>
+        <source>Quality</source>
+        <translation>质量</translation>
+    </message>
+</context>
+<context>
+    <name>RegisterWorkbench</name>
+    <message>
+        <source>Register map</source>
+        <translation>寄存器映射表</translation>
+    </message>
+    <message>
+        <source>Range reader</source>
+        <translation>区间读取</translation>
+    </message>
+    <message>
+        <source>Traffic</source>
+        <translation>通信报文</translation>
+    </message>
+</context>
+<context>
+    <name>SamplingDialog</name>
+    <message>
+        <source>Sampling</source>
+        <translation>采样</translation>
+    </message>
+    <message>
+        <source>device default</source>
+        <translation>设备默认值</translation>
+    </message>
+    <message>
+        <source>every change</source>
+        <translation>每次变化</translation>
+    </message>
+    <message>
+        <source>For {count} selected item(s):</source>
+        <translation>对所选的 {count} 项：</translation>
+    </message>
+    <message>
+        <source>Sampling &amp;interval:</source>
+        <translation>采样间隔(&amp;I)：</translation>
+    </message>
+    <message>
+        <source>&amp;Deadband (absolute):</source>
+        <translation>死区（绝对值）(&amp;D)：</translation>
+    </message>
+</context>
+<context>
+    <name>SaveProfileDialog</name>
+    <message>
+        <source>Reading the variables…</source>
+        <translation>正在读取变量…</translation>
+    </message>
+    <message>
+        <source>None of the chosen tags can be a profile point.</source>
+        <translation>所选变量都不能作为配置文件中的点位。</translation>
+    </message>
+    <message>
+        <source>&apos;%1&apos; is not a point name: use letters, digits and _, not starting with a digit.</source>
+        <translation>“%1”不是有效的点位名称：请使用字母、数字和 _，且不能以数字开头。</translation>
+    </message>
+    <message>
+        <source>The name &apos;%1&apos; is used twice.</source>
+        <translation>名称“%1”被使用了两次。</translation>
+    </message>
+    <message>
+        <source>Save as profile</source>
+        <translation>另存为配置文件</translation>
+    </message>
+    <message>
+        <source>&amp;New profile</source>
+        <translation>新建配置文件(&amp;N)</translation>
+    </message>
+    <message>
+        <source>&amp;Add to the existing profile of %1</source>
+        <translation>添加到 %1 的现有配置文件(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;Id</source>
+        <translation>ID(&amp;I)</translation>
+    </message>
+    <message>
+        <source>&amp;Title</source>
+        <translation>标题(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>Type</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Unit</source>
+        <translation>单位</translation>
+    </message>
+    <message>
+        <source>Access</source>
+        <translation>访问权限</translation>
+    </message>
+    <message>
+        <source>%1 points will be saved.</source>
+        <translation>将保存 %1 个点位。</translation>
+    </message>
+    <message>
+        <source>Left out: %1</source>
+        <translation>已略过：%1</translation>
+    </message>
+</context>
+<context>
+    <name>SerialPage</name>
+    <message>
+        <source>Serial &amp;port:</source>
+        <translation>串口(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>&amp;Baud rate:</source>
+        <translation>波特率(&amp;B)：</translation>
+    </message>
+    <message>
+        <source>P&amp;arity:</source>
+        <translation>校验位(&amp;A)：</translation>
+    </message>
+    <message>
+        <source>&amp;Stop bits:</source>
+        <translation>停止位(&amp;S)：</translation>
+    </message>
+    <message>
+        <source>&amp;Unit id:</source>
+        <translation>从站地址(&amp;U)：</translation>
+    </message>
+    <message>
+        <source>Time&amp;out:</source>
+        <translation>超时(&amp;O)：</translation>
+    </message>
+    <message>
+        <source>&amp;Refresh</source>
+        <translation>刷新(&amp;R)</translation>
+    </message>
+    <message>
+        <source>List the serial ports again (after plugging in an adapter)</source>
+        <translation>重新列出串口（插入适配器后使用）</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>无校验</translation>
+    </message>
+    <message>
+        <source>Even</source>
+        <translation>偶校验</translation>
+    </message>
+    <message>
+        <source>Odd</source>
+        <translation>奇校验</translation>
+    </message>
+</context>
+<context>
     <name>StartPage</name>
     <message>
         <source>Connect devices, wire mechanism models, test them on live or recorded data, and package them as industrial apps.</source>
@@ -418,7 +1573,293 @@ Recover it? (No deletes the recovery copy.)</source>
     </message>
 </context>
 <context>
+    <name>TrafficModel</name>
+    <message>
+        <source>OK</source>
+        <translation>正常</translation>
+    </message>
+    <message>
+        <source>No answer (timeout)</source>
+        <translation>无应答（超时）</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Function</source>
+        <translation>功能码</translation>
+    </message>
+    <message>
+        <source>Unit</source>
+        <translation>从站地址</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>Count</source>
+        <translation>数量</translation>
+    </message>
+    <message>
+        <source>ms</source>
+        <translation>ms</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>Request</source>
+        <translation>请求</translation>
+    </message>
+    <message>
+        <source>Response</source>
+        <translation>响应</translation>
+    </message>
+</context>
+<context>
+    <name>TrafficView</name>
+    <message>
+        <source>No Modbus device attached.</source>
+        <translation>未关联 Modbus 设备。</translation>
+    </message>
+    <message>
+        <source>%1 requests, %2 exceptions, %3 timeouts; mean %4 ms, max %5 ms</source>
+        <translation>%1 个请求，%2 个异常，%3 次超时；平均 %4 ms，最大 %5 ms</translation>
+    </message>
+    <message>
+        <source>&amp;Resume</source>
+        <translation>继续(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Pause</source>
+        <translation>暂停(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Paused, the log keeps recording but the table stands still</source>
+        <translation>已暂停：日志仍在记录，但表格不再刷新</translation>
+    </message>
+    <message>
+        <source>C&amp;lear</source>
+        <translation>清空(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Copy rows</source>
+        <translation>复制行(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Copy the selected rows as text (Ctrl+C)</source>
+        <translation>将所选行复制为文本（Ctrl+C）</translation>
+    </message>
+</context>
+<context>
+    <name>TrendView</name>
+    <message>
+        <source>Follow</source>
+        <translation>跟随</translation>
+    </message>
+    <message>
+        <source>Follow the newest samples (F); zooming or panning pauses</source>
+        <translation>跟随最新样本（F）；缩放或平移时暂停跟随</translation>
+    </message>
+    <message>
+        <source>Export CSV…</source>
+        <translation>导出 CSV…</translation>
+    </message>
+    <message>
+        <source>Save the visible samples as a CSV file (Ctrl+E)</source>
+        <translation>将可见的样本保存为 CSV 文件（Ctrl+E）</translation>
+    </message>
+    <message>
+        <source>Export PNG…</source>
+        <translation>导出 PNG…</translation>
+    </message>
+    <message>
+        <source>Save the plot as a PNG image (Ctrl+Shift+E)</source>
+        <translation>将曲线图保存为 PNG 图像（Ctrl+Shift+E）</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清空</translation>
+    </message>
+    <message>
+        <source>Remove every series from the trend</source>
+        <translation>从趋势中移除所有曲线</translation>
+    </message>
+    <message>
+        <source>Time range shown</source>
+        <translation>显示的时间范围</translation>
+    </message>
+    <message>
+        <source>Drag tags here from the watch list or the device tree to trend them.</source>
+        <translation>从监视列表或设备树把变量拖到这里即可显示趋势。</translation>
+    </message>
+    <message>
+        <source>10 s</source>
+        <translation>10 s</translation>
+    </message>
+    <message>
+        <source>1 min</source>
+        <translation>1 min</translation>
+    </message>
+    <message>
+        <source>10 min</source>
+        <translation>10 min</translation>
+    </message>
+    <message>
+        <source>1 h</source>
+        <translation>1 h</translation>
+    </message>
+    <message>
+        <source>All</source>
+        <translation>全部</translation>
+    </message>
+    <message>
+        <source>no value</source>
+        <translation>无值</translation>
+    </message>
+    <message>
+        <source>good</source>
+        <translation>良好</translation>
+    </message>
+    <message>
+        <source>uncertain</source>
+        <translation>不确定</translation>
+    </message>
+    <message>
+        <source>bad</source>
+        <translation>坏</translation>
+    </message>
+    <message>
+        <source>Export visible data</source>
+        <translation>导出可见数据</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV 文件 (*.csv)</translation>
+    </message>
+    <message>
+        <source>Export plot image</source>
+        <translation>导出曲线图图像</translation>
+    </message>
+    <message>
+        <source>PNG images (*.png)</source>
+        <translation>PNG 图像 (*.png)</translation>
+    </message>
+    <message>
+        <source>%1 rows written to %2</source>
+        <translation>已将 %1 行写入 %2</translation>
+    </message>
+    <message>
+        <source>%1: the image cannot be written (%2)</source>
+        <translation>%1：无法写入图像（%2）</translation>
+    </message>
+    <message>
+        <source>Plot saved to %1</source>
+        <translation>曲线图已保存到 %1</translation>
+    </message>
+    <message>
+        <source>Time range</source>
+        <translation>时间范围</translation>
+    </message>
+</context>
+<context>
+    <name>TrustPrompt</name>
+    <message>
+        <source>Trust this server&apos;s certificate?</source>
+        <translation>是否信任此服务器的证书？</translation>
+    </message>
+    <message>
+        <source>The server presents a certificate this workbench has not seen before. Compare the fingerprint with the one the server&apos;s administrator gives you before you trust it.</source>
+        <translation>服务器出示了一个本工作台从未见过的证书。信任之前，请将指纹与服务器管理员提供给您的指纹进行比对。</translation>
+    </message>
+    <message>
+        <source>Endpoint:</source>
+        <translation>端点：</translation>
+    </message>
+    <message>
+        <source>Subject:</source>
+        <translation>使用者：</translation>
+    </message>
+    <message>
+        <source>Issuer:</source>
+        <translation>颁发者：</translation>
+    </message>
+    <message>
+        <source>Application URI:</source>
+        <translation>应用程序 URI：</translation>
+    </message>
+    <message>
+        <source>SHA-256 &amp;fingerprint:</source>
+        <translation>SHA-256 指纹(&amp;F)：</translation>
+    </message>
+    <message>
+        <source>Valid from:</source>
+        <translation>有效期自：</translation>
+    </message>
+    <message>
+        <source>Valid until:</source>
+        <translation>有效期至：</translation>
+    </message>
+    <message>
+        <source>Validity:</source>
+        <translation>有效期：</translation>
+    </message>
+    <message>
+        <source>EXPIRED: a connection will be refused even if you trust it</source>
+        <translation>已过期：即使信任，连接也会被拒绝</translation>
+    </message>
+    <message>
+        <source>NOT YET VALID: check the clocks of the server and this computer</source>
+        <translation>尚未生效：请检查服务器和本机的时钟</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n day(s) left</source>
+        <translation>
+            <numerusform>剩余 %n 天</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>(none)</source>
+        <translation>（无）</translation>
+    </message>
+    <message>
+        <source>&amp;Copy</source>
+        <translation>复制(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Copy the fingerprint</source>
+        <translation>复制指纹</translation>
+    </message>
+    <message>
+        <source>&amp;Trust</source>
+        <translation>信任(&amp;T)</translation>
+    </message>
+    <message>
+        <source>&amp;Reject</source>
+        <translation>拒绝(&amp;R)</translation>
+    </message>
+</context>
+<context>
     <name>WatchListView</name>
+    <message>
+        <source>Write value…</source>
+        <translation>写入值…</translation>
+    </message>
+    <message>
+        <source>Trend</source>
+        <translation>显示趋势</translation>
+    </message>
+    <message>
+        <source>Sampling interval and deadband…</source>
+        <translation>采样间隔和死区…</translation>
+    </message>
+    <message>
+        <source>Save as profile…</source>
+        <translation>另存为配置文件…</translation>
+    </message>
     <message>
         <source>Copy</source>
         <translation>复制</translation>
@@ -700,6 +2141,147 @@ Recover it? (No deletes the recovery copy.)</source>
     <message>
         <source>Main &amp;Toolbar</source>
         <translation>主工具栏(&amp;T)</translation>
+    </message>
+</context>
+<context>
+    <name>WriteDialog</name>
+    <message>
+        <source>✔ Written. Read back: %1</source>
+        <translation>✔ 已写入。回读值：%1</translation>
+    </message>
+    <message>
+        <source>✘ Refused: %1</source>
+        <translation>✘ 被拒绝：%1</translation>
+    </message>
+    <message>
+        <source>✘ Failed: %1</source>
+        <translation>✘ 失败：%1</translation>
+    </message>
+    <message>
+        <source>Enable writes</source>
+        <translation>启用写入</translation>
+    </message>
+    <message>
+        <source>Enable writes to %1? Values written change the device.</source>
+        <translation>是否启用向 %1 写入？写入的值会改变设备。</translation>
+    </message>
+    <message>
+        <source>Write %1</source>
+        <translation>写入 %1</translation>
+    </message>
+    <message>
+        <source>Tag</source>
+        <translation>变量</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <source>Data type</source>
+        <translation>数据类型</translation>
+    </message>
+    <message>
+        <source>Unit</source>
+        <translation>单位</translation>
+    </message>
+    <message>
+        <source>Limits</source>
+        <translation>限值</translation>
+    </message>
+    <message>
+        <source>Current value</source>
+        <translation>当前值</translation>
+    </message>
+    <message>
+        <source>New value</source>
+        <translation>新值</translation>
+    </message>
+    <message>
+        <source>Write…</source>
+        <translation>写入…</translation>
+    </message>
+    <message>
+        <source>Write</source>
+        <translation>写入</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Enable writes for %1…</source>
+        <translation>为 %1 启用写入…</translation>
+    </message>
+    <message>
+        <source>Writes to %1 are disabled. Enable them in the Devices view (Device ▸ Enable writes).</source>
+        <translation>向 %1 写入已禁用。请在“设备”视图中启用（“设备 ▸ 启用写入”）。</translation>
+    </message>
+    <message>
+        <source>Writing…</source>
+        <translation>正在写入…</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>reading…</source>
+        <translation>正在读取…</translation>
+    </message>
+    <message>
+        <source>not read (the device is not connected)</source>
+        <translation>未读取（设备未连接）</translation>
+    </message>
+    <message>
+        <source>good</source>
+        <translation>良好</translation>
+    </message>
+    <message>
+        <source>uncertain</source>
+        <translation>不确定</translation>
+    </message>
+    <message>
+        <source>bad</source>
+        <translation>坏</translation>
+    </message>
+    <message>
+        <source>Reading the tag…</source>
+        <translation>正在读取变量…</translation>
+    </message>
+    <message>
+        <source>Writing structures (%1) is not supported by the driver: the value is shown only.</source>
+        <translation>驱动不支持写入结构体（%1）：仅显示该值。</translation>
+    </message>
+    <message>
+        <source>✔ %1 within %2…%3</source>
+        <translation>✔ %1 在 %2…%3 范围内</translation>
+    </message>
+    <message>
+        <source>✔ %1 fits %2</source>
+        <translation>✔ %1 符合 %2</translation>
+    </message>
+    <message>
+        <source>not read</source>
+        <translation>未读取</translation>
+    </message>
+    <message>
+        <source>Write %1 to %2 (was %3)?</source>
+        <translation>是否将 %1 写入 %2（原值 %3）？</translation>
+    </message>
+</context>
+<context>
+    <name>view</name>
+    <message>
+        <source>{tag} (history)</source>
+        <translation>{tag}（历史）</translation>
+    </message>
+</context>
+<context>
+    <name>widget</name>
+    <message>
+        <source>1–247 address one device; 0 is a broadcast that nobody answers; gateways often use 255 (or 1) for the gateway itself.</source>
+        <translation>1–247 各对应一台设备；0 为广播地址，没有设备应答；网关本身常使用 255（或 1）。</translation>
     </message>
 </context>
 </TS>
