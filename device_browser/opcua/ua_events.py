@@ -17,21 +17,27 @@ import asyncio
 import collections
 import contextlib
 import weakref
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from asyncua import ua
 
 from device_browser.bus import LiveBus
-from device_browser.opcua.subscriptions import EventRecord, LiveSubscriptions
+from device_browser.opcua.subscriptions import EventRecord, LiveSession, LiveSubscriptions
 from device_browser.session import DeviceError
 
 if TYPE_CHECKING:
-    from device_browser.opcua.client import OpcUaSession
     from device_browser.opcua.ua_monitored import DataSubscription
 
 MAX_EVENTS = 10_000
 
 __all__ = ["MAX_EVENTS", "EventFeed", "EventRecord", "event_type_name"]
+
+
+class EventSession(LiveSession, Protocol):
+    """What an event feed uses of the session (an ``OpcUaSession``; this layer does not import it)."""
+
+    url: str
+    keepalive_interval: float
 
 
 class _Router:
@@ -57,7 +63,7 @@ _routers: weakref.WeakKeyDictionary[LiveSubscriptions, _Router] = weakref.WeakKe
 class EventFeed:
     """Events of the node ``tag`` of ``session``, newest last in :attr:`events` (at most ``max_events``)."""
 
-    def __init__(self, session: OpcUaSession, tag: str, *, interval_ms: float = 250.0,
+    def __init__(self, session: EventSession, tag: str, *, interval_ms: float = 250.0,
                  max_events: int = MAX_EVENTS):
         self.session = session
         self.tag = tag
@@ -76,8 +82,8 @@ class EventFeed:
             return
         session = self.session
         live = session.live
-        if live is None:  # as OpcUaSession.subscribe makes it: the session then restores it after a reconnect
-            live = LiveSubscriptions(session, keepalive_interval=session.keepalive_interval)
+        if live is None:  # as OpcUaSession.subscribe makes it, so that the session restores it after a reconnect
+            live = session.live = LiveSubscriptions(session, keepalive_interval=session.keepalive_interval)
         subscription = await live.create_subscription(self.interval_ms, name=f"events of {self.tag}", bus=LiveBus())
         result = await subscription.add_events(self.tag)
         if not result.added:
