@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Sequence
 
-from qtpy.QtCore import QAbstractTableModel, QEvent, QMimeData, QModelIndex, QObject, Qt, QTimer, Signal
+from qtpy.QtCore import QAbstractTableModel, QEvent, QMimeData, QModelIndex, QObject, Qt, Signal
 from qtpy.QtGui import QAction, QColor, QGuiApplication, QKeyEvent, QKeySequence, QPainter
 from qtpy.QtWidgets import (
     QAbstractItemView,
@@ -33,12 +33,12 @@ from qtpy.QtWidgets import (
 from device_browser.bus import LiveBus
 from device_browser.display import format_time
 from device_browser.tags import TagRef
+from device_browser.ui.live_refresh import REFRESH_MS as REFRESH_MS  # the benchmark paces its frames by it
+from device_browser.ui.live_refresh import VisibleRowsRefresher
 from device_browser.ui.tag_mime import TAG_MIME, tags_from_mime, tags_mime_data
 from device_browser.units import display_symbol
 from device_browser.watch import DisplayFormat, WatchItem, WatchList
 from nodes.quality import Quality
-
-REFRESH_MS = 33  # ~30 Hz: what the eye can follow, and what the bus's design promises the UI
 
 
 class Column(enum.IntEnum):
@@ -351,9 +351,8 @@ class WatchListView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.table)
-        self.timer = QTimer(self)
-        self.timer.setInterval(REFRESH_MS)
-        self.timer.timeout.connect(self.tick)
+        self.refresher = VisibleRowsRefresher(self.table, self.model.refresh)
+        self.timer = self.refresher.timer  # runs while the table is shown
         self.table.delete_pressed.connect(self.remove_selected)
         self.table.copy_pressed.connect(self.copy_selected)
         self.table.paste_pressed.connect(self.paste)
@@ -418,17 +417,11 @@ class WatchListView(QWidget):
 
     def tick(self) -> bool:
         """Refresh the rows on screen from the bus; returns whether any changed."""
-        first, last = self.visible_rows()
-        return first >= 0 and self.model.refresh(first, last)
+        return self.refresher.tick()
 
     def visible_rows(self) -> tuple[int, int]:
         """First and last row on screen, or (-1, -1)."""
-        rows = self.model.rowCount()
-        first = self.table.rowAt(0)
-        if first < 0:
-            return (-1, -1)
-        last = self.table.rowAt(self.table.viewport().height() - 1)
-        return first, rows - 1 if last < 0 else last
+        return self.refresher.visible_rows()
 
     def selected_rows(self) -> list[int]:
         return sorted(index.row() for index in self.table.selectionModel().selectedRows())
@@ -494,14 +487,6 @@ class WatchListView(QWidget):
     def display_labels(self) -> dict[DisplayFormat, str]:
         return {DisplayFormat.DECIMAL: self.tr("Decimal"), DisplayFormat.HEX: self.tr("Hexadecimal"),
                 DisplayFormat.BINARY: self.tr("Binary"), DisplayFormat.ENGINEERING: self.tr("Engineering notation")}
-
-    def showEvent(self, event: QEvent) -> None:
-        super().showEvent(event)
-        self.timer.start()
-
-    def hideEvent(self, event: QEvent) -> None:
-        self.timer.stop()  # a hidden dock reads nothing
-        super().hideEvent(event)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:

@@ -6,7 +6,7 @@ import logging
 import threading
 
 import pytest
-from qtpy.QtWidgets import QApplication, QLabel, QProgressDialog, QPushButton, QWidget
+from qtpy.QtWidgets import QApplication, QLabel, QProgressDialog, QPushButton, QTabBar, QWidget
 
 from tests.gui.conftest import run, until
 from workbench.log_capture import LogCapture
@@ -245,3 +245,14 @@ def test_undo_commands_hold_the_setter_they_call(make_window_with, loop, tmp_pat
     assert window.project.name == "Pump" and window.project.description == "Line 3"
     stack.undo()
     assert window.project.description == ""
+
+
+def test_reset_layout_leaves_one_tab_bar_per_tab_group(make_window_with, qapp):
+    window = make_window_with(default_registry().copy())
+    window.resize(1280, 800)
+    for _ in range(2):
+        window.reset_layout()
+        qapp.processEvents()
+    shown = [tuple(bar.tabText(i) for i in range(bar.count())) for bar in window.findChildren(QTabBar)
+             if bar.isVisible() and bar.count()]
+    assert sorted(shown) == sorted(set(shown)) and ("Log", "Trends") in shown, shown

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from qtpy.QtCore import QByteArray, QEvent, Qt, QTimer, QUrl
 from qtpy.QtGui import QCloseEvent, QDesktopServices, QShowEvent, QUndoStack
-from qtpy.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
+from qtpy.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QTabBar, QWidget
 
 from device_browser.workspace import DeviceWorkspace
 from device_browser.writes import AuditLog
@@ -228,7 +228,7 @@ class MainWindow(QMainWindow):
             available = self.screen().availableGeometry()
             self.resize(min(1280, int(available.width() * 0.9)), min(800, int(available.height() * 0.9)))
         # Docks are matched by objectName = view id: a view added since keeps its default place.
-        self._layout_restored = bool(self.settings.window_state) and self.restoreState(
+        self._layout_restored = bool(self.settings.window_state) and self.restore_layout(
             QByteArray.fromBase64(self.settings.window_state.encode()))
 
     def showEvent(self, event: QShowEvent) -> None:
@@ -237,9 +237,24 @@ class MainWindow(QMainWindow):
             self._layout_restored = True
             QTimer.singleShot(0, self.dock_host.apply_default_sizes)
 
+    def restore_layout(self, state: QByteArray) -> bool:
+        """``restoreState``, without the tab bars Qt 6.11 leaves visible behind the new ones.
+
+        Each restore makes new tab bars for the tabbed docks and leaves the old ones shown where
+        they were (a doubled "Log | Trends | Trends"); the old ones come first among the children.
+        """
+        restored = self.restoreState(state)
+        newest: dict[tuple[str, ...], QTabBar] = {}
+        for bar in self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            tabs = tuple(bar.tabText(i) for i in range(bar.count()))
+            if tabs in newest:
+                newest[tabs].hide()
+            newest[tabs] = bar
+        return restored
+
     def reset_layout(self) -> None:
         """View → Reset layout: every dock back in its declared area, shown, at its starting size."""
-        self.restoreState(self.default_state)
+        self.restore_layout(self.default_state)
         self.dock_host.apply_default_sizes()
 
     def save_settings(self) -> None:

@@ -9,6 +9,6 @@ from workbench.ui.views import Area, ViewContext, register_view
 
 
 @register_view("browser", title=("Device browser", "设备浏览"), area=Area.RIGHT, order=25, tab_with="palette",
-               width=560, height=480)
+               height=480)
 def browser_view(context: ViewContext) -> QWidget:
     return DeviceBrowserView(context.devices)

@@ -34,7 +34,7 @@ class EmptyState(QLabel):
 
 # The sentences keep the "MainWindow" translation context they had before the docks moved
 # out of the window, so the shipped zh_CN translations still apply.
-@register_view("palette", title=("Palette", "组件库"), area=Area.RIGHT, order=30, height=320,
+@register_view("palette", title=("Palette", "组件库"), area=Area.RIGHT, order=30, width=300, height=320,
                placeholder=True)
 def palette_placeholder(context: ViewContext) -> QWidget:
     return EmptyState(lambda: QCoreApplication.translate("MainWindow",
