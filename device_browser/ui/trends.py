@@ -55,6 +55,24 @@ class _Line:
     box: pg.ViewBox | None = None  # the view box of the series' unit, while on screen
 
 
+class ClockAxis(pg.DateAxisItem):
+    """Local time that always names the hour and minute: pyqtgraph writes ``51.000`` below a minute."""
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        if spacing >= 60:  # minutes and longer: pyqtgraph's own labels (dates where the day changes)
+            return super().tickStrings(values, scale, spacing)
+        fraction = spacing < 1
+        texts = []
+        for value in values:
+            try:
+                moment = dt.datetime.fromtimestamp(value)
+            except (OverflowError, ValueError, OSError):
+                texts.append("")
+                continue
+            texts.append(moment.strftime("%H:%M:%S.%f")[:-3] if fraction else moment.strftime("%H:%M:%S"))
+        return texts
+
+
 class TrendView(QWidget):
     """Trends of bus tags and of static samples; the Trends dock's content.
 
@@ -84,7 +102,7 @@ class TrendView(QWidget):
     # -- construction ---------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+        self.plot = pg.PlotWidget(axisItems={"bottom": ClockAxis(orientation="bottom")})
         self.plot.setAcceptDrops(False)  # drops go to the view, which knows the tag MIME type
         self.plot.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)  # ours, not pyqtgraph's
         item = self.plot.getPlotItem()

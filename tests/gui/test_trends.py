@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import threading
 import time
 
@@ -218,3 +219,12 @@ def test_the_event_loop_keeps_running_while_20_long_series_refresh(make_view, qt
         heartbeat.stop()
     assert all(len(view.data(key)) == 100_000 for key in keys)
     assert len(gaps) >= 10 and max(gaps) < 1.0
+
+
+def test_the_time_axis_names_hour_minute_and_second_below_a_minute(qapp):
+    from device_browser.ui.trends import ClockAxis
+
+    axis = ClockAxis(orientation="bottom")
+    t = datetime.datetime(2026, 12, 2, 12, 39, 51).timestamp()
+    assert axis.tickStrings([t], 1.0, 5.0) == ["12:39:51"]
+    assert axis.tickStrings([t + 0.25], 1.0, 0.25) == ["12:39:51.250"]
