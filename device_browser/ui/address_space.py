@@ -333,6 +333,7 @@ class AddressSpaceView(QWidget):
     watch_requested = Signal(list)
     history_requested = Signal(str)
     events_requested = Signal(str)
+    save_profile_requested = Signal(list)  # the selected Variables' BrowseItems
 
     def __init__(self, device_id: str, handle: SessionHandle | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -432,6 +433,7 @@ class AddressSpaceView(QWidget):
         self.call_action = action(self.call_method, "Ctrl+M")
         self.events_action = action(self.request_events, "Ctrl+E")
         self.refresh_action = action(self.refresh, "F5")
+        self.save_profile_action = action(self.request_save_profile, "Ctrl+Shift+S")
 
     def _retranslate(self) -> None:
         self.filter.setPlaceholderText(self.tr("Filter loaded nodes"))
@@ -442,7 +444,8 @@ class AddressSpaceView(QWidget):
                            (self.history_action, self.tr("Read history into a trend")),
                            (self.call_action, self.tr("Call method…")),
                            (self.events_action, self.tr("Show events")),
-                           (self.refresh_action, self.tr("Refresh"))):
+                           (self.refresh_action, self.tr("Refresh")),
+                           (self.save_profile_action, self.tr("Save as profile…"))):
             made.setText(text)
 
     def _update_actions(self) -> None:
@@ -452,6 +455,7 @@ class AddressSpaceView(QWidget):
         self.copy_node_id_action.setEnabled(item is not None)
         self.copy_path_action.setEnabled(item is not None)
         self.watch_action.setEnabled(node_class == "Variable")
+        self.save_profile_action.setEnabled(connected and bool(self.selected_variables()))
         self.history_action.setEnabled(connected and node_class == "Variable")
         self.call_action.setEnabled(connected and node_class == "Method")
         self.events_action.setEnabled(connected and node_class in ("Object", "View"))
@@ -465,7 +469,8 @@ class AddressSpaceView(QWidget):
         self._update_actions()
         menu = QMenu(self)
         for made in (self.copy_node_id_action, self.copy_path_action, None, self.watch_action,
-                     self.history_action, self.call_action, self.events_action, None, self.refresh_action):
+                     self.history_action, self.call_action, self.events_action, None, self.save_profile_action,
+                     self.refresh_action):
             if made is None:
                 menu.addSeparator()
             else:
@@ -495,6 +500,15 @@ class AddressSpaceView(QWidget):
         refs = self.model.tag_refs(self.selected_source_indexes() or [self.proxy.mapToSource(self.tree.currentIndex())])
         if refs:
             self.watch_requested.emit([ref.tag for ref in refs])
+
+    def selected_variables(self) -> list[BrowseItem]:
+        items = (self.model.item(index) for index in self.selected_source_indexes())
+        return [item for item in items if item is not None and item.node_class == "Variable"]
+
+    def request_save_profile(self) -> None:
+        items = self.selected_variables()
+        if items:
+            self.save_profile_requested.emit(items)
 
     def request_history(self) -> None:
         item = self.current_item()

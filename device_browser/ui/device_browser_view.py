@@ -27,6 +27,7 @@ from device_browser.ui.address_space import AddressSpaceView
 from device_browser.ui.events_view import EventsView
 from device_browser.ui.node_details import NodeDetailsView
 from device_browser.ui.register_workbench import RegisterWorkbench
+from device_browser.ui.save_profile_dialog import SaveProfileDialog
 from device_browser.workspace import DeviceWorkspace
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class OpcUaPage(QSplitter):
         self.tree.watch_requested.connect(self._watch)
         self.tree.history_requested.connect(self._history)
         self.tree.events_requested.connect(self._events)
+        self.tree.save_profile_requested.connect(self._save_profile)
         self.retranslate()
 
     def set_handle(self, handle) -> None:
@@ -80,6 +82,11 @@ class OpcUaPage(QSplitter):
         if self.tree.handle is not None:
             self.events.show_source(self.tree.handle, tag)
             self.tabs.setCurrentWidget(self.events)
+
+    def _save_profile(self, items: list) -> None:
+        dialog = SaveProfileDialog(self.workspace, self.device_id, items, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     def retranslate(self) -> None:
         self.tabs.setTabText(0, self.tr("Attributes"))

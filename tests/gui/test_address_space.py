@@ -207,3 +207,19 @@ def test_disconnected_shows_a_sentence_and_no_tree(qtbot):
     view.show()
     assert view.empty.isVisible() and not view.tree.isVisible() and "Not connected" in view.empty.text()
     assert view.proxy.rowCount() == 0 and view.model.index(0, 0).data(TAG_ROLE) is None
+
+
+def test_selected_variables_are_offered_for_a_profile(loop, qtbot, device):
+    handle, _ = device
+    view = make_view(loop, qtbot, handle)
+    pump = open_path(loop, view, "Objects", "PumpStation")
+    selection = view.tree.selectionModel()
+    view.tree.setCurrentIndex(child(view, pump, "Flow"))
+    for name in ("Speed", "SetSpeed"):  # a Method is not a point: left out
+        selection.select(child(view, pump, name), selection.SelectionFlag.Select | selection.SelectionFlag.Rows)
+    assert len(selection.selectedRows()) == 3
+    offered = []
+    view.save_profile_requested.connect(offered.append)
+    view._update_actions()
+    view.save_profile_action.trigger()
+    assert [[item.name for item in items] for items in offered] == [["Flow", "Speed"]]
