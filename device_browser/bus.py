@@ -21,16 +21,35 @@ _SCALARS = frozenset({float, int, bool})
 _QUALITIES = frozenset({int, bool}) | {type(q) for q in Quality}
 
 
+INITIAL_SIZE = 256  # samples a ring holds before it first grows
+
+
 class TagRing:
-    """A ring of (timestamp ns, value, quality) for one tag, with a running write count."""
+    """A ring of (timestamp ns, value, quality) for one tag, with a running write count.
+
+    The arrays start small and double as samples arrive, up to ``capacity``: 5,000 watched tags
+    with a 100,000-sample capacity would otherwise hold 8.5 GB from the first sample on. Until
+    the ring is full its samples sit at ``[0, written)``, so the ring arithmetic (modulo
+    ``capacity``) is the same before and after it stops growing.
+    """
 
     def __init__(self, capacity: int):
         self.capacity = capacity
-        self.t = np.zeros(capacity, np.int64)
-        self.v = np.full(capacity, np.nan)
-        self.q = np.zeros(capacity, np.uint8)
         self.written = 0  # total samples ever written: the cursor space of readers
         self.latest_raw: object = None  # last value as the device gave it (text, arrays …)
+        self._allocate(min(capacity, INITIAL_SIZE))
+
+    def _allocate(self, size: int) -> None:
+        t, v, q = np.zeros(size, np.int64), np.full(size, np.nan), np.zeros(size, np.uint8)
+        if self.written:  # still growing: the samples are at the start, in order
+            kept = min(self.written, len(self.t))
+            t[:kept], v[:kept], q[:kept] = self.t[:kept], self.v[:kept], self.q[:kept]
+        self.t, self.v, self.q = t, v, q
+
+    def _room_for(self, n: int) -> None:
+        size = len(self.t)
+        if size < self.capacity and self.written + n > size:
+            self._allocate(min(self.capacity, max(2 * size, self.written + n)))
 
     def append(self, t: np.ndarray, v: np.ndarray, q: np.ndarray) -> None:
         n = len(t)
@@ -38,6 +57,7 @@ class TagRing:
             t, v, q = t[-self.capacity:], v[-self.capacity:], q[-self.capacity:]
             self.written += n - self.capacity
             n = self.capacity
+        self._room_for(n)
         start = self.written % self.capacity
         first = min(n, self.capacity - start)
         self.t[start:start + first], self.v[start:start + first], self.q[start:start + first] = \
@@ -48,6 +68,8 @@ class TagRing:
         self.written += n
 
     def append_one(self, t: int, v: float, q: int) -> None:
+        if self.written >= len(self.t) and len(self.t) < self.capacity:
+            self._room_for(1)
         i = self.written % self.capacity
         self.t[i], self.v[i], self.q[i] = t, v, q
         self.written += 1

@@ -70,3 +70,29 @@ def test_single_samples_and_arrays_land_alike():
     assert one.latest("a") == (105, 5.0, 2)
     one.publish("b", 1, True, 0)  # booleans are numbers on the bus, the raw value is kept as given
     assert one.latest("b") == (1, True, 0) and one.snapshot("b").v.tolist() == [1.0]
+
+
+def test_a_ring_grows_as_samples_arrive_and_keeps_them_in_order():
+    from device_browser.bus import INITIAL_SIZE, TagRing
+
+    ring = TagRing(10_000)
+    assert len(ring.t) == INITIAL_SIZE  # 5,000 tags must not cost their full capacity up front
+    for i in range(300):
+        ring.append_one(i, float(i), 0)
+    ring.append(np.arange(300, 3000), np.arange(300, 3000, dtype=float), np.zeros(2700, np.uint8))
+    chunk, cursor, lost = ring.since(0)
+    assert cursor == 3000 and lost == 0 and list(chunk.t) == list(range(3000))
+    assert INITIAL_SIZE < len(ring.t) <= 10_000
+    ring.append(np.arange(3000, 25_000), np.arange(3000, 25_000, dtype=float), np.zeros(22_000, np.uint8))
+    chunk, _, lost = ring.since(0)
+    assert len(ring.t) == 10_000 and lost == 15_000 and list(chunk.t) == list(range(15_000, 25_000))
+
+
+def test_more_samples_than_the_capacity_into_a_young_ring_keep_the_newest():
+    from device_browser.bus import TagRing
+
+    ring = TagRing(1000)
+    ring.append_one(1, 1.0, 0)
+    ring.append(np.arange(5000), np.arange(5000, dtype=float), np.zeros(5000, np.uint8))
+    chunk, cursor, _ = ring.since(0)
+    assert cursor == 5001 and list(chunk.v) == list(np.arange(4000, 5000, dtype=float))
