@@ -80,6 +80,10 @@
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
+    <message>
+        <source>Save as profile…</source>
+        <translation>另存为配置文件…</translation>
+    </message>
 </context>
 <context>
     <name>CertificateManager</name>
