@@ -30,7 +30,6 @@ import gc
 import itertools
 import json
 import os
-import sys
 import tempfile
 import threading
 import time
@@ -243,12 +242,12 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 def measure() -> dict:
     import qasync
-    from qtpy.QtWidgets import QApplication
 
     from device_browser.simulators.opcua.simulation import free_port
     from tests.simulator_process import SimulatorProcess
+    from workbench.ui.application import create_application
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = create_application()  # as the workbench makes it (its garbage-collector thresholds too)
     app.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(app, already_running=False)
     asyncio.set_event_loop(loop)
