@@ -172,6 +172,8 @@ class DeviceWorkspace:
     async def open_folder(self, folder: Path | None) -> None:
         """Show the devices of ``folder`` (a project's ``devices/``; None: no project). Closes the old ones."""
         await self.disconnect_all()
+        self.watch.clear()  # watched and trended tags name the old project's devices
+        self.trend.clear()
         self.folder = folder
         paths = sorted(p for p in folder.iterdir() if p.suffix in PROFILE_SUFFIXES) if folder and folder.is_dir() \
             else []

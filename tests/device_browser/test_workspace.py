@@ -127,3 +127,15 @@ def test_profiles_are_added_renamed_and_removed_in_the_devices_folder(modbus, tm
         await workspace.aclose()
 
     asyncio.run(scenario())
+
+
+def test_opening_another_folder_forgets_the_watched_tags_of_the_old_devices(tmp_path):
+    async def scenario() -> None:
+        workspace = DeviceWorkspace(AuditLog(tmp_path / "audit.jsonl"))
+        workspace.watch.add(TagRef("pump", point="flow"))
+        workspace.trend.add(TagRef("pump", point="flow"))
+        await workspace.open_folder(tmp_path / "elsewhere")  # no such folder: no devices
+        assert len(workspace.watch) == 0 and len(workspace.trend) == 0 and workspace.entries == []
+        await workspace.aclose()
+
+    asyncio.run(scenario())
