@@ -360,15 +360,16 @@ class DevicesView(QWidget):
 
     # -- events ----------------------------------------------------------------------------------------
 
+    def menu_actions(self) -> list[QAction]:
+        """The actions in menu order (the context menu, and the window's Device menu)."""
+        separator = QAction(self)
+        separator.setSeparator(True)
+        return [self.connect_action, self.disconnect_action, separator, self.add_action, self.edit_action,
+                self.duplicate_action, self.remove_action, separator, self.writes_action, self.certificates_action]
+
     def _menu(self, position) -> None:
         menu = QMenu(self)
-        for action in (self.connect_action, self.disconnect_action, None, self.add_action, self.edit_action,
-                       self.duplicate_action, self.remove_action, None, self.writes_action,
-                       self.certificates_action):
-            if action is None:
-                menu.addSeparator()
-            else:
-                menu.addAction(action)
+        menu.addActions(self.menu_actions())
         menu.popup(self.table.viewport().mapToGlobal(position))
 
     def contextMenuEvent(self, event: QEvent) -> None:  # the menu key with the focus on the toolbar

@@ -163,3 +163,10 @@ def test_a_thousand_opcua_tags_watched_from_the_window_all_get_values(make_windo
         assert watch.model.rowCount() == 1000 and watch.model.text(first, 3) == "good"
     finally:
         simulator.stop()
+
+
+def test_the_device_menu_offers_the_devices_actions(make_window):
+    window = make_window()
+    texts = [action.text() for action in window.actions.menus["device"].actions() if not action.isSeparator()]
+    assert texts[:2] == ["&Connect", "&Disconnect"] and "&Add device…" in texts and "Certi&ficates…" in texts
+    assert texts[-1] == "Open &Devices Folder"

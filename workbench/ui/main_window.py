@@ -71,7 +71,7 @@ class MainWindow(QMainWindow):
 
         self.actions = WindowActions(self)
         self.actions.bind_undo_stack(self.undo_stack)
-        self.actions.build(self.dock_host.toggle_actions())
+        self.actions.build(self.dock_host.toggle_actions(), context.menu_actions)
         self._build_status_bar()
         self._connect()
         self.retranslate()

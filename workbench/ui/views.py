@@ -36,7 +36,7 @@ from qtpy.QtCore import QLocale, Qt
 from qtpy.QtWidgets import QWidget
 
 if TYPE_CHECKING:  # only for annotations: views get these from the window
-    from qtpy.QtGui import QUndoStack
+    from qtpy.QtGui import QAction, QUndoStack
 
     from device_browser.workspace import DeviceWorkspace
     from workbench.log_capture import LogCapture
@@ -81,6 +81,11 @@ class ViewContext:
     settings: Settings
     window: QWidget  # parent for dialogs a view opens; views must not reach into the window
     devices: DeviceWorkspace  # the project's devices, their connections, the live bus and the watch list
+    menu_actions: dict[str, list[QAction]] = field(default_factory=dict)  # menu id ("device") → a view's actions
+
+    def add_menu_actions(self, menu: str, actions: list[QAction]) -> None:
+        """Offer ``actions`` in the window's menu ``menu`` (file, edit, view, device, model, app, help)."""
+        self.menu_actions.setdefault(menu, []).extend(actions)
 
 
 ViewFactory = Callable[[ViewContext], QWidget]

@@ -101,8 +101,8 @@ class WindowActions(QObject):
         self.undo.setText(self.tr("&Undo {command}").format(command=self._undo_text).strip())
         self.redo.setText(self.tr("&Redo {command}").format(command=self._redo_text).strip())
 
-    def build(self, dock_toggles: list[QAction]) -> None:
-        """Fill the menu bar and toolbar."""
+    def build(self, dock_toggles: list[QAction], view_actions: dict[str, list[QAction]] | None = None) -> None:
+        """Fill the menu bar and toolbar; ``view_actions`` are the views' own actions, by menu, listed first."""
         undo, redo = self.undo, self.redo
         bar = self.window.menuBar()
         for name in MENUS:
@@ -132,6 +132,9 @@ class WindowActions(QObject):
         self.theme_menu.addActions(list(self.theme.values()))
         view.addMenu(self.theme_menu)
         view.addAction(self.reset_layout)
+        for menu, actions in (view_actions or {}).items():
+            self.menus[menu].addActions(actions)
+            self.menus[menu].addSeparator()
         self.menus["device"].addAction(self.open_devices_folder)
         self.menus["model"].addActions([self.open_graphs_folder, self.open_components_folder])
         self.menus["app"].addAction(self.open_apps_folder)

@@ -37,6 +37,7 @@ def devices_view(context: ViewContext) -> QWidget:
         manager.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         manager.open()
 
+    context.add_menu_actions("device", view.menu_actions())
     view.edit_requested.connect(lambda device_id: view.spawn(edit(device_id)))
     view.certificates_requested.connect(certificates)
     return view
