@@ -475,7 +475,8 @@ class AddressSpaceView(QWidget):
                 menu.addSeparator()
             else:
                 menu.addAction(made)
-        menu.exec(self.tree.viewport().mapToGlobal(pos))
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(self.tree.viewport().mapToGlobal(pos))  # not exec(): no nested event loop under qasync
 
     def _activated(self, index: QModelIndex) -> None:
         """Enter (or a double click): a Method opens its form, another row expands or collapses."""

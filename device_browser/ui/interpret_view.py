@@ -189,7 +189,8 @@ class InterpretView(QWidget):
         self.table.setCurrentItem(item)
         menu = QMenu(self)
         menu.addAction(self.tr("Use this as a register-map entry"), self.use_current)
-        menu.exec(self.table.viewport().mapToGlobal(position))
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(self.table.viewport().mapToGlobal(position))  # not exec(): no nested event loop under qasync
 
     def retranslate(self) -> None:
         self.table.setHorizontalHeaderLabels([self.tr("Address"), self.tr("Type"), *[str(o) for o in ORDERS]])

@@ -582,7 +582,8 @@ class RegisterTable(QWidget):
         menu.addSeparator()
         menu.addAction(self.tr("Import CSV…"), self.choose_import)
         menu.addAction(self.tr("Export CSV…"), self.choose_export)
-        menu.exec(self.table.viewport().mapToGlobal(position))
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(self.table.viewport().mapToGlobal(position))  # not exec(): no nested event loop under qasync
 
     def retranslate(self) -> None:
         texts = {"add": self.tr("&Add register"), "remove": self.tr("Re&move"), "watch": self.tr("Add to &watch"),

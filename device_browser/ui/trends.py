@@ -524,9 +524,10 @@ class TrendView(QWidget):
         for action in (self.csv_action, self.png_action, self.clear_action):
             action.setEnabled(bool(self._lines))
             menu.addAction(action)
-        menu.exec(event.globalPos())
-        for action in (self.csv_action, self.png_action, self.clear_action):
-            action.setEnabled(True)
+        menu.aboutToHide.connect(lambda: [action.setEnabled(True) for action in (self.csv_action, self.png_action,
+                                                                                  self.clear_action)])
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(event.globalPos())  # not exec(): no nested event loop under qasync
 
     def showEvent(self, event: QEvent) -> None:
         super().showEvent(event)

@@ -482,7 +482,8 @@ class WatchListView(QWidget):
             action = QAction(label, formats)
             action.triggered.connect(lambda _=False, d=display: self.set_display(d))
             formats.addAction(action)
-        menu.exec(event.globalPos())
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(event.globalPos())  # not exec(): no nested event loop under qasync
 
     def display_labels(self) -> dict[DisplayFormat, str]:
         return {DisplayFormat.DECIMAL: self.tr("Decimal"), DisplayFormat.HEX: self.tr("Hexadecimal"),
