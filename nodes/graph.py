@@ -23,6 +23,7 @@ from nodes.json_structure import StructureProblem, shipped_schema, structure_pro
 
 GRAPH_SCHEMA_VERSION = 2
 _ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+_UNSET = object()
 
 
 class GraphFormatError(ValueError):
@@ -92,6 +93,8 @@ class Graph:
     edge_added = Signal(object)
     edge_removed = Signal(object)
     params_changed = Signal(str)
+    node_moved = Signal(str)
+    title_changed = Signal(str)
 
     def __init__(self, name: str = "", description: str = ""):
         self.name = name
@@ -135,6 +138,33 @@ class Graph:
     def set_param(self, node_id: str, name: str, value: Any) -> None:
         self.nodes[node_id].params[name] = value
         self.params_changed.emit(node_id)
+
+    def reset_param(self, node_id: str, name: str) -> None:
+        """Drop a parameter from the node, so its default applies (undo of setting one that was unset)."""
+        if self.nodes[node_id].params.pop(name, _UNSET) is not _UNSET:
+            self.params_changed.emit(node_id)
+
+    def move_node(self, node_id: str, position: tuple[float, float]) -> None:
+        """Place a node on the canvas; emits ``node_moved`` only on a real change."""
+        node = self.nodes[node_id]
+        position = (float(position[0]), float(position[1]))
+        if node.position != position:
+            node.position = position
+            self.node_moved.emit(node_id)
+
+    def set_title(self, node_id: str, title: str) -> None:
+        """Rename a node for people (its id stays); emits ``title_changed`` only on a real change."""
+        node = self.nodes[node_id]
+        if node.title != title:
+            node.title = title
+            self.title_changed.emit(node_id)
+
+    def free_id(self, stem: str) -> str:
+        """The first unused node id ``stem1``, ``stem2``, … (``ewma1`` for a new EWMA node)."""
+        number = 1
+        while f"{stem}{number}" in self.nodes:
+            number += 1
+        return f"{stem}{number}"
 
     def incoming(self, node_id: str) -> list[Edge]:
         return [e for e in self.edges if e.target == node_id]
