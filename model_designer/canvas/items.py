@@ -1,0 +1,269 @@
+"""Canvas items: a node box with its ports, and the wires between ports.
+
+Items only draw what the scene tells them; they never edit the graph. Painting is uniform and
+cached (one set of pens, brushes and fonts for every item, ``DeviceCoordinateCache``), because a
+1,000-node graph has a few thousand of them.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from qtpy.QtCore import QPointF, QRectF, Qt
+from qtpy.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
+from qtpy.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsSimpleTextItem, QStyleOptionGraphicsItem
+
+from nodes.component import Component, Kind, Port
+from nodes.graph import Edge, Node
+
+NODE_WIDTH = 200.0
+HEADER_HEIGHT = 40.0
+PORT_ROW = 20.0
+PORT_RADIUS = 5.0
+GRID = 10.0
+
+KIND_COLOURS = {Kind.SIGNAL: "#2f7fd8", Kind.BOOLEAN: "#2e9e4f", Kind.SCALAR: "#e08a1e",
+                Kind.SPECTRUM: "#8a4fd0", Kind.TABLE: "#8c6239", Kind.EVENTS: "#d0457a"}
+_UNKNOWN_KIND = "#9a9a9a"
+
+
+class _Style:
+    """Pens, brushes and fonts shared by every item (made once, after the application exists)."""
+
+    def __init__(self):
+        self.body = QBrush(QColor("#fbfbfc"))
+        self.header = QBrush(QColor("#e6ebf2"))
+        self.border = QPen(QColor("#8a94a3"), 1.0)
+        self.selected = QPen(QColor("#1f6fd1"), 2.0)
+        self.invalid = QPen(QColor("#d0302f"), 2.0)
+        self.text = QPen(QColor("#1c2430"))
+        self.faint_text = QPen(QColor("#6b7380"))
+        self.title_font = QFont()
+        self.title_font.setBold(True)
+        self.small_font = QFont()
+        self.small_font.setPointSizeF(max(self.small_font.pointSizeF() * 0.85, 6.0))
+        self.small_metrics = QFontMetricsF(self.small_font)
+        self.wire = QPen(QColor("#59667a"), 2.0)
+        self.wire_selected = QPen(QColor("#1f6fd1"), 3.0)
+        self.wire_refused = QPen(QColor("#d0302f"), 2.0, Qt.PenStyle.DashLine)
+        self.wire_pending = QPen(QColor("#1f6fd1"), 2.0, Qt.PenStyle.DashLine)
+        self.highlight = QPen(QColor("#19a34a"), 2.5)
+        self.kind_brushes = {kind: QBrush(QColor(colour)) for kind, colour in KIND_COLOURS.items()}
+        self.unknown_brush = QBrush(QColor(_UNKNOWN_KIND))
+
+
+@cache
+def style() -> _Style:
+    return _Style()
+
+
+class PortItem(QGraphicsItem):
+    """One input (left edge) or output (right edge) of a node: a dot in the kind's colour, name and unit."""
+
+    def __init__(self, node_item: NodeItem, name: str, output: bool, kind: Kind | None, row: int, title: str = ""):
+        super().__init__(node_item)
+        self.node_item, self.name, self.output, self.kind = node_item, name, output, kind
+        self.title, self.unit = title or name, ""
+        self.state = "normal"  # "normal", "fit" (may take the dragged wire) or "dim" (may not)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setPos(NODE_WIDTH if output else 0.0, HEADER_HEIGHT + PORT_ROW * (row + 0.5))
+        self.setAcceptHoverEvents(True)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.node_item.node_id}.{self.name}"
+
+    def set_unit(self, unit: str) -> None:
+        if unit != self.unit:
+            self.unit = unit
+            self.update()
+            self.setToolTip(f"{self.title} [{unit}]" if unit else self.title)
+
+    def set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.update()
+
+    def boundingRect(self) -> QRectF:
+        width = NODE_WIDTH / 2
+        left = -width + PORT_RADIUS + 1 if self.output else -PORT_RADIUS - 1
+        return QRectF(left, -PORT_ROW / 2, width, PORT_ROW)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        grab = PORT_RADIUS * 2  # a generous target: ports are small
+        path.addEllipse(QPointF(0, 0), grab, grab)
+        return path
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+        s = style()
+        painter.setOpacity(0.3 if self.state == "dim" else 1.0)
+        painter.setPen(s.highlight if self.state == "fit" else s.border)
+        painter.setBrush(s.kind_brushes.get(self.kind, s.unknown_brush))
+        painter.drawEllipse(QPointF(0, 0), PORT_RADIUS, PORT_RADIUS)
+        painter.setFont(s.small_font)
+        text = f"{self.title} [{self.unit}]" if self.unit else self.title
+        width = NODE_WIDTH / 2 - PORT_RADIUS * 3
+        text = s.small_metrics.elidedText(text, Qt.TextElideMode.ElideRight, width)
+        painter.setPen(s.text)
+        if self.output:
+            rect = QRectF(-PORT_RADIUS * 2 - width, -PORT_ROW / 2, width, PORT_ROW)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, text)
+        else:
+            rect = QRectF(PORT_RADIUS * 2, -PORT_ROW / 2, width, PORT_ROW)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+
+
+class NodeItem(QGraphicsItem):
+    """A node: header with its title and id, inputs on the left, outputs on the right.
+
+    A node with problems (validation errors) is outlined red, the problems in its tooltip.
+    """
+
+    def __init__(self, node: Node, cls: type[Component] | None, language: str):
+        super().__init__()
+        self.node_id = node.id
+        self.cls = cls
+        self.problem: str | None = None
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setZValue(1.0)
+        self.ports: dict[tuple[str, bool], PortItem] = {}
+        params = node.params
+        for row, port in enumerate(cls.inputs if cls else ()):
+            self._add_port(port, False, row, cls, params, language)
+        for row, port in enumerate(cls.outputs if cls else ()):
+            self._add_port(port, True, row, cls, params, language)
+        self.title = ""
+        self.set_title(node, language)
+        self.setPos(*node.position)
+
+    def _add_port(self, port: Port, output: bool, row: int, cls: type[Component], params: dict,
+                  language: str) -> None:
+        self.ports[(port.name, output)] = PortItem(self, port.name, output, _kind(cls, port, params), row,
+                                                   port.title.get(language))
+
+    def refresh_kinds(self, params: dict) -> None:
+        """Port colours after a parameter change (a graph input may switch to a boolean signal)."""
+        for port in (self.cls.inputs + self.cls.outputs) if self.cls else ():
+            item = self.ports.get((port.name, port in self.cls.outputs))
+            kind = _kind(self.cls, port, params)
+            if item is not None and item.kind != kind:
+                item.kind = kind
+                item.update()
+
+    def port(self, name: str, output: bool) -> PortItem:
+        """The port ``name``; a port the component does not declare (a missing component) is made grey."""
+        item = self.ports.get((name, output))
+        if item is None:
+            row = sum(1 for (_, out) in self.ports if out == output)
+            item = self.ports[(name, output)] = PortItem(self, name, output, None, row)
+            self.prepareGeometryChange()
+        return item
+
+    def set_title(self, node: Node, language: str) -> None:
+        """Title line: the node's own title, else the component's title in the UI language."""
+        component = self.cls.title.get(language) if self.cls else node.type
+        self.title = node.title or component
+        self.subtitle = f"{node.id} · {component}" if node.title else node.id
+        self.update()
+
+    def set_problem(self, problem: str | None) -> None:
+        if problem != self.problem:
+            self.problem = problem
+            self.setToolTip(problem or "")
+            self.update()
+
+    def boundingRect(self) -> QRectF:
+        rows = max([sum(1 for (_, out) in self.ports if out == side) for side in (False, True)], default=0)
+        return QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT + PORT_ROW * max(rows, 1) + 6).adjusted(-2, -2, 2, 2)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+        s = style()
+        body = self.boundingRect().adjusted(2, 2, -2, -2)
+        painter.setPen(s.selected if self.isSelected() else s.invalid if self.problem else s.border)
+        painter.setBrush(s.body)
+        painter.drawRoundedRect(body, 5, 5)
+        header = QRectF(body.left(), body.top(), body.width(), HEADER_HEIGHT)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(s.header)
+        painter.drawRoundedRect(header.adjusted(1, 1, -1, 0), 4, 4)
+        painter.setPen(s.text)
+        painter.setFont(s.title_font)
+        text_rect = header.adjusted(8, 3, -8, -HEADER_HEIGHT / 2)
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         s.small_metrics.elidedText(self.title, Qt.TextElideMode.ElideRight, text_rect.width()))
+        painter.setPen(s.faint_text)
+        painter.setFont(s.small_font)
+        painter.drawText(header.adjusted(8, HEADER_HEIGHT / 2, -8, -3),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.subtitle)
+
+
+class EdgeItem(QGraphicsPathItem):
+    """A wire: a cubic Bézier from an output to an input, with the unit conversion it makes, if any."""
+
+    def __init__(self, edge: Edge, source: PortItem, target: PortItem):
+        super().__init__()
+        self.edge, self.source, self.target = edge, source, target
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setPen(style().wire)
+        self.label: QGraphicsSimpleTextItem | None = None
+        self._shape = QPainterPath()
+        self.update_path()
+
+    def update_path(self) -> None:
+        start, end = self.source.scenePos(), self.target.scenePos()
+        path = wire_path(start, end)
+        self.setPath(path)
+        stroker = QPainterPathStroker()
+        stroker.setWidth(10.0)  # an easy target for a click; computed once per move, not per paint
+        self._shape = stroker.createStroke(path)
+        if self.label is not None:
+            self._place_label()
+
+    def shape(self) -> QPainterPath:
+        return self._shape
+
+    def set_conversion(self, text: str | None) -> None:
+        """Show ``"mm/s → m/s"`` at the middle of the wire when the engine converts along it."""
+        if not text:
+            if self.label is not None:
+                self.label.hide()
+            return
+        if self.label is None:
+            self.label = QGraphicsSimpleTextItem(self)
+            self.label.setFont(style().small_font)
+            self.label.setBrush(QBrush(QColor("#59667a")))
+        self.label.setText(text)
+        self.label.show()
+        self._place_label()
+
+    def _place_label(self) -> None:
+        middle = self.path().pointAtPercent(0.5)
+        rect = self.label.boundingRect()
+        self.label.setPos(middle.x() - rect.width() / 2, middle.y() - rect.height() - 2)
+
+    def itemChange(self, change, value):
+        if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
+            self.setPen(style().wire_selected if value else style().wire)
+        return super().itemChange(change, value)
+
+
+def _kind(cls: type[Component], port: Port, params: dict) -> Kind:
+    try:
+        return cls.port_kind(port, params)
+    except ValueError:  # a bad parameter: the node shows that problem; colour the port as declared
+        return port.kind
+
+
+def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
+    """A cubic Bézier that leaves an output rightwards and enters an input from the left."""
+    bend = max(abs(end.x() - start.x()) / 2, 40.0)
+    path = QPainterPath(start)
+    path.cubicTo(QPointF(start.x() + bend, start.y()), QPointF(end.x() - bend, end.y()), end)
+    return path
+
+
+def snap(value: float) -> float:
+    """``value`` on the canvas grid."""
+    return round(value / GRID) * GRID
