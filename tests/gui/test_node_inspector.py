@@ -1,0 +1,216 @@
+"""The node inspector: editors from the declaration, inline validation, edits, undo, documentation."""
+
+from __future__ import annotations
+
+import pytest
+from qtpy.QtCore import QEvent, QLocale, Qt
+from qtpy.QtWidgets import QApplication, QCheckBox, QComboBox, QLineEdit
+
+from model_designer.inspector import NodeInspector, NumberBox
+from nodes.graph import Graph
+from nodes.registry import default_registry
+
+
+class Edits:
+    """The ``edit`` callback: records, and applies to the graph as the canvas's undo command would."""
+
+    def __init__(self):
+        self.graph: Graph | None = None
+        self.calls: list[tuple[str, str, object]] = []
+
+    def __call__(self, node_id, name, value):
+        self.calls.append((node_id, name, value))
+        self.graph.set_param(node_id, name, value)
+
+
+@pytest.fixture
+def edits():
+    return Edits()
+
+
+@pytest.fixture
+def graph(edits):
+    graph = Graph("test")
+    graph.add_node("acc", "io.input", {"column": "acc", "unit": "mm/s"})
+    graph.add_node("band", "signal.bandpass", {"low": 10.0, "high": 800.0, "sample_rate": 2000.0})
+    graph.add_node("lp", "signal.lowpass", {"cutoff": 50, "sample_rate": 2000.0})
+    graph.add_node("fft", "vibration.fft_spectrum", {})
+    graph.add_node("starts", "maintenance.start_counter", {})
+    graph.add_node("alarm", "signal.threshold", {"level": 2.8})
+    graph.add_node("pid", "process.pid", {})
+    graph.add_node("ghost", "acme.flux_capacitor", {"gigawatts": 1.21, "mode": "88 mph"})
+    graph.connect("acc.y", "alarm.x")
+    edits.graph = graph
+    return graph
+
+
+@pytest.fixture
+def inspector(qtbot, edits):
+    view = NodeInspector(default_registry(), edits)
+    qtbot.addWidget(view)
+    return view
+
+
+def type_in(qtbot, field, text: str) -> None:
+    """Type a new value into a field and press Enter, as a user does."""
+    line = field.editor.lineEdit() if isinstance(field.editor, NumberBox) else field.editor
+    line.selectAll()
+    qtbot.keyClicks(line, text)
+    qtbot.keyClick(line, Qt.Key.Key_Return)
+
+
+def test_an_editor_per_parameter_type(inspector, graph):
+    inspector.show_node(graph, "band")
+    order = inspector.fields["order"].editor
+    assert isinstance(order, NumberBox) and order.integer and order.text() == "4"
+    low = inspector.fields["low"].editor
+    assert isinstance(low, NumberBox) and not low.integer
+    assert low.text() == "10 Hz" and low.suffix() == " Hz"
+    assert "from 1 to 12" in order.toolTip()
+    inspector.show_node(graph, "fft")
+    window = inspector.fields["window"].editor
+    assert isinstance(window, QComboBox) and window.currentText() == "hann"
+    choices = next(p.choices for p in default_registry().get("vibration.fft_spectrum").params if p.name == "window")
+    assert tuple(window.itemText(i) for i in range(window.count())) == choices and "hann" in choices
+    inspector.show_node(graph, "starts")
+    assert isinstance(inspector.fields["count_initial_on"].editor, QCheckBox)
+    assert inspector.fields["window"].editor.suffix() == " h"
+    inspector.show_node(graph, "acc")
+    assert isinstance(inspector.fields["column"].editor, QLineEdit)
+    assert inspector.fields["unit"].editor.text() == "mm/s"
+
+
+def test_a_unit_that_follows_an_input_shows_the_wired_unit(inspector, graph):
+    inspector.show_node(graph, "alarm")
+    assert inspector.fields["level"].editor.suffix() == " mm/s"
+    graph.disconnect(graph.edges[0])
+    assert inspector.fields["level"].editor.suffix() == ""
+
+
+def test_out_of_range_value_is_refused_with_a_message(inspector, graph, edits, qtbot):
+    inspector.show_node(graph, "band")
+    field = inspector.fields["order"]
+    type_in(qtbot, field, "40")
+    assert field.problem() == "must be at most 12 (found 40)"
+    QApplication.processEvents()
+    assert field.editor.text() == "40"  # kept for the user to correct, not clamped or reverted
+    assert field.message.isVisibleTo(inspector) and "c62828" in field.editor.styleSheet()
+    assert edits.calls == [] and "order" not in graph.nodes["band"].params
+
+
+def test_a_rule_between_parameters_refuses_the_edit(inspector, graph, edits, qtbot):
+    inspector.show_node(graph, "pid")
+    type_in(qtbot, inspector.fields["output_low"], "150")  # above the high limit (100 %)
+    assert inspector.fields["output_low"].problem() == "must be below the high limit (100)"
+    assert edits.calls == []
+
+
+def test_a_valid_change_calls_edit_once(inspector, graph, edits, qtbot):
+    inspector.show_node(graph, "band")
+    type_in(qtbot, inspector.fields["low"], "12.5")
+    assert edits.calls == [("band", "low", 12.5)]
+    assert inspector.fields["low"].problem() is None
+    inspector.fields["low"].editor.editingFinished.emit()  # focus leaves: no change, no second edit
+    assert edits.calls == [("band", "low", 12.5)]
+    inspector.show_node(graph, "fft")
+    combo = inspector.fields["scaling"].editor
+    combo.setCurrentIndex(combo.findText("rms"))
+    combo.activated.emit(combo.currentIndex())
+    assert edits.calls[-1] == ("fft", "scaling", "rms")
+
+
+def test_leaving_a_field_unchanged_edits_nothing(inspector, graph, edits, qtbot):
+    inspector.show_node(graph, "lp")  # cutoff saved as the int 50: shown as 50, and 50.0 is no change
+    type_in(qtbot, inspector.fields["cutoff"], "50")
+    assert edits.calls == [] and inspector.fields["cutoff"].problem() is None
+
+
+def test_half_typed_text_does_not_reach_the_next_node(inspector, graph, edits, qtbot):
+    inspector.show()
+    inspector.activateWindow()
+    qtbot.waitUntil(inspector.isActiveWindow)
+    inspector.show_node(graph, "band")
+    line = inspector.fields["order"].editor.lineEdit()
+    inspector.fields["order"].editor.setFocus()
+    qtbot.waitUntil(line.hasFocus)
+    line.selectAll()
+    qtbot.keyClicks(line, "7")  # no Enter: another node is selected meanwhile
+    inspector.show_node(graph, "lp")  # also has an "order"
+    QApplication.processEvents()
+    assert edits.calls == []
+    assert inspector.fields["order"].editor.text() == "4"
+
+
+def test_a_refused_value_then_fixed_clears_the_message(inspector, graph, edits, qtbot):
+    inspector.show_node(graph, "band")
+    field = inspector.fields["order"]
+    type_in(qtbot, field, "0")
+    assert field.problem() == "must be at least 1 (found 0)"
+    type_in(qtbot, field, "6")
+    assert field.problem() is None and field.editor.styleSheet() == ""
+    assert edits.calls == [("band", "order", 6)]
+
+
+def test_an_invalid_unit_is_refused(inspector, graph, edits, qtbot):
+    inspector.show_node(graph, "acc")
+    field = inspector.fields["unit"]
+    type_in(qtbot, field, "furlongs per blorp")
+    assert "not a unit Millwright knows" in field.problem()
+    assert edits.calls == []
+    type_in(qtbot, field, "m/s^2")
+    assert edits.calls == [("acc", "unit", "m/s^2")]
+
+
+def test_the_form_follows_the_graph_on_undo(inspector, graph, edits, qtbot):
+    inspector.show_node(graph, "band")
+    type_in(qtbot, inspector.fields["order"], "99")  # refused, shown
+    graph.set_param("band", "order", 2)  # e.g. an undo
+    assert inspector.fields["order"].editor.text() == "2"
+    assert inspector.fields["order"].problem() is None
+    graph.set_param("band", "high", 500.0)
+    assert inspector.fields["high"].editor.text() == "500 Hz"
+    graph.set_param("pid", "kp", 3.0)  # another node: this form is untouched
+    assert inspector.fields["order"].editor.text() == "2"
+    assert edits.calls == []
+    graph.remove_node("band")
+    assert inspector.node_id is None and inspector.fields == {}
+
+
+def test_documentation_shows_formula_ports_and_reference(inspector, graph):
+    inspector.show_node(graph, "band")
+    text = inspector.documentation.toPlainText()
+    assert "ω₀ = sqrt(ω_low·ω_high)" in text
+    assert "S. Butterworth" in text
+    assert "Inputs" in text and "Outputs" in text and "unit of x" in text
+    formula = inspector.documentation.document().find("ω₀ = sqrt(ω_low·ω_high)")
+    assert formula.block().text() == "ω₀ = sqrt(ω_low·ω_high)"  # a line of its own in the formula block
+    assert formula.charFormat().fontFamilies() == ["monospace"]
+
+
+def test_a_missing_component_shows_its_parameters_read_only(inspector, graph):
+    inspector.show_node(graph, "ghost")
+    assert "'acme.flux_capacitor' is not installed" in inspector.heading.text()
+    shown = inspector.form_host.findChildren(QLineEdit)
+    assert sorted(e.text() for e in shown) == ['"88 mph"', "1.21"]
+    assert all(e.isReadOnly() for e in shown)
+    assert inspector.fields == {}
+
+
+def test_nothing_selected(inspector, graph):
+    inspector.show_node(graph, None)
+    assert inspector.fields == {} and "Select a node" in inspector.heading.text()
+    inspector.show_node(None, None)
+    assert inspector.graph is None
+
+
+def test_component_texts_follow_the_ui_language(inspector, graph):
+    inspector.show_node(graph, "band")
+    try:
+        QLocale.setDefault(QLocale("zh_CN"))
+        QApplication.sendEvent(inspector, QEvent(QEvent.Type.LanguageChange))
+        assert "带通滤波器（巴特沃斯）" in inspector.heading.text()
+        assert inspector.form.labelForField(inspector.fields["sample_rate"]).text() == "采样率"
+    finally:
+        QLocale.setDefault(QLocale("en"))
+    QApplication.sendEvent(inspector, QEvent(QEvent.Type.LanguageChange))
+    assert inspector.form.labelForField(inspector.fields["sample_rate"]).text() == "Sample rate"
