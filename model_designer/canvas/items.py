@@ -16,7 +16,7 @@ from qtpy.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsSimpleText
 from nodes.component import Component, Kind, Port
 from nodes.graph import Edge, Node
 
-NODE_WIDTH = 200.0
+NODE_WIDTH = 170.0  # the shipped graphs place nodes 200 apart: leave room for the wires
 HEADER_HEIGHT = 40.0
 PORT_ROW = 20.0
 PORT_RADIUS = 5.0
@@ -40,6 +40,7 @@ class _Style:
         self.faint_text = QPen(QColor("#6b7380"))
         self.title_font = QFont()
         self.title_font.setBold(True)
+        self.title_metrics = QFontMetricsF(self.title_font)
         self.small_font = QFont()
         self.small_font.setPointSizeF(max(self.small_font.pointSizeF() * 0.85, 6.0))
         self.small_metrics = QFontMetricsF(self.small_font)
@@ -192,7 +193,7 @@ class NodeItem(QGraphicsItem):
         painter.setFont(s.title_font)
         text_rect = header.adjusted(8, 3, -8, -HEADER_HEIGHT / 2)
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         s.small_metrics.elidedText(self.title, Qt.TextElideMode.ElideRight, text_rect.width()))
+                         s.title_metrics.elidedText(self.title, Qt.TextElideMode.ElideRight, text_rect.width()))
         painter.setPen(s.faint_text)
         painter.setFont(s.small_font)
         painter.drawText(header.adjusted(8, HEADER_HEIGHT / 2, -8, -3),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from qtpy import shiboken
 from qtpy.QtCore import QEvent, Qt, QTimer, Signal
 from qtpy.QtGui import QGuiApplication, QUndoStack
 from qtpy.QtWidgets import QLabel, QVBoxLayout, QWidget
@@ -44,7 +45,7 @@ class GraphCanvas(QWidget):
         self.note.hide()
         self._note_timer = QTimer(self, singleShot=True, interval=_MESSAGE_MS)
         self._note_timer.timeout.connect(self.note.hide)
-        self.scene.selectionChanged.connect(lambda: self.selection_changed.emit(self.selected_node_ids()))
+        self.scene.selectionChanged.connect(self._on_selection_changed)
         self.setFocusProxy(self.view)
 
     def detach(self) -> None:
@@ -135,6 +136,10 @@ class GraphCanvas(QWidget):
 
     def selected_node_ids(self) -> list[str]:
         return self.scene.selected_node_ids()
+
+    def _on_selection_changed(self) -> None:
+        if shiboken.isValid(self.scene):  # a scene being destroyed still announces its emptied selection
+            self.selection_changed.emit(self.selected_node_ids())
 
     def select_all(self) -> None:
         self.select(list(self.scene.nodes))
