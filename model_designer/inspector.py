@@ -20,6 +20,7 @@ from qtpy.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal
 from qtpy.QtGui import QValidator
 from qtpy.QtWidgets import (
     QAbstractSpinBox,
+    QApplication,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -37,7 +38,7 @@ from model_designer.catalog import Catalog, CatalogEntry, DocBlock
 from model_designer.palette import ui_language
 from nodes.component import Component, Param, Port, derived_unit, unit_source
 from nodes.graph import Edge, Graph, Node
-from nodes.registry import ComponentRegistry
+from nodes.registry import ComponentRegistry, default_registry
 from nodes.units import UnitError, parse
 from nodes.validation import validate
 
@@ -65,6 +66,13 @@ class NumberBox(QDoubleSpinBox):
         self.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
         self.setKeyboardTracking(False)
         self.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToPreviousValue)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    def wheelEvent(self, event) -> None:
+        if self.hasFocus():
+            super().wheelEvent(event)
+        else:
+            event.ignore()  # the wheel scrolls the form; it changes a value only in the focused field
 
     def number(self) -> float | int:
         """The typed number; ValueError when the text is not one."""
@@ -114,6 +122,20 @@ class NumberBox(QDoubleSpinBox):
             self.stepped.emit()
 
 
+class ChoiceBox(QComboBox):
+    """A combo box that, like :class:`NumberBox`, leaves the wheel to the form unless focused."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    def wheelEvent(self, event) -> None:
+        if self.hasFocus():
+            super().wheelEvent(event)
+        else:
+            event.ignore()
+
+
 class ParamField(QWidget):
     """One parameter's editor and, under it, why the last value was refused."""
 
@@ -141,7 +163,7 @@ class ParamField(QWidget):
             editor.editingFinished.connect(self._commit)
             editor.stepped.connect(self._commit)
         elif kind == "choice":
-            editor = QComboBox()
+            editor = ChoiceBox()
             editor.addItems(list(self.param.choices))
             editor.activated.connect(self._commit)
         elif kind == "bool":
@@ -518,3 +540,16 @@ def _blocks_html(blocks: tuple[DocBlock, ...]) -> str:
         elif block.kind in ("literal", "table"):
             out.append(_pre(block.text))
     return "".join(out)
+
+
+if __name__ == "__main__":  # a preview: python -m model_designer.inspector
+    from nodes.graph import load_graph
+    from nodes.resources import resources_dir
+
+    app = QApplication.instance() or QApplication([])
+    example = load_graph(resources_dir() / "examples" / "pump_station" / "graphs" / "vibration_alarm.json")
+    inspector = NodeInspector(default_registry(), example.set_param)
+    inspector.show_node(example, "band")
+    inspector.resize(420, 760)
+    inspector.show()
+    app.exec()

@@ -200,3 +200,16 @@ def entry_tooltip(entry: CatalogEntry, language: str) -> str:
     if entry.reference:
         parts.append(f"<p><small>{html.escape(entry.reference)}</small></p>")
     return "<qt>" + "".join(parts) + "</qt>"
+
+
+if __name__ == "__main__":  # a preview: python -m model_designer.palette
+    from qtpy.QtWidgets import QApplication
+
+    from nodes.registry import default_registry
+
+    app = QApplication.instance() or QApplication([])
+    palette = PaletteView(default_registry())
+    palette.component_chosen.connect(print)
+    palette.resize(320, 640)
+    palette.show()
+    app.exec()

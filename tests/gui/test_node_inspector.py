@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from qtpy.QtCore import QEvent, QLocale, Qt
+from qtpy.QtCore import QEvent, QLocale, QPoint, QPointF, Qt
+from qtpy.QtGui import QWheelEvent
 from qtpy.QtWidgets import QApplication, QCheckBox, QComboBox, QLineEdit
 
 from model_designer.inspector import NodeInspector, NumberBox
@@ -139,6 +140,16 @@ def test_half_typed_text_does_not_reach_the_next_node(inspector, graph, edits, q
     QApplication.processEvents()
     assert edits.calls == []
     assert inspector.fields["order"].editor.text() == "4"
+
+
+def test_the_wheel_over_an_unfocused_field_changes_nothing(inspector, graph, edits):
+    inspector.show_node(graph, "band")
+    box = inspector.fields["order"].editor
+    centre = QPointF(box.rect().center())
+    wheel = QWheelEvent(centre, box.mapToGlobal(centre), QPoint(), QPoint(0, 120), Qt.MouseButton.NoButton,
+                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(box, wheel)
+    assert box.text() == "4" and edits.calls == []
 
 
 def test_a_refused_value_then_fixed_clears_the_message(inspector, graph, edits, qtbot):
