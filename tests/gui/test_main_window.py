@@ -31,8 +31,8 @@ def test_new_edit_save_reopen(make_window, prompts, loop, tmp_path):
     prompts.answers["new_project"].append(("Line 3", tmp_path / "line3"))
     assert run(loop, window.controller.new_project())
     assert window.project.name == "Line 3" and not window.actions.save.isEnabled()
-    window.views["inspector"].name.setText("Line 3 — packing")
-    window.views["inspector"].name.editingFinished.emit()
+    window.views["inspector"].project.name.setText("Line 3 — packing")
+    window.views["inspector"].project.name.editingFinished.emit()
     assert window.project.dirty and window.isWindowModified() and window.actions.save.isEnabled()
     assert window.windowTitle() == "Line 3 — packing[*] — Millwright"
     window.undo_stack.undo()
@@ -100,7 +100,7 @@ def test_future_version_opens_read_only_with_a_message(make_window, prompts, loo
     assert "written by Millwright 7.0 (project schema 99)" in text and "opened read-only" not in text
     assert "update Millwright to edit it" in text
     assert not window.actions.save.isEnabled() and not window.actions.save_as.isEnabled()
-    assert window.views["inspector"].name.isReadOnly() and window.read_only_label.text() == "Read-only"
+    assert window.views["inspector"].project.name.isReadOnly() and window.read_only_label.text() == "Read-only"
     assert window.windowTitle() == "Future[*] (read-only) — Millwright"
 
 

@@ -20,6 +20,7 @@ from qtpy.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMess
 
 from device_browser.workspace import DeviceWorkspace
 from device_browser.writes import AuditLog
+from nodes.registry import default_registry as default_components
 from nodes.resources import example_project
 from workbench.app_dirs import state_dir
 from workbench.log_capture import LogCapture
@@ -32,6 +33,7 @@ from workbench.ui import i18n, theme
 from workbench.ui.about_dialog import AboutDialog
 from workbench.ui.dialogs import run_dialog
 from workbench.ui.dock_host import DockHost
+from workbench.ui.editor_area import EditorArea
 from workbench.ui.job_progress import JobProgress
 from workbench.ui.preferences_dialog import PreferencesDialog
 from workbench.ui.project_controller import ProjectController
@@ -63,14 +65,16 @@ class MainWindow(QMainWindow):
         self.devices = DeviceWorkspace(AuditLog(state_dir() / "audit.jsonl"))
 
         self.start_page = StartPage()
-        self.setCentralWidget(self.start_page)
-        context = ViewContext(self.session, self.undo_stack, log_capture, self.status, settings, self, self.devices)
+        self.editor_area = EditorArea(self.start_page, self.undo_stack, default_components())
+        self.setCentralWidget(self.editor_area)
+        context = ViewContext(self.session, self.undo_stack, log_capture, self.status, settings, self, self.devices,
+                              self.editor_area)
         self.dock_host = DockHost(self, views if views is not None else default_registry(), context)
         self.default_state = self.saveState()
         self.job_progress = JobProgress(self.session.jobs, self)
 
         self.actions = WindowActions(self)
-        self.actions.bind_undo_stack(self.undo_stack)
+        self.actions.bind_undo_stack(self.editor_area.undo_group)  # the project's edits, or the graph in front
         self.actions.build(self.dock_host.toggle_actions(), context.menu_actions)
         self._build_status_bar()
         self._connect()
@@ -110,7 +114,7 @@ class MainWindow(QMainWindow):
         a.new.triggered.connect(lambda: self.spawn(c.new_project()))
         a.open.triggered.connect(lambda: self.spawn(c.choose_and_open()))
         a.open_example.triggered.connect(lambda: self.spawn(c.open_project(example_project())))
-        a.save.triggered.connect(lambda: self.spawn(c.save()))
+        a.save.triggered.connect(lambda: self.editor_area.save_current() or self.spawn(c.save()))
         a.save_as.triggered.connect(lambda: self.spawn(c.save_as()))
         a.close_project.triggered.connect(lambda: self.spawn(c.close_project()))
         a.clear_recent.triggered.connect(c.clear_recent)
@@ -141,6 +145,8 @@ class MainWindow(QMainWindow):
         s.edited.connect(self._project_changed)
         s.root_changed.connect(self._project_changed)
         s.busy_changed.connect(self._set_busy)
+        self.editor_area.current_editor_changed.connect(self._project_changed)
+        self.editor_area.graph_dirty_changed.connect(self._project_changed)
         self.devices.devices_changed.connect(self._count_devices)
         self.devices.status_changed.connect(self._count_devices)
 
@@ -185,6 +191,7 @@ class MainWindow(QMainWindow):
 
     def _project_opened_or_closed(self, _project: Project) -> None:
         self.undo_stack.clear()  # commands hold the project they change: never across projects
+        self.editor_area.close_all()
         self._project_changed()
         project = self.project
         self.spawn(self.devices.open_folder(project.root / "devices" if project is not None else None))
@@ -270,6 +277,12 @@ class MainWindow(QMainWindow):
             event.ignore()
             self.statusBar().showMessage(self.tr("Wait until the project is saved, then close again."), 5000)
             return
+        unsaved = [editor for editor in self.editor_area.editors() if editor.dirty]
+        if unsaved and not self._close_confirmed:  # ask about the graph; the user closes again after
+            event.ignore()
+            self.editor_area.setCurrentWidget(unsaved[0])
+            self.editor_area.close_tab(self.editor_area.indexOf(unsaved[0]))
+            return
         project = self.project
         if self._close_confirmed or project is None or not project.dirty or project.read_only:
             self.save_settings()
@@ -310,7 +323,8 @@ class MainWindow(QMainWindow):
         for action in (a.save_as, a.close_project, a.open_devices_folder, a.open_graphs_folder,
                        a.open_components_folder, a.open_apps_folder):
             action.setEnabled(has_project)
-        a.save.setEnabled(bool(writable and project.dirty))
+        editor = self.editor_area.current_editor()  # File → Save saves the graph in front, else the project
+        a.save.setEnabled(editor.dirty if editor is not None else bool(writable and project.dirty))
         a.save_as.setEnabled(bool(writable))
         for action in (a.new, a.open, a.open_example):
             action.setEnabled(not busy)

@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # only for annotations: views get these from the window
     from workbench.session import ProjectSession
     from workbench.settings import Settings
     from workbench.status import WorkbenchStatus
+    from workbench.ui.editor_area import EditorArea
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ class ViewContext:
     settings: Settings
     window: QWidget  # parent for dialogs a view opens; views must not reach into the window
     devices: DeviceWorkspace  # the project's devices, their connections, the live bus and the watch list
+    editors: EditorArea  # the open graphs: open one, find the one in front
     menu_actions: dict[str, list[QAction]] = field(default_factory=dict)  # menu id ("device") → a view's actions
 
     def add_menu_actions(self, menu: str, actions: list[QAction]) -> None:

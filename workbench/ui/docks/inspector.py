@@ -1,15 +1,59 @@
-"""The Inspector view: properties of the open project, edited through undo commands (right dock)."""
+"""The Inspector view: the selected node's parameters, or the open project's properties (right dock).
+
+Both are edited through undo commands: a node's parameters on its graph's undo history, the
+project's properties on the project's.
+"""
 
 from __future__ import annotations
 
-from qtpy.QtWidgets import QWidget
+from typing import Any
 
+from qtpy.QtWidgets import QStackedWidget, QWidget
+
+from model_designer.commands import SetParam
+from model_designer.editor import GraphEditor
+from model_designer.inspector import NodeInspector
+from nodes.registry import default_registry as default_components
 from workbench.ui.project_inspector import ProjectInspector
 from workbench.ui.views import Area, ViewContext, register_view
 
 
+class Inspector(QStackedWidget):
+    """The project's form, replaced by a node's form while a canvas has exactly one node selected."""
+
+    def __init__(self, context: ViewContext):
+        super().__init__()
+        self.project = ProjectInspector(context.undo_stack)
+        self.project.observe(context.session)
+        self.node = NodeInspector(default_components(), self._edit)
+        self.addWidget(self.project)
+        self.addWidget(self.node)
+        self.editor: GraphEditor | None = None
+        context.editors.current_editor_changed.connect(self.follow)
+
+    def follow(self, editor: GraphEditor | None) -> None:
+        """Show what is selected on ``editor``'s canvas (None: the start page is in front)."""
+        # The tab in front changes before a closed editor is deleted: the old one is still there.
+        if self.editor is not None:
+            self.editor.canvas.selection_changed.disconnect(self._selected)
+        self.editor = editor
+        if editor is not None:
+            editor.canvas.selection_changed.connect(self._selected)
+        self._selected(editor.canvas.selected_node_ids() if editor is not None else [])
+
+    def _selected(self, node_ids: list[str]) -> None:
+        if self.editor is not None and len(node_ids) == 1:
+            self.node.show_node(self.editor.graph, node_ids[0])
+            self.setCurrentWidget(self.node)
+        else:
+            self.node.show_node(None, None)  # let go of the graph: it may close
+            self.setCurrentWidget(self.project)
+
+    def _edit(self, node_id: str, name: str, value: Any) -> None:
+        if self.editor is not None:
+            self.editor.undo_stack.push(SetParam(self.editor.graph, node_id, name, value))
+
+
 @register_view("inspector", title=("Inspector", "属性"), area=Area.RIGHT, order=40, tab_with="palette", height=300)
 def inspector_view(context: ViewContext) -> QWidget:
-    inspector = ProjectInspector(context.undo_stack)
-    inspector.observe(context.session)
-    return inspector
+    return Inspector(context)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from qtpy.QtCore import QUrl
 from qtpy.QtGui import QDesktopServices
 from qtpy.QtWidgets import QWidget
@@ -14,5 +16,12 @@ from workbench.ui.views import Area, ViewContext, register_view
 def project_view(context: ViewContext) -> QWidget:
     explorer = ProjectExplorer()
     explorer.observe(context.session)
-    explorer.file_activated.connect(lambda path: QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))))
+    def activated(path: Path) -> None:
+        # A graph opens on a canvas; any other file in the application the desktop has for it.
+        if path.suffix == ".json" and path.parent.name == "graphs":
+            context.editors.open_graph(path)
+        else:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+    explorer.file_activated.connect(activated)
     return explorer

@@ -1,0 +1,61 @@
+"""Graphs in the window: opened from the Project panel onto a canvas tab, edited with the palette
+and the inspector, undone with Edit → Undo, saved with File → Save."""
+
+from __future__ import annotations
+
+import shutil
+
+from model_designer.editor import GraphEditor
+from nodes.resources import example_project
+from tests.gui.conftest import run
+
+
+def open_example_graph(make_window, loop, tmp_path, name="vibration_alarm.json"):
+    project = tmp_path / "pump_station"
+    shutil.copytree(example_project(), project)
+    window = make_window()
+    assert run(loop, window.open_project(project, remember=False))
+    path = project / "graphs" / name
+    window.views["project"].file_activated.emit(path)  # what a double click on the file does
+    editor = window.editor_area.current_editor()
+    assert isinstance(editor, GraphEditor) and editor.path == path
+    return window, editor, path
+
+
+def test_a_graph_opens_on_a_canvas_tab_and_saves_unchanged(make_window, loop, tmp_path):
+    window, editor, path = open_example_graph(make_window, loop, tmp_path)
+    original = path.read_bytes()
+    assert window.editor_area.tabText(window.editor_area.currentIndex()) == "Vibration alarm"
+    window.views["project"].file_activated.emit(path)  # again: the same tab, not a second one
+    assert len(window.editor_area.editors()) == 1
+    editor.graph.set_param("alarm", "high", editor.graph.nodes["alarm"].params["high"])  # no real change
+    window.actions.save.trigger()
+    assert path.read_bytes() == original
+
+
+def test_inspector_edits_are_undone_from_the_edit_menu_and_saved(make_window, loop, tmp_path):
+    window, editor, path = open_example_graph(make_window, loop, tmp_path)
+    original = path.read_bytes()
+    editor.canvas.select(["alarm"])
+    inspector = window.views["inspector"]
+    assert inspector.currentWidget() is inspector.node
+    inspector._edit("alarm", "high", 3.5)  # what committing the field does
+    assert editor.graph.nodes["alarm"].params["high"] == 3.5 and editor.dirty
+    assert window.editor_area.tabText(window.editor_area.currentIndex()).endswith("*")
+    window.actions.undo.trigger()
+    assert editor.graph.nodes["alarm"].params["high"] != 3.5 and not editor.dirty
+    window.actions.redo.trigger()
+    window.actions.save.trigger()
+    assert not editor.dirty and b'"high": 3.5' in path.read_bytes() and path.read_bytes() != original
+    window.editor_area.setCurrentIndex(0)  # the start page: the inspector shows the project again
+    assert inspector.currentWidget() is inspector.project
+
+
+def test_a_component_chosen_in_the_palette_lands_on_the_canvas_in_front(make_window, loop, tmp_path):
+    window, editor, _ = open_example_graph(make_window, loop, tmp_path)
+    before = set(editor.graph.nodes)
+    window.views["palette"].component_chosen.emit("signal.moving_average")
+    added = set(editor.graph.nodes) - before
+    assert len(added) == 1 and editor.graph.nodes[added.pop()].type == "signal.moving_average"
+    window.actions.undo.trigger()
+    assert set(editor.graph.nodes) == before

@@ -1,0 +1,143 @@
+"""The window's centre: the start page, then a tab per open graph.
+
+Each graph tab is a :class:`~model_designer.editor.GraphEditor` with its own undo history; an
+undo group makes Edit → Undo follow the tab in front (the start page's tab undoes project
+edits). A tab's title carries ``*`` while its graph has unsaved edits; closing it then asks.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from qtpy.QtCore import QEvent, Signal
+from qtpy.QtGui import QUndoGroup, QUndoStack
+from qtpy.QtWidgets import QMessageBox, QTabWidget, QWidget
+
+from model_designer.editor import GraphEditor
+from nodes.graph import GraphFormatError
+from nodes.registry import ComponentRegistry
+
+log = logging.getLogger(__name__)
+
+
+class EditorArea(QTabWidget):
+    """Start page (always first, never closed) and the open graphs.
+
+    ``current_editor_changed(GraphEditor | None)`` follows the tab in front;
+    ``graph_dirty_changed()`` tells that a graph was edited or saved.
+    """
+
+    current_editor_changed = Signal(object)
+    graph_dirty_changed = Signal()  # a graph's unsaved state changed (its tab title too)
+
+    def __init__(self, start_page: QWidget, project_stack: QUndoStack, registry: ComponentRegistry,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.start_page, self.registry = start_page, registry
+        self.undo_group = QUndoGroup(self)
+        self.project_stack = project_stack
+        self.undo_group.addStack(project_stack)
+        self.undo_group.setActiveStack(project_stack)
+        self.setDocumentMode(True)
+        self.setMovable(True)
+        self.setTabsClosable(True)
+        self.addTab(start_page, "")
+        self.tabBar().setTabButton(0, self.tabBar().ButtonPosition.RightSide, None)  # the start page stays
+        self.tabCloseRequested.connect(self.close_tab)
+        self.currentChanged.connect(self._current_changed)
+        self.retranslate()
+
+    # -- graphs -------------------------------------------------------------------------------------
+
+    def editors(self) -> list[GraphEditor]:
+        return [w for w in (self.widget(i) for i in range(self.count())) if isinstance(w, GraphEditor)]
+
+    def current_editor(self) -> GraphEditor | None:
+        widget = self.currentWidget()
+        return widget if isinstance(widget, GraphEditor) else None
+
+    def open_graph(self, path: Path) -> GraphEditor | None:
+        """Show the graph in ``path`` (its tab if it is open already); None if the file cannot be read."""
+        path = Path(path).resolve()
+        for editor in self.editors():
+            if editor.path.resolve() == path:
+                self.setCurrentWidget(editor)
+                return editor
+        try:
+            editor = GraphEditor.open(path, self.registry, self)
+        except (GraphFormatError, OSError) as exc:
+            log.error("%s cannot be opened: %s", path.name, exc)
+            return None
+        self.undo_group.addStack(editor.undo_stack)
+        editor.dirty_changed.connect(lambda _dirty, e=editor: self._retitle(e))
+        self.setCurrentIndex(self.addTab(editor, editor.title))
+        self._retitle(editor)
+        return editor
+
+    def save_current(self) -> bool:
+        """Save the graph in front; False if the start page is in front (the project saves then)."""
+        editor = self.current_editor()
+        if editor is None:
+            return False
+        try:
+            editor.save()
+        except OSError as exc:
+            log.error("%s was not saved: %s", editor.path, exc.strerror or exc)
+        return True
+
+    def close_tab(self, index: int) -> None:
+        editor = self.widget(index)
+        if not isinstance(editor, GraphEditor):
+            return
+        if not editor.dirty:
+            self._remove(editor)
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, self.tr("Unsaved graph"),
+                          self.tr("Save the changes to {name} before closing it?").format(name=editor.title),
+                          QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                          | QMessageBox.StandardButton.Cancel, self)
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+
+        def answered(button) -> None:
+            choice = box.standardButton(button)
+            if choice == QMessageBox.StandardButton.Save:
+                editor.save()
+            if choice in (QMessageBox.StandardButton.Save, QMessageBox.StandardButton.Discard):
+                self._remove(editor)
+
+        box.buttonClicked.connect(answered)
+        box.open()
+
+    def close_all(self) -> None:
+        """Drop every graph tab without asking (the project is closing; the window asked already)."""
+        for editor in self.editors():
+            self._remove(editor)
+
+    def _remove(self, editor: GraphEditor) -> None:
+        editor.canvas.detach()  # the graph may outlive its canvas: stop following its events
+        self.undo_group.removeStack(editor.undo_stack)
+        self.removeTab(self.indexOf(editor))
+        editor.deleteLater()
+
+    # -- tabs ---------------------------------------------------------------------------------------
+
+    def _retitle(self, editor: GraphEditor) -> None:
+        index = self.indexOf(editor)
+        if index >= 0:
+            self.setTabText(index, editor.title + (" *" if editor.dirty else ""))
+            self.setTabToolTip(index, str(editor.path))
+            self.graph_dirty_changed.emit()
+
+    def _current_changed(self, _index: int) -> None:
+        editor = self.current_editor()
+        self.undo_group.setActiveStack(editor.undo_stack if editor else self.project_stack)
+        self.current_editor_changed.emit(editor)
+
+    def retranslate(self) -> None:
+        self.setTabText(0, self.tr("Start"))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
