@@ -14,6 +14,7 @@ from qtpy.QtCore import QPoint, QPointF, Qt
 from qtpy.QtGui import QKeySequence, QPainter
 from qtpy.QtWidgets import QGraphicsPathItem, QGraphicsView
 
+from device_browser.ui.tag_mime import TAG_MIME, tags_from_mime
 from model_designer.canvas.items import GRID, NodeItem, PortItem, snap, style, wire_path
 from model_designer.canvas.quick_add import QuickAdd
 from model_designer.commands import MoveNodes, new_gesture
@@ -237,7 +238,7 @@ class GraphView(QGraphicsView):
 
     # -- drops from the palette ------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:
-        if event.mimeData().hasFormat(COMPONENT_MIME):
+        if event.mimeData().hasFormat(COMPONENT_MIME) or event.mimeData().hasFormat(TAG_MIME):
             event.acceptProposedAction()
         else:
             event.ignore()
@@ -245,12 +246,17 @@ class GraphView(QGraphicsView):
     dragMoveEvent = dragEnterEvent
 
     def dropEvent(self, event) -> None:
+        scene_pos = self.mapToScene(event.position().toPoint())
+        position = (scene_pos.x(), scene_pos.y())
+        if event.mimeData().hasFormat(TAG_MIME):  # tags from the device browser or the watch list
+            if self.canvas.add_tag_inputs(tags_from_mime(event.mimeData()), position):
+                event.acceptProposedAction()
+            return
         if not event.mimeData().hasFormat(COMPONENT_MIME):
             event.ignore()
             return
         type_name = bytes(event.mimeData().data(COMPONENT_MIME)).decode("utf-8").strip()
-        scene_pos = self.mapToScene(event.position().toPoint())
-        if self.canvas.add_node(type_name, (scene_pos.x(), scene_pos.y())):
+        if self.canvas.add_node(type_name, position):
             event.acceptProposedAction()
 
     # -- keyboard --------------------------------------------------------------------------------

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 from qtpy import shiboken
 from qtpy.QtCore import QEvent, Qt, QTimer, Signal
 from qtpy.QtGui import QGuiApplication, QUndoStack
 from qtpy.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from device_browser.tags import TagRef
 from model_designer.canvas.items import GRID, snap
 from model_designer.canvas.scene import GraphScene
 from model_designer.canvas.view import GraphView
-from model_designer.commands import AddNode, Connect, MoveNodes, Paste, RemoveItems, fragment_of
+from model_designer.commands import AddNode, Connect, MoveNodes, Paste, RemoveItems, SetParam, SetTitle, fragment_of
 from model_designer.wiring import connection_problem
 from nodes.graph import Edge, Graph, GraphFormatError, Node
 from nodes.registry import ComponentRegistry
@@ -69,6 +72,31 @@ class GraphCanvas(QWidget):
                     position=(snap(position[0]), snap(position[1])))
         self.undo_stack.push(AddNode(self.graph, node))
         return node_id
+
+    def add_tag_inputs(self, refs: list[TagRef], position: tuple[float, float]) -> list[str]:
+        """A graph input per device tag, one below the other from ``position`` (one undo step).
+
+        Each reads its tag by reference (``pump/flow``): a live run takes it from the device's
+        data, a run on a recording from the column of that name.
+        """
+        added: list[str] = []
+        if not refs:
+            return added
+        self.undo_stack.beginMacro(self.tr("Add inputs for {count} tag(s)").format(count=len(refs)))
+        try:
+            for i, ref in enumerate(refs):
+                node_id = self.add_node(TAG_INPUT, (position[0], position[1] + i * TAG_INPUT_SPACING),
+                                        self.graph.free_id(_id_stem(ref.point or ref.address)))
+                if node_id is None:
+                    break
+                self.undo_stack.push(SetParam(self.graph, node_id, "column", str(ref)))
+                if ref.unit:
+                    self.undo_stack.push(SetParam(self.graph, node_id, "unit", ref.unit))
+                self.undo_stack.push(SetTitle(self.graph, node_id, ref.point or ref.address))
+                added.append(node_id)
+        finally:
+            self.undo_stack.endMacro()
+        return added
 
     def connection_problem(self, source: str, target: str) -> str | None:
         """Why ``source`` cannot feed ``target``, or None (see :func:`model_designer.wiring.connection_problem`)."""
@@ -203,3 +231,12 @@ class GraphCanvas(QWidget):
             self.scene.retranslate()
         super().changeEvent(event)
 
+
+TAG_INPUT = "io.input"  # what a dropped device tag becomes
+TAG_INPUT_SPACING = 70.0
+
+
+def _id_stem(name: str) -> str:
+    """A node id stem from a point name or address (ids allow letters, digits, _ and -)."""
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", name.rpartition(";s=")[2] or name).strip("_")
+    return stem if stem[:1].isalpha() else f"tag_{stem}"

@@ -59,3 +59,27 @@ def test_a_component_chosen_in_the_palette_lands_on_the_canvas_in_front(make_win
     assert len(added) == 1 and editor.graph.nodes[added.pop()].type == "signal.moving_average"
     window.actions.undo.trigger()
     assert set(editor.graph.nodes) == before
+
+
+def test_device_tags_dropped_on_the_canvas_become_graph_inputs_in_one_undo_step(make_window, loop, tmp_path):
+    from qtpy.QtCore import QPointF, Qt
+    from qtpy.QtGui import QDropEvent
+
+    from device_browser.tags import TagRef
+    from device_browser.ui.tag_mime import tags_mime_data
+
+    window, editor, _ = open_example_graph(make_window, loop, tmp_path)
+    before = set(editor.graph.nodes)
+    mime = tags_mime_data([TagRef("pump", point="flow", unit="m^3/h"),
+                           TagRef("ua", address="nsu=urn:millwright:pumpstation;s=PumpStation.Speed")])
+    view = editor.canvas.view
+    drop = QDropEvent(QPointF(view.viewport().rect().center()), Qt.DropAction.CopyAction, mime,
+                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    view.dropEvent(drop)
+    added = sorted(set(editor.graph.nodes) - before)
+    assert added == ["PumpStation_Speed1", "flow1"]
+    flow = editor.graph.nodes["flow1"]
+    assert flow.type == "io.input" and flow.params["column"] == "pump/flow" and flow.params["unit"] == "m^3/h"
+    assert editor.graph.nodes["PumpStation_Speed1"].params["column"].startswith("ua@nsu=")
+    window.actions.undo.trigger()
+    assert set(editor.graph.nodes) == before
