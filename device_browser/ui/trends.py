@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,7 +97,7 @@ class TrendView(QWidget):
         self._apply_palette()
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
-        self.timer.timeout.connect(self.refresh)
+        self.timer.timeout.connect(self._tick)
         self.retranslate()
 
     # -- construction ---------------------------------------------------------------------
@@ -323,6 +324,14 @@ class TrendView(QWidget):
             box.linkedViewChanged(main, box.XAxis)
 
     # -- refresh and time range -------------------------------------------------------------
+
+    def _tick(self) -> None:
+        # Long series cost more to draw than a frame lasts: wait twice as long as the last redraw
+        # took, so that the trend never holds the window more than a third of the time.
+        started = time.perf_counter()
+        if self.refresh():
+            spent_ms = (time.perf_counter() - started) * 1000
+            self.timer.setInterval(max(REFRESH_MS, round(2 * spent_ms)))
 
     def refresh(self) -> bool:
         """Redraw the live series that have new samples in the bus; returns whether any had."""
