@@ -4,7 +4,8 @@ Graph files are readable, diff-friendly JSON: nodes sorted by id, edges sorted, 
 two-space indentation. Each file carries ``schema_version``; files from older schemas are
 migrated on load (:data:`MIGRATIONS`), and each node carries its component's version so that
 component parameters are migrated too (``Component.migrate_params``). Keys this version does
-not know are kept. Nothing is executed while loading a file.
+not know are kept. Nothing is executed while loading a file. Comments, frames and reroute
+points live in the ``ui`` section (:mod:`nodes.graph_ui`), which the engine ignores.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from typing import Any
 
 from psygnal import Signal
 
+from nodes.graph_ui import GraphUi
 from nodes.json_structure import StructureProblem, shipped_schema, structure_problems
 
-GRAPH_SCHEMA_VERSION = 2
+GRAPH_SCHEMA_VERSION = 3
 _ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 _UNSET = object()
 
@@ -69,6 +71,11 @@ class Edge:
     def to_json(self) -> dict[str, str]:
         return {"from": f"{self.source}.{self.source_port}", "to": f"{self.target}.{self.target_port}"}
 
+    @property
+    def wire(self) -> tuple[str, str]:
+        """``("node.port", "node.port")``: how the ``ui`` section names this edge."""
+        return f"{self.source}.{self.source_port}", f"{self.target}.{self.target_port}"
+
     def __str__(self) -> str:
         return f"{self.source}.{self.source_port} → {self.target}.{self.target_port}"
 
@@ -104,6 +111,7 @@ class Graph:
         self.exposed_inputs: list[ExposedPort] = []
         self.exposed_outputs: list[ExposedPort] = []
         self.extra: dict[str, Any] = {}
+        self.ui = GraphUi()
 
     # -- editing ---------------------------------------------------------------------------------
     def add_node(self, node_id: str, type_name: str, params: dict[str, Any] | None = None, **kw: Any) -> Node:
@@ -178,6 +186,9 @@ class Graph:
         if self.exposed_inputs or self.exposed_outputs:
             data["ports"] = {"inputs": [p.to_json() for p in self.exposed_inputs],
                              "outputs": [p.to_json() for p in self.exposed_outputs]}
+        ui = self.ui.to_json(e.wire for e in self.edges)
+        if ui:
+            data["ui"] = ui
         return data
 
     def to_text(self) -> str:
@@ -220,7 +231,7 @@ class Graph:
     @classmethod
     def _build(cls, data: dict[str, Any], source: str) -> Graph:
         graph = cls(str(data.get("name", "")), str(data.get("description", "")))
-        known = {"schema_version", "name", "description", "nodes", "edges", "ports"}
+        known = {"schema_version", "name", "description", "nodes", "edges", "ports", "ui"}
         graph.extra = {k: v for k, v in data.items() if k not in known}
         for i, raw in enumerate(data.get("nodes", [])):
             if not isinstance(raw, dict) or "id" not in raw or "type" not in raw:
@@ -244,6 +255,7 @@ class Graph:
             raise ValueError("'ports' must be an object with 'inputs' and 'outputs'")
         graph.exposed_inputs = [ExposedPort(p["name"], p["node"], p["port"]) for p in ports.get("inputs", [])]
         graph.exposed_outputs = [ExposedPort(p["name"], p["node"], p["port"]) for p in ports.get("outputs", [])]
+        graph.ui = GraphUi.from_json(data.get("ui", {}))
         return graph
 
 
@@ -329,4 +341,10 @@ def _from_schema_1(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_schema_1}
+def _from_schema_2(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 3 added the ``ui`` section (comments, frames, reroutes); a schema 2 file has none."""
+    data["schema_version"] = 3
+    return data
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _from_schema_1, 2: _from_schema_2}

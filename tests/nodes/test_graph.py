@@ -135,17 +135,17 @@ def test_loading_a_large_graph_is_linear():
     assert time.perf_counter() - started < 2.0  # about 0.2 s; the quadratic edge search took over 10 s
 
 
-GOOD = [_graph().to_json(), {"schema_version": 2, "nodes": [], "x": {"kept": True}},
-        {"schema_version": 2, "nodes": [{"id": "c", "type": "composite", "graph": _graph().to_json()}],
+GOOD = [_graph().to_json(), {"schema_version": 3, "nodes": [], "x": {"kept": True}},
+        {"schema_version": 3, "nodes": [{"id": "c", "type": "composite", "graph": _graph().to_json()}],
          "edges": [], "ports": {"inputs": [{"name": "q", "node": "c", "port": "x"}], "outputs": []}}]
 BAD = [[], {"nodes": []}, {"schema_version": 2.5, "nodes": []}, {"schema_version": True, "nodes": []},
-       {"schema_version": 2, "nodes": [{"id": "1", "type": "t"}]}, {"schema_version": 2, "nodes": [{"id": "a"}]},
-       {"schema_version": 2, "nodes": [{"id": "a", "type": ""}]},
-       {"schema_version": 2, "nodes": [{"id": "a", "type": "t", "position": [1, "2"]}]},
-       {"schema_version": 2, "nodes": [{"id": "a", "type": "t", "version": True}]},
-       {"schema_version": 2, "nodes": [], "edges": [{"from": "a.y"}]},
-       {"schema_version": 2, "nodes": [], "ports": {"inputs": [{"name": "q", "node": "c"}]}},
-       {"schema_version": 2, "nodes": [{"id": "c", "type": "t", "graph": {"nodes": []}}]}]
+       {"schema_version": 3, "nodes": [{"id": "1", "type": "t"}]}, {"schema_version": 3, "nodes": [{"id": "a"}]},
+       {"schema_version": 3, "nodes": [{"id": "a", "type": ""}]},
+       {"schema_version": 3, "nodes": [{"id": "a", "type": "t", "position": [1, "2"]}]},
+       {"schema_version": 3, "nodes": [{"id": "a", "type": "t", "version": True}]},
+       {"schema_version": 3, "nodes": [], "edges": [{"from": "a.y"}]},
+       {"schema_version": 3, "nodes": [], "ports": {"inputs": [{"name": "q", "node": "c"}]}},
+       {"schema_version": 3, "nodes": [{"id": "c", "type": "t", "graph": {"nodes": []}}]}]
 
 
 @pytest.mark.parametrize("name", ["graph.schema.json", "project.schema.json"])
