@@ -18,7 +18,8 @@ BENCHMARKS = {"startup": startup.main, "engine": engine.main, "devices": devices
               "watch_list": lambda: __import__("benchmarks.watch_list", fromlist=["main"]).main(),  # Qt, lazily
               "trends": lambda: __import__("benchmarks.trends", fromlist=["main"]).main(),
               "address_space": lambda: _own_process("benchmarks.address_space"),
-              "device_views": lambda: _own_process("benchmarks.device_views")}
+              "device_views": lambda: _own_process("benchmarks.device_views"),
+              "model_designer": lambda: _own_process("benchmarks.model_designer")}
 
 if __name__ == "__main__":
     chosen = sys.argv[1:] or list(BENCHMARKS)
