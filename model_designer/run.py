@@ -23,7 +23,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -338,6 +338,8 @@ class GraphRunner:
         tags = live_tags(compiled, spec.bindings)
         reader = spec.bus.reader(sorted(set(tags.values())))
         holds = {column: _Hold(int(spec.stale_after_s * NS)) for column in tags}
+        for column, tag in tags.items():  # a value from before the start holds until the next one
+            holds[column].add(spec.bus.snapshot(tag, last=1))
         period = max(int(NS / spec.rate_hz), 1)
         tick_ns = int(spec.tick_s * NS)
         next_grid = (time.time_ns() // period + 1) * period
@@ -358,10 +360,10 @@ class GraphRunner:
 
     # -- snapshots -------------------------------------------------------------------------------
     def _set_state(self, state: str) -> None:
+        """A new state in the snapshot at once (called from any thread: the rest is the worker's)."""
         with self._lock:
-            if self._snapshot.state not in RunState.ACTIVE:
-                return  # pausing an ended run changes nothing
-        self._publish(state)
+            if self._snapshot.state in RunState.ACTIVE:  # pausing an ended run changes nothing
+                self._snapshot = replace(self._snapshot, state=state)
 
     def _publish(self, state: str, message: str = "") -> None:
         nodes = self._node_statuses() if self.run is not None else {}
@@ -372,16 +374,18 @@ class GraphRunner:
             self._snapshot = RunSnapshot(state, message, progress, self._ticks, nodes, probes, outputs)
 
     def _node_statuses(self) -> dict[str, NodeStatus]:
+        # The engine collects graph outputs without calling them: their badges count what the sinks took.
+        taken = {plan.id: self._sinks[column].total for column, plan in self.run.compiled.outputs.items()}
+        counts = {node_id: taken.get(node_id, stats.samples_out) for node_id, stats in self.run.stats.items()}
         now = time.monotonic()
         since, before = self._last_counts
-        counts = {node_id: stats.samples_out for node_id, stats in self.run.stats.items()}
         if now - since >= PUBLISH_S:  # rates over the last publishing window
             self._rates = {n: (c - before.get(n, 0)) / (now - since) for n, c in counts.items()}
             self._last_counts = (now, counts)
         statuses = {}
         for node_id, stats in self.run.stats.items():
-            state = "failed" if stats.failed else "ok" if stats.calls else "waiting"
-            statuses[node_id] = NodeStatus(state, self._rates.get(node_id, 0.0), stats.samples_out, stats.failed)
+            state = "failed" if stats.failed else "ok" if stats.calls or counts[node_id] else "waiting"
+            statuses[node_id] = NodeStatus(state, self._rates.get(node_id, 0.0), counts[node_id], stats.failed)
         return statuses
 
 
