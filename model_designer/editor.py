@@ -26,10 +26,11 @@ class GraphEditor(QWidget):
 
     dirty_changed = Signal(bool)
 
-    def __init__(self, graph: Graph, path: Path, registry: ComponentRegistry, parent: QWidget | None = None):
+    def __init__(self, graph: Graph, path: Path, registry: ComponentRegistry, parent: QWidget | None = None,
+                 undo_stack: QUndoStack | None = None):
         super().__init__(parent)
         self.graph, self.path, self.registry = graph, Path(path), registry
-        self.undo_stack = QUndoStack(self)
+        self.undo_stack = undo_stack if undo_stack is not None else QUndoStack(self)  # a group's inside shares
         self.canvas = GraphCanvas(graph, registry, self.undo_stack, self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -1,0 +1,123 @@
+"""Composites: group a selection, run it unchanged, ungroup it back to the same file, open its inside."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+from qtpy.QtGui import QUndoStack
+
+from model_designer.commands import SetParam
+from model_designer.composites import (
+    CompositeEditor,
+    GroupNodes,
+    UngroupNode,
+    graph_problems,
+    group_selection,
+    open_composite,
+    ungroup_selection,
+)
+from model_designer.editor import GraphEditor
+from nodes.graph import Graph, load_graph
+from nodes.registry import default_registry
+from nodes.resources import example_project
+from workbench.cli import main
+
+EXAMPLE = example_project()
+CHAIN = ["band", "velocity", "drift"]  # band-pass → integral → high-pass: three connected nodes
+
+
+def shipped() -> str:
+    return (EXAMPLE / "graphs" / "vibration_alarm.json").read_text(encoding="utf-8")
+
+
+def run_graph(graph: Graph, folder) -> pd.DataFrame:
+    folder.mkdir()
+    (folder / "g.json").write_text(graph.to_text(), encoding="utf-8")
+    assert main(["run-graph", str(folder / "g.json"), "--input", str(EXAMPLE / "data" / "pump_run.csv"),
+                 "--output", str(folder / "out.csv"), "--quiet"]) == 0
+    return pd.read_csv(folder / "out.csv")
+
+
+def test_a_group_of_three_nodes_validates_and_computes_the_same(tmp_path):
+    graph = Graph.from_text(shipped())
+    stack = QUndoStack()
+    group = GroupNodes(graph, CHAIN)
+    stack.push(group)
+    assert group.node_id == "group1" and not set(CHAIN) & set(graph.nodes)
+    composite = graph.nodes["group1"]
+    assert composite.position == (200.0, 0.0)
+    assert [(p.name, p.node, p.port) for p in composite.graph.exposed_inputs] == [("band_x", "band", "x")]
+    assert [(p.name, p.node, p.port) for p in composite.graph.exposed_outputs] == [("drift_y", "drift", "y")]
+    assert {str(e) for e in graph.edges} >= {"acc.y → group1.band_x", "group1.drift_y → rms.x"}
+    assert graph_problems(graph, default_registry()) == []
+    before = run_graph(Graph.from_text(shipped()), tmp_path / "before")
+    after = run_graph(Graph.from_text(graph.to_text()), tmp_path / "after")  # saved and reopened
+    assert list(after.columns) == list(before.columns) and len(after) == len(before) > 0
+    for column in before.columns:
+        assert after[column].to_numpy().tolist() == before[column].to_numpy().tolist(), column
+
+
+def test_ungroup_gives_back_the_original_file_and_undo_redo_walk_both_ways():
+    graph = Graph.from_text(shipped())
+    stack = QUndoStack()
+    stack.push(GroupNodes(graph, CHAIN))
+    grouped = graph.to_text()
+    ungroup = UngroupNode(graph, "group1")
+    stack.push(ungroup)
+    assert sorted(ungroup.node_ids) == sorted(CHAIN)
+    assert graph.to_text() == shipped()
+    stack.undo()
+    assert graph.to_text() == grouped
+    stack.undo()
+    assert graph.to_text() == shipped()
+    stack.redo()
+    stack.redo()
+    assert graph.to_text() == shipped()
+
+
+def test_ungrouping_next_to_nodes_with_the_same_ids_renames_the_inner_ones():
+    graph = Graph.from_text(shipped())
+    stack = QUndoStack()
+    stack.push(GroupNodes(graph, ["band"]))
+    graph.add_node("band", "signal.ewma")  # the id is taken again outside
+    command = UngroupNode(graph, "group1")
+    stack.push(command)
+    assert command.node_ids == ["band1"] and "acc.y → band1.x" in {str(e) for e in graph.edges}
+
+
+def test_a_problem_inside_a_group_is_placed_on_the_group():
+    graph = Graph.from_text(shipped())
+    QUndoStack().push(GroupNodes(graph, CHAIN))
+    graph.nodes["group1"].graph.nodes["band"].params["low"] = -5.0
+    problems = graph_problems(graph, default_registry())
+    assert problems and {p.node for p in problems} == {"group1"}
+    assert problems[0].message.startswith("band.low: ")
+
+
+def test_group_and_ungroup_the_canvas_selection_and_edit_the_inside_in_its_own_tab(qtbot, tmp_path):
+    path = tmp_path / "vibration_alarm.json"
+    shutil.copy(EXAMPLE / "graphs" / "vibration_alarm.json", path)
+    outer = GraphEditor.open(path, default_registry())
+    qtbot.addWidget(outer)
+    outer.canvas.select(CHAIN)
+    assert group_selection(outer.canvas) == "group1"
+    assert outer.canvas.selected_node_ids() == ["group1"] and outer.dirty
+    inside = open_composite(outer, "group1")
+    qtbot.addWidget(inside)
+    assert isinstance(inside, CompositeEditor) and inside.undo_stack is outer.undo_stack
+    assert set(inside.canvas.scene.nodes) == set(CHAIN) and inside.title == "Vibration alarm › group1"
+    inside.undo_stack.push(SetParam(inside.graph, "band", "low", 12.0))  # what the inspector does
+    assert outer.graph.nodes["group1"].graph.nodes["band"].params["low"] == 12.0
+    inside.save()  # saves the file the group lives in
+    assert load_graph(path).nodes["group1"].graph.nodes["band"].params["low"] == 12.0 and not outer.dirty
+    outer.undo_stack.undo()
+    assert outer.graph.nodes["group1"].graph.nodes["band"].params["low"] != 12.0
+    inside.canvas.detach()
+    outer.canvas.select(["group1"])
+    assert sorted(ungroup_selection(outer.canvas)) == sorted(CHAIN)
+    assert outer.graph.to_text() == shipped()
+    with pytest.raises(ValueError, match="not a group"):
+        open_composite(outer, "band")
+    outer.canvas.detach()
