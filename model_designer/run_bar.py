@@ -54,7 +54,7 @@ class RunBar(QToolBar):
         self.pause_action = QAction(self, triggered=self.pause, shortcut=QKeySequence("F6"))
         self.step_action = QAction(self, triggered=self.step, shortcut=QKeySequence("F10"))
         self.stop_action = QAction(self, triggered=self.stop, shortcut=QKeySequence("Shift+F5"))
-        self.probe_action = QAction(self, triggered=self.probes.probe_selected, shortcut=QKeySequence("P"))
+        self.probe_action = QAction(self, triggered=self.probes.probe_selected, shortcut=QKeySequence("Alt+P"))
         for action in (self.run_action, self.pause_action, self.step_action, self.stop_action, self.probe_action):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             editor.addAction(action)  # the keys work wherever the focus is in the graph's tab
@@ -222,7 +222,7 @@ class RunBar(QToolBar):
         self.step_action.setText(self.tr("Step"))
         self.step_action.setToolTip(self.tr("Run one tick (F10)"))
         self.stop_action.setText(self.tr("Stop"))
-        self.probe_action.setText(self.tr("Probe the selected wires"))
+        self.probe_action.setText(self.tr("Probe the selected wires (Alt+P)"))
         self.setWindowTitle(self.tr("Run"))
         self._update_controls()
         if self.runner is not None:
