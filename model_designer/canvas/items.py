@@ -210,11 +210,12 @@ class EdgeItem(QGraphicsPathItem):
         self.setPen(style().wire)
         self.label: QGraphicsSimpleTextItem | None = None
         self._shape = QPainterPath()
+        self.bends: list[QPointF] = []  # reroute points, set by the annotation layer from the graph's ui section
         self.update_path()
 
     def update_path(self) -> None:
         start, end = self.source.scenePos(), self.target.scenePos()
-        path = wire_path(start, end)
+        path = wire_path(start, end, self.bends)
         self.setPath(path)
         stroker = QPainterPathStroker()
         stroker.setWidth(10.0)  # an easy target for a click; computed once per move, not per paint
@@ -257,11 +258,12 @@ def _kind(cls: type[Component], port: Port, params: dict) -> Kind:
         return port.kind
 
 
-def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
-    """A cubic Bézier that leaves an output rightwards and enters an input from the left."""
-    bend = max(abs(end.x() - start.x()) / 2, 40.0)
+def wire_path(start: QPointF, end: QPointF, bends: list[QPointF] = ()) -> QPainterPath:
+    """Cubic Béziers that leave an output rightwards and enter an input from the left, through ``bends``."""
     path = QPainterPath(start)
-    path.cubicTo(QPointF(start.x() + bend, start.y()), QPointF(end.x() - bend, end.y()), end)
+    for a, b in zip([start, *bends], [*bends, end], strict=True):
+        bend = max(abs(b.x() - a.x()) / 2, 40.0)
+        path.cubicTo(QPointF(a.x() + bend, a.y()), QPointF(b.x() - bend, b.y()), b)
     return path
 
 
