@@ -21,6 +21,7 @@ HEADER_HEIGHT = 40.0
 PORT_ROW = 20.0
 PORT_RADIUS = 5.0
 GRID = 10.0
+TEXT_DETAIL = 0.5  # below this zoom, text is a few pixels high: unreadable, and drawing it was most of a frame
 
 KIND_COLOURS = {Kind.SIGNAL: "#2f7fd8", Kind.BOOLEAN: "#2e9e4f", Kind.SCALAR: "#e08a1e",
                 Kind.SPECTRUM: "#8a4fd0", Kind.TABLE: "#8c6239", Kind.EVENTS: "#d0457a"}
@@ -86,9 +87,7 @@ class PortItem(QGraphicsItem):
             self.update()
 
     def boundingRect(self) -> QRectF:
-        width = NODE_WIDTH / 2
-        left = -width + PORT_RADIUS + 1 if self.output else -PORT_RADIUS - 1
-        return QRectF(left, -PORT_ROW / 2, width, PORT_ROW)
+        return _OUTPUT_RECT if self.output else _INPUT_RECT  # asked for thousands of times a frame
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -102,6 +101,8 @@ class PortItem(QGraphicsItem):
         painter.setPen(s.highlight if self.state == "fit" else s.border)
         painter.setBrush(s.kind_brushes.get(self.kind, s.unknown_brush))
         painter.drawEllipse(QPointF(0, 0), PORT_RADIUS, PORT_RADIUS)
+        if _detail(option, painter) < TEXT_DETAIL:
+            return
         painter.setFont(s.small_font)
         text = f"{self.title} [{self.unit}]" if self.unit else self.title
         width = NODE_WIDTH / 2 - PORT_RADIUS * 3
@@ -135,6 +136,7 @@ class NodeItem(QGraphicsItem):
             self._add_port(port, False, row, cls, params, language)
         for row, port in enumerate(cls.outputs if cls else ()):
             self._add_port(port, True, row, cls, params, language)
+        self._rect = self._outline()
         self.title = ""
         self.set_title(node, language)
         self.setPos(*node.position)
@@ -160,6 +162,7 @@ class NodeItem(QGraphicsItem):
             row = sum(1 for (_, out) in self.ports if out == output)
             item = self.ports[(name, output)] = PortItem(self, name, output, None, row)
             self.prepareGeometryChange()
+            self._rect = self._outline()
         return item
 
     def set_title(self, node: Node, language: str) -> None:
@@ -176,6 +179,9 @@ class NodeItem(QGraphicsItem):
             self.update()
 
     def boundingRect(self) -> QRectF:
+        return self._rect  # asked for thousands of times a frame: kept, not counted anew from the ports
+
+    def _outline(self) -> QRectF:
         rows = max([sum(1 for (_, out) in self.ports if out == side) for side in (False, True)], default=0)
         return QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT + PORT_ROW * max(rows, 1) + 6).adjusted(-2, -2, 2, 2)
 
@@ -189,6 +195,8 @@ class NodeItem(QGraphicsItem):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(s.header)
         painter.drawRoundedRect(header.adjusted(1, 1, -1, 0), 4, 4)
+        if _detail(option, painter) < TEXT_DETAIL:
+            return
         painter.setPen(s.text)
         painter.setFont(s.title_font)
         text_rect = header.adjusted(8, 3, -8, -HEADER_HEIGHT / 2)
@@ -249,6 +257,15 @@ class EdgeItem(QGraphicsPathItem):
         if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
             self.setPen(style().wire_selected if value else style().wire)
         return super().itemChange(change, value)
+
+
+_INPUT_RECT = QRectF(-PORT_RADIUS - 1, -PORT_ROW / 2, NODE_WIDTH / 2, PORT_ROW)
+_OUTPUT_RECT = QRectF(-NODE_WIDTH / 2 + PORT_RADIUS + 1, -PORT_ROW / 2, NODE_WIDTH / 2, PORT_ROW)
+
+
+def _detail(option: QStyleOptionGraphicsItem, painter: QPainter) -> float:
+    """The zoom the item is painted at (1 at 100 %), also when painted into its device-coordinate cache."""
+    return option.levelOfDetailFromTransform(painter.worldTransform())
 
 
 def _kind(cls: type[Component], port: Port, params: dict) -> Kind:
