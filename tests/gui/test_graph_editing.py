@@ -7,7 +7,7 @@ import shutil
 
 from model_designer.editor import GraphEditor
 from nodes.resources import example_project
-from tests.gui.conftest import run
+from tests.gui.conftest import run, until
 
 
 def open_example_graph(make_window, loop, tmp_path, name="vibration_alarm.json"):
@@ -83,3 +83,16 @@ def test_device_tags_dropped_on_the_canvas_become_graph_inputs_in_one_undo_step(
     assert editor.graph.nodes["PumpStation_Speed1"].params["column"].startswith("ua@nsu=")
     window.actions.undo.trigger()
     assert set(editor.graph.nodes) == before
+
+
+def test_a_graph_tab_runs_its_graph_on_the_recording_from_its_run_bar(make_window, loop, tmp_path):
+    from model_designer.run import RunState
+
+    window, editor, path = open_example_graph(make_window, loop, tmp_path)
+    bar = window.editor_area.run_bars[editor]
+    bar.set_recording(path.parents[1] / "data" / "pump_run.csv")
+    bar.run()
+    run(loop, until(lambda: bar.runner is not None and bar.runner.snapshot().state == RunState.FINISHED, 30), 35)
+    assert bar.runner.snapshot().outputs["alarm"] > 0
+    window.editor_area.close_tab(window.editor_area.indexOf(editor))  # unchanged: closes without asking
+    assert editor not in window.editor_area.run_bars

@@ -1,6 +1,7 @@
 """The window's centre: the start page, then a tab per open graph.
 
-Each graph tab is a :class:`~model_designer.editor.GraphEditor` with its own undo history; an
+Each graph tab is a :class:`~model_designer.editor.GraphEditor` with a run bar (run it on a
+recording or on the devices' live data) and its own undo history; an
 undo group makes Edit → Undo follow the tab in front (the start page's tab undoes project
 edits). A tab's title carries ``*`` while its graph has unsaved edits; closing it then asks.
 """
@@ -14,7 +15,9 @@ from qtpy.QtCore import QEvent, Signal
 from qtpy.QtGui import QUndoGroup, QUndoStack
 from qtpy.QtWidgets import QMessageBox, QTabWidget, QWidget
 
+from device_browser.workspace import DeviceWorkspace
 from model_designer.editor import GraphEditor
+from model_designer.run_bar import RunBar
 from nodes.graph import GraphFormatError
 from nodes.registry import ComponentRegistry
 
@@ -32,9 +35,10 @@ class EditorArea(QTabWidget):
     graph_dirty_changed = Signal()  # a graph's unsaved state changed (its tab title too)
 
     def __init__(self, start_page: QWidget, project_stack: QUndoStack, registry: ComponentRegistry,
-                 parent: QWidget | None = None):
+                 workspace: DeviceWorkspace | None = None, parent: QWidget | None = None):
         super().__init__(parent)
-        self.start_page, self.registry = start_page, registry
+        self.start_page, self.registry, self.workspace = start_page, registry, workspace
+        self.run_bars: dict[GraphEditor, RunBar] = {}
         self.undo_group = QUndoGroup(self)
         self.project_stack = project_stack
         self.undo_group.addStack(project_stack)
@@ -70,6 +74,8 @@ class EditorArea(QTabWidget):
             log.error("%s cannot be opened: %s", path.name, exc)
             return None
         self.undo_group.addStack(editor.undo_stack)
+        self.run_bars[editor] = RunBar(editor, self.workspace)  # run on a recording or live, above the canvas
+        editor.layout().insertWidget(0, self.run_bars[editor])
         editor.dirty_changed.connect(lambda _dirty, e=editor: self._retitle(e))
         self.setCurrentIndex(self.addTab(editor, editor.title))
         self._retitle(editor)
@@ -115,6 +121,7 @@ class EditorArea(QTabWidget):
             self._remove(editor)
 
     def _remove(self, editor: GraphEditor) -> None:
+        self.run_bars.pop(editor).shutdown()  # a run of this graph stops with its tab
         editor.canvas.detach()  # the graph may outlive its canvas: stop following its events
         self.undo_group.removeStack(editor.undo_stack)
         self.removeTab(self.indexOf(editor))

@@ -65,7 +65,7 @@ class MainWindow(QMainWindow):
         self.devices = DeviceWorkspace(AuditLog(state_dir() / "audit.jsonl"))
 
         self.start_page = StartPage()
-        self.editor_area = EditorArea(self.start_page, self.undo_stack, default_components())
+        self.editor_area = EditorArea(self.start_page, self.undo_stack, default_components(), self.devices)
         self.setCentralWidget(self.editor_area)
         context = ViewContext(self.session, self.undo_stack, log_capture, self.status, settings, self, self.devices,
                               self.editor_area)
