@@ -2,7 +2,9 @@
 
 Items only draw what the scene tells them; they never edit the graph. Painting is uniform and
 cached (one set of pens, brushes and fonts for every item, ``DeviceCoordinateCache``), because a
-1,000-node graph has a few thousand of them.
+1,000-node graph has a few thousand of them. Below :data:`TEXT_DETAIL` zoom the port items are
+hidden and each node draws its port dots itself (:func:`set_port_detail`): at fit-all zoom the
+~4,000 port items were most of a frame, and every zoom step re-rendered each one's cache.
 """
 
 from __future__ import annotations
@@ -11,7 +13,13 @@ from functools import cache
 
 from qtpy.QtCore import QPointF, QRectF, Qt
 from qtpy.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
-from qtpy.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsSimpleTextItem, QStyleOptionGraphicsItem
+from qtpy.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsScene,
+    QGraphicsSimpleTextItem,
+    QStyleOptionGraphicsItem,
+)
 
 from nodes.component import Component, Kind, Port
 from nodes.graph import Edge, Node
@@ -20,6 +28,7 @@ NODE_WIDTH = 170.0  # the shipped graphs place nodes 200 apart: leave room for t
 HEADER_HEIGHT = 40.0
 PORT_ROW = 20.0
 PORT_RADIUS = 5.0
+PORT_GRAB = PORT_RADIUS * 2  # a generous target: ports are small
 GRID = 10.0
 TEXT_DETAIL = 0.5  # below this zoom, text is a few pixels high: unreadable, and drawing it was most of a frame
 
@@ -85,22 +94,28 @@ class PortItem(QGraphicsItem):
         if state != self.state:
             self.state = state
             self.update()
+            if not self.isVisible():  # its node draws the dot below the detail zoom
+                self.node_item.update()
 
     def boundingRect(self) -> QRectF:
         return _OUTPUT_RECT if self.output else _INPUT_RECT  # asked for thousands of times a frame
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
-        grab = PORT_RADIUS * 2  # a generous target: ports are small
-        path.addEllipse(QPointF(0, 0), grab, grab)
+        path.addEllipse(QPointF(0, 0), PORT_GRAB, PORT_GRAB)
         return path
 
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+    def paint_dot(self, painter: QPainter, centre: QPointF) -> None:
+        """The port's dot at ``centre``: kind colour, green when it may take the dragged wire, faint when not."""
         s = style()
         painter.setOpacity(0.3 if self.state == "dim" else 1.0)
         painter.setPen(s.highlight if self.state == "fit" else s.border)
         painter.setBrush(s.kind_brushes.get(self.kind, s.unknown_brush))
-        painter.drawEllipse(QPointF(0, 0), PORT_RADIUS, PORT_RADIUS)
+        painter.drawEllipse(centre, PORT_RADIUS, PORT_RADIUS)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+        s = style()
+        self.paint_dot(painter, QPointF(0, 0))
         if _detail(option, painter) < TEXT_DETAIL:
             return
         painter.setFont(s.small_font)
@@ -131,6 +146,7 @@ class NodeItem(QGraphicsItem):
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setZValue(1.0)
         self.ports: dict[tuple[str, bool], PortItem] = {}
+        self.detailed = True  # False: the port items are hidden and paint() draws their dots
         params = node.params
         for row, port in enumerate(cls.inputs if cls else ()):
             self._add_port(port, False, row, cls, params, language)
@@ -161,6 +177,7 @@ class NodeItem(QGraphicsItem):
         if item is None:
             row = sum(1 for (_, out) in self.ports if out == output)
             item = self.ports[(name, output)] = PortItem(self, name, output, None, row)
+            item.setVisible(self.detailed)
             self.prepareGeometryChange()
             self._rect = self._outline()
         return item
@@ -177,6 +194,28 @@ class NodeItem(QGraphicsItem):
             self.problem = problem
             self.setToolTip(problem or "")
             self.update()
+
+    def set_detailed(self, detailed: bool) -> None:
+        """Port items shown (``True``), or hidden with their dots drawn by the node."""
+        if detailed != self.detailed:
+            self.detailed = detailed
+            for port in self.ports.values():
+                port.setVisible(detailed)
+            self.update()
+
+    def port_near(self, scene_pos: QPointF, output: bool | None = None) -> PortItem | None:
+        """The port whose dot is within grabbing distance of ``scene_pos`` (hit tests miss hidden ports)."""
+        pos = self.mapFromScene(scene_pos)
+        for port in self.ports.values():
+            offset = pos - port.pos()
+            if (output is None or port.output == output) and QPointF.dotProduct(offset, offset) <= PORT_GRAB ** 2:
+                return port
+        return None
+
+    def itemChange(self, change, value):
+        if change == QGraphicsItem.GraphicsItemChange.ItemSceneHasChanged and value is not None:
+            self.set_detailed(value.property(_PORT_DETAIL) is not False)  # as the scene's other nodes
+        return super().itemChange(change, value)
 
     def boundingRect(self) -> QRectF:
         return self._rect  # asked for thousands of times a frame: kept, not counted anew from the ports
@@ -195,6 +234,10 @@ class NodeItem(QGraphicsItem):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(s.header)
         painter.drawRoundedRect(header.adjusted(1, 1, -1, 0), 4, 4)
+        if not self.detailed:
+            for port in self.ports.values():
+                port.paint_dot(painter, port.pos())
+            painter.setOpacity(1.0)
         if _detail(option, painter) < TEXT_DETAIL:
             return
         painter.setPen(s.text)
@@ -217,7 +260,7 @@ class EdgeItem(QGraphicsPathItem):
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setPen(style().wire)
         self.label: QGraphicsSimpleTextItem | None = None
-        self._shape = QPainterPath()
+        self._shape: QPainterPath | None = None  # made when first hit-tested, not on every move
         self.bends: list[QPointF] = []  # reroute points, set by the annotation layer from the graph's ui section
         self.update_path()
 
@@ -225,13 +268,15 @@ class EdgeItem(QGraphicsPathItem):
         start, end = self.source.scenePos(), self.target.scenePos()
         path = wire_path(start, end, self.bends)
         self.setPath(path)
-        stroker = QPainterPathStroker()
-        stroker.setWidth(10.0)  # an easy target for a click; computed once per move, not per paint
-        self._shape = stroker.createStroke(path)
+        self._shape = None
         if self.label is not None:
             self._place_label()
 
     def shape(self) -> QPainterPath:
+        if self._shape is None:  # a select-all move re-routes 1,500 wires; few of them are clicked before the next
+            stroker = QPainterPathStroker()
+            stroker.setWidth(10.0)  # an easy target for a click
+            self._shape = stroker.createStroke(self.path())
         return self._shape
 
     def set_conversion(self, text: str | None) -> None:
@@ -257,6 +302,23 @@ class EdgeItem(QGraphicsPathItem):
         if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
             self.setPen(style().wire_selected if value else style().wire)
         return super().itemChange(change, value)
+
+
+_PORT_DETAIL = "portDetail"  # a scene property: False while its nodes draw their own port dots
+
+
+def set_port_detail(scene: QGraphicsScene, zoom: float) -> None:
+    """Show the port items at ``zoom`` from :data:`TEXT_DETAIL` up, else let the nodes draw the dots.
+
+    Call it wherever a view's zoom changes; it touches the items only when the zoom crosses the threshold.
+    """
+    detailed = zoom >= TEXT_DETAIL
+    if (scene.property(_PORT_DETAIL) is not False) == detailed:
+        return
+    scene.setProperty(_PORT_DETAIL, detailed)
+    for item in scene.items():
+        if isinstance(item, NodeItem):
+            item.set_detailed(detailed)
 
 
 _INPUT_RECT = QRectF(-PORT_RADIUS - 1, -PORT_ROW / 2, NODE_WIDTH / 2, PORT_ROW)

@@ -10,12 +10,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from qtpy.QtCore import QPoint, QPointF, Qt
+from qtpy.QtCore import QPoint, QPointF, QRectF, Qt
 from qtpy.QtGui import QKeySequence, QPainter
 from qtpy.QtWidgets import QGraphicsPathItem, QGraphicsView
 
 from device_browser.ui.tag_mime import TAG_MIME, tags_from_mime
-from model_designer.canvas.items import GRID, NodeItem, PortItem, snap, style, wire_path
+from model_designer.canvas.items import (
+    GRID,
+    PORT_GRAB,
+    NodeItem,
+    PortItem,
+    set_port_detail,
+    snap,
+    style,
+    wire_path,
+)
 from model_designer.canvas.quick_add import QuickAdd
 from model_designer.commands import MoveNodes, new_gesture
 
@@ -103,9 +112,10 @@ class WireDrag(Interaction):
         view.scene().addItem(self.wire)
         view.canvas.scene.revalidate()  # the checks below read the resolution of the graph as it is now
         visible = view.mapToScene(view.viewport().rect()).boundingRect()
-        for item in view.scene().items(visible):
-            if isinstance(item, PortItem) and item.output != port.output:
-                item.set_state("dim" if self.problem(item) else "fit")
+        for node in view.scene().items(visible):  # through the nodes: their port items may be hidden
+            for item in node.ports.values() if isinstance(node, NodeItem) else ():
+                if item.output != port.output:
+                    item.set_state("dim" if self.problem(item) else "fit")
 
     def problem(self, other: PortItem) -> str | None:
         if other not in self.problems:
@@ -142,8 +152,8 @@ class WireDrag(Interaction):
             self.view.open_quick_add(scene_pos, self.port)
 
     def cancel(self) -> None:
-        for item in self.view.scene().items():
-            if isinstance(item, PortItem):
+        for node in self.view.canvas.scene.nodes.values():
+            for item in node.ports.values():
                 item.set_state("normal")
         self.view.scene().removeItem(self.wire)
 
@@ -170,6 +180,12 @@ class GraphView(QGraphicsView):
         for item in self.items(view_pos):
             if isinstance(item, PortItem) and (output is None or item.output == output):
                 return item
+        scene_pos = self.mapToScene(view_pos)  # below the detail zoom the port items are hidden: ask the nodes
+        around = QRectF(scene_pos.x() - PORT_GRAB, scene_pos.y() - PORT_GRAB, PORT_GRAB * 2, PORT_GRAB * 2)
+        for item in self.scene().items(around):
+            port = item.port_near(scene_pos, output) if isinstance(item, NodeItem) else None
+            if port is not None:
+                return port
         return None
 
     def node_at(self, view_pos: QPoint) -> NodeItem | None:
@@ -177,6 +193,10 @@ class GraphView(QGraphicsView):
             if isinstance(item, NodeItem):
                 return item
         return None
+
+    def paintEvent(self, event) -> None:
+        set_port_detail(self.scene(), self.transform().m11())  # every zoom (wheel, fit, scale) paints after it
+        super().paintEvent(event)
 
     # -- mouse -----------------------------------------------------------------------------------
     def mousePressEvent(self, event) -> None:
