@@ -147,6 +147,9 @@ class CompositeEditor(GraphEditor):
         super().__init__(outer.graph.nodes[node_id].graph, outer.path, outer.registry, parent,
                          undo_stack=outer.undo_stack)
         self.outer, self.node_id = outer, node_id
+        # The outer stack outlives this tab: stop following it when the tab goes (captures no self).
+        stack, connection = self.undo_stack, self.history_connection
+        self.destroyed.connect(lambda *_: stack.cleanChanged.disconnect(connection))
 
     @property
     def title(self) -> str:

@@ -35,7 +35,7 @@ class GraphEditor(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.canvas)
-        self.undo_stack.cleanChanged.connect(lambda clean: self.dirty_changed.emit(not clean))
+        self.history_connection = self.undo_stack.cleanChanged.connect(lambda clean: self.dirty_changed.emit(not clean))
 
     @classmethod
     def open(cls, path: Path, registry: ComponentRegistry, parent: QWidget | None = None) -> GraphEditor:

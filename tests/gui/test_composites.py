@@ -100,7 +100,7 @@ def test_group_and_ungroup_the_canvas_selection_and_edit_the_inside_in_its_own_t
     path = tmp_path / "vibration_alarm.json"
     shutil.copy(EXAMPLE / "graphs" / "vibration_alarm.json", path)
     outer = GraphEditor.open(path, default_registry())
-    qtbot.addWidget(outer)
+    qtbot.addWidget(outer, before_close_func=lambda e: e.undo_stack.clear())  # no history outlives the test
     outer.canvas.select(CHAIN)
     assert group_selection(outer.canvas) == "group1"
     assert outer.canvas.selected_node_ids() == ["group1"] and outer.dirty
