@@ -26,7 +26,8 @@ def format_value(value: Any, data_type: str = "") -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return "NaN"
-        narrow = np.float32(value)
+        with np.errstate(over="ignore"):  # beyond float32's range: inf, which then differs from value
+            narrow = np.float32(value)
         if float(narrow) == value and (not data_type or data_type.lower() in _FLOAT32_TYPES):
             return str(narrow)  # numpy prints the shortest text that reads back as the same float32
         return repr(float(f"{value:.15g}"))  # the digits a double holds (scaled integers: 23.4, not 23.400000000000002)

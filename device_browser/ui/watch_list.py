@@ -402,7 +402,7 @@ class WatchListView(QWidget):
         # Set once from the font, never from the contents: measuring 5,000 rows on each update
         # is what makes big tables stutter.
         width = self.table.fontMetrics().averageCharWidth()
-        for column, chars in ((Column.NAME, 32), (Column.VALUE, 16), (Column.UNIT, 8), (Column.QUALITY, 10),
+        for column, chars in ((Column.NAME, 32), (Column.VALUE, 20), (Column.UNIT, 8), (Column.QUALITY, 10),
                               (Column.SOURCE_TIME, 28), (Column.UPDATES, 8)):
             self.table.setColumnWidth(column, chars * width + 12)
 
