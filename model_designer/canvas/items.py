@@ -9,9 +9,10 @@ hidden and each node draws its port dots itself (:func:`set_port_detail`): at fi
 
 from __future__ import annotations
 
+import math
 from functools import cache
 
-from qtpy.QtCore import QPointF, QRectF, Qt
+from qtpy.QtCore import QPointF, QRectF, QSize, Qt
 from qtpy.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
 from qtpy.QtWidgets import (
     QGraphicsItem,
@@ -201,6 +202,12 @@ class NodeItem(QGraphicsItem):
             self.detailed = detailed
             for port in self.ports.values():
                 port.setVisible(detailed)
+            if detailed:
+                self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            else:  # rendered once at the detail zoom and scaled: zoom steps then re-render nothing
+                size = self._rect.size() * TEXT_DETAIL
+                self.setCacheMode(QGraphicsItem.CacheMode.ItemCoordinateCache,
+                                  QSize(math.ceil(size.width()), math.ceil(size.height())))
             self.update()
 
     def port_near(self, scene_pos: QPointF, output: bool | None = None) -> PortItem | None:
@@ -217,6 +224,18 @@ class NodeItem(QGraphicsItem):
             self.set_detailed(value.property(_PORT_DETAIL) is not False)  # as the scene's other nodes
         return super().itemChange(change, value)
 
+    def _paint_outline(self, painter: QPainter) -> None:
+        """Below the detail zoom: body, header band and port dots, in square corners a few pixels wide."""
+        s = style()
+        body = self._rect.adjusted(2, 2, -2, -2)
+        painter.setPen(s.selected if self.isSelected() else s.invalid if self.problem else s.border)
+        painter.setBrush(s.body)
+        painter.drawRect(body)
+        painter.fillRect(QRectF(body.left(), body.top(), body.width(), HEADER_HEIGHT), s.header)
+        for port in self.ports.values():
+            port.paint_dot(painter, port.pos())
+        painter.setOpacity(1.0)
+
     def boundingRect(self) -> QRectF:
         return self._rect  # asked for thousands of times a frame: kept, not counted anew from the ports
 
@@ -225,6 +244,9 @@ class NodeItem(QGraphicsItem):
         return QRectF(0, 0, NODE_WIDTH, HEADER_HEIGHT + PORT_ROW * max(rows, 1) + 6).adjusted(-2, -2, 2, 2)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+        if not self.detailed:
+            self._paint_outline(painter)
+            return
         s = style()
         body = self.boundingRect().adjusted(2, 2, -2, -2)
         painter.setPen(s.selected if self.isSelected() else s.invalid if self.problem else s.border)
@@ -234,10 +256,6 @@ class NodeItem(QGraphicsItem):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(s.header)
         painter.drawRoundedRect(header.adjusted(1, 1, -1, 0), 4, 4)
-        if not self.detailed:
-            for port in self.ports.values():
-                port.paint_dot(painter, port.pos())
-            painter.setOpacity(1.0)
         if _detail(option, painter) < TEXT_DETAIL:
             return
         painter.setPen(s.text)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from qtpy.QtCore import QPoint, QPointF, QRectF, Qt
-from qtpy.QtGui import QKeySequence, QPainter
+from qtpy.QtGui import QKeySequence, QPainter, QPixmapCache
 from qtpy.QtWidgets import QGraphicsPathItem, QGraphicsView
 
 from device_browser.ui.tag_mime import TAG_MIME, tags_from_mime
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 COMPONENT_MIME = "application/x-millwright-component"
 _ZOOM_RANGE = (0.1, 4.0)
+PIXMAP_CACHE_KB = 64 * 1024  # item caches of a 1,000-node graph: Qt's default 10 MB thrashes at fit-all zoom
 
 
 class Interaction:
@@ -172,6 +173,7 @@ class GraphView(QGraphicsView):
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState)
+        QPixmapCache.setCacheLimit(max(QPixmapCache.cacheLimit(), PIXMAP_CACHE_KB))
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
