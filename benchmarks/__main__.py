@@ -19,7 +19,8 @@ BENCHMARKS = {"startup": startup.main, "engine": engine.main, "devices": devices
               "trends": lambda: __import__("benchmarks.trends", fromlist=["main"]).main(),
               "address_space": lambda: _own_process("benchmarks.address_space"),
               "device_views": lambda: _own_process("benchmarks.device_views"),
-              "model_designer": lambda: _own_process("benchmarks.model_designer")}
+              "model_designer": lambda: _own_process("benchmarks.model_designer"),
+              "graph_live": lambda: _own_process("benchmarks.graph_live")}
 
 if __name__ == "__main__":
     chosen = sys.argv[1:] or list(BENCHMARKS)
