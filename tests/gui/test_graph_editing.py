@@ -96,3 +96,28 @@ def test_a_graph_tab_runs_its_graph_on_the_recording_from_its_run_bar(make_windo
     assert bar.runner.snapshot().outputs["alarm"] > 0
     window.editor_area.close_tab(window.editor_area.indexOf(editor))  # unchanged: closes without asking
     assert editor not in window.editor_area.run_bars
+
+
+def test_group_open_inside_and_problems_of_the_graph_in_front(make_window, loop, tmp_path):
+    from model_designer.composites import CompositeEditor
+
+    window, editor, path = open_example_graph(make_window, loop, tmp_path)
+    original = path.read_bytes()
+    problems = window.views["problems"]
+    editor.canvas.select(["band", "velocity", "drift"])
+    window.editor_area.group_action.trigger()
+    [group] = editor.canvas.selected_node_ids()
+    editor.canvas.node_activated.emit(group)  # a double click on the group
+    inside = window.editor_area.current_editor()
+    assert isinstance(inside, CompositeEditor) and set(inside.graph.nodes) == {"band", "velocity", "drift"}
+    window.editor_area.setCurrentWidget(editor)
+    window.actions.undo.trigger()  # the group is gone; its tab goes when the outer tab closes
+    assert group not in editor.graph.nodes and not editor.dirty
+    window.editor_area.comment_action.trigger()
+    assert len(editor.graph.ui.annotations) == 1 and editor.dirty
+    window.actions.undo.trigger()
+    assert problems.tree.topLevelItemCount() == 0
+    editor.graph.remove_node("acc")  # a broken graph: the Problems view lists what is wrong
+    run(loop, until(lambda: problems.tree.topLevelItemCount() > 0))
+    window.editor_area.close_all()
+    assert window.editor_area.editors() == [] and path.read_bytes() == original

@@ -12,10 +12,12 @@ import logging
 from pathlib import Path
 
 from qtpy.QtCore import QEvent, Signal
-from qtpy.QtGui import QUndoGroup, QUndoStack
+from qtpy.QtGui import QAction, QKeySequence, QUndoGroup, QUndoStack
 from qtpy.QtWidgets import QMessageBox, QTabWidget, QWidget
 
 from device_browser.workspace import DeviceWorkspace
+from model_designer.annotations import AnnotationLayer
+from model_designer.composites import CompositeEditor, group_selection, is_group, open_composite, ungroup_selection
 from model_designer.editor import GraphEditor
 from model_designer.run_bar import RunBar
 from nodes.graph import GraphFormatError
@@ -39,6 +41,8 @@ class EditorArea(QTabWidget):
         super().__init__(parent)
         self.start_page, self.registry, self.workspace = start_page, registry, workspace
         self.run_bars: dict[GraphEditor, RunBar] = {}
+        self.layers: dict[GraphEditor, AnnotationLayer] = {}  # comments, frames and reroutes of each canvas
+        self._make_actions()
         self.undo_group = QUndoGroup(self)
         self.project_stack = project_stack
         self.undo_group.addStack(project_stack)
@@ -65,7 +69,7 @@ class EditorArea(QTabWidget):
         """Show the graph in ``path`` (its tab if it is open already); None if the file cannot be read."""
         path = Path(path).resolve()
         for editor in self.editors():
-            if editor.path.resolve() == path:
+            if not isinstance(editor, CompositeEditor) and editor.path.resolve() == path:
                 self.setCurrentWidget(editor)
                 return editor
         try:
@@ -74,12 +78,31 @@ class EditorArea(QTabWidget):
             log.error("%s cannot be opened: %s", path.name, exc)
             return None
         self.undo_group.addStack(editor.undo_stack)
+        self._add_editor(editor)
+        return editor
+
+    def open_group(self, outer: GraphEditor, node_id: str) -> GraphEditor:
+        """A tab editing the inside of group ``node_id`` of ``outer`` (on the outer graph's undo history)."""
+        for editor in self.editors():
+            if isinstance(editor, CompositeEditor) and editor.outer is outer and editor.node_id == node_id:
+                self.setCurrentWidget(editor)
+                return editor
+        editor = open_composite(outer, node_id, self)
+        self._add_editor(editor)
+        return editor
+
+    def _add_editor(self, editor: GraphEditor) -> None:
         self.run_bars[editor] = RunBar(editor, self.workspace)  # run on a recording or live, above the canvas
         editor.layout().insertWidget(0, self.run_bars[editor])
+        self.layers[editor] = AnnotationLayer(editor.canvas)
+        editor.canvas.node_activated.connect(lambda node_id, e=editor: self._activated(e, node_id))
         editor.dirty_changed.connect(lambda _dirty, e=editor: self._retitle(e))
         self.setCurrentIndex(self.addTab(editor, editor.title))
         self._retitle(editor)
-        return editor
+
+    def _activated(self, editor: GraphEditor, node_id: str) -> None:
+        if is_group(editor.graph, node_id):  # a double click on a group opens its inside
+            self.open_group(editor, node_id)
 
     def save_current(self) -> bool:
         """Save the graph in front; False if the start page is in front (the project saves then)."""
@@ -118,14 +141,47 @@ class EditorArea(QTabWidget):
     def close_all(self) -> None:
         """Drop every graph tab without asking (the project is closing; the window asked already)."""
         for editor in self.editors():
-            self._remove(editor)
+            if editor in self.run_bars:  # not already gone with its outer graph's tab
+                self._remove(editor)
 
     def _remove(self, editor: GraphEditor) -> None:
+        for inside in [e for e in self.editors() if isinstance(e, CompositeEditor) and e.outer is editor]:
+            self._remove(inside)  # a group's tab goes with its graph's
         self.run_bars.pop(editor).shutdown()  # a run of this graph stops with its tab
+        self.layers.pop(editor).detach()
         editor.canvas.detach()  # the graph may outlive its canvas: stop following its events
-        self.undo_group.removeStack(editor.undo_stack)
+        if not isinstance(editor, CompositeEditor):  # a group's tab edits on its outer graph's history
+            self.undo_group.removeStack(editor.undo_stack)
         self.removeTab(self.indexOf(editor))
         editor.deleteLater()
+
+    # -- the Model menu's canvas commands -----------------------------------------------------------
+
+    def _make_actions(self) -> None:
+        def action(keys: str, slot) -> QAction:
+            made = QAction(self)
+            made.setShortcut(QKeySequence(keys))
+            made.triggered.connect(lambda: self._on_canvas(slot))
+            return made
+
+        self.group_action = action("Ctrl+G", group_selection)
+        self.ungroup_action = action("Ctrl+Shift+G", ungroup_selection)
+        self.comment_action = action("Ctrl+Shift+M", self._add_comment)
+        self.frame_action = action("Ctrl+Shift+F", lambda canvas: self.layers[self.current_editor()].frame_selection())
+
+    def model_actions(self) -> list[QAction]:
+        """For the window's Model menu; each acts on the canvas in front."""
+        return [self.group_action, self.ungroup_action, self.comment_action, self.frame_action]
+
+    def _on_canvas(self, act) -> None:
+        editor = self.current_editor()
+        if editor is not None:
+            act(editor.canvas)
+
+    def _add_comment(self, canvas) -> None:
+        view = canvas.view
+        middle = view.mapToScene(view.viewport().rect().center())
+        self.layers[self.current_editor()].add("comment", (middle.x(), middle.y()), self.tr("Comment"))
 
     # -- tabs ---------------------------------------------------------------------------------------
 
@@ -143,6 +199,11 @@ class EditorArea(QTabWidget):
 
     def retranslate(self) -> None:
         self.setTabText(0, self.tr("Start"))
+        for made, text in ((self.group_action, self.tr("&Group selected nodes")),
+                           (self.ungroup_action, self.tr("&Ungroup")),
+                           (self.comment_action, self.tr("Add &comment")),
+                           (self.frame_action, self.tr("&Frame selected nodes"))):
+            made.setText(text)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:

@@ -75,6 +75,7 @@ class MainWindow(QMainWindow):
 
         self.actions = WindowActions(self)
         self.actions.bind_undo_stack(self.editor_area.undo_group)  # the project's edits, or the graph in front
+        context.add_menu_actions("model", self.editor_area.model_actions())
         self.actions.build(self.dock_host.toggle_actions(), context.menu_actions)
         self._build_status_bar()
         self._connect()
