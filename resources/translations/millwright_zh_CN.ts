@@ -515,6 +515,41 @@ SHA-256 %2</translation>
     </message>
 </context>
 <context>
+    <name>EditorArea</name>
+    <message>
+        <source>Unsaved graph</source>
+        <translation>未保存的模型图</translation>
+    </message>
+    <message>
+        <source>Save the changes to {name} before closing it?</source>
+        <translation>关闭前是否保存对 {name} 的更改？</translation>
+    </message>
+    <message>
+        <source>Comment</source>
+        <translation>注释</translation>
+    </message>
+    <message>
+        <source>Start</source>
+        <translation>开始</translation>
+    </message>
+    <message>
+        <source>&amp;Group selected nodes</source>
+        <translation>将所选节点分组(&amp;G)</translation>
+    </message>
+    <message>
+        <source>&amp;Ungroup</source>
+        <translation>取消分组(&amp;U)</translation>
+    </message>
+    <message>
+        <source>Add &amp;comment</source>
+        <translation>添加注释(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Frame selected nodes</source>
+        <translation>用框架框住所选节点(&amp;F)</translation>
+    </message>
+</context>
+<context>
     <name>EventTableModel</name>
     <message>
         <source>Time</source>
@@ -554,6 +589,29 @@ SHA-256 %2</translation>
     <message>
         <source>Choose an object in the address space and &quot;Show events&quot;.</source>
         <translation>请在地址空间中选择一个对象，然后选择“显示事件”。</translation>
+    </message>
+</context>
+<context>
+    <name>GraphCanvas</name>
+    <message>
+        <source>The component {type} is not installed</source>
+        <translation>组件 {type} 未安装</translation>
+    </message>
+    <message>
+        <source>Add inputs for {count} tag(s)</source>
+        <translation>为 {count} 个变量添加输入</translation>
+    </message>
+    <message>
+        <source>Add {type}</source>
+        <translation>添加 {type}</translation>
+    </message>
+    <message>
+        <source>No port of {node} fits {port}</source>
+        <translation>{node} 没有与 {port} 匹配的端口</translation>
+    </message>
+    <message>
+        <source>The clipboard holds no Millwright nodes</source>
+        <translation>剪贴板中没有 Millwright 节点</translation>
     </message>
 </context>
 <context>
@@ -665,10 +723,6 @@ SHA-256 %2</translation>
 </context>
 <context>
     <name>MainWindow</name>
-    <message>
-        <source>Components appear here when a graph is open.</source>
-        <translation>打开模型图后，组件会显示在这里。</translation>
-    </message>
     <message>
         <source>Unexpected error</source>
         <translation>意外错误</translation>
@@ -860,6 +914,21 @@ The details are in the Log panel; your project has not been changed by this erro
     </message>
 </context>
 <context>
+    <name>NodeBadge</name>
+    <message>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>waiting</source>
+        <translation>等待中</translation>
+    </message>
+    <message>
+        <source>{n} samples</source>
+        <translation>{n} 个样本</translation>
+    </message>
+</context>
+<context>
     <name>NodeDetailsView</name>
     <message>
         <source>Refresh</source>
@@ -908,6 +977,113 @@ The details are in the Log panel; your project has not been changed by this erro
     <message>
         <source>Inverse</source>
         <translation>反向</translation>
+    </message>
+</context>
+<context>
+    <name>NodeInspector</name>
+    <message>
+        <source>Select a node on the canvas to see its parameters and documentation.</source>
+        <translation>在画布上选择一个节点以查看其参数和文档。</translation>
+    </message>
+    <message>
+        <source>This component has no parameters.</source>
+        <translation>此组件没有参数。</translation>
+    </message>
+    <message>
+        <source>Did you mean {names}?</source>
+        <translation>您是否指的是 {names}？</translation>
+    </message>
+    <message>
+        <source>The component type &apos;{type}&apos; is not installed; the node keeps its parameters and is saved unchanged.</source>
+        <translation>组件类型“{type}”未安装；该节点保留其参数，并按原样保存。</translation>
+    </message>
+    <message>
+        <source>from {low:g} to {high:g}</source>
+        <translation>从 {low:g} 到 {high:g}</translation>
+    </message>
+    <message>
+        <source>at least {low:g}</source>
+        <translation>至少 {low:g}</translation>
+    </message>
+    <message>
+        <source>at most {high:g}</source>
+        <translation>至多 {high:g}</translation>
+    </message>
+    <message>
+        <source>in the unit of input &apos;{port}&apos;</source>
+        <translation>使用输入“{port}”的单位</translation>
+    </message>
+    <message>
+        <source>Inputs</source>
+        <translation>输入</translation>
+    </message>
+    <message>
+        <source>Outputs</source>
+        <translation>输出</translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation>端口</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>标题</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>种类</translation>
+    </message>
+    <message>
+        <source>Unit</source>
+        <translation>单位</translation>
+    </message>
+    <message>
+        <source>any unit</source>
+        <translation>任意单位</translation>
+    </message>
+    <message>
+        <source>unit of {port}</source>
+        <translation>{port} 的单位</translation>
+    </message>
+    <message>
+        <source>unit set by &apos;{param}&apos;</source>
+        <translation>由“{param}”设定的单位</translation>
+    </message>
+    <message>
+        <source>dimensionless</source>
+        <translation>无量纲</translation>
+    </message>
+    <message>
+        <source>signal</source>
+        <translation>信号</translation>
+    </message>
+    <message>
+        <source>boolean signal</source>
+        <translation>布尔信号</translation>
+    </message>
+    <message>
+        <source>scalar</source>
+        <translation>标量</translation>
+    </message>
+    <message>
+        <source>spectrum</source>
+        <translation>频谱</translation>
+    </message>
+    <message>
+        <source>table</source>
+        <translation>表格</translation>
+    </message>
+    <message>
+        <source>events</source>
+        <translation>事件</translation>
+    </message>
+    <message>
+        <source>References</source>
+        <translation>参考资料</translation>
+    </message>
+    <message>
+        <source>Notes</source>
+        <translation>备注</translation>
     </message>
 </context>
 <context>
@@ -1016,6 +1192,32 @@ The details are in the Log panel; your project has not been changed by this erro
     </message>
 </context>
 <context>
+    <name>PaletteView</name>
+    <message>
+        <source>Search components (English or 中文)</source>
+        <translation>搜索组件（英文或中文）</translation>
+    </message>
+    <message>
+        <source>Type part of a name; ↓ moves into the list, Enter adds the selected component</source>
+        <translation>输入名称的一部分；按 ↓ 进入列表，按 Enter 添加所选组件</translation>
+    </message>
+</context>
+<context>
+    <name>ParamField</name>
+    <message>
+        <source>must be a whole number</source>
+        <translation>必须是整数</translation>
+    </message>
+    <message>
+        <source>must be a number</source>
+        <translation>必须是数字</translation>
+    </message>
+    <message>
+        <source>must be numbers separated by commas</source>
+        <translation>必须是以逗号分隔的数字</translation>
+    </message>
+</context>
+<context>
     <name>PreferencesDialog</name>
     <message>
         <source>Preferences</source>
@@ -1056,6 +1258,29 @@ The details are in the Log panel; your project has not been changed by this erro
     <message>
         <source>Autosave every:</source>
         <translation>自动保存间隔：</translation>
+    </message>
+</context>
+<context>
+    <name>ProbeBubble</name>
+    <message>
+        <source>Pinned to Trends</source>
+        <translation>已固定到“趋势”</translation>
+    </message>
+    <message>
+        <source>Pin to Trends</source>
+        <translation>固定到“趋势”</translation>
+    </message>
+    <message>
+        <source>Close the probe</source>
+        <translation>关闭探针</translation>
+    </message>
+    <message>
+        <source>no value yet</source>
+        <translation>尚无值</translation>
+    </message>
+    <message>
+        <source>{value:.6g} ({quality})</source>
+        <translation>{value:.6g}（{quality}）</translation>
     </message>
 </context>
 <context>
@@ -1147,6 +1372,13 @@ Recover it? (No deletes the recovery copy.)</source>
     <message>
         <source>Open project folder</source>
         <translation>打开项目文件夹</translation>
+    </message>
+</context>
+<context>
+    <name>QuickAdd</name>
+    <message>
+        <source>Add a component…</source>
+        <translation>添加组件…</translation>
     </message>
 </context>
 <context>
@@ -1382,6 +1614,125 @@ Recover it? (No deletes the recovery copy.)</source>
     <message>
         <source>Traffic</source>
         <translation>通信报文</translation>
+    </message>
+</context>
+<context>
+    <name>RunBar</name>
+    <message>
+        <source>Run on a recording</source>
+        <translation>用录制数据运行</translation>
+    </message>
+    <message>
+        <source>Recordings (*.csv *.parquet *.pq)</source>
+        <translation>录制数据 (*.csv *.parquet *.pq)</translation>
+    </message>
+    <message>
+        <source>Choose a recording to run on</source>
+        <translation>选择用于运行的录制数据</translation>
+    </message>
+    <message>
+        <source>Live data needs the project&apos;s devices</source>
+        <translation>实时数据需要项目中的设备</translation>
+    </message>
+    <message>
+        <source>Bind the graph&apos;s inputs to tags first: {reason}</source>
+        <translation>请先将模型图的输入绑定到变量：{reason}</translation>
+    </message>
+    <message>
+        <source>Starting</source>
+        <translation>正在启动</translation>
+    </message>
+    <message>
+        <source>Running</source>
+        <translation>运行中</translation>
+    </message>
+    <message>
+        <source>Paused</source>
+        <translation>已暂停</translation>
+    </message>
+    <message>
+        <source>Finished</source>
+        <translation>已完成</translation>
+    </message>
+    <message>
+        <source>Stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n tick(s)</source>
+        <translation>
+            <numerusform>%n 个节拍</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n node(s) failed</source>
+        <translation>
+            <numerusform>%n 个节点失败</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Recording</source>
+        <translation>录制数据</translation>
+    </message>
+    <message>
+        <source>Recording: {name}</source>
+        <translation>录制数据：{name}</translation>
+    </message>
+    <message>
+        <source>Live data</source>
+        <translation>实时数据</translation>
+    </message>
+    <message>
+        <source>As fast as possible</source>
+        <translation>尽可能快</translation>
+    </message>
+    <message>
+        <source>{speed:g}× real time</source>
+        <translation>{speed:g}× 实时速度</translation>
+    </message>
+    <message>
+        <source> Hz</source>
+        <translation> Hz</translation>
+    </message>
+    <message>
+        <source>Live data are resampled onto this rate</source>
+        <translation>实时数据按此频率重新采样</translation>
+    </message>
+    <message>
+        <source>Choose recording…</source>
+        <translation>选择录制数据…</translation>
+    </message>
+    <message>
+        <source>Run</source>
+        <translation>运行</translation>
+    </message>
+    <message>
+        <source>Run the graph, or resume it (F5)</source>
+        <translation>运行模型图或继续运行（F5）</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>单步</translation>
+    </message>
+    <message>
+        <source>Run one tick (F10)</source>
+        <translation>运行一个节拍（F10）</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Probe the selected wires (Alt+P)</source>
+        <translation>为所选连线添加探针（Alt+P）</translation>
     </message>
 </context>
 <context>
@@ -1847,6 +2198,41 @@ Recover it? (No deletes the recovery copy.)</source>
     </message>
 </context>
 <context>
+    <name>ValidationPanel</name>
+    <message>
+        <source>Error</source>
+        <translation>错误</translation>
+    </message>
+    <message>
+        <source>Warning</source>
+        <translation>警告</translation>
+    </message>
+    <message>
+        <source>No graph is open</source>
+        <translation>没有打开的模型图</translation>
+    </message>
+    <message>
+        <source>No problems: the graph can run</source>
+        <translation>没有问题：模型图可以运行</translation>
+    </message>
+    <message>
+        <source>{errors} errors, {warnings} warnings</source>
+        <translation>{errors} 个错误，{warnings} 个警告</translation>
+    </message>
+    <message>
+        <source>Severity</source>
+        <translation>严重程度</translation>
+    </message>
+    <message>
+        <source>Node</source>
+        <translation>节点</translation>
+    </message>
+    <message>
+        <source>Problem</source>
+        <translation>问题</translation>
+    </message>
+</context>
+<context>
     <name>WatchListView</name>
     <message>
         <source>Write value…</source>
@@ -2275,10 +2661,21 @@ Recover it? (No deletes the recovery copy.)</source>
     </message>
 </context>
 <context>
+    <name>self.view</name>
+    <message>
+        <source>No port of {node} fits this wire</source>
+        <translation>{node} 没有适合此连线的端口</translation>
+    </message>
+</context>
+<context>
     <name>view</name>
     <message>
         <source>{tag} (history)</source>
         <translation>{tag}（历史）</translation>
+    </message>
+    <message>
+        <source>Open a graph first: double-click one in the Project panel&apos;s graphs folder.</source>
+        <translation>请先打开一个模型图：在“项目”面板的模型图文件夹中双击一个模型图。</translation>
     </message>
 </context>
 <context>
