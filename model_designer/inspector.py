@@ -457,7 +457,8 @@ class NodeInspector(QWidget):
                  f"<p><tt>{html.escape(entry.type_name)}</tt> · {html.escape(entry.origin)}</p>",
                  f"<p>{_inline(doc.summary)}</p>"]
         if entry.formula and not any(b.kind == "literal" for b in doc.body):
-            parts += [f"<h4>{self.tr('Formula')}</h4>", _pre(entry.formula)]
+            formula = self.tr("Formula")  # outside the f-string: lupdate does not look inside one
+            parts += [f"<h4>{formula}</h4>", _pre(entry.formula)]
         parts.append(_blocks_html(doc.body))
         for heading, ports in ((self.tr("Inputs"), entry.inputs), (self.tr("Outputs"), entry.outputs)):
             if ports:

@@ -1014,6 +1014,10 @@ The details are in the Log panel; your project has not been changed by this erro
         <translation>使用输入“{port}”的单位</translation>
     </message>
     <message>
+        <source>Formula</source>
+        <translation>公式</translation>
+    </message>
+    <message>
         <source>Inputs</source>
         <translation>输入</translation>
     </message>
