@@ -9,10 +9,9 @@ hidden and each node draws its port dots itself (:func:`set_port_detail`): at fi
 
 from __future__ import annotations
 
-import math
 from functools import cache
 
-from qtpy.QtCore import QPointF, QRectF, QSize, Qt
+from qtpy.QtCore import QPointF, QRectF, Qt
 from qtpy.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
 from qtpy.QtWidgets import (
     QGraphicsItem,
@@ -202,12 +201,10 @@ class NodeItem(QGraphicsItem):
             self.detailed = detailed
             for port in self.ports.values():
                 port.setVisible(detailed)
-            if detailed:
-                self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-            else:  # rendered once at the detail zoom and scaled: zoom steps then re-render nothing
-                size = self._rect.size() * TEXT_DETAIL
-                self.setCacheMode(QGraphicsItem.CacheMode.ItemCoordinateCache,
-                                  QSize(math.ceil(size.width()), math.ceil(size.height())))
+            # Zoomed out a node is a few rectangles and dots: painting them costs less than
+            # re-rendering a cached picture at every zoom step.
+            self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache if detailed
+                              else QGraphicsItem.CacheMode.NoCache)
             self.update()
 
     def port_near(self, scene_pos: QPointF, output: bool | None = None) -> PortItem | None:
