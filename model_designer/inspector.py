@@ -339,6 +339,10 @@ class NodeInspector(QWidget):
         self._refresh()
         QTimer.singleShot(0, self, self._fit_form)  # once the new rows are shown and laid out
 
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        QTimer.singleShot(0, self, self._fit_form)  # a hidden dock had no height to share out
+
     def _fit_form(self) -> None:
         """Give the form the height it needs, up to two thirds; the documentation scrolls."""
         total = sum(self.splitter.sizes())
