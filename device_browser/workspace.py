@@ -401,6 +401,7 @@ class _WatchSubscriptions:
             return
         if device_id not in self._running:
             task = loop.create_task(self._run(device_id))
+            task.add_done_callback(lambda done: self._finished(device_id, done))
             self._running[device_id] = task
 
     def forget(self, device_id: str) -> None:
@@ -411,19 +412,20 @@ class _WatchSubscriptions:
         if task is not None:
             task.cancel()
 
+    def _finished(self, device_id: str, task: asyncio.Task) -> None:
+        # A done callback, not a ``finally`` asking for asyncio.current_task(): that raises when
+        # qasync runs a step while its loop is stopped (the window closing).
+        if self._running.get(device_id) is task:
+            del self._running[device_id]
+
     async def _run(self, device_id: str) -> None:
         try:
             while device_id in self._pending:
                 self._pending.discard(device_id)
                 await asyncio.sleep(0)  # let the rest of a burst of list changes arrive
                 await self._plan(device_id)
-        except asyncio.CancelledError:
-            raise
         except DeviceError as exc:
             log.warning("Watching the tags of %s: %s", device_id, exc)
-        finally:
-            if self._running.get(device_id) is asyncio.current_task():
-                del self._running[device_id]
 
     async def _plan(self, device_id: str) -> None:
         handle = self.workspace.handle(device_id)
