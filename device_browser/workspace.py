@@ -174,11 +174,10 @@ class DeviceWorkspace:
         await self.disconnect_all()
         self.watch.clear()  # watched and trended tags name the old project's devices
         self.trend.clear()
+        self._all_points.clear()
         self.folder = folder
-        paths = sorted(p for p in folder.iterdir() if p.suffix in PROFILE_SUFFIXES) if folder and folder.is_dir() \
-            else []
-        # A 10,000-point profile takes a while to parse: never on the caller's loop.
-        loaded = await asyncio.to_thread(lambda: [_load_entry(path) for path in paths])
+        # A 10,000-point profile takes a while to parse (and a network folder to list): never on the caller's loop.
+        loaded = await asyncio.to_thread(_load_folder, folder)
         self._entries = {entry.id: entry for entry in loaded}
         self.active = ""
         self.devices_changed.emit()
@@ -361,6 +360,12 @@ def _number(value: Any) -> float:
         return float(value)
     except (TypeError, ValueError):
         return math.nan
+
+
+def _load_folder(folder: Path | None) -> list[DeviceEntry]:
+    if folder is None or not folder.is_dir():
+        return []
+    return [_load_entry(path) for path in sorted(folder.iterdir()) if path.suffix in PROFILE_SUFFIXES]
 
 
 def _load_entry(path: Path) -> DeviceEntry:
