@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Coroutine
+from dataclasses import replace
 from typing import Any
 
 from qtpy.QtCore import QEvent, Qt, QTimer
@@ -21,6 +22,7 @@ from qtpy.QtWidgets import QLabel, QSplitter, QStackedWidget, QTabWidget, QVBoxL
 
 from device_browser.connect import profile_from_register_map, register_map
 from device_browser.modbus.registers import RegisterMap
+from device_browser.profiles import DeviceProfile, Point
 from device_browser.session import ConnectionState, DeviceError
 from device_browser.tags import TagRef
 from device_browser.ui.address_space import AddressSpaceView
@@ -125,11 +127,23 @@ class ModbusPage(RegisterWorkbench):
         old = entry.profile
         profile = profile_from_register_map(registers, old.id, old.nameplate, old.connection)
         profile.title, profile.description = old.title, old.description
+        profile.points = [_keep_what_the_map_lacks(point, old) for point in profile.points]
         connected = self.workspace.handle(self.device_id) is not None
         await self.workspace.save_profile(profile, replacing=self.device_id)
         log.info("The register map of %s is saved to %s", self.device_id, entry.path.name)
         if connected:
             await self.workspace.connect(self.device_id)
+
+
+def _keep_what_the_map_lacks(point: Point, old: DeviceProfile) -> Point:
+    """A point rebuilt from the register map, with what the map does not hold taken from the profile:
+    the Chinese description, the range and the sampling interval (an edit must lose nothing)."""
+    try:
+        before = old.point(point.name)
+    except DeviceError:
+        return point
+    return replace(point, description={**before.description, "en": point.description.get("en", "")},
+                   range=before.range, interval_ms=before.interval_ms)
 
 
 class DeviceBrowserView(QWidget):

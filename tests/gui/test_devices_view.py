@@ -170,3 +170,22 @@ def test_the_device_menu_offers_the_devices_actions(make_window):
     texts = [action.text() for action in window.actions.menus["device"].actions() if not action.isSeparator()]
     assert texts[:2] == ["&Connect", "&Disconnect"] and "&Add device…" in texts and "Certi&ficates…" in texts
     assert texts[-1] == "Open &Devices Folder"
+
+
+def test_saving_an_edited_register_map_keeps_what_the_map_does_not_hold(make_window, loop, tmp_path, free_tcp_port):
+    from device_browser.profiles import load_profile
+    from device_browser.ui.device_browser_view import ModbusPage
+
+    simulator = SimulatorProcess("modbus", free_tcp_port(), tmp_path)  # not started: no connection needed
+    window = make_window()
+    path = make_project(tmp_path, simulator)
+    assert run(loop, window.open_project(path, remember=False))
+    run(loop, until(lambda: window.devices.counts() == (0, 1)))
+    before = load_profile(path / "devices" / "pump.yaml")
+    window.devices.active = "pump"
+    page = window.views["browser"].page("pump")
+    assert isinstance(page, ModbusPage)
+    run(loop, page.save_map(page.registers.register_map()))
+    after = load_profile(path / "devices" / "pump.yaml")
+    assert [p.description for p in after.points] == [p.description for p in before.points]
+    assert [p.name for p in after.points] == [p.name for p in before.points]
