@@ -517,6 +517,14 @@ SHA-256 %2</translation>
 <context>
     <name>EditorArea</name>
     <message>
+        <source>{name} cannot be opened; the Log panel says why.</source>
+        <translation>无法打开 {name}，原因见“日志”面板。</translation>
+    </message>
+    <message>
+        <source>{name} was not saved: {reason}</source>
+        <translation>{name} 未保存：{reason}</translation>
+    </message>
+    <message>
         <source>Unsaved graph</source>
         <translation>未保存的模型图</translation>
     </message>

@@ -121,3 +121,12 @@ def test_group_open_inside_and_problems_of_the_graph_in_front(make_window, loop,
     run(loop, until(lambda: problems.tree.topLevelItemCount() > 0))
     window.editor_area.close_all()
     assert window.editor_area.editors() == [] and path.read_bytes() == original
+
+
+def test_a_broken_graph_file_is_reported_and_opens_no_tab(make_window, loop, tmp_path):
+    window, _, path = open_example_graph(make_window, loop, tmp_path)
+    broken = path.with_name("broken.json")
+    broken.write_text('{"nodes": [', encoding="utf-8")
+    assert window.editor_area.open_graph(broken) is None
+    assert "broken.json cannot be opened" in window.statusBar().currentMessage()
+    assert len(window.editor_area.editors()) == 1

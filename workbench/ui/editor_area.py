@@ -35,6 +35,7 @@ class EditorArea(QTabWidget):
 
     current_editor_changed = Signal(object)
     graph_dirty_changed = Signal()  # a graph's unsaved state changed (its tab title too)
+    message = Signal(str)  # for the status bar: why a graph did not open or save
 
     def __init__(self, start_page: QWidget, project_stack: QUndoStack, registry: ComponentRegistry,
                  workspace: DeviceWorkspace | None = None, parent: QWidget | None = None):
@@ -76,6 +77,7 @@ class EditorArea(QTabWidget):
             editor = GraphEditor.open(path, self.registry, self)
         except (GraphFormatError, OSError) as exc:
             log.error("%s cannot be opened: %s", path.name, exc)
+            self.message.emit(self.tr("{name} cannot be opened; the Log panel says why.").format(name=path.name))
             return None
         self.undo_group.addStack(editor.undo_stack)
         self._add_editor(editor)
@@ -113,6 +115,8 @@ class EditorArea(QTabWidget):
             editor.save()
         except OSError as exc:
             log.error("%s was not saved: %s", editor.path, exc.strerror or exc)
+            self.message.emit(self.tr("{name} was not saved: {reason}").format(name=editor.path.name,
+                                                                                reason=exc.strerror or exc))
         return True
 
     def close_tab(self, index: int) -> None:

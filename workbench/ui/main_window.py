@@ -148,6 +148,7 @@ class MainWindow(QMainWindow):
         s.busy_changed.connect(self._set_busy)
         self.editor_area.current_editor_changed.connect(self._project_changed)
         self.editor_area.graph_dirty_changed.connect(self._project_changed)
+        self.editor_area.message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self.devices.devices_changed.connect(self._count_devices)
         self.devices.status_changed.connect(self._count_devices)
 
