@@ -6,11 +6,13 @@ import re
 
 from qtpy import shiboken
 from qtpy.QtCore import QEvent, Qt, QTimer, Signal
-from qtpy.QtGui import QGuiApplication, QUndoStack
+from qtpy.QtGui import QAction, QGuiApplication, QUndoStack
 from qtpy.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from device_browser.tags import TagRef
+from model_designer.align import Box, align_command, distribute_command, make_align_actions, retranslate_align_actions
 from model_designer.canvas.items import GRID, snap
+from model_designer.canvas.minimap import Minimap
 from model_designer.canvas.scene import GraphScene
 from model_designer.canvas.view import GraphView
 from model_designer.commands import AddNode, Connect, MoveNodes, Paste, RemoveItems, SetParam, SetTitle, fragment_of
@@ -50,6 +52,8 @@ class GraphCanvas(QWidget):
         self._note_timer.timeout.connect(self.note.hide)
         self.scene.selectionChanged.connect(self._on_selection_changed)
         self.setFocusProxy(self.view)
+        self.minimap = Minimap(self)
+        self._align_actions = make_align_actions(self)
 
     def detach(self) -> None:
         """Stop following the graph."""
@@ -147,6 +151,30 @@ class GraphCanvas(QWidget):
             positions = {i: (self.graph.nodes[i].position[0] + dx, self.graph.nodes[i].position[1] + dy) for i in ids}
             self.undo_stack.push(MoveNodes(self.graph, positions, _NUDGE_GESTURE))
 
+    def align(self, edge: str) -> None:
+        """Line the selected nodes up on ``edge``: left, right, top, bottom, centre or middle (one undo step)."""
+        command = align_command(self.graph, self._selected_boxes(), edge)
+        if command is not None:
+            self.undo_stack.push(command)
+
+    def distribute(self, axis: str) -> None:
+        """Space the selected nodes with equal gaps, ``horizontal`` or ``vertical`` (one undo step)."""
+        command = distribute_command(self.graph, self._selected_boxes(), axis)
+        if command is not None:
+            self.undo_stack.push(command)
+
+    def align_actions(self) -> list[QAction]:
+        """Align and distribute actions for a menu (Ctrl+Alt+arrows align to the four edges)."""
+        return list(self._align_actions)
+
+    def _selected_boxes(self) -> dict[str, Box]:
+        boxes = {}
+        for node_id in self.selected_node_ids():
+            outline = self.scene.nodes[node_id].boundingRect().adjusted(2, 2, -2, -2)  # the box, not its pen margin
+            x, y = self.graph.nodes[node_id].position
+            boxes[node_id] = Box(x, y, outline.width(), outline.height())
+        return boxes
+
     # -- selection -------------------------------------------------------------------------------
     def select(self, node_ids: list[str]) -> None:
         """Select exactly these nodes (selection is not an edit: it is not undone)."""
@@ -229,6 +257,7 @@ class GraphCanvas(QWidget):
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self.scene.retranslate()
+            retranslate_align_actions(self._align_actions)
         super().changeEvent(event)
 
 
