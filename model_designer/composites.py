@@ -20,10 +20,11 @@ from qtpy.QtWidgets import QWidget
 
 from model_designer.commands import AddNode, Connect, RemoveItems, _Composite, fresh_ids
 from model_designer.editor import GraphEditor
-from nodes.composite import COMPOSITE_TYPE, flatten
+from model_designer.wiring import resolve
+from nodes.composite import COMPOSITE_TYPE
 from nodes.graph import ExposedPort, Graph, Node
 from nodes.registry import ComponentRegistry
-from nodes.validation import Problem, validate
+from nodes.validation import Problem
 
 
 def _tr(text: str) -> str:
@@ -122,14 +123,7 @@ def graph_problems(graph: Graph, registry: ComponentRegistry) -> list[Problem]:
     A problem inside group ``g`` (engine id ``g/inner``) is placed on ``g`` and its message says
     which inner node it concerns, so the panel can take the user to a node they can see.
     """
-    problems = []
-    for problem in validate(flatten(graph, registry), registry).problems:
-        outer, _, inner = (problem.node or "").partition("/")
-        if inner:
-            where = f"{inner}.{problem.port}" if problem.port else inner
-            problem = Problem(problem.code, f"{where}: {problem.message}", outer, None, problem.severity)
-        problems.append(problem)
-    return problems
+    return resolve(graph, registry).problems
 
 
 class CompositeEditor(GraphEditor):

@@ -22,6 +22,7 @@ from qtpy.QtWidgets import (
 )
 
 from nodes.component import Component, Kind, Port
+from nodes.composite import COMPOSITE_TYPE
 from nodes.graph import Edge, Node
 
 NODE_WIDTH = 170.0  # the shipped graphs place nodes 200 apart: leave room for the wires
@@ -43,6 +44,8 @@ class _Style:
     def __init__(self):
         self.body = QBrush(QColor("#fbfbfc"))
         self.header = QBrush(QColor("#e6ebf2"))
+        self.group_header = QBrush(QColor("#e4def3"))  # a group (composite): violet, not a component's grey-blue
+        self.group_border = QPen(QColor("#7a63b8"), 1.5, Qt.PenStyle.DashLine)
         self.border = QPen(QColor("#8a94a3"), 1.0)
         self.selected = QPen(QColor("#1f6fd1"), 2.0)
         self.invalid = QPen(QColor("#d0302f"), 2.0)
@@ -134,13 +137,15 @@ class PortItem(QGraphicsItem):
 class NodeItem(QGraphicsItem):
     """A node: header with its title and id, inputs on the left, outputs on the right.
 
-    A node with problems (validation errors) is outlined red, the problems in its tooltip.
+    A node with problems (validation errors) is outlined red, the problems in its tooltip. A group
+    (an embedded composite) has a violet header and a dashed outline, and says so under its title.
     """
 
     def __init__(self, node: Node, cls: type[Component] | None, language: str):
         super().__init__()
         self.node_id = node.id
         self.cls = cls
+        self.group = node.type == COMPOSITE_TYPE
         self.problem: str | None = None
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -186,7 +191,7 @@ class NodeItem(QGraphicsItem):
         """Title line: the node's own title, else the component's title in the UI language."""
         component = self.cls.title.get(language) if self.cls else node.type
         self.title = node.title or component
-        self.subtitle = f"{node.id} · {component}" if node.title else node.id
+        self.subtitle = f"{node.id} · {component}" if node.title or self.group else node.id
         self.update()
 
     def set_problem(self, problem: str | None) -> None:
@@ -225,13 +230,20 @@ class NodeItem(QGraphicsItem):
         """Below the detail zoom: body, header band and port dots, in square corners a few pixels wide."""
         s = style()
         body = self._rect.adjusted(2, 2, -2, -2)
-        painter.setPen(s.selected if self.isSelected() else s.invalid if self.problem else s.border)
+        painter.setPen(self._border_pen())
         painter.setBrush(s.body)
         painter.drawRect(body)
-        painter.fillRect(QRectF(body.left(), body.top(), body.width(), HEADER_HEIGHT), s.header)
+        painter.fillRect(QRectF(body.left(), body.top(), body.width(), HEADER_HEIGHT),
+                         s.group_header if self.group else s.header)
         for port in self.ports.values():
             port.paint_dot(painter, port.pos())
         painter.setOpacity(1.0)
+
+    def _border_pen(self) -> QPen:
+        s = style()
+        if self.isSelected():
+            return s.selected
+        return s.invalid if self.problem else s.group_border if self.group else s.border
 
     def boundingRect(self) -> QRectF:
         return self._rect  # asked for thousands of times a frame: kept, not counted anew from the ports
@@ -246,12 +258,12 @@ class NodeItem(QGraphicsItem):
             return
         s = style()
         body = self.boundingRect().adjusted(2, 2, -2, -2)
-        painter.setPen(s.selected if self.isSelected() else s.invalid if self.problem else s.border)
+        painter.setPen(self._border_pen())
         painter.setBrush(s.body)
         painter.drawRoundedRect(body, 5, 5)
         header = QRectF(body.left(), body.top(), body.width(), HEADER_HEIGHT)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(s.header)
+        painter.setBrush(s.group_header if self.group else s.header)
         painter.drawRoundedRect(header.adjusted(1, 1, -1, 0), 4, 4)
         if _detail(option, painter) < TEXT_DETAIL:
             return

@@ -3,7 +3,8 @@
 Items are made only in reaction to the graph (when the scene is built, and on ``node_added``,
 ``edge_added`` …); nothing here edits the graph. Validation runs after a burst of edits (one
 timer tick later, so an undo of a 50-node paste validates once) and paints its findings: red
-outlines, resolved units on ports, unit conversions on wires.
+outlines, resolved units on ports, unit conversions on wires. A group (an embedded composite)
+is drawn with its exposed ports, their units resolved inside it (:func:`~model_designer.wiring.resolve`).
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from qtpy.QtCore import QLocale, QTimer, Signal
 from qtpy.QtWidgets import QGraphicsScene
 
 from model_designer.canvas.items import EdgeItem, NodeItem, PortItem
-from model_designer.wiring import conversion_label, split_ref, unit_symbol
+from model_designer.wiring import conversion_label, node_class, resolve, split_ref, unit_symbol
 from nodes.graph import Edge, Graph, Node
 from nodes.registry import ComponentRegistry
-from nodes.validation import Resolution, validate
+from nodes.validation import Resolution
 
 
 class GraphScene(QGraphicsScene):
@@ -68,7 +69,7 @@ class GraphScene(QGraphicsScene):
 
     # -- following the graph ---------------------------------------------------------------------
     def _add_node(self, node: Node) -> None:
-        item = NodeItem(node, self.registry.get(node.type), self.language)
+        item = NodeItem(node, node_class(self.graph, node.id, self.registry), self.language)
         self.nodes[node.id] = item
         self.addItem(item)
 
@@ -129,7 +130,7 @@ class GraphScene(QGraphicsScene):
     def revalidate(self) -> None:
         """Validate the graph now and paint problems, resolved units and unit conversions."""
         self._validation.stop()
-        self.resolution = resolution = validate(self.graph, self.registry)
+        self.resolution = resolution = resolve(self.graph, self.registry)  # groups validated from the inside
         problems: dict[str, list[str]] = defaultdict(list)
         for problem in resolution.problems:
             if problem.node in self.nodes:

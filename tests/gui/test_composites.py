@@ -121,3 +121,36 @@ def test_group_and_ungroup_the_canvas_selection_and_edit_the_inside_in_its_own_t
     with pytest.raises(ValueError, match="not a group"):
         open_composite(outer, "band")
     outer.canvas.detach()
+
+
+def test_a_group_on_the_canvas_has_its_exposed_ports_and_takes_wires_to_them(qtbot):
+    from model_designer.canvas import GraphCanvas
+
+    canvas = GraphCanvas(Graph.from_text(shipped()), default_registry(), QUndoStack())
+    qtbot.addWidget(canvas)
+    canvas.scene.revalidate()
+    inner_units = (canvas.scene.port_item("band.x", False).unit, canvas.scene.port_item("drift.y", True).unit)
+    assert group_selection_of(canvas, CHAIN) == "group1"
+    canvas.scene.revalidate()
+    item = canvas.scene.nodes["group1"]
+    assert item.problem is None and item.toolTip() == "" and item.group
+    assert set(item.ports) == {("band_x", False), ("drift_y", True)}
+    assert item.ports[("band_x", False)].kind.value == "signal" and item.ports[("drift_y", True)].kind.value == "signal"
+    assert (item.ports[("band_x", False)].unit, item.ports[("drift_y", True)].unit) == inner_units == ("m/s²", "m/s")
+    canvas.graph.add_node("smooth", "signal.ewma")
+    canvas.graph.add_node("spec", "vibration.fft_spectrum")
+    canvas.graph.connect("acc.y", "spec.x")
+    canvas.scene.revalidate()
+    assert canvas.connection_problem("group1.drift_y", "smooth.x") is None
+    assert canvas.connect("group1.drift_y", "smooth.x") is None
+    assert "group1.drift_y → smooth.x" in {str(e) for e in canvas.graph.edges}
+    canvas.graph.disconnect(next(e for e in canvas.graph.edges if e.target == "group1"))
+    canvas.scene.revalidate()
+    assert canvas.connection_problem("spec.spectrum", "group1.band_x") == "a spectrum cannot feed a signal input"
+    assert canvas.connection_problem("acc.y", "group1.band_x") is None
+    canvas.detach()
+
+
+def group_selection_of(canvas, ids: list[str]) -> str | None:
+    canvas.select(ids)
+    return group_selection(canvas)

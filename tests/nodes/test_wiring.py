@@ -71,3 +71,18 @@ def test_conversion_label_names_both_units(graph):
     assert conversion_label(graph, registry, "vel.y", "conv.x") == "mm/s → m/s"
     assert conversion_label(graph, registry, "vel.y", "zone.v") is None
     assert conversion_label(graph, registry, "vel.y", "ewma.x") is None
+
+
+def test_a_group_is_wired_through_its_exposed_ports_with_the_units_resolved_inside(graph):
+    from qtpy.QtGui import QUndoStack
+
+    from model_designer.composites import GroupNodes
+
+    graph.connect("vel.y", "conv.x")
+    graph.connect("conv.y", "ewma.x")
+    QUndoStack().push(GroupNodes(graph, ["conv"]))  # group1: conv_x in, conv_y out (m/s)
+    assert problem(graph, "vel.y", "group1.conv_x") == "vel.y is already connected to group1.conv_x"
+    assert problem(graph, "group1.conv_y", "zone.v") is None
+    assert problem(graph, "group1.conv_y", "heat.inlet") == "m/s cannot feed °C"
+    assert problem(graph, "group1.conv_y", "group1.nope") == "composite has no port 'nope'"
+    assert conversion_label(graph, default_registry(), "group1.conv_y", "zone.v") == "m/s → mm/s"
