@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from qtpy.QtCore import QAbstractTableModel, QEvent, QModelIndex, Qt, QTimer
+from qtpy.QtGui import QPalette
 from qtpy.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QTableView, QVBoxLayout, QWidget
 
 from device_browser.display import format_time, format_value
@@ -110,9 +111,12 @@ class SinkView(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.table)
         splitter.addWidget(plot_side)
+        splitter.setStretchFactor(0, 3)  # the table has a few columns per output; the plot reads at any width
+        splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
+        self._apply_palette()
         self.timer = QTimer(self, interval=REFRESH_MS)
         self.timer.timeout.connect(self.refresh)
         self.retranslate()
@@ -135,7 +139,10 @@ class SinkView(QWidget):
         if snapshot.outputs != self._seen:
             self._seen = dict(snapshot.outputs)
             self._outputs = {name: _tail(self.runner.output(name), ROWS) for name in snapshot.outputs}
+            new_columns = list(self._outputs) != self.model.columns
             self.model.set_outputs(self._outputs)
+            if new_columns:  # sized once per run: measuring 1,000 rows five times a second is wasted work
+                self.table.resizeColumnsToContents()
             self._update_choices()
             self._plot(self.choice.currentText())
         elif snapshot.state not in RunState.ACTIVE:
@@ -161,9 +168,20 @@ class SinkView(QWidget):
             values = values[:, 0] if values.shape[1] else np.full(len(chunk), np.nan)
         self.curve.setData(chunk.t / NS, values, connect="finite")
 
+    def _apply_palette(self) -> None:
+        """The plot in the theme's colours (pyqtgraph draws black by default)."""
+        self.plot.setBackground(self.palette().color(QPalette.ColorRole.Base))
+        pen = pg.mkPen(self.palette().color(QPalette.ColorRole.Text))
+        for name in ("left", "bottom"):
+            axis = self.plot.getPlotItem().getAxis(name)
+            axis.setPen(pen)
+            axis.setTextPen(pen)
+
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
+        elif event.type() == QEvent.Type.PaletteChange:
+            self._apply_palette()
         super().changeEvent(event)
 
     def retranslate(self) -> None:
