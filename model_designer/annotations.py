@@ -3,23 +3,30 @@
 The model is the graph's ``ui`` section (:class:`nodes.graph_ui.GraphUi`); commands edit it, and
 :class:`AnnotationLayer` makes and updates items from its events, as the scene does for nodes.
 Frames sit behind nodes, comments and reroute points above wires. A drag of a comment or frame
-moves the item freely and commits one move command on release; reroute points bend their
-wire (:attr:`EdgeItem.bends <model_designer.canvas.items.EdgeItem>`).
+moves the item freely and commits one move command on release; a drag of its bottom-right
+handle resizes it, one resize command on release. A double-click (or F2) edits its text in place
+(:class:`TextEditor`). Reroute points bend their wire (:attr:`EdgeItem.bends
+<model_designer.canvas.items.EdgeItem>`): Alt+click on a wire adds one, a drag moves it, a
+double-click removes it.
+
+The gestures live on the items and on a scene event filter (:class:`_WireClicks`), so the view
+needs no knowledge of annotations.
 """
 
 from __future__ import annotations
 
-from qtpy.QtCore import QCoreApplication, QPointF, QRectF, Qt
+from qtpy.QtCore import QCoreApplication, QEvent, QObject, QPointF, QRectF, Qt
 from qtpy.QtGui import QBrush, QColor, QPen, QUndoCommand
-from qtpy.QtWidgets import QGraphicsItem
+from qtpy.QtWidgets import QGraphicsItem, QPlainTextEdit, QWidget
 
-from model_designer.canvas.items import snap, style
+from model_designer.canvas.items import EdgeItem, snap, style
 from nodes.graph import Graph
 from nodes.graph_ui import COMMENT, FRAME, Annotation, Point
 
 _MOVE_ID, _RESIZE_ID, _EDIT_ID, _REROUTE_ID = 1811, 1812, 1813, 1814
 _TITLE_HEIGHT = 24.0
 _REROUTE_RADIUS = 5.0
+_HANDLE = 12.0  # the resize handle: a square this wide in the bottom-right corner
 
 
 def _tr(text: str) -> str:
@@ -150,17 +157,25 @@ def _copy(annotation: Annotation) -> Annotation:
 class AnnotationItem(QGraphicsItem):
     """A comment (a yellow note with text) or a frame (a titled rectangle behind nodes).
 
-    Dragging it moves it freely; on release the layer commits one move command.
+    Dragging it moves it freely, dragging its corner handle resizes it; on release the layer
+    commits one move or resize command. Double-click or F2 edits its text.
     """
 
     def __init__(self, layer: AnnotationLayer, annotation: Annotation):
         super().__init__()
         self.layer, self.annotation_id, self.kind = layer, annotation.id, annotation.kind
         self.text, self.size = annotation.text, annotation.size
+        self._resizing: tuple[QPointF, tuple[float, float]] | None = None  # (press point, size then)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsFocusable)
+        self.setAcceptHoverEvents(True)
         self.setZValue(-1.0 if self.kind == FRAME else 0.5)
         self.setPos(*annotation.position)
+
+    def handle_rect(self) -> QRectF:
+        """The resize handle, in item coordinates."""
+        return QRectF(self.size[0] - _HANDLE, self.size[1] - _HANDLE, _HANDLE, _HANDLE)
 
     def follow(self, annotation: Annotation) -> None:
         self.prepareGeometryChange()
@@ -187,14 +202,58 @@ class AnnotationItem(QGraphicsItem):
             painter.drawRect(rect)
             painter.setPen(s.text)
             painter.drawText(rect.adjusted(6, 4, -6, -4), Qt.TextFlag.TextWordWrap, self.text)
+        handle = self.handle_rect()
+        painter.setPen(s.faint_text)
+        for inset in (3.0, 7.0):  # two diagonal strokes: the usual look of a size grip
+            painter.drawLine(QPointF(handle.right() - inset, handle.bottom() - 1),
+                             QPointF(handle.right() - 1, handle.bottom() - inset))
+
+    def hoverMoveEvent(self, event) -> None:
+        on_handle = self.handle_rect().contains(event.pos())
+        self.setCursor(Qt.CursorShape.SizeFDiagCursor if on_handle else Qt.CursorShape.ArrowCursor)
+        super().hoverMoveEvent(event)
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self.handle_rect().contains(event.pos()):
+            self._resizing = (event.scenePos(), self.size)  # not passed on: the base class would move the item
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:
+        if self._resizing is None:
+            super().mouseMoveEvent(event)
+            return
+        start, (width, height) = self._resizing
+        delta = event.scenePos() - start
+        self.prepareGeometryChange()
+        self.size = (max(width + delta.x(), 40.0), max(height + delta.y(), 30.0))
+        self.update()
 
     def mouseReleaseEvent(self, event) -> None:
+        if self._resizing is not None:
+            self._resizing = None
+            self.layer.item_resized(self)
+            return
         super().mouseReleaseEvent(event)
         self.layer.item_dropped(self)
 
+    def mouseDoubleClickEvent(self, event) -> None:
+        self.layer.edit_text(self.annotation_id)
+        event.accept()
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() in (Qt.Key.Key_F2, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.layer.edit_text(self.annotation_id)
+            return
+        super().keyPressEvent(event)
+
 
 class RerouteItem(QGraphicsItem):
-    """One bend of a wire: a dot that can be dragged (committed on release) or removed with Delete."""
+    """One bend of a wire: a dot that can be dragged (committed on release), removed with Delete or a double-click.
+
+    While dragged, its wire follows it (view state only, until the release commits).
+    """
 
     def __init__(self, layer: AnnotationLayer, wire: tuple[str, str], index: int, point: Point):
         super().__init__()
@@ -203,6 +262,16 @@ class RerouteItem(QGraphicsItem):
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable)
         self.setZValue(2.0)
         self.setPos(*point)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)  # after setPos: no echo while made
+
+    def itemChange(self, change, value):
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+            self.layer.reroute_moving(self)
+        return super().itemChange(change, value)
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        self.layer.remove_reroute(self)
+        event.accept()
 
     def boundingRect(self) -> QRectF:
         r = _REROUTE_RADIUS + 2
@@ -229,6 +298,9 @@ class AnnotationLayer:
         self.ui = canvas.graph.ui
         self.items: dict[str, AnnotationItem] = {}
         self.reroutes: dict[tuple[str, str], list[RerouteItem]] = {}
+        self.editor: TextEditor | None = None  # the in-place text editor, while one is open
+        self._wire_clicks = _WireClicks(self)
+        canvas.scene.installEventFilter(self._wire_clicks)
         for annotation in self.ui.annotations.values():
             self._on_added(annotation)
         for wire in list(self.ui.reroutes):
@@ -244,6 +316,9 @@ class AnnotationLayer:
         for signal, slot in self._connections:
             signal.disconnect(slot)
         self._connections = []
+        self.canvas.scene.removeEventFilter(self._wire_clicks)
+        if self.editor is not None:
+            self.editor.cancel()
 
     # -- editing through commands ----------------------------------------------------------------
     def add(self, kind: str, position: Point, text: str = "", size: Point | None = None) -> str:
@@ -271,6 +346,55 @@ class AnnotationLayer:
             self.canvas.undo_stack.push(MoveAnnotation(self.canvas.graph, item.annotation_id, position))
         else:
             item.setPos(*position)
+
+    def item_resized(self, item: AnnotationItem) -> None:
+        """Commit the size a handle drag gave ``item`` (one undo step), snapped to the grid."""
+        size = (snap(item.size[0]), snap(item.size[1]))
+        if size != self.ui.annotations[item.annotation_id].size:
+            self.canvas.undo_stack.push(ResizeAnnotation(self.canvas.graph, item.annotation_id, size))
+        else:
+            item.follow(self.ui.annotations[item.annotation_id])
+
+    def edit_text(self, annotation_id: str) -> TextEditor:
+        """Open the in-place editor over annotation ``annotation_id``; it commits one edit command."""
+        if self.editor is not None:
+            self.editor.commit()
+        item = self.items[annotation_id]
+        view = self.canvas.view
+        self.editor = TextEditor(self, annotation_id, item.text, view.viewport())
+        rect = view.mapFromScene(item.sceneBoundingRect()).boundingRect()
+        if item.kind == FRAME:  # a frame's text is its title line
+            rect.setHeight(max(int(_TITLE_HEIGHT * view.transform().m11()), 28))
+        self.editor.setGeometry(rect)
+        self.editor.show()
+        self.editor.setFocus()
+        return self.editor
+
+    def text_edited(self, editor: TextEditor, text: str | None) -> None:
+        """The editor closed: ``text`` to commit, or None when it was cancelled."""
+        if editor is self.editor:
+            self.editor = None
+        annotation = self.ui.annotations.get(editor.annotation_id)
+        if text is not None and annotation is not None and text != annotation.text:
+            self.canvas.undo_stack.push(EditAnnotation(self.canvas.graph, editor.annotation_id, text))
+        self.canvas.view.setFocus()
+
+    def add_reroute_at(self, wire: tuple[str, str], point: QPointF) -> None:
+        """Put a reroute point on ``wire`` at ``point`` (snapped), one undo step."""
+        self.canvas.undo_stack.push(add_reroute(self.canvas.graph, wire, (snap(point.x()), snap(point.y()))))
+
+    def remove_reroute(self, item: RerouteItem) -> None:
+        points = list(self.ui.reroutes.get(item.wire, []))
+        if item.index < len(points):
+            del points[item.index]
+            self.canvas.undo_stack.push(SetReroutes(self.canvas.graph, item.wire, points))
+
+    def reroute_moving(self, item: RerouteItem) -> None:
+        """Bend the wire through ``item`` while it is dragged (the graph changes on release)."""
+        edge_item = self._edge_item(item.wire)
+        if edge_item is not None and item.index < len(edge_item.bends):
+            edge_item.bends[item.index] = item.pos()
+            edge_item.update_path()
 
     def reroute_dropped(self, item: RerouteItem) -> None:
         points = list(self.ui.reroutes.get(item.wire, []))
@@ -320,7 +444,7 @@ class AnnotationLayer:
     def _on_reroutes(self, wire: tuple[str, str]) -> None:
         for item in self.reroutes.pop(wire, []):
             self.canvas.scene.removeItem(item)
-        edge_item = next((item for edge, item in self.canvas.scene.edges.items() if edge.wire == wire), None)
+        edge_item = self._edge_item(wire)
         points = self.ui.reroutes.get(wire, []) if edge_item is not None else []
         self.reroutes[wire] = [RerouteItem(self, wire, i, p) for i, p in enumerate(points)]
         for item in self.reroutes[wire]:
@@ -328,3 +452,76 @@ class AnnotationLayer:
         if edge_item is not None:
             edge_item.bends = [QPointF(*p) for p in points]
             edge_item.update_path()
+
+    def _edge_item(self, wire: tuple[str, str]) -> EdgeItem | None:
+        return next((item for edge, item in self.canvas.scene.edges.items() if edge.wire == wire), None)
+
+
+class _WireClicks(QObject):
+    """Alt+click on a wire adds a reroute point there (a scene event filter: the view stays unaware)."""
+
+    def __init__(self, layer: AnnotationLayer):
+        super().__init__()
+        self.layer = layer
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() != QEvent.Type.GraphicsSceneMousePress or event.button() != Qt.MouseButton.LeftButton \
+                or not event.modifiers() & Qt.KeyboardModifier.AltModifier:
+            return False
+        for item in self.layer.canvas.scene.items(event.scenePos()):
+            wire = item if isinstance(item, EdgeItem) else item.parentItem()
+            if isinstance(wire, EdgeItem):
+                self.layer.add_reroute_at(wire.edge.wire, event.scenePos())
+                event.accept()
+                return True
+        return False
+
+
+class TextEditor(QPlainTextEdit):
+    """The text of a comment or frame, edited where it is drawn.
+
+    Ctrl+Enter or leaving the editor commits one edit command; Esc cancels.
+    """
+
+    def __init__(self, layer: AnnotationLayer, annotation_id: str, text: str, parent: QWidget):
+        super().__init__(text, parent)
+        self.layer, self.annotation_id = layer, annotation_id
+        self._closed = False
+        self.selectAll()
+        self._retranslate()
+
+    def _retranslate(self) -> None:
+        self.setPlaceholderText(self.tr("Text (Ctrl+Enter to finish, Esc to cancel)"))
+        self.setToolTip(self.placeholderText())
+
+    def commit(self) -> None:
+        self._close(self.toPlainText())
+
+    def cancel(self) -> None:
+        self._close(None)
+
+    def _close(self, text: str | None) -> None:
+        if self._closed:  # hiding the editor takes its focus away, which commits again
+            return
+        self._closed = True
+        self.hide()
+        self.deleteLater()
+        self.layer.text_edited(self, text)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.cancel()
+        elif event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) \
+                and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.commit()
+        else:
+            super().keyPressEvent(event)
+
+    def focusOutEvent(self, event) -> None:
+        super().focusOutEvent(event)
+        self.commit()
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+        super().changeEvent(event)

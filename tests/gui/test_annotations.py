@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from qtpy.QtGui import QUndoStack
+from qtpy.QtCore import QEvent, QPointF, Qt
+from qtpy.QtGui import QMouseEvent, QUndoStack
+from qtpy.QtTest import QTest
+from qtpy.QtWidgets import QApplication
 
 from model_designer.annotations import (
     AddAnnotation,
@@ -15,6 +18,7 @@ from model_designer.annotations import (
     add_reroute,
 )
 from model_designer.canvas import GraphCanvas
+from model_designer.canvas.items import snap
 from nodes.graph import Graph
 from nodes.graph_ui import COMMENT, FRAME, Annotation
 from nodes.registry import default_registry
@@ -22,6 +26,7 @@ from nodes.resources import example_project
 
 SHIPPED = (example_project() / "graphs" / "vibration_alarm.json").read_text(encoding="utf-8")
 WIRE = ("acc.y", "band.x")
+LONG_WIRE = ("mm_s.y", "out_rms.x")  # room for a bend away from the ports (a click near a port starts a wire)
 
 
 def make(qtbot, graph: Graph | None = None) -> tuple[GraphCanvas, AnnotationLayer]:
@@ -98,3 +103,101 @@ def test_annotations_survive_save_and_reopen(qtbot):
     assert again.graph.to_text() == text
     again.detach()
     layer2.detach()
+
+
+def mouse(canvas: GraphCanvas, kind, scene_pos, modifiers=Qt.KeyboardModifier.NoModifier,
+          buttons=Qt.MouseButton.LeftButton) -> None:
+    """A mouse event on the canvas's viewport at ``scene_pos``, as a person's hand makes it."""
+    viewport = canvas.view.viewport()
+    local = QPointF(canvas.view.mapFromScene(QPointF(*scene_pos)))
+    button = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseMove else Qt.MouseButton.LeftButton
+    QApplication.sendEvent(viewport, QMouseEvent(kind, local, viewport.mapToGlobal(local), button, buttons,
+                                                 modifiers))
+
+
+def shown(qtbot) -> tuple[GraphCanvas, AnnotationLayer]:
+    canvas, layer = make(qtbot)
+    canvas.resize(1000, 700)
+    canvas.show()
+    qtbot.waitExposed(canvas)
+    canvas.view.resetTransform()
+    canvas.view.centerOn(200, 100)
+    return canvas, layer
+
+
+def test_a_double_click_edits_a_comment_in_place_one_step_and_esc_cancels(qtbot):
+    canvas, layer = shown(qtbot)
+    layer.add(COMMENT, (100, 200), "ISO 10816")
+    stack, before = canvas.undo_stack, canvas.undo_stack.count()
+    mouse(canvas, QEvent.Type.MouseButtonPress, (150, 240))
+    mouse(canvas, QEvent.Type.MouseButtonRelease, (150, 240))
+    mouse(canvas, QEvent.Type.MouseButtonDblClick, (150, 240))
+    editor = layer.editor
+    assert editor is not None and editor.isVisible() and editor.toPlainText() == "ISO 10816"
+    QTest.keyClicks(editor, "zone B")  # replaces the selected text
+    QTest.keyClick(editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert layer.editor is None and canvas.graph.ui.annotations["comment1"].text == "zone B"
+    assert stack.count() == before + 1 and layer.items["comment1"].text == "zone B"
+    editor = layer.edit_text("comment1")
+    QTest.keyClicks(editor, "thrown away")
+    QTest.keyClick(editor, Qt.Key.Key_Escape)
+    assert canvas.graph.ui.annotations["comment1"].text == "zone B" and stack.count() == before + 1
+    stack.undo()
+    assert canvas.graph.ui.annotations["comment1"].text == "ISO 10816"
+    canvas.detach()
+    layer.detach()
+
+
+def test_dragging_the_corner_handle_resizes_in_one_undo_step(qtbot):
+    canvas, layer = shown(qtbot)
+    layer.add(COMMENT, (100, 200), "note", (200, 80))
+    stack, before = canvas.undo_stack, canvas.undo_stack.count()
+    mouse(canvas, QEvent.Type.MouseButtonPress, (296, 276))
+    for step in range(1, 6):
+        mouse(canvas, QEvent.Type.MouseMove, (296 + 12 * step, 276 + 8 * step))
+    assert layer.items["comment1"].size == (260.0, 120.0)  # follows the hand before the release
+    mouse(canvas, QEvent.Type.MouseButtonRelease, (356, 316), buttons=Qt.MouseButton.NoButton)
+    annotation = canvas.graph.ui.annotations["comment1"]
+    assert annotation.size == (260.0, 120.0) and annotation.position == (100.0, 200.0)
+    assert stack.count() == before + 1
+    stack.undo()
+    assert canvas.graph.ui.annotations["comment1"].size == (200.0, 80.0)
+    assert layer.items["comment1"].size == (200.0, 80.0)
+    canvas.detach()
+    layer.detach()
+
+
+def test_alt_click_on_a_wire_adds_a_reroute_that_drags_is_removed_by_double_click_and_is_saved(qtbot):
+    canvas, layer = shown(qtbot)
+    canvas.view.centerOn(1300, 50)
+    wire = next(i for e, i in canvas.scene.edges.items() if e.wire == LONG_WIRE)
+    middle = wire.path().pointAtPercent(0.5)
+    at = (middle.x(), middle.y())
+    mouse(canvas, QEvent.Type.MouseButtonPress, at, Qt.KeyboardModifier.AltModifier)
+    mouse(canvas, QEvent.Type.MouseButtonRelease, at, Qt.KeyboardModifier.AltModifier,
+          buttons=Qt.MouseButton.NoButton)
+    assert canvas.graph.ui.reroutes == {LONG_WIRE: [(snap(at[0]), snap(at[1]))]}
+    assert canvas.undo_stack.count() == 1
+    text = canvas.graph.to_text()
+    again, layer2 = make(qtbot, Graph.from_text(text))
+    assert again.graph.ui.reroutes == canvas.graph.ui.reroutes and len(layer2.reroutes[LONG_WIRE]) == 1
+    assert again.graph.to_text() == text
+    again.detach()
+    layer2.detach()
+    bend = layer.reroutes[LONG_WIRE][0]
+    start = (bend.x(), bend.y())
+    mouse(canvas, QEvent.Type.MouseButtonPress, start)
+    to = (start[0] + 50, start[1] + 30)
+    mouse(canvas, QEvent.Type.MouseMove, to)
+    assert wire.bends[0] == QPointF(*to)  # the wire follows the dragged point before the release
+    mouse(canvas, QEvent.Type.MouseButtonRelease, to, buttons=Qt.MouseButton.NoButton)
+    moved = (snap(start[0] + 50), snap(start[1] + 30))
+    assert canvas.graph.ui.reroutes == {LONG_WIRE: [moved]} and canvas.undo_stack.count() == 2
+    for kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonDblClick,
+                 QEvent.Type.MouseButtonRelease):
+        mouse(canvas, kind, moved)
+    assert canvas.graph.ui.reroutes == {} and canvas.graph.to_text() == SHIPPED
+    canvas.undo_stack.undo()
+    assert canvas.graph.ui.reroutes == {LONG_WIRE: [moved]}
+    canvas.detach()
+    layer.detach()
