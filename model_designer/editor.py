@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from qtpy import shiboken
 from qtpy.QtCore import Signal
 from qtpy.QtGui import QUndoStack
 from qtpy.QtWidgets import QVBoxLayout, QWidget
@@ -35,7 +36,11 @@ class GraphEditor(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.canvas)
-        self.history_connection = self.undo_stack.cleanChanged.connect(lambda clean: self.dirty_changed.emit(not clean))
+        # A lambda, not the bound method: PySide6 6.11's method slots lose a reference (a crash when a
+        # group's tab shares the stack). The stack, a child of this editor, can still announce a change
+        # while both are being deleted: then this editor is no longer valid and says nothing.
+        self.history_connection = self.undo_stack.cleanChanged.connect(
+            lambda clean: shiboken.isValid(self) and self.dirty_changed.emit(not clean))
 
     @classmethod
     def open(cls, path: Path, registry: ComponentRegistry, parent: QWidget | None = None) -> GraphEditor:

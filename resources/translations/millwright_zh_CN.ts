@@ -86,6 +86,41 @@
     </message>
 </context>
 <context>
+    <name>AlignActions</name>
+    <message>
+        <source>Align Left</source>
+        <translation>左对齐</translation>
+    </message>
+    <message>
+        <source>Align Right</source>
+        <translation>右对齐</translation>
+    </message>
+    <message>
+        <source>Align Top</source>
+        <translation>顶端对齐</translation>
+    </message>
+    <message>
+        <source>Align Bottom</source>
+        <translation>底端对齐</translation>
+    </message>
+    <message>
+        <source>Align Centres</source>
+        <translation>水平居中对齐</translation>
+    </message>
+    <message>
+        <source>Align Middles</source>
+        <translation>垂直居中对齐</translation>
+    </message>
+    <message>
+        <source>Distribute Horizontally</source>
+        <translation>水平等距分布</translation>
+    </message>
+    <message>
+        <source>Distribute Vertically</source>
+        <translation>垂直等距分布</translation>
+    </message>
+</context>
+<context>
     <name>CertificateManager</name>
     <message>
         <source>OPC UA certificates</source>
@@ -556,6 +591,30 @@ SHA-256 %2</translation>
         <source>&amp;Frame selected nodes</source>
         <translation>用框架框住所选节点(&amp;F)</translation>
     </message>
+    <message>
+        <source>Align &amp;left edges</source>
+        <translation>左边缘对齐(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Align &amp;right edges</source>
+        <translation>右边缘对齐(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Align &amp;top edges</source>
+        <translation>上边缘对齐(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Align &amp;bottom edges</source>
+        <translation>下边缘对齐(&amp;B)</translation>
+    </message>
+    <message>
+        <source>Distribute &amp;horizontally</source>
+        <translation>水平等距分布(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Distribute &amp;vertically</source>
+        <translation>垂直等距分布(&amp;V)</translation>
+    </message>
 </context>
 <context>
     <name>EventTableModel</name>
@@ -857,6 +916,17 @@ The details are in the Log panel; your project has not been changed by this erro
     <message>
         <source>Called; the method returns no outputs.</source>
         <translation>已调用；此方法没有输出。</translation>
+    </message>
+</context>
+<context>
+    <name>Minimap</name>
+    <message>
+        <source>Minimap</source>
+        <translation>缩略图</translation>
+    </message>
+    <message>
+        <source>Drag the frame to move around the graph (M hides the minimap)</source>
+        <translation>拖动方框可在模型图中移动（按 M 隐藏缩略图）</translation>
     </message>
 </context>
 <context>
@@ -1889,6 +1959,44 @@ Recover it? (No deletes the recovery copy.)</source>
     </message>
 </context>
 <context>
+    <name>SinkTableModel</name>
+    <message>
+        <source>good</source>
+        <translation>良好</translation>
+    </message>
+    <message>
+        <source>uncertain</source>
+        <translation>不确定</translation>
+    </message>
+    <message>
+        <source>bad</source>
+        <translation>坏</translation>
+    </message>
+    <message>
+        <source>time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>value</source>
+        <translation>值</translation>
+    </message>
+    <message>
+        <source>quality</source>
+        <translation>质量</translation>
+    </message>
+</context>
+<context>
+    <name>SinkView</name>
+    <message>
+        <source>&amp;Plot:</source>
+        <translation>绘图(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>The graph output to plot</source>
+        <translation>要绘制的模型图输出</translation>
+    </message>
+</context>
+<context>
     <name>StartPage</name>
     <message>
         <source>Connect devices, wire mechanism models, test them on live or recorded data, and package them as industrial apps.</source>
@@ -1937,6 +2045,13 @@ Recover it? (No deletes the recovery copy.)</source>
     <message>
         <source>Copy the command to the clipboard</source>
         <translation>将命令复制到剪贴板</translation>
+    </message>
+</context>
+<context>
+    <name>TextEditor</name>
+    <message>
+        <source>Text (Ctrl+Enter to finish, Esc to cancel)</source>
+        <translation>文本（Ctrl+Enter 完成，Esc 取消）</translation>
     </message>
 </context>
 <context>

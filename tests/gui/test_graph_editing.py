@@ -130,3 +130,20 @@ def test_a_broken_graph_file_is_reported_and_opens_no_tab(make_window, loop, tmp
     assert window.editor_area.open_graph(broken) is None
     assert "broken.json cannot be opened" in window.statusBar().currentMessage()
     assert len(window.editor_area.editors()) == 1
+
+
+def test_the_outputs_view_follows_the_run_of_the_graph_in_front_and_the_model_menu_aligns(
+        make_window, loop, tmp_path):
+    from model_designer.run import RunState
+
+    window, editor, path = open_example_graph(make_window, loop, tmp_path)
+    outputs = window.views["outputs"]
+    bar = window.editor_area.run_bars[editor]
+    bar.set_recording(path.parents[1] / "data" / "pump_run.csv")
+    bar.run()
+    run(loop, until(lambda: bar.runner.snapshot().state == RunState.FINISHED and outputs.runner is bar.runner
+                    and outputs.model.rowCount() > 0, 30), 35)
+    editor.canvas.select(["acc", "band"])
+    window.editor_area.align_actions["left"].trigger()
+    nodes = editor.graph.nodes
+    assert nodes["acc"].position[0] == nodes["band"].position[0] and editor.dirty

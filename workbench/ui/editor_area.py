@@ -172,10 +172,16 @@ class EditorArea(QTabWidget):
         self.ungroup_action = action("Ctrl+Shift+G", ungroup_selection)
         self.comment_action = action("Ctrl+Shift+M", self._add_comment)
         self.frame_action = action("Ctrl+Shift+F", lambda canvas: self.layers[self.current_editor()].frame_selection())
+        # No shortcuts here: the canvas has Ctrl+Alt+arrows itself, and a second owner makes them ambiguous.
+        self.align_actions = {edge: action("", lambda canvas, edge=edge: canvas.align(edge))
+                              for edge in ("left", "right", "top", "bottom")}
+        self.distribute_actions = {axis: action("", lambda canvas, axis=axis: canvas.distribute(axis))
+                                   for axis in ("horizontal", "vertical")}
 
     def model_actions(self) -> list[QAction]:
         """For the window's Model menu; each acts on the canvas in front."""
-        return [self.group_action, self.ungroup_action, self.comment_action, self.frame_action]
+        return [self.group_action, self.ungroup_action, self.comment_action, self.frame_action,
+                *self.align_actions.values(), *self.distribute_actions.values()]
 
     def _on_canvas(self, act) -> None:
         editor = self.current_editor()
@@ -206,7 +212,13 @@ class EditorArea(QTabWidget):
         for made, text in ((self.group_action, self.tr("&Group selected nodes")),
                            (self.ungroup_action, self.tr("&Ungroup")),
                            (self.comment_action, self.tr("Add &comment")),
-                           (self.frame_action, self.tr("&Frame selected nodes"))):
+                           (self.frame_action, self.tr("&Frame selected nodes")),
+                           (self.align_actions["left"], self.tr("Align &left edges")),
+                           (self.align_actions["right"], self.tr("Align &right edges")),
+                           (self.align_actions["top"], self.tr("Align &top edges")),
+                           (self.align_actions["bottom"], self.tr("Align &bottom edges")),
+                           (self.distribute_actions["horizontal"], self.tr("Distribute &horizontally")),
+                           (self.distribute_actions["vertical"], self.tr("Distribute &vertically"))):
             made.setText(text)
 
     def changeEvent(self, event: QEvent) -> None:
