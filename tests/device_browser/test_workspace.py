@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
-from collections.abc import Callable
 
 import pytest
 
@@ -19,17 +17,8 @@ from device_browser.tags import TagRef
 from device_browser.watch import WatchItem
 from device_browser.workspace import DeviceWorkspace
 from device_browser.writes import AuditLog
+from tests.device_browser.test_host import wait_for
 from tests.simulator_process import SimulatorProcess
-
-DEADLINE = 30.0
-
-
-async def until(condition: Callable[[], object], timeout: float = DEADLINE) -> None:
-    end = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > end:
-            raise AssertionError("the condition was not met within the deadline")
-        await asyncio.sleep(0.02)
 
 
 @pytest.fixture
@@ -66,7 +55,7 @@ def test_devices_connect_watch_write_and_survive_an_outage(modbus, tmp_path):
             await workspace.connect("pump")
             assert workspace.counts() == (1, 2)
             keys = ["pump/flow", "pump/speed", "pump@40001"]
-            await until(lambda: all(workspace.bus.written(key) >= 2 for key in keys))
+            await wait_for(lambda: all(workspace.bus.written(key) >= 2 for key in keys), "two samples of each tag")
             assert workspace.bus.latest("pump/flow")[2] == GOOD
 
             setpoint = TagRef("pump", point="speed_setpoint")
@@ -79,15 +68,16 @@ def test_devices_connect_watch_write_and_survive_an_outage(modbus, tmp_path):
             assert record.readback == 900
 
             workspace.watch.remove(workspace.watch.index_of(TagRef("pump", point="speed")))
-            await until(lambda: len(workspace._watched._groups.get("pump", {})) == 2)
+            await wait_for(lambda: len(workspace._watched._groups.get("pump", {})) == 2, "two subscription groups left")
 
             simulator.kill()
-            await until(lambda: workspace.entry("pump").status.state is ConnectionState.RECONNECTING)
+            state = lambda: workspace.entry("pump").status.state  # noqa: E731 - read again at each check
+            await wait_for(lambda: state() is ConnectionState.RECONNECTING, "pump reconnecting")
             assert workspace.counts() == (0, 2)
             simulator.start()
-            await until(lambda: workspace.entry("pump").status.state is ConnectionState.CONNECTED)
+            await wait_for(lambda: state() is ConnectionState.CONNECTED, "pump connected again")
             resumed = workspace.bus.written("pump/flow")
-            await until(lambda: workspace.bus.written("pump/flow") >= resumed + 2)
+            await wait_for(lambda: workspace.bus.written("pump/flow") >= resumed + 2, "flow resumed")
 
             await workspace.disconnect("pump")
             assert workspace.entry("pump").status.state is ConnectionState.DISCONNECTED

@@ -23,10 +23,11 @@ from device_browser.workspace import DeviceWorkspace
 from device_browser.writes import AuditLog
 from model_designer.run import GraphRunner, LiveInput, RecordingInput, RunState, SinkBuffer, watch_bindings
 from nodes.chunk import BAD, GOOD, UNCERTAIN, Chunk
-from nodes.component import Component, Kind, Port, Text
 from nodes.graph import Graph, load_graph
 from nodes.library import builtin_components
 from nodes.registry import ComponentRegistry, default_registry
+from tests.device_browser.test_host import wait_for as wait_async
+from tests.nodes.test_engine import Fragile  # a component that fails on its second call
 from tests.simulator_process import SimulatorProcess
 from workbench.cli import main
 
@@ -40,29 +41,6 @@ def wait_for(condition: Callable[[], object], timeout: float = DEADLINE) -> None
     while not condition():
         assert time.monotonic() < end, "the condition was not met within the deadline"
         time.sleep(0.01)
-
-
-class Fragile(Component):
-    """Fails on its second call (a stand-in for a component with a bug).
-
-    References
-    ----------
-    None: test component.
-    """
-
-    type_name = "test.fragile"
-    title = Text("Fragile")
-    inputs = (Port("x"),)
-    outputs = (Port("y", Kind.SIGNAL, "=x"),)
-
-    def init_state(self):
-        return {"calls": 0}
-
-    def process(self, inputs, state):
-        state["calls"] += 1
-        if state["calls"] == 2:
-            raise ZeroDivisionError("division by zero in a plug-in")
-        return {"y": inputs["x"]}
 
 
 @pytest.fixture
@@ -224,11 +202,12 @@ def test_a_live_run_follows_the_simulated_pump(opcua, tmp_path, registry):
             await workspace.connect("pump")
             unwatch = watch_bindings(workspace.watch, bindings, 100.0)
             runner.start()
-            await until(lambda: len(set(runner.output("y").v[runner.output("y").q == GOOD])) >= 3)
+            await wait_async(lambda: len(set(runner.output("y").v[runner.output("y").q == GOOD])) >= 3,
+                             "three different good outputs")
             snapshot = runner.snapshot()
             assert snapshot.state == RunState.RUNNING and snapshot.nodes["twice"].samples_out > 0
             count = snapshot.outputs["double"]
-            await until(lambda: runner.snapshot().outputs["double"] > count)
+            await wait_async(lambda: runner.snapshot().outputs["double"] > count, "more outputs")
             runner.stop()
             await asyncio.to_thread(runner.join, DEADLINE)
             unwatch()
@@ -239,10 +218,3 @@ def test_a_live_run_follows_the_simulated_pump(opcua, tmp_path, registry):
         assert runner.snapshot().state == RunState.STOPPED
 
     asyncio.run(scenario())
-
-
-async def until(condition: Callable[[], object], timeout: float = DEADLINE) -> None:
-    end = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < end, "the condition was not met within the deadline"
-        await asyncio.sleep(0.02)
