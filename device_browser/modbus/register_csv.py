@@ -195,17 +195,25 @@ def _flag(text: str, where: str) -> bool:
     raise RegisterCsvError(f"{where}, writable: '{text}' is neither yes nor no")
 
 
+def parse_decimal(text: str) -> float:
+    """A finite number as an engineer types it, a decimal comma too (``12,5``); ValueError says why not."""
+    try:
+        value = float(text.replace(",", ".") if text.count(",") == 1 and "." not in text else text)
+    except ValueError:
+        raise ValueError("is not a number") from None
+    if not math.isfinite(value):
+        raise ValueError("is not a finite number")
+    return value
+
+
 def _float(row: dict[str, str], column: str, where: str, default: float | None = None) -> float | None:
     text = row.get(column, "")
     if not text:
         return default
     try:
-        value = float(text.replace(",", ".") if text.count(",") == 1 and "." not in text else text)
-    except ValueError:
-        raise RegisterCsvError(f"{where}, {column}: '{text}' is not a number") from None
-    if not math.isfinite(value):
-        raise RegisterCsvError(f"{where}, {column}: '{text}' is not a finite number")
-    return value
+        return parse_decimal(text)
+    except ValueError as exc:
+        raise RegisterCsvError(f"{where}, {column}: '{text}' {exc}") from None
 
 
 def _int(row: dict[str, str], column: str, where: str, default: int) -> int:

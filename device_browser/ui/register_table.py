@@ -39,7 +39,7 @@ from qtpy.QtWidgets import (
 from device_browser.bus import LiveBus
 from device_browser.display import format_value
 from device_browser.modbus.addresses import parse_address
-from device_browser.modbus.register_csv import read_register_csv, write_register_csv
+from device_browser.modbus.register_csv import parse_decimal, read_register_csv, write_register_csv
 from device_browser.modbus.registers import LAST_ADDRESS, Area, ByteOrder, DataType, ModbusTag, RegisterMap
 from device_browser.session import DeviceError
 from device_browser.tags import TagRef
@@ -338,12 +338,9 @@ def _at_address(tag: ModbusTag, text: str) -> ModbusTag:
 
 def _float(text: str, what: str) -> float:
     try:
-        value = float(text.replace(",", ".") if text.count(",") == 1 and "." not in text else text)
-    except ValueError:
-        raise DeviceError(f"'{text}' is not a number ({what})") from None
-    if not math.isfinite(value):
-        raise DeviceError(f"'{text}' is not a finite number ({what})")
-    return value
+        return parse_decimal(text)
+    except ValueError as exc:
+        raise DeviceError(f"'{text}' {exc} ({what})") from None
 
 
 def _number(value: float | None) -> str:
