@@ -20,7 +20,7 @@ from typing import Any
 
 from psygnal import Signal
 
-from nodes.graph_ui import GraphUi
+from nodes.graph_ui import GraphUi, numbered_id
 from nodes.json_structure import StructureProblem, shipped_schema, structure_problems
 
 GRAPH_SCHEMA_VERSION = 3
@@ -169,10 +169,7 @@ class Graph:
 
     def free_id(self, stem: str) -> str:
         """The first unused node id ``stem1``, ``stem2``, … (``ewma1`` for a new EWMA node)."""
-        number = 1
-        while f"{stem}{number}" in self.nodes:
-            number += 1
-        return f"{stem}{number}"
+        return numbered_id(stem, self.nodes)
 
     def incoming(self, node_id: str) -> list[Edge]:
         return [e for e in self.edges if e.target == node_id]

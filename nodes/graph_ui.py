@@ -17,7 +17,7 @@ version does not know are kept. Reroute points of a wire that no longer exists s
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,10 +104,7 @@ class GraphUi:
             self.reroutes_changed.emit(wire)
 
     def free_id(self, stem: str) -> str:
-        number = 1
-        while f"{stem}{number}" in self.annotations:
-            number += 1
-        return f"{stem}{number}"
+        return numbered_id(stem, self.annotations)
 
     # -- files -------------------------------------------------------------------------------------
     def to_json(self, wires: Iterable[tuple[str, str]]) -> dict[str, Any]:
@@ -146,3 +143,11 @@ def _point(value: Iterable[float]) -> Point:
 
 def _pair(point: Point) -> list[float]:
     return [float(point[0]), float(point[1])]
+
+
+def numbered_id(stem: str, taken: Container[str]) -> str:
+    """The first of ``stem1``, ``stem2``, … not in ``taken`` (new node and annotation ids)."""
+    number = 1
+    while f"{stem}{number}" in taken:
+        number += 1
+    return f"{stem}{number}"
