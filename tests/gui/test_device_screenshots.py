@@ -23,6 +23,7 @@ from device_browser.ui.device_browser_view import ModbusPage, OpcUaPage
 from device_browser.watch import WatchItem
 from nodes.resources import example_project
 from tests.gui.conftest import run, until
+from tests.gui.test_address_space import child, open_path
 from tests.simulator_process import SimulatorProcess
 from workbench.ui import i18n
 
@@ -61,34 +62,22 @@ def save(image: QImage, name: str) -> None:
     assert len(colours) > 5, f"{name} rendered blank"
 
 
-def child(view, parent: QModelIndex, name: str) -> QModelIndex:
-    for row in range(view.proxy.rowCount(parent)):
-        index = view.proxy.index(row, 0, parent)
-        if index.data() == name:
-            return index
-    raise AssertionError(f"no row {name!r} below {parent.data()!r}")
-
-
-def open_path(loop, view, *names: str) -> QModelIndex:
-    index = QModelIndex()
-    for name in names:
-        index = child(view, index, name)
-        source = view.proxy.mapToSource(index)
-        view.tree.expand(index)
-        run(loop, until(lambda s=source: view.model.settled(s), DEADLINE), DEADLINE + 5)
-    return index
-
-
-@pytest.mark.parametrize("language", ["en", "zh_CN"])
-def test_device_views_screenshots(make_window, loop, qapp, site, language):
+def open_site(make_window, loop, qapp, site, language: str):
+    """A 1440×900 window in ``language`` on the example project of ``site``, its two devices listed."""
     window = make_window()
     i18n.install_language(qapp, language)
     window.set_theme("light")
     assert run(loop, window.open_project(site, remember=False))
     window.resize(1440, 900)
     window.reset_layout()
+    run(loop, until(lambda: len(window.devices.entries) == 2))
+    return window
+
+
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+def test_device_views_screenshots(make_window, loop, qapp, site, language):
+    window = open_site(make_window, loop, qapp, site, language)
     workspace = window.devices
-    run(loop, until(lambda: len(workspace.entries) == 2))
     for device in (OPCUA, MODBUS):
         run(loop, workspace.connect(device), timeout=DEADLINE)
     assert workspace.counts() == (2, 2)

@@ -10,19 +10,12 @@ import pytest
 
 from model_designer.run import RunState
 from tests.gui.conftest import run, until
-from tests.gui.test_device_screenshots import DEADLINE, OPCUA, save, site  # noqa: F401 - site is a fixture
-from workbench.ui import i18n
+from tests.gui.test_device_screenshots import DEADLINE, OPCUA, open_site, save, site  # noqa: F401 - site is a fixture
 
 
 @pytest.mark.parametrize("language", ["en", "zh_CN"])
 def test_graph_running_live_screenshot(make_window, loop, qapp, site, language):  # noqa: F811 - the fixture
-    window = make_window()
-    i18n.install_language(qapp, language)
-    window.set_theme("light")
-    assert run(loop, window.open_project(site, remember=False))
-    window.resize(1440, 900)
-    window.reset_layout()
-    run(loop, until(lambda: len(window.devices.entries) == 2))
+    window = open_site(make_window, loop, qapp, site, language)
     run(loop, window.devices.connect(OPCUA), timeout=DEADLINE)
     window.views["project"].file_activated.emit(site / "graphs" / "pump_efficiency.json")
     editor = window.editor_area.current_editor()
