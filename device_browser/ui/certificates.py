@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
-from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +47,7 @@ from device_browser.opcua.security import (
 )
 from device_browser.session import DeviceError
 from device_browser.ui.dialogs import run_dialog
+from device_browser.ui.tasks import TaskSet
 from device_browser.ui.trust_prompt import EXPIRED_STYLE
 from nodes.atomic_file import atomic_write_bytes
 
@@ -125,7 +125,7 @@ class CertificateManager(QDialog):
         super().__init__(parent)
         self.store = store or TrustStore(default_pki_dir())
         self.own = own or ApplicationCertificate(self.store.folder)
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = TaskSet()
         self.resize(820, 420)
         self.tabs = QTabWidget()
         self.trusted_table, self.rejected_table = CertificateTable(), CertificateTable()
@@ -150,10 +150,10 @@ class CertificateManager(QDialog):
         row = QHBoxLayout()
         specs = [("trust", QKeySequence("Ctrl+T"), lambda: self.trust(table.current()))] if trust else []
         specs += [("remove", QKeySequence(QKeySequence.StandardKey.Delete),
-                   lambda: self._spawn(self.ask_remove(table))),
+                   lambda: self._tasks.spawn(self.ask_remove(table))),
                   ("copy", QKeySequence(QKeySequence.StandardKey.Copy),
                    lambda: self.copy_fingerprint(table.current())),
-                  ("export", QKeySequence("Ctrl+E"), lambda: self._spawn(self.ask_export(table.current())))]
+                  ("export", QKeySequence("Ctrl+E"), lambda: self._tasks.spawn(self.ask_export(table.current())))]
         for name, keys, slot in specs:
             action = QAction(table)
             action.setShortcut(keys)
@@ -183,10 +183,10 @@ class CertificateManager(QDialog):
         for key, value in self._own_values.items():
             form.addRow(self._own_labels[key], value)
         self.renew_button, self.show_file_button, self.export_own_button = QPushButton(), QPushButton(), QPushButton()
-        self.renew_button.clicked.connect(lambda: self._spawn(self.ask_renew()))
+        self.renew_button.clicked.connect(lambda: self._tasks.spawn(self.ask_renew()))
         self.show_file_button.clicked.connect(self.show_file)
         self.export_own_button.clicked.connect(
-            lambda: self._spawn(self.ask_export(self.own.info if self.own.certificate else None)))
+            lambda: self._tasks.spawn(self.ask_export(self.own.info if self.own.certificate else None)))
         row = QHBoxLayout()
         for button in (self.renew_button, self.show_file_button, self.export_own_button):
             row.addWidget(button)
@@ -372,14 +372,9 @@ class CertificateManager(QDialog):
         self.message.setStyleSheet(EXPIRED_STYLE)
         self.message.setText(text)
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     def done(self, result: int) -> None:
-        for task in list(self._tasks):  # a confirmation still open goes with the manager
-            task.cancel()
+        self._tasks.cancel()  # a confirmation still open goes with the manager
         super().done(result)
 
 

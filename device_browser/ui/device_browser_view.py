@@ -30,6 +30,7 @@ from device_browser.ui.events_view import EventsView
 from device_browser.ui.node_details import NodeDetailsView
 from device_browser.ui.register_workbench import RegisterWorkbench
 from device_browser.ui.save_profile_dialog import SaveProfileDialog
+from device_browser.ui.tasks import TaskSet
 from device_browser.workspace import DeviceWorkspace
 
 log = logging.getLogger(__name__)
@@ -245,7 +246,7 @@ class DeviceBrowserView(QWidget):
         super().changeEvent(event)
 
 
-_tasks: set[asyncio.Task] = set()
+_tasks = TaskSet()
 
 
 def spawn(work: Coroutine[Any, Any, object], where: QWidget) -> asyncio.Task:
@@ -259,7 +260,4 @@ def spawn(work: Coroutine[Any, Any, object], where: QWidget) -> asyncio.Task:
         except Exception as exc:  # a bug must not vanish in a task nobody awaits
             log.error("%s: %s", type(where).__name__, exc, exc_info=exc)
 
-    task = asyncio.ensure_future(guarded())
-    _tasks.add(task)
-    task.add_done_callback(_tasks.discard)
-    return task
+    return _tasks.spawn(guarded())

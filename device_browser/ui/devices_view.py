@@ -30,6 +30,7 @@ from qtpy.QtWidgets import (
 )
 
 from device_browser.session import ConnectionState, ConnectionStatus, DeviceError
+from device_browser.ui.tasks import TaskSet
 from device_browser.workspace import DeviceEntry, DeviceWorkspace
 
 log = logging.getLogger(__name__)
@@ -163,7 +164,7 @@ class DevicesView(QWidget):
         super().__init__(parent)
         self.workspace = workspace
         self.decide = decide  # makes the trust prompt for an OPC UA connection (None: unknown certificates refused)
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = TaskSet()
         self.model = DevicesModel(workspace, self)
         self.table = QTableView(self)
         self.table.setModel(self.model)
@@ -294,10 +295,7 @@ class DevicesView(QWidget):
                 log.error("Devices view: %s", exc, exc_info=exc)
                 self.show_message(str(exc))
 
-        task = asyncio.ensure_future(guarded())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+        return self._tasks.spawn(guarded())
 
     def show_message(self, text: str) -> None:
         self.message.setText(text)

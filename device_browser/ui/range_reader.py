@@ -37,6 +37,7 @@ from device_browser.modbus.addresses import AREA_CODES, parse_address, protocol_
 from device_browser.modbus.errors import ModbusDeviceError, exception_name, span_text
 from device_browser.modbus.registers import LAST_ADDRESS, MAX_BITS, MAX_REGISTERS, Area, format_display_address
 from device_browser.session import DeviceError
+from device_browser.ui.tasks import TaskSet
 
 _PROTOCOL_FORM = re.compile(r"^(co|di|ir|hr):?(\d+)$", re.IGNORECASE)
 AREAS = (Area.HOLDING_REGISTER, Area.INPUT_REGISTER, Area.COIL, Area.DISCRETE_INPUT)
@@ -116,7 +117,7 @@ class RangeReader(QWidget):
     def __init__(self, handle: SessionHandle | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.handle: SessionHandle | None = None
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = TaskSet()
         self.area_box = QComboBox(self)
         self.start_edit = QLineEdit("40001", self)
         self.count_box = QSpinBox(self)
@@ -198,10 +199,7 @@ class RangeReader(QWidget):
         """Start one read (unless one is still on its way); returns its task."""
         if self._tasks:
             return None
-        task = asyncio.ensure_future(self.read_once())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+        return self._tasks.spawn(self.read_once())
 
     async def read_once(self) -> bool:
         """Read the range as the fields say; the answer (or why there is none) is shown. True if it was read."""

@@ -12,7 +12,6 @@ get a suffix), through :meth:`DeviceWorkspace.save_profile
 
 from __future__ import annotations
 
-import asyncio
 import enum
 from collections.abc import Sequence
 from dataclasses import replace
@@ -48,6 +47,7 @@ from device_browser.profile_builder import (
 from device_browser.profiles import DeviceProfile, Point, parse_profile
 from device_browser.session import BrowseItem, DeviceError
 from device_browser.tags import TagRef
+from device_browser.ui.tasks import TaskSet
 from device_browser.workspace import DeviceWorkspace
 
 
@@ -120,8 +120,8 @@ class SaveProfileDialog(QDialog):
         self.busy = True
         self._build()
         self.retranslate()
-        self._tasks: set[asyncio.Task] = set()
-        self._spawn(self._load(list(tags)))
+        self._tasks = TaskSet()
+        self._tasks.spawn(self._load(list(tags)))
 
     def _build(self) -> None:
         self.new_button, self.add_button = QRadioButton(), QRadioButton()
@@ -146,7 +146,7 @@ class SaveProfileDialog(QDialog):
         self.status_label.setWordWrap(True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.buttons.accepted.connect(lambda: self._spawn(self.save()))
+        self.buttons.accepted.connect(lambda: self._tasks.spawn(self.save()))
         self.buttons.rejected.connect(self.reject)
         for signal in (self.new_button.toggled, self.id_edit.textChanged, self.table.itemChanged):
             signal.connect(self._edited)
@@ -158,10 +158,6 @@ class SaveProfileDialog(QDialog):
         layout.addWidget(self.status_label)
         layout.addWidget(self.buttons)
 
-    def _spawn(self, coroutine) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     async def _load(self, picked: list[Picked]) -> None:
         try:

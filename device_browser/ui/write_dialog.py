@@ -58,6 +58,7 @@ from device_browser.opcua.ua_profile import PROFILE_TYPES
 from device_browser.session import DeviceError, Sample, WriteRefused
 from device_browser.tags import TagRef
 from device_browser.ui.dialogs import run_dialog
+from device_browser.ui.tasks import TaskSet
 from device_browser.workspace import DeviceWorkspace
 from device_browser.writes import WriteRecord, check_value, integer_range
 from nodes.quality import Quality
@@ -189,7 +190,7 @@ class WriteDialog(QDialog):
         self.problem = ""  # why the dialog cannot write (could not read the target)
         self.result_text = ""
         self.busy = False
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = TaskSet()
         self._build()
         workspace.writes_changed.connect(self._on_writes_changed)
         self.finished.connect(self._closed)
@@ -208,7 +209,7 @@ class WriteDialog(QDialog):
         for label in (self.check_label, self.writes_label, self.result_label):
             label.setWordWrap(True)
         self.enable_button = QPushButton()
-        self.enable_button.clicked.connect(lambda: self._spawn(self._enable_writes()))
+        self.enable_button.clicked.connect(lambda: self._tasks.spawn(self._enable_writes()))
         self.form = QFormLayout()
         self._rows = [self.tag_label, self.device_label, self.type_label, self.unit_label, self.limits_label,
                       self.old_label, self.editors]
@@ -301,10 +302,6 @@ class WriteDialog(QDialog):
 
     # -- loading -----------------------------------------------------------------------------------
 
-    def _spawn(self, coroutine) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     async def _load(self) -> None:
         try:
@@ -357,7 +354,7 @@ class WriteDialog(QDialog):
     def _confirmed(self) -> None:
         value, _ = self.checked_value()
         self.confirm_panel.hide()
-        self._spawn(self._write(value))
+        self._tasks.spawn(self._write(value))
 
     async def _write(self, value: Any) -> None:
         self.busy, self.result_text = True, ""
