@@ -61,7 +61,7 @@ class FrameClock:
     def __init__(self, view) -> None:
         from qtpy.QtCore import QTimer
 
-        from device_browser.ui.watch_list import REFRESH_MS
+        from device_browser.ui.live_refresh import REFRESH_MS
 
         view.timer.stop()
         view.timer.timeout.disconnect()

@@ -33,7 +33,6 @@ from qtpy.QtWidgets import (
 from device_browser.bus import LiveBus
 from device_browser.display import format_time
 from device_browser.tags import TagRef
-from device_browser.ui.live_refresh import REFRESH_MS as REFRESH_MS  # the benchmark paces its frames by it
 from device_browser.ui.live_refresh import VisibleRowsRefresher
 from device_browser.ui.tag_mime import TAG_MIME, tags_from_mime, tags_mime_data
 from device_browser.units import display_symbol
