@@ -137,7 +137,7 @@ def dump_yaml(data: Any) -> str:
         return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120)
 
 
-def read_source(path: Path, error: type[DeviceError] = DeviceError) -> str:
+def read_source(path: Path, error: type[Exception] = DeviceError) -> str:
     """The UTF-8 text of a file someone wrote; :class:`error` naming the file if it cannot be read."""
     try:
         return Path(path).read_text(encoding="utf-8")
@@ -148,7 +148,7 @@ def read_source(path: Path, error: type[DeviceError] = DeviceError) -> str:
 class YamlSource:
     """The text of one YAML file, its data, and positions on demand."""
 
-    def __init__(self, text: str, source: Path | str, error: type[DeviceError] = DeviceError):
+    def __init__(self, text: str, source: Path | str, error: type[Exception] = DeviceError):
         self.text, self.source, self._error = text, source, error
         try:
             self.data = load_yaml(text)
