@@ -251,13 +251,4 @@ _tasks = TaskSet()
 
 def spawn(work: Coroutine[Any, Any, object], where: QWidget) -> asyncio.Task:
     """Run ``work`` on the loop; a DeviceError is logged as a warning (the Log panel shows it)."""
-
-    async def guarded() -> None:
-        try:
-            await work
-        except DeviceError as exc:
-            log.warning("%s", exc)
-        except Exception as exc:  # a bug must not vanish in a task nobody awaits
-            log.error("%s: %s", type(where).__name__, exc, exc_info=exc)
-
-    return _tasks.spawn(guarded())
+    return _tasks.spawn_guarded(work, type(where).__name__)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any
@@ -29,11 +28,10 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from device_browser.session import ConnectionState, ConnectionStatus, DeviceError
+from device_browser.session import ConnectionState, ConnectionStatus
 from device_browser.ui.tasks import TaskSet
 from device_browser.workspace import DeviceEntry, DeviceWorkspace
 
-log = logging.getLogger(__name__)
 
 COUNTERS_MS = 1000  # counters change with every request: once a second is enough to read them
 
@@ -284,18 +282,8 @@ class DevicesView(QWidget):
     # -- actions ---------------------------------------------------------------------------------------
 
     def spawn(self, work: Coroutine[Any, Any, object]) -> asyncio.Task:
-        """Run ``work`` on the loop; a DeviceError shows in the message line, anything else in the log."""
-
-        async def guarded() -> None:
-            try:
-                await work
-            except DeviceError as exc:
-                self.show_message(str(exc))
-            except Exception as exc:  # a bug must not vanish in a task nobody awaits
-                log.error("Devices view: %s", exc, exc_info=exc)
-                self.show_message(str(exc))
-
-        return self._tasks.spawn(guarded())
+        """Run ``work`` on the loop; a DeviceError shows in the message line, a bug in the log too."""
+        return self._tasks.spawn_guarded(work, "Devices view", self.show_message)
 
     def show_message(self, text: str) -> None:
         self.message.setText(text)

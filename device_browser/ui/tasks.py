@@ -8,10 +8,14 @@ all when it closes).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+import logging
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from device_browser.session import DeviceError
+
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class TaskSet:
@@ -25,6 +29,28 @@ class TaskSet:
         self._running.add(task)
         task.add_done_callback(self._running.discard)
         return task
+
+    def spawn_guarded(self, work: Coroutine[Any, Any, object], where: str,
+                      show: Callable[[str], None] | None = None) -> asyncio.Task[None]:
+        """Run ``work``; a DeviceError goes to ``show`` (or the log as a warning), a bug to the log.
+
+        Nobody awaits these tasks, so whatever they raise must end up where a user sees it.
+        """
+
+        async def guarded() -> None:
+            try:
+                await work
+            except DeviceError as exc:
+                if show is None:
+                    log.warning("%s", exc)
+                else:
+                    show(str(exc))
+            except Exception as exc:  # a bug must not vanish in a task nobody awaits
+                log.error("%s: %s", where, exc, exc_info=exc)
+                if show is not None:
+                    show(str(exc))
+
+        return self.spawn(guarded())
 
     def cancel(self) -> None:
         for task in list(self._running):
