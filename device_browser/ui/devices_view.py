@@ -32,7 +32,6 @@ from device_browser.session import ConnectionState, ConnectionStatus
 from device_browser.ui.tasks import TaskSet
 from device_browser.workspace import DeviceEntry, DeviceWorkspace
 
-
 COUNTERS_MS = 1000  # counters change with every request: once a second is enough to read them
 
 
