@@ -11,9 +11,11 @@ Three sources of ticks, one loop (the engine does not know which one feeds it):
 
 * **batch** — the recording's chunks as fast as possible, with progress;
 * **replay** — the recording cut into ticks of recording time, pushed at real time × ``speed``;
-* **live** — bus samples of the bound tags, read every ``tick_s`` and resampled onto
-  ``rate_hz``: each grid point holds the last value, marked uncertain once older than
-  ``stale_after_s`` (bad before any value arrived).
+* **live** — bus samples of the bound tags, converted from each tag's unit (its binding's) to
+  its input's, read every ``tick_s`` and resampled onto ``rate_hz``: each grid point holds the
+  last value, marked uncertain once older than ``stale_after_s`` (bad before any value arrived).
+  A run whose inputs are not all bound, or bound to tags whose unit cannot feed them, does not
+  start and says which input and units.
 """
 
 from __future__ import annotations
@@ -28,14 +30,17 @@ from pathlib import Path
 
 import numpy as np
 
+from device_browser.bindings import check_bindings
 from device_browser.bus import LiveBus
 from device_browser.recordings import open_source
-from device_browser.tags import TagRef
+from device_browser.tags import BindingError, TagRef
 from device_browser.watch import WatchItem, WatchList
+from model_designer.input_bindings import bound_inputs
 from nodes.chunk import BAD, UNCERTAIN, Chunk
 from nodes.engine import CompiledGraph, Run, compile_graph
 from nodes.graph import Graph
 from nodes.registry import ComponentRegistry
+from nodes.units import Conversion
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +72,10 @@ class RecordingInput:
 
 @dataclass(frozen=True)
 class LiveInput:
-    """Live data: ``bindings`` maps a graph input (its column or its node id) to a tag on the bus."""
+    """Live data: ``bindings`` maps a graph input (its column or its node id) to a tag on the bus.
+
+    A binding's unit is the unit its tag's values come in ("" when not known: taken as they come).
+    """
 
     bus: LiveBus
     bindings: dict[str, TagRef]
@@ -336,10 +344,10 @@ class GraphRunner:
     def _live(self, compiled: CompiledGraph) -> Iterator[dict[str, Chunk]]:
         spec: LiveInput = self.source
         tags = live_tags(compiled, spec.bindings)
-        reader = spec.bus.reader(sorted(set(tags.values())))
+        reader = spec.bus.reader(sorted({tag for tag, _ in tags.values()}))
         holds = {column: _Hold(int(spec.stale_after_s * NS)) for column in tags}
-        for column, tag in tags.items():  # a value from before the start holds until the next one
-            holds[column].add(spec.bus.snapshot(tag, last=1))
+        for column, (tag, convert) in tags.items():  # a value from before the start holds until the next one
+            holds[column].add(_converted(spec.bus.snapshot(tag, last=1), convert))
         period = max(int(NS / spec.rate_hz), 1)
         tick_ns = int(spec.tick_s * NS)
         next_grid = (time.time_ns() // period + 1) * period
@@ -351,8 +359,8 @@ class GraphRunner:
             now = time.time_ns()
             grid = np.arange(next_grid, now + 1, period, dtype=np.int64)
             fresh = reader.read()
-            for column, tag in tags.items():
-                holds[column].add(fresh[tag])
+            for column, (tag, convert) in tags.items():
+                holds[column].add(_converted(fresh[tag], convert))
             if not len(grid):
                 continue
             next_grid = int(grid[-1]) + period
@@ -416,19 +424,23 @@ class _Hold:
         return chunk
 
 
-def live_tags(compiled: CompiledGraph, bindings: dict[str, TagRef]) -> dict[str, str]:
-    """Graph input column → bus key, from bindings by column or by input node id."""
-    by_node = {node_id: column for column, node_id in compiled.inputs.items()}
-    tags: dict[str, str] = {}
-    for name, ref in bindings.items():
-        column = name if name in compiled.inputs else by_node.get(name)
-        if column is None:
-            raise ValueError(f"'{name}' is bound to {ref}, but the graph has no input of that name")
-        tags[column] = str(ref)
-    unbound = sorted(set(compiled.inputs) - set(tags))
-    if unbound:
-        raise ValueError(f"bind the graph input(s) {', '.join(unbound)} to device tags to run on live data")
-    return tags
+def live_tags(compiled: CompiledGraph, bindings: dict[str, TagRef]) -> dict[str, tuple[str, Conversion]]:
+    """Graph input column → (bus key, conversion into the input's unit), from bindings by column or node id.
+
+    Bindings that name no input are left alone (a project's bindings feed all its graphs);
+    :class:`BindingError` names every unbound input and every tag whose unit cannot feed its input.
+    """
+    bound = bound_inputs(compiled.inputs, bindings)
+    check = check_bindings(compiled.input_units, bound)
+    if not check.ok:
+        raise BindingError(f"This graph cannot run on live data: {check.message()}")
+    return {column: (str(ref), check.conversions[column]) for column, ref in bound.items()}
+
+
+def _converted(chunk: Chunk, convert: Conversion) -> Chunk:
+    if convert.identity or not len(chunk):
+        return chunk
+    return Chunk(chunk.t, convert(np.asarray(chunk.v, np.float64)), chunk.q)
 
 
 def watch_bindings(watch: WatchList, bindings: dict[str, TagRef], interval_ms: float) -> Callable[[], None]:
@@ -448,7 +460,7 @@ def watch_bindings(watch: WatchList, bindings: dict[str, TagRef], interval_ms: f
 
 
 def _watched(watch: WatchList, ref: TagRef) -> bool:
-    return any(item.ref == ref for item in watch)
+    return any(str(item.ref) == str(ref) for item in watch)  # the same tag, whatever unit each names
 
 
 def _slice(chunk: Chunk, start: int, stop: int) -> Chunk:

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -163,10 +164,41 @@ def test_an_unbound_input_is_named(registry):
     assert snapshot.state == RunState.FAILED and "flow" in snapshot.message
 
 
+def test_live_values_are_converted_from_the_tags_unit_to_the_inputs(registry):
+    graph = flow_graph()
+    graph.nodes["flow"].params["unit"] = "kPa"
+    bus = LiveBus()
+    ref = TagRef("pump", point="discharge_pressure", unit="bar")
+    bus.publish(str(ref), time.time_ns(), 2.5, GOOD)
+    runner = GraphRunner(graph, registry, LiveInput(bus, {"flow": ref, "elsewhere": TagRef("pump", point="speed")},
+                                                    rate_hz=20.0, tick_s=0.05))
+    runner.start()
+    try:
+        wait_for(lambda: len(runner.output("y")) >= 3)
+        bus.publish(str(ref), time.time_ns(), 3.0, GOOD)
+        wait_for(lambda: 300.0 in runner.output("y").v)
+    finally:
+        runner.stop()
+        assert runner.join(DEADLINE)
+    assert set(np.unique(runner.output("y").v)) == {250.0, 300.0}  # bar → kPa: × 100
+    assert runner.snapshot().state == RunState.STOPPED  # a binding of another graph's input is left alone
+
+
+def test_a_tag_whose_unit_cannot_feed_its_input_stops_the_live_run_with_the_reason(registry):
+    graph = flow_graph()
+    graph.nodes["flow"].params["unit"] = "degC"
+    bindings = {"flow": TagRef("pump", point="discharge_pressure", unit="bar")}
+    snapshot = finished(GraphRunner(graph, registry, LiveInput(LiveBus(), bindings))).snapshot()
+    assert snapshot.state == RunState.FAILED and snapshot.ticks == 0
+    assert snapshot.message == ("This graph cannot run on live data: input 'flow' cannot read pump/discharge_pressure: "
+                                "'bar' cannot be converted to 'degC' (a pressure is not a temperature)")
+
+
 def test_watch_bindings_adds_only_unwatched_tags_and_takes_them_back():
     watched = TagRef("pump", point="speed")
     watch = WatchList([watched])
-    unwatch = watch_bindings(watch, {"flow": TagRef("pump", point="flow"), "speed": watched}, 100.0)
+    unwatch = watch_bindings(watch, {"flow": TagRef("pump", point="flow"), "speed": replace(watched, unit="rpm")},
+                             100.0)  # the same tag, whatever unit its binding names
     assert [str(item.ref) for item in watch] == ["pump/speed", "pump/flow"]
     assert watch[1] == WatchItem(TagRef("pump", point="flow"), interval_ms=100.0)
     unwatch()
