@@ -4,6 +4,10 @@ The form is generated from the component's ``params`` declaration. Edits are che
 (:meth:`Param.check`, then :meth:`Component.check_params`) and only an acceptable change goes
 to the ``edit`` callback, which the canvas turns into an undo command; the form then follows
 the graph's ``params_changed`` event, so undo and redo show up here without extra wiring.
+
+A graph input of a graph opened for a project also has a "Bound to" row
+(:class:`~model_designer.binding_field.BindingField`): the device tag that feeds it, from the
+project's bindings. Renaming the input (its column) keeps it bound to its tag.
 """
 
 from __future__ import annotations
@@ -34,15 +38,18 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from device_browser.tags import BindingError
+from model_designer.binding_field import ERROR_STYLE, PROBLEM_STYLE, BindingField
 from model_designer.catalog import Catalog, CatalogEntry, DocBlock
+from model_designer.input_bindings import attached
 from model_designer.palette import ui_language
 from nodes.component import Component, Param, Port, derived_unit, unit_source
+from nodes.engine import INPUT_TYPE
 from nodes.graph import Edge, Graph, Node
 from nodes.registry import ComponentRegistry, default_registry
 from nodes.units import UnitError, parse
 from nodes.validation import validate
 
-ERROR_STYLE = "border: 1px solid #c62828;"
 _PARTIAL_NUMBER = re.compile(r"[+-]?\d*\.?\d*([eE][+-]?\d*)?")
 _PARTIAL_INTEGER = re.compile(r"[+-]?\d*")
 
@@ -147,7 +154,7 @@ class ParamField(QWidget):
         self.editor = self._make_editor()
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #c62828;")
+        self.message.setStyleSheet(PROBLEM_STYLE)
         self.message.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -261,6 +268,7 @@ class NodeInspector(QWidget):
         self.graph: Graph | None = None
         self.node_id: str | None = None
         self.fields: dict[str, ParamField] = {}
+        self.binding: BindingField | None = None
         self.heading = QLabel()
         self.heading.setWordWrap(True)
         self.heading.setTextFormat(Qt.TextFormat.RichText)
@@ -307,6 +315,9 @@ class NodeInspector(QWidget):
 
     def _build(self) -> None:
         # A new form per node: the scroll area sizes a new widget right, a refilled one it does not.
+        if self.binding is not None:
+            self.binding.detach()
+            self.binding = None
         self.form_host = QWidget()
         self.form = QFormLayout(self.form_host)
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -335,9 +346,20 @@ class NodeInspector(QWidget):
             self.fields[param.name] = field
         if not cls.params:
             self.form.addRow(QLabel(self.tr("This component has no parameters.")))
+        self._add_binding_row(node)
         self.documentation.setHtml(self._documentation_html(entry, language))
         self._refresh()
         QTimer.singleShot(0, self, self._fit_form)  # once the new rows are shown and laid out
+
+    def _add_binding_row(self, node: Node) -> None:
+        inputs = attached(self.graph)
+        if node.type != INPUT_TYPE or inputs is None:
+            return
+        inputs.bindings.refresh()  # the file may have been edited by hand
+        self.binding = BindingField(inputs, self.graph, node.id)
+        label = QLabel(self.tr("Bound to"))
+        label.setBuddy(self.binding.editor)
+        self.form.addRow(label, self.binding)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -374,6 +396,8 @@ class NodeInspector(QWidget):
         for name, field in self.fields.items():
             field.set_value(values.get(name))
             field.set_unit(units.get(name, ""))
+        if self.binding is not None:
+            self.binding.refresh()
 
     @staticmethod
     def _values(node: Node, cls: type[Component]) -> dict[str, Any]:
@@ -409,6 +433,15 @@ class NodeInspector(QWidget):
         self.fields[name].show_problem(reason)
         if reason is None:
             self._edit(node.id, name, value)
+            if name == "column" and self.binding is not None:
+                self._follow_rename(str(current) or node.id, str(value) or node.id)
+
+    def _follow_rename(self, old: str, new: str) -> None:
+        """A renamed input keeps its tag (see :meth:`InputBindings.follow_rename`)."""
+        try:
+            self.binding.inputs.follow_rename(old, new)
+        except BindingError as exc:
+            self.binding.show_problems(str(exc))
 
     @staticmethod
     def _reason_refused(cls: type[Component], values: dict[str, Any], name: str, value: Any) -> str | None:

@@ -15,8 +15,10 @@ from qtpy.QtCore import QEvent, Qt, QTimer
 from qtpy.QtGui import QAction, QKeySequence
 from qtpy.QtWidgets import QComboBox, QDoubleSpinBox, QFileDialog, QLabel, QToolBar, QWidget
 
-from device_browser.tags import BindingError, TagRef, load_bindings
+from device_browser.bindings import ProjectBindings, check_bindings
+from device_browser.tags import TagRef
 from model_designer.canvas.overlays import RunOverlay
+from model_designer.input_bindings import InputBindings, attach, bindings_path, bound_inputs, graph_inputs
 from model_designer.probe import ProbeController
 from model_designer.run import GraphRunner, LiveInput, RecordingInput, RunSnapshot, RunState, watch_bindings
 
@@ -31,8 +33,9 @@ class RunBar(QToolBar):
     """Run controls of ``editor`` (a :class:`~model_designer.editor.GraphEditor`); ``workspace`` gives live data.
 
     Put it above the canvas: ``editor.layout().insertWidget(0, RunBar(editor, workspace))``; call
-    :meth:`shutdown` when the tab closes. ``bindings`` (graph input → tag) default to the project's
-    ``bindings.yaml`` beside the graph's ``graphs/`` folder.
+    :meth:`shutdown` when the tab closes. Live runs read the project's bindings (``bindings.yaml``
+    beside the graph's ``graphs/`` folder) as they are when Run is pressed; the bar attaches them,
+    with the workspace's devices, to the graph, so that its canvas and inspector bind inputs too.
     """
 
     def __init__(self, editor, workspace=None, parent: QWidget | None = None):
@@ -40,7 +43,8 @@ class RunBar(QToolBar):
         self.editor, self.workspace = editor, workspace
         self.runner: GraphRunner | None = None
         self.recording: Path | None = None
-        self.bindings: dict[str, TagRef] | None = None
+        self.inputs = InputBindings(ProjectBindings.at(bindings_path(editor.path)), workspace)
+        attach(editor.graph, self.inputs)
         self._unwatch = None
         self.overlay = RunOverlay(editor.canvas.scene)
         self.probes = ProbeController(editor.canvas, editor.path.stem, workspace.bus if workspace else None,
@@ -132,21 +136,33 @@ class RunBar(QToolBar):
             self.editor.canvas.show_message(self.tr("Live data needs the project's devices"))
             return None
         bindings = self._bindings()
-        if not bindings:
+        if bindings is None:
             return None
         self._unwatch = watch_bindings(self.workspace.watch, bindings, 1000.0 / self.rate.value())
         return LiveInput(self.workspace.bus, bindings, rate_hz=self.rate.value())
 
-    def _bindings(self) -> dict[str, TagRef]:
-        if self.bindings is not None:
-            return self.bindings
-        path = self.editor.path.parent.parent / "bindings.yaml"
-        try:  # a small project file, read once
-            return load_bindings(path)
-        except (BindingError, OSError) as exc:
-            self.editor.canvas.show_message(self.tr("Bind the graph's inputs to tags first: {reason}").format(
-                reason=exc))
-            return {}
+    def _bindings(self) -> dict[str, TagRef] | None:
+        """The graph's inputs' tags (with their units) as the bindings file says now; None, with the reason
+        on the canvas, when an input is unbound or its tag's unit cannot feed it."""
+        project = self.inputs.bindings
+        project.refresh()  # edited by hand since it was read?
+        if project.problem:
+            self.editor.canvas.show_message(self.tr("The project's bindings cannot be read: {reason}").format(
+                reason=project.problem))
+            return None
+        inputs = graph_inputs(self.editor.graph)
+        bound = {name: self.inputs.resolved(ref) for name, ref in
+                 bound_inputs({name: node.id for name, node in inputs.items()}, project.as_dict()).items()}
+        check = check_bindings({name: str(node.params.get("unit", "")) for name, node in inputs.items()}, bound)
+        if check.unbound:
+            self.editor.canvas.show_message(self.tr("Bind the graph's inputs to tags first: {names}").format(
+                names=", ".join(check.unbound)))
+            return None
+        if check.problems:
+            self.editor.canvas.show_message(self.tr("The graph cannot run on live data: {reason}").format(
+                reason="; ".join(check.problems)))
+            return None
+        return bound
 
     # -- showing the run -------------------------------------------------------------------------
     def poll(self) -> None:

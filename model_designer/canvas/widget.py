@@ -9,13 +9,15 @@ from qtpy.QtCore import QEvent, Qt, QTimer, Signal
 from qtpy.QtGui import QAction, QGuiApplication, QUndoStack
 from qtpy.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from device_browser.tags import TagRef
+from device_browser.bindings import is_boolean
+from device_browser.tags import BindingError, TagRef
 from model_designer.align import Box, align_command, distribute_command, make_align_actions, retranslate_align_actions
 from model_designer.canvas.items import GRID, snap
 from model_designer.canvas.minimap import Minimap
 from model_designer.canvas.scene import GraphScene
 from model_designer.canvas.view import GraphView
 from model_designer.commands import AddNode, Connect, MoveNodes, Paste, RemoveItems, SetParam, SetTitle, fragment_of
+from model_designer.input_bindings import InputBindings, TagInput, attached, tag_inputs
 from model_designer.wiring import connection_problem
 from nodes.graph import Edge, Graph, GraphFormatError, Node
 from nodes.registry import ComponentRegistry
@@ -78,29 +80,59 @@ class GraphCanvas(QWidget):
         return node_id
 
     def add_tag_inputs(self, refs: list[TagRef], position: tuple[float, float]) -> list[str]:
-        """A graph input per device tag, one below the other from ``position`` (one undo step).
+        """A graph input per device tag, bound to it through the project's bindings (one undo step).
 
-        Each reads its tag by reference (``pump/flow``): a live run takes it from the device's
-        data, a run on a recording from the column of that name.
+        Each input is named after its point (``flow``), or the name its tag is bound under already,
+        and takes its unit and kind from the tag; the binding ``flow → device/point`` goes into the
+        project's ``bindings.yaml`` at once, so the graph holds no address. A tag that feeds an input
+        of the graph already selects that input instead. Undo removes the inputs and leaves the
+        bindings: a binding no input names does no harm (a live run reads only the ones its inputs
+        name), and redo needs it again. Returns the ids of the inputs added.
         """
+        inputs = attached(self.graph)
+        planned = tag_inputs(self.graph, refs, inputs)
+        new = [tag for tag in planned if tag.existing is None]
         added: list[str] = []
-        if not refs:
-            return added
-        self.undo_stack.beginMacro(self.tr("Add inputs for {count} tag(s)").format(count=len(refs)))
-        try:
-            for i, ref in enumerate(refs):
-                node_id = self.add_node(TAG_INPUT, (position[0], position[1] + i * TAG_INPUT_SPACING),
-                                        self.graph.free_id(_id_stem(ref.point or ref.address)))
-                if node_id is None:
-                    break
-                self.undo_stack.push(SetParam(self.graph, node_id, "column", str(ref)))
-                if ref.unit:
-                    self.undo_stack.push(SetParam(self.graph, node_id, "unit", ref.unit))
-                self.undo_stack.push(SetTitle(self.graph, node_id, ref.point or ref.address))
-                added.append(node_id)
-        finally:
-            self.undo_stack.endMacro()
+        if new:
+            self.undo_stack.beginMacro(self.tr("Add inputs for {count} tag(s)").format(count=len(new)))
+            try:
+                for i, tag in enumerate(new):
+                    node_id = self._add_tag_input(tag, (position[0], position[1] + i * TAG_INPUT_SPACING))
+                    if node_id is None:
+                        break
+                    added.append(node_id)
+            finally:
+                self.undo_stack.endMacro()
+        self._bind_tags(new, inputs)
+        existing = [tag.existing for tag in planned if tag.existing]
+        if existing:
+            self.select(added + existing)
+            self.show_message(self.tr("Already an input of this graph: {names}").format(
+                names=", ".join(tag.name for tag in planned if tag.existing)))
         return added
+
+    def _add_tag_input(self, tag: TagInput, position: tuple[float, float]) -> str | None:
+        node_id = self.add_node(TAG_INPUT, position, self.graph.free_id(_id_stem(tag.name)))
+        if node_id is not None:
+            self.undo_stack.push(SetParam(self.graph, node_id, "column", tag.name))
+            if is_boolean(tag.ref):
+                self.undo_stack.push(SetParam(self.graph, node_id, "kind", "boolean"))
+            elif tag.ref.unit:
+                self.undo_stack.push(SetParam(self.graph, node_id, "unit", tag.ref.unit))
+            self.undo_stack.push(SetTitle(self.graph, node_id, tag.name))
+        return node_id
+
+    def _bind_tags(self, tags: list[TagInput], inputs: InputBindings | None) -> None:
+        if inputs is None:
+            if tags:
+                self.show_message(self.tr("This graph is not in a project: bind its inputs in the project's "
+                                          "bindings.yaml"))
+            return
+        try:
+            inputs.bindings.update({tag.name: tag.ref for tag in tags  # a binding of the tag stays as written
+                                    if str(inputs.bindings.get(tag.name)) != str(tag.ref)})
+        except BindingError as exc:
+            self.show_message(self.tr("The inputs were added but not bound: {reason}").format(reason=exc))
 
     def connection_problem(self, source: str, target: str) -> str | None:
         """Why ``source`` cannot feed ``target``, or None (see :func:`model_designer.wiring.connection_problem`)."""

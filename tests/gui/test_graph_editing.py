@@ -61,28 +61,42 @@ def test_a_component_chosen_in_the_palette_lands_on_the_canvas_in_front(make_win
     assert set(editor.graph.nodes) == before
 
 
-def test_device_tags_dropped_on_the_canvas_become_graph_inputs_in_one_undo_step(make_window, loop, tmp_path):
+def test_device_tags_dropped_on_the_canvas_become_bound_graph_inputs_in_one_undo_step(make_window, loop, tmp_path):
     from qtpy.QtCore import QPointF, Qt
     from qtpy.QtGui import QDropEvent
 
-    from device_browser.tags import TagRef
+    from device_browser.tags import TagRef, load_bindings
     from device_browser.ui.tag_mime import tags_mime_data
 
-    window, editor, _ = open_example_graph(make_window, loop, tmp_path)
-    before = set(editor.graph.nodes)
-    mime = tags_mime_data([TagRef("pump", point="flow", unit="m^3/h"),
-                           TagRef("ua", address="nsu=urn:millwright:pumpstation;s=PumpStation.Speed")])
+    window, editor, path = open_example_graph(make_window, loop, tmp_path)
+    bindings = path.parents[1] / "bindings.yaml"
+    before, bound = set(editor.graph.nodes), load_bindings(bindings)
+    speed = TagRef("ua", address="nsu=urn:millwright:pumpstation;s=PumpStation.Speed")
+    mime = tags_mime_data([TagRef("pump", point="flow", unit="m^3/h"), speed,
+                           TagRef("pump-station-opcua", point="flow")])
     view = editor.canvas.view
     drop = QDropEvent(QPointF(view.viewport().rect().center()), Qt.DropAction.CopyAction, mime,
                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     view.dropEvent(drop)
     added = sorted(set(editor.graph.nodes) - before)
-    assert added == ["PumpStation_Speed1", "flow1"]
-    flow = editor.graph.nodes["flow1"]
-    assert flow.type == "io.input" and flow.params["column"] == "pump/flow" and flow.params["unit"] == "m^3/h"
-    assert editor.graph.nodes["PumpStation_Speed1"].params["column"].startswith("ua@nsu=")
+    assert added == ["PumpStation_Speed1", "flow1", "pump_flow1"]
+    columns = {node_id: editor.graph.nodes[node_id].params["column"] for node_id in added}
+    # "flow" is the project's name of pump-station-opcua/flow already: pump's flow is named after its device
+    assert columns == {"PumpStation_Speed1": "PumpStation.Speed", "flow1": "flow", "pump_flow1": "pump_flow"}
+    assert editor.graph.nodes["pump_flow1"].params["unit"] == "m^3/h"
+    assert load_bindings(bindings) == {**bound, "pump_flow": TagRef("pump", point="flow", unit="m^3/h"),
+                                       "PumpStation.Speed": speed}
+    assert bindings.read_text(encoding="utf-8").startswith("# Graph inputs bound to device tags")  # comments kept
     window.actions.undo.trigger()
     assert set(editor.graph.nodes) == before
+    assert "pump_flow" in load_bindings(bindings)  # harmless unused, and what redo needs
+    window.actions.redo.trigger()
+    assert sorted(set(editor.graph.nodes) - before) == added
+    messages = []
+    editor.canvas.message.connect(messages.append)
+    assert editor.canvas.add_tag_inputs([TagRef("pump", point="flow")], (0.0, 0.0)) == []  # read already
+    assert editor.canvas.selected_node_ids() == ["pump_flow1"]
+    assert messages == ["Already an input of this graph: pump_flow"]
 
 
 def test_a_graph_tab_runs_its_graph_on_the_recording_from_its_run_bar(make_window, loop, tmp_path):

@@ -12,18 +12,27 @@ import time
 from pathlib import Path
 
 import pytest
-from qtpy.QtCore import Qt, QTimer
+from qtpy.QtCore import QPointF, Qt, QTimer
+from qtpy.QtGui import QDropEvent
 from qtpy.QtTest import QTest
 
 from device_browser.bus import LiveBus
+from device_browser.tags import TagRef
+from device_browser.ui.tag_mime import tags_mime_data
 from device_browser.watch import WatchList
+from device_browser.workspace import DeviceWorkspace
+from device_browser.writes import AuditLog
 from model_designer.editor import GraphEditor
 from model_designer.probe import probe_key
 from model_designer.run import RunState
 from model_designer.run_bar import RunBar
+from nodes.chunk import GOOD
+from nodes.graph import Graph
 from nodes.library import builtin_components
 from nodes.registry import ComponentRegistry, default_registry
+from tests.gui.conftest import run, until
 from tests.model_designer.test_graph_runner import Fragile, flow_graph
+from tests.simulator_process import SimulatorProcess
 
 EXAMPLE = Path(__file__).parents[2] / "resources" / "examples" / "pump_station"
 RECORDING = EXAMPLE / "data" / "pump_run.csv"
@@ -31,10 +40,15 @@ DEADLINE_MS = 30_000
 
 
 class FakeWorkspace:
-    """What the run bar uses of a DeviceWorkspace: its bus, watch list and trend list."""
+    """What the run bar uses of a DeviceWorkspace: its bus, watch list, trend list, devices and units."""
 
     def __init__(self):
         self.bus, self.watch, self.trend = LiveBus(), WatchList(), WatchList()
+        self.entries = []
+
+    @staticmethod
+    def unit_of(ref: TagRef) -> str:
+        return ref.unit
 
 
 @pytest.fixture
@@ -162,3 +176,70 @@ def test_live_without_bindings_says_what_to_do(qtbot, open_editor, tmp_path):
     editor.canvas.message.connect(messages.append)
     bar.run()
     assert bar.runner is None and "Bind the graph's inputs" in messages[0]
+
+
+def test_live_refuses_a_tag_whose_unit_cannot_feed_its_input_and_reads_the_fixed_file(qtbot, open_editor, tmp_path):
+    path = tmp_path / "project" / "graphs" / "flow.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(flow_graph().to_text(), encoding="utf-8")  # input "flow" in m^3/h
+    bindings = tmp_path / "project" / "bindings.yaml"
+    bindings.write_text("schema_version: 1\nbindings:\n  flow: {device: pump, point: discharge_pressure, unit: bar}\n",
+                        encoding="utf-8")
+    workspace = FakeWorkspace()
+    editor, bar = open_editor(path, default_registry(), workspace)
+    bar.source.setCurrentIndex(bar.source.findData("live"))
+    messages = []
+    editor.canvas.message.connect(messages.append)
+    bar.run()
+    assert bar.runner is None and messages == [
+        "The graph cannot run on live data: input 'flow' cannot read pump/discharge_pressure: 'bar' cannot be "
+        "converted to 'm^3/h' (a pressure is not a volume flow)"]
+    bindings.write_text(bindings.read_text(encoding="utf-8").replace("discharge_pressure, unit: bar",
+                                                                     "flow, unit: l/s"), encoding="utf-8")
+    workspace.bus.publish("pump/flow", time.time_ns(), 2.0, GOOD)  # 2 l/s is 7.2 m^3/h
+    bar.run()  # the file as it is now, not as it was read
+    qtbot.waitUntil(lambda: len(bar.runner.output("y")) > 0, timeout=DEADLINE_MS)
+    assert bar.runner.output("y").v[0] == pytest.approx(7.2)
+    assert [str(item.ref) for item in workspace.watch] == ["pump/flow"]
+
+
+def test_a_tag_dropped_on_the_canvas_runs_live_on_the_simulated_pump(qtbot, open_editor, loop, tmp_path,
+                                                                      free_tcp_port):
+    simulator = SimulatorProcess("opcua", free_tcp_port(), tmp_path)
+    simulator.start()
+    project = tmp_path / "project"
+    (project / "devices").mkdir(parents=True)
+    text, _ = simulator.profile_text()
+    (project / "devices" / "pump.yaml").write_text(text.replace("id: pump-station-opcua", "id: pump"),
+                                                   encoding="utf-8")
+    graph = Graph("live")
+    graph.add_node("out", "io.output", {"column": "y"})
+    path = project / "graphs" / "live.json"
+    path.parent.mkdir()
+    path.write_text(graph.to_text(), encoding="utf-8")
+    workspace = DeviceWorkspace(AuditLog(tmp_path / "audit.jsonl"))
+    editor, bar = open_editor(path, default_registry(), workspace)
+    try:
+        run(loop, workspace.open_folder(project / "devices"))
+        view = editor.canvas.view
+        mime = tags_mime_data([TagRef("pump", point="flow")])  # as the address space drags it: no unit
+        view.dropEvent(QDropEvent(QPointF(view.viewport().rect().center()), Qt.DropAction.CopyAction, mime,
+                                  Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier))
+        assert editor.graph.nodes["flow1"].params == {"column": "flow", "unit": "m^3/h", "kind": "signal"}
+        assert (project / "bindings.yaml").read_text(encoding="utf-8").endswith(
+            "schema_version: 1\nbindings:\n  flow:\n    device: pump\n    point: flow\n    unit: m^3/h\n")
+        assert editor.canvas.connect("flow1.y", "out.x") is None
+        run(loop, workspace.connect("pump"), timeout=30)
+        bar.source.setCurrentIndex(bar.source.findData("live"))
+        bar.run()
+
+        def good_values() -> int:
+            y = bar.runner.output("y")
+            return len(set(y.v[y.q == GOOD]))
+
+        run(loop, until(lambda: good_values() >= 3, 30), 35)
+        assert bar.runner.snapshot().state == RunState.RUNNING
+    finally:
+        bar.shutdown()
+        run(loop, workspace.aclose(), 30)
+        simulator.stop()

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from qtpy.QtCore import QEvent, QLocale, QPoint, QPointF, Qt
-from qtpy.QtGui import QWheelEvent
+from qtpy.QtGui import QDragEnterEvent, QDropEvent, QWheelEvent
 from qtpy.QtWidgets import QApplication, QCheckBox, QComboBox, QLineEdit
 
+from device_browser.bindings import ProjectBindings
+from device_browser.tags import TagRef, load_bindings
+from device_browser.ui.tag_mime import tags_mime_data
+from model_designer.input_bindings import InputBindings, attach
 from model_designer.inspector import NodeInspector, NumberBox
 from nodes.graph import Graph
 from nodes.registry import default_registry
@@ -225,3 +231,83 @@ def test_component_texts_follow_the_ui_language(inspector, graph):
         QLocale.setDefault(QLocale("en"))
     QApplication.sendEvent(inspector, QEvent(QEvent.Type.LanguageChange))
     assert inspector.form.labelForField(inspector.fields["sample_rate"]).text() == "Sample rate"
+
+
+# -- the "Bound to" row of a graph input --------------------------------------------------------------
+
+class Devices:
+    """The project's devices as the bindings see them (a DeviceWorkspace's entries and units)."""
+
+    def __init__(self):
+        self.entries = [SimpleNamespace(id="pump")]
+
+    @staticmethod
+    def unit_of(ref: TagRef) -> str:
+        return ref.unit or {"pump/vibration": "mm/s", "pump/discharge_pressure": "bar"}.get(str(ref), "")
+
+
+@pytest.fixture
+def bound(graph, tmp_path):
+    """The graph opened for a project whose bindings.yaml is in ``tmp_path``."""
+    inputs = InputBindings(ProjectBindings(tmp_path / "bindings.yaml"), Devices())
+    attach(graph, inputs)
+    return inputs
+
+
+def test_typing_a_tag_binds_the_input_in_bindings_yaml(inspector, graph, bound, edits, qtbot, tmp_path):
+    inspector.show_node(graph, "band")
+    assert inspector.binding is None  # only graph inputs are bound
+    inspector.show_node(graph, "acc")
+    row = inspector.binding
+    assert row.editor.text() == "" and row.note.text() == "Not bound: a live run cannot feed this input."
+    type_in(qtbot, row, "pump/vibration")
+    assert load_bindings(tmp_path / "bindings.yaml") == {"acc": TagRef("pump", point="vibration", unit="mm/s")}
+    assert row.editor.text() == "pump/vibration" and row.problem() is None
+    assert row.note.text() == "in mm/s · device pump is in the project"
+    assert edits.calls == []  # the graph is not edited: it holds no address
+
+
+def test_bad_tag_text_says_how_to_write_one_and_changes_nothing(inspector, graph, bound, qtbot, tmp_path):
+    inspector.show_node(graph, "acc")
+    type_in(qtbot, inspector.binding, "vibration")
+    assert "'vibration' is not a tag reference: write device/point" in inspector.binding.problem()
+    assert inspector.binding.editor.text() == "vibration"  # kept for the user to correct
+    assert not (tmp_path / "bindings.yaml").exists()
+
+
+def test_a_tag_whose_unit_cannot_feed_the_input_is_shown_with_the_reason(inspector, graph, bound, qtbot):
+    inspector.show_node(graph, "acc")
+    type_in(qtbot, inspector.binding, "pump/discharge_pressure")
+    assert bound.bindings.get("acc") == TagRef("pump", point="discharge_pressure", unit="bar")
+    assert inspector.binding.problem() == ("input 'acc' cannot read pump/discharge_pressure: 'bar' cannot be "
+                                           "converted to 'mm/s' (a pressure is not a speed)")
+    graph.set_param("acc", "unit", "kPa")  # the input declared in a unit the tag converts to
+    assert inspector.binding.problem() is None
+
+
+def test_a_dropped_tag_binds_and_clear_unbinds(inspector, graph, bound, tmp_path):
+    inspector.show_node(graph, "acc")
+    row = inspector.binding
+    mime = tags_mime_data([TagRef("plc9", point="acc", unit="mm/s"), TagRef("pump", point="speed")])
+    where = row.editor.rect().center()
+    enter = QDragEnterEvent(where, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    row.editor.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    row.editor.dropEvent(QDropEvent(QPointF(where), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                                    Qt.KeyboardModifier.NoModifier))
+    assert load_bindings(tmp_path / "bindings.yaml") == {"acc": TagRef("plc9", point="acc", unit="mm/s")}
+    assert row.editor.text() == "plc9/acc" and row.problem() == "The project has no device 'plc9'."
+    row.clear_button.click()
+    assert load_bindings(tmp_path / "bindings.yaml") == {} and row.editor.text() == ""
+
+
+def test_a_renamed_input_stays_bound_and_changes_elsewhere_show(inspector, graph, bound, edits, qtbot):
+    bound.bindings.bind("acc", TagRef("pump", point="vibration", unit="mm/s"))
+    inspector.show_node(graph, "acc")
+    type_in(qtbot, inspector.fields["column"], "bearing_vibration")
+    assert edits.calls == [("acc", "column", "bearing_vibration")]
+    assert bound.bindings.get("bearing_vibration") == bound.bindings.get("acc")  # copied: undo finds "acc" bound
+    assert inspector.binding.editor.text() == "pump/vibration"
+    bound.bindings.bind("bearing_vibration", TagRef("pump", point="vibration_x"))  # e.g. another canvas
+    assert inspector.binding.editor.text() == "pump/vibration_x"
