@@ -81,13 +81,13 @@ class BindingField(QWidget):
         layout.addWidget(self.note)
         layout.addWidget(self.message)
         self.setFocusProxy(self.editor)
-        inputs.bindings.changed.connect(self._bindings_changed)
+        inputs.connect(self._bindings_changed)
         self.retranslate()
         self.refresh()
 
     def detach(self) -> None:
-        """Stop following the bindings (the row is about to go)."""
-        self.inputs.bindings.changed.disconnect(self._bindings_changed)
+        """Stop following the bindings and devices (the row is about to go)."""
+        self.inputs.disconnect(self._bindings_changed)
 
     # -- edits ---------------------------------------------------------------------------------------
     def bind_text(self, text: str) -> None:

@@ -13,10 +13,12 @@ share one model. No Qt here.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
+
+from psygnal import SignalInstance
 
 from device_browser.bindings import BINDINGS_FILE, ProjectBindings, check_name, feed_problem, new_name
 from device_browser.tags import TagRef
@@ -26,6 +28,8 @@ from nodes.graph import Graph, Node
 
 class Devices(Protocol):
     """What bindings need of the project's devices (a :class:`~device_browser.workspace.DeviceWorkspace`)."""
+
+    devices_changed: SignalInstance
 
     @property
     def entries(self) -> list: ...
@@ -43,6 +47,17 @@ class InputBindings:
 
     def __init__(self, bindings: ProjectBindings, devices: Devices | None = None):
         self.bindings, self.devices = bindings, devices
+
+    def connect(self, slot: Callable[[], object]) -> None:
+        """Call ``slot()`` whenever the bindings or the project's devices change."""
+        self.bindings.changed.connect(slot)
+        if self.devices is not None:
+            self.devices.devices_changed.connect(slot)
+
+    def disconnect(self, slot: Callable[[], object]) -> None:
+        self.bindings.changed.disconnect(slot)
+        if self.devices is not None:
+            self.devices.devices_changed.disconnect(slot)
 
     def resolved(self, ref: TagRef) -> TagRef:
         """``ref`` with its unit: its own, else its profile point's (when the devices are known)."""

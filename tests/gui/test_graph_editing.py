@@ -97,6 +97,12 @@ def test_device_tags_dropped_on_the_canvas_become_bound_graph_inputs_in_one_undo
     assert editor.canvas.add_tag_inputs([TagRef("pump", point="flow")], (0.0, 0.0)) == []  # read already
     assert editor.canvas.selected_node_ids() == ["pump_flow1"]
     assert messages == ["Already an input of this graph: pump_flow"]
+    run(loop, until(lambda: len(window.devices.entries) == 2))
+    row = window.views["inspector"].node.binding  # the one selected input's "Bound to" row
+    assert row.editor.text() == "pump/flow" and row.problem() == "The project has no device 'pump'."
+    editor.canvas.select(["flow1"])
+    row = window.views["inspector"].node.binding
+    assert row.note.text() == "in m³/h · device pump-station-opcua is in the project" and row.problem() is None
 
 
 def test_a_graph_tab_runs_its_graph_on_the_recording_from_its_run_bar(make_window, loop, tmp_path):

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from psygnal import Signal
 from qtpy.QtCore import QPointF, Qt, QTimer
 from qtpy.QtGui import QDropEvent
 from qtpy.QtTest import QTest
@@ -41,6 +42,8 @@ DEADLINE_MS = 30_000
 
 class FakeWorkspace:
     """What the run bar uses of a DeviceWorkspace: its bus, watch list, trend list, devices and units."""
+
+    devices_changed = Signal()
 
     def __init__(self):
         self.bus, self.watch, self.trend = LiveBus(), WatchList(), WatchList()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from psygnal import Signal
 from qtpy.QtCore import QEvent, QLocale, QPoint, QPointF, Qt
 from qtpy.QtGui import QDragEnterEvent, QDropEvent, QWheelEvent
 from qtpy.QtWidgets import QApplication, QCheckBox, QComboBox, QLineEdit
@@ -238,6 +239,8 @@ def test_component_texts_follow_the_ui_language(inspector, graph):
 class Devices:
     """The project's devices as the bindings see them (a DeviceWorkspace's entries and units)."""
 
+    devices_changed = Signal()
+
     def __init__(self):
         self.entries = [SimpleNamespace(id="pump")]
 
@@ -298,6 +301,9 @@ def test_a_dropped_tag_binds_and_clear_unbinds(inspector, graph, bound, tmp_path
                                     Qt.KeyboardModifier.NoModifier))
     assert load_bindings(tmp_path / "bindings.yaml") == {"acc": TagRef("plc9", point="acc", unit="mm/s")}
     assert row.editor.text() == "plc9/acc" and row.problem() == "The project has no device 'plc9'."
+    bound.devices.entries.append(SimpleNamespace(id="plc9"))  # its profile saved meanwhile
+    bound.devices.devices_changed.emit()
+    assert row.problem() is None and row.note.text() == "in mm/s · device plc9 is in the project"
     row.clear_button.click()
     assert load_bindings(tmp_path / "bindings.yaml") == {} and row.editor.text() == ""
 

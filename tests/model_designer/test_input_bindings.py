@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from psygnal import Signal
+
 from device_browser.bindings import ProjectBindings
 from device_browser.tags import TagRef, load_bindings
 from model_designer.input_bindings import InputBindings, TagInput, bindings_path, bound_inputs, tag_inputs
@@ -14,6 +16,8 @@ FLOW = TagRef("pump", point="flow", unit="m^3/h")
 
 class Devices:
     """What InputBindings asks of a DeviceWorkspace: its entries and the unit of a tag."""
+
+    devices_changed = Signal()
 
     def __init__(self, units: dict[str, str]):
         self.units = units
