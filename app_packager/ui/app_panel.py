@@ -1,0 +1,175 @@
+"""The App panel: the project's apps, and for the chosen one its manifest, build and publishing.
+
+A row at the top picks one of the project's apps (``apps/*/app.yaml``) or makes a new one from
+a graph; the tabs below edit its manifest, build and sign it, publish it, and browse a
+catalogue or registry to pull and install apps. The panel follows the open project through
+:meth:`show_project`; it never blocks on a disk or a network (see :mod:`app_packager.ui.background`).
+
+Run standalone on the example project: ``python -m app_packager.ui.app_panel``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from qtpy.QtCore import QEvent, Qt
+from qtpy.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
+
+from app_packager.ui.background import spawn_reporting
+from app_packager.ui.manifest_editor import ManifestEditor
+from app_packager.ui.new_app import NewAppDialog, project_apps, project_graphs, write_new_app
+from device_browser.ui.dialogs import run_dialog
+from device_browser.ui.tasks import TaskSet
+from nodes.registry import ComponentRegistry
+
+PROBLEM_STYLE = "color: #c62828;"
+
+
+class AppPanel(QWidget):
+    """The apps of the project shown by :meth:`show_project` and the tabs that work on the chosen one.
+
+    ``registry()`` gives the component types of the open project (the manifest is checked against
+    them); ``propose_id(graph)`` proposes an id for a new app from its graph's name.
+    """
+
+    def __init__(self, registry: Callable[[], ComponentRegistry], propose_id: Callable[[str], str],
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.registry, self.propose_id = registry, propose_id
+        self.project: Path | None = None
+        self.tasks = TaskSet()
+        self.apps = QComboBox(self)
+        self.apps.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.apps.activated.connect(lambda index: self.spawn(self._choose(index), "choosing an app"))
+        self.app_label = QLabel(self)
+        self.new_button = QPushButton(self)
+        self.new_button.clicked.connect(lambda: self.spawn(self.new_app(), "making a new app"))
+        self.message = QLabel(self)
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet(PROBLEM_STYLE)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.hide()
+        self.editor = ManifestEditor(registry, self)
+        self.editor.dirty_changed.connect(lambda _dirty: self._title_tabs())
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.editor, "")
+        top = QHBoxLayout()
+        top.addWidget(self.app_label)
+        top.addWidget(self.apps, 1)
+        top.addWidget(self.new_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.message)
+        layout.addWidget(self.tabs, 1)
+        self.retranslate()
+        self._enable()
+
+    # -- tasks ------------------------------------------------------------------------------------
+    def spawn(self, work, where: str) -> asyncio.Task:
+        """Run ``work`` on the loop; a user's problem shows under the app list, a bug in the log too."""
+        self.show_message("")
+        return spawn_reporting(self.tasks, work, where, self.show_message)
+
+    def show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+
+    # -- project and apps ----------------------------------------------------------------------------
+    async def show_project(self, project: Path | None) -> None:
+        """Follow the open project (None: closed); the first app is opened."""
+        self.project = Path(project) if project is not None else None
+        await self.refresh()
+
+    async def refresh(self, select: Path | None = None) -> None:
+        """List the project's apps again and open ``select`` (or the one open, or the first)."""
+        manifests = await asyncio.to_thread(project_apps, self.project) if self.project is not None else []
+        wanted = select or self.editor.path
+        self.apps.clear()
+        for path in manifests:
+            self.apps.addItem(path.parent.name, path)
+            self.apps.setItemData(self.apps.count() - 1, path.relative_to(self.project).as_posix(),
+                                  Qt.ItemDataRole.ToolTipRole)
+        index = max(self._index_of(wanted), 0) if manifests else -1
+        self.apps.setCurrentIndex(index)
+        self._enable()
+        if index < 0:
+            self.editor.clear()
+        elif self.apps.itemData(index) != self.editor.path or select is not None:
+            await self.editor.open(self.apps.itemData(index), self.project)
+        self._title_tabs()
+
+    async def _choose(self, index: int) -> None:
+        path = self.apps.itemData(index)
+        if path == self.editor.path:
+            return
+        if not await self.editor.confirm_discard():
+            self.apps.setCurrentIndex(self._index_of(self.editor.path))  # stay on the unsaved one
+            return
+        await self.editor.open(path, self.project)
+        self._title_tabs()
+
+    async def new_app(self) -> None:
+        """Ask for a graph and an id, write the derived manifest, open it."""
+        if self.project is None or not await self.editor.confirm_discard():
+            return
+        graphs = await asyncio.to_thread(project_graphs, self.project)
+        dialog = NewAppDialog(graphs, self.propose_id, self)
+        try:
+            accepted = await run_dialog(dialog)
+            graph, app_id = dialog.chosen()
+        finally:
+            dialog.deleteLater()
+        if accepted:
+            path = await asyncio.to_thread(write_new_app, self.project, graph, app_id, self.registry())
+            await self.refresh(select=path)
+
+    def _index_of(self, manifest: Path | None) -> int:
+        return next((i for i in range(self.apps.count()) if self.apps.itemData(i) == manifest), -1)
+
+    def _enable(self) -> None:
+        self.apps.setEnabled(self.apps.count() > 0)
+        self.new_button.setEnabled(self.project is not None)
+
+    # -- language ----------------------------------------------------------------------------------
+    def _title_tabs(self) -> None:
+        manifest = self.tr("Manifest")
+        self.tabs.setTabText(self.tabs.indexOf(self.editor), f"{manifest} •" if self.editor.dirty else manifest)
+
+    def retranslate(self) -> None:
+        self.app_label.setText(self.tr("App"))
+        self.new_button.setText(self.tr("New app from graph…"))
+        self.new_button.setToolTip(self.tr("Write apps/<graph>/app.yaml derived from one of the project's graphs"))
+        self.apps.setPlaceholderText(self.tr("No apps in this project"))
+        self._title_tabs()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+
+if __name__ == "__main__":  # a preview on the example project: python -m app_packager.ui.app_panel
+    import shutil
+    import sys
+    import tempfile
+
+    import qasync
+    from qtpy.QtWidgets import QApplication
+
+    from nodes.registry import default_registry
+    from nodes.resources import example_project
+
+    app = QApplication(sys.argv)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    copy = Path(tempfile.mkdtemp(prefix="millwright-app-panel-")) / "pump_station"
+    shutil.copytree(example_project(), copy)
+    panel = AppPanel(default_registry, lambda graph: f"com.example.pump-station.{graph.replace('_', '-')}")
+    panel.resize(900, 900)
+    panel.show()
+    with loop:
+        loop.run_until_complete(panel.show_project(copy))
+        loop.run_forever()
