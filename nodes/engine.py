@@ -7,7 +7,9 @@ over the same schedule (as ryvencore swaps its flow executors): batch pushes a r
 chunks, streaming pushes live ticks, step runs one node at a time for debugging.
 
 A node that raises does not stop the run: it is marked failed with its message, its outputs
-become bad-quality samples for the rest of the run, and every other node goes on.
+become bad-quality samples for the rest of the run, and every other node goes on. A node that
+declares a ``sample_rate`` fails the same way when a signal input is not regularly sampled at it
+(:mod:`nodes.sample_clock`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from nodes.component import Component, Kind
 from nodes.composite import flatten
 from nodes.graph import Graph
 from nodes.registry import ComponentRegistry, default_registry
+from nodes.sample_clock import IrregularSampling, SampleClock, sample_clocks
 from nodes.units import Conversion, conversion
 from nodes.validation import Problem, Resolution, validate
 
@@ -138,9 +141,12 @@ class Run:
         self.compiled = compiled
         self.stats = {plan.id: NodeStats() for plan in compiled.plans}
         self.states = {}
+        self.clocks: dict[str, list[SampleClock]] = {}  # node id -> its inputs' regularity checks
         for plan in compiled.plans:
             try:
                 self.states[plan.id] = plan.component.init_state()
+                if clocks := sample_clocks(plan.component):
+                    self.clocks[plan.id] = clocks
             except Exception as exc:  # noqa: BLE001 - a plug-in's bad start must not stop the run
                 self._fail(plan, exc)
         self.last_outputs: dict[tuple[str, str], Chunk] = {}
@@ -216,6 +222,9 @@ class Run:
             return self._bad_outputs(plan, inputs)
         started = time.perf_counter()
         try:
+            for clock in self.clocks.get(plan.id, ()):
+                if clock.port in inputs:
+                    clock.check(inputs[clock.port].t)
             outputs = plan.component.process(inputs, self.states[plan.id])
             for name in plan.output_kinds:
                 if name not in outputs:
@@ -248,7 +257,9 @@ class Run:
             self._fail(plan, exc)
 
     def _fail(self, plan: NodePlan, exc: Exception) -> None:
-        self.stats[plan.id].failed = f"{type(exc).__name__}: {exc}"
+        # The sampling check speaks to the engineer; anything else is a component's exception.
+        failed = str(exc) if isinstance(exc, IrregularSampling) else f"{type(exc).__name__}: {exc}"
+        self.stats[plan.id].failed = failed
         log.error("Node '%s' (%s) failed: %s", plan.id, plan.component.type_name, self.stats[plan.id].failed)
 
     def _bad_outputs(self, plan: NodePlan, inputs: dict[str, Chunk]) -> dict[str, Chunk]:

@@ -10,7 +10,7 @@ from nodes.graph import ExposedPort, Graph
 from nodes.library import builtin_components
 from nodes.registry import ComponentRegistry
 from nodes.validation import validate
-from tests.nodes.helpers import cut_points, signal, split
+from tests.nodes.helpers import SECOND, cut_points, signal, split
 
 
 class Fragile(Component):
@@ -262,3 +262,45 @@ def test_empty_chunks_flow_through(registry):
     g = _chain(("signal.lowpass", {}), ("signal.ewma", {}), ("signal.derivative", {}))
     out = Run(compile_graph(g, registry)).push({"x": Chunk.empty()})
     assert len(out["y"]) == 0
+
+
+def test_a_filter_fed_at_another_rate_fails_while_the_rest_runs(registry):
+    g = _chain(("signal.lowpass", {"cutoff": 1.0, "sample_rate": 1000.0}))
+    g.add_node("healthy", "signal.scale", {"gain": 2.0})
+    g.add_node("out2", "io.output", {"column": "raw"})
+    g.connect("in.y", "healthy.x")
+    g.connect("healthy.y", "out2.x")
+    run = Run(compile_graph(g, registry))
+    ticks = [run.push({"x": piece}) for piece in split(signal(np.arange(30.0), rate=10.0), range(30))]
+    assert (ticks[0]["y"].q == GOOD).all()  # one sample says nothing of the rate
+    assert all((tick["y"].q == BAD).all() for tick in ticks[1:])
+    assert np.concatenate([tick["raw"].v for tick in ticks]).tolist() == list(np.arange(0.0, 60.0, 2.0))
+    assert run.failures == {"n0": "input 'x' arrives at 10 Hz, but sample_rate is 1000 Hz: set sample_rate to 10 Hz, "
+                                  "or resample the source"}
+    assert run.stats["n0"].calls == 1
+
+    g.nodes["n0"].params["sample_rate"] = 10.0
+    run = Run(compile_graph(g, registry))
+    for piece in split(signal(np.arange(30.0), rate=10.0), range(0, 30, 4)):
+        run.push({"x": piece})
+    assert run.failures == {}
+
+
+def test_a_gap_in_a_recording_fails_the_filter_at_the_same_sample_in_any_chunking(registry):
+    g = _chain(("signal.bandpass", {"low": 5.0, "high": 50.0, "sample_rate": 1000.0}), ("signal.integral", {}))
+    t = signal(np.zeros(3000)).t
+    t[2000:] += 5 * SECOND
+    x = Chunk.of(t, np.random.default_rng(5).normal(size=len(t)))
+    expected = {"n0": "input 'x' is not sampled regularly: a gap of 5 s at 2023-11-14 22:13:27 UTC (expected 1 ms "
+                      "between samples); a component with a sample_rate needs a regular stream: resample the source, "
+                      "or run live, where inputs are resampled onto the run's rate"}
+
+    @settings(max_examples=15, deadline=None)
+    @given(cut_points(len(x)))
+    def check(cuts):
+        run = Run(compile_graph(g, registry))
+        for piece in split(x, cuts):
+            run.push({"x": piece})
+        assert run.failures == expected and run.stats["n1"].samples_in == len(x)
+
+    check()

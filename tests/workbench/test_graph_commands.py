@@ -103,7 +103,7 @@ def test_repeated_timestamps_and_millisecond_times(tmp_path):
 
 
 def test_an_empty_result_is_still_a_valid_file(tmp_path):
-    src = _csv(tmp_path, "time,acc\n0,1\n0.001,2\n")  # far shorter than one RMS block
+    src = _csv(tmp_path, "time,acc\n0,1\n0.0005,2\n")  # 2 kHz, far shorter than one RMS block
     for name in ("o.parquet", "o.csv"):
         assert main(["run-graph", str(GRAPH), "-i", str(src), "-o", str(tmp_path / name)]) == 0
     assert len(pd.read_parquet(tmp_path / "o.parquet")) == 0 and len(pd.read_csv(tmp_path / "o.csv")) == 0
