@@ -69,7 +69,7 @@ def _fed_kind(flat: Graph, resolution, node_id: str) -> str:
     edge = next((e for e in flat.incoming(node_id) if e.target_port == "x"), None)
     cls = resolution.classes.get(edge.source) if edge else None
     port = next((p for p in cls.outputs if p.name == edge.source_port), None) if cls else None
-    if port is None:
+    if port is None or edge.source not in resolution.params:  # a node whose parameters are invalid
         return "signal"
     return "boolean" if cls.port_kind(port, resolution.params[edge.source]) == "boolean" else "signal"
 

@@ -83,6 +83,7 @@ class Project:
             raise ProjectError(f"Cannot create the folder {root}: {exc.strerror}.", root) from None
         project = cls(root, name.strip())
         project.save()
+        atomic_write_text(root / ".gitignore", "build/\n")  # what `millwright app build` writes
         return project
 
     @classmethod
