@@ -95,8 +95,8 @@ def test_repeated_and_backward_timestamps_are_named():
 def test_a_steady_stream_at_another_rate_names_both_rates(cuts):
     assert feed(SampleClock("x", 1000.0), grid(10.0, 200), cuts) == (
         "input 'x' arrives at 10 Hz, but sample_rate is 1000 Hz: set sample_rate to 10 Hz, or resample the source")
-    assert feed(SampleClock("acc", 2000.0), grid(2048.0, 200), cuts) == (
-        "input 'acc' arrives at 2048 Hz, but sample_rate is 2000 Hz: set sample_rate to 2048 Hz, "
+    assert feed(SampleClock("acc", 1024.0), grid(2048.0, 200), cuts) == (
+        "input 'acc' arrives at 2048 Hz, but sample_rate is 1024 Hz: set sample_rate to 2048 Hz, "
         "or resample the source")
 
 
