@@ -9,15 +9,15 @@ handle resizes it, one resize command on release. A double-click (or F2) edits i
 <model_designer.canvas.items.EdgeItem>`): Alt+click on a wire adds one, a drag moves it, a
 double-click removes it.
 
-The gestures live on the items and on a scene event filter (:class:`_WireClicks`), so the view
-needs no knowledge of annotations.
+The gestures live on the items, on a scene event filter (:class:`_WireClicks`) and on a viewport
+event filter (:class:`_PointPresses`), so the view needs no knowledge of annotations.
 """
 
 from __future__ import annotations
 
 from qtpy.QtCore import QCoreApplication, QEvent, QObject, QPointF, QRectF, Qt
 from qtpy.QtGui import QBrush, QColor, QPen, QUndoCommand
-from qtpy.QtWidgets import QGraphicsItem, QPlainTextEdit, QWidget
+from qtpy.QtWidgets import QGraphicsItem, QGraphicsView, QPlainTextEdit, QWidget
 
 from model_designer.canvas.items import EdgeItem, snap, style
 from nodes.graph import Graph
@@ -301,6 +301,8 @@ class AnnotationLayer:
         self.editor: TextEditor | None = None  # the in-place text editor, while one is open
         self._wire_clicks = _WireClicks(self)
         canvas.scene.installEventFilter(self._wire_clicks)
+        self._point_presses = _PointPresses(canvas.view)
+        canvas.view.viewport().installEventFilter(self._point_presses)
         for annotation in self.ui.annotations.values():
             self._on_added(annotation)
         for wire in list(self.ui.reroutes):
@@ -317,6 +319,7 @@ class AnnotationLayer:
             signal.disconnect(slot)
         self._connections = []
         self.canvas.scene.removeEventFilter(self._wire_clicks)
+        self.canvas.view.viewport().removeEventFilter(self._point_presses)
         if self.editor is not None:
             self.editor.cancel()
 
@@ -475,6 +478,29 @@ class _WireClicks(QObject):
                 event.accept()
                 return True
         return False
+
+
+class _PointPresses(QObject):
+    """A press or double-click on a reroute point goes to the point, also where it lies over a node.
+
+    The view looks for ports and nodes under a press before the scene hands it to the top item, so
+    a point drawn over a node (it is above nodes) would lose the click to the node underneath.
+    """
+
+    def __init__(self, view: QGraphicsView):
+        super().__init__()
+        self.view = view
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() not in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick) \
+                or event.button() != Qt.MouseButton.LeftButton or self.view.interaction is not None \
+                or not isinstance(self.view.itemAt(event.position().toPoint()), RerouteItem):
+            return False
+        if event.type() == QEvent.Type.MouseButtonPress:  # the plain view's handling: the scene's top item takes it
+            QGraphicsView.mousePressEvent(self.view, event)
+        else:
+            QGraphicsView.mouseDoubleClickEvent(self.view, event)
+        return True
 
 
 class TextEditor(QPlainTextEdit):
