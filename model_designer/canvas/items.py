@@ -2,17 +2,30 @@
 
 Items only draw what the scene tells them; they never edit the graph. Painting is uniform and
 cached (one set of pens, brushes and fonts for every item, ``DeviceCoordinateCache``), because a
-1,000-node graph has a few thousand of them. Below :data:`TEXT_DETAIL` zoom the port items are
-hidden and each node draws its port dots itself (:func:`set_port_detail`): at fit-all zoom the
-~4,000 port items were most of a frame, and every zoom step re-rendered each one's cache.
+1,000-node graph has a few thousand of them. Below :data:`TEXT_DETAIL` zoom there is no text, the
+port items are hidden (:func:`set_port_detail`) and a node is a thumbnail (:func:`thumbnail`): its
+outline with the port dots, drawn once per zoom for all the nodes that look alike. At fit-all zoom
+the ~4,000 port items were most of a frame, every zoom step re-rendered each item's own cache, and
+then painting a thousand outlines one by one still was.
 """
 
 from __future__ import annotations
 
+import math
 from functools import cache
 
 from qtpy.QtCore import QPointF, QRectF, Qt
-from qtpy.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
+from qtpy.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPainter,
+    QPainterPath,
+    QPainterPathStroker,
+    QPen,
+    QPixmap,
+)
 from qtpy.QtWidgets import (
     QGraphicsItem,
     QGraphicsPathItem,
@@ -31,6 +44,7 @@ PORT_ROW = 20.0
 PORT_RADIUS = 5.0
 PORT_GRAB = PORT_RADIUS * 2  # a generous target: ports are small
 GRID = 10.0
+_WIRE_GRAB = 5.0  # half the width a click on a wire hits: an easy target; wider than any wire pen
 TEXT_DETAIL = 0.5  # below this zoom, text is a few pixels high: unreadable, and drawing it was most of a frame
 
 KIND_COLOURS = {Kind.SIGNAL: "#2f7fd8", Kind.BOOLEAN: "#2e9e4f", Kind.SCALAR: "#e08a1e",
@@ -97,8 +111,7 @@ class PortItem(QGraphicsItem):
         if state != self.state:
             self.state = state
             self.update()
-            if not self.isVisible():  # its node draws the dot below the detail zoom
-                self.node_item.update()
+            self.node_item.ports_changed()  # its node draws the dot below the detail zoom
 
     def boundingRect(self) -> QRectF:
         return _OUTPUT_RECT if self.output else _INPUT_RECT  # asked for thousands of times a frame
@@ -119,7 +132,7 @@ class PortItem(QGraphicsItem):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         s = style()
         self.paint_dot(painter, QPointF(0, 0))
-        if _detail(option, painter) < TEXT_DETAIL:
+        if paint_zoom(option, painter) < TEXT_DETAIL:
             return
         painter.setFont(s.small_font)
         text = f"{self.title} [{self.unit}]" if self.unit else self.title
@@ -151,7 +164,8 @@ class NodeItem(QGraphicsItem):
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setZValue(1.0)
         self.ports: dict[tuple[str, bool], PortItem] = {}
-        self.detailed = True  # False: the port items are hidden and paint() draws their dots
+        self.detailed = True  # False: the port items are hidden and paint() draws a thumbnail
+        self._dots: tuple | None = None  # what the thumbnail shows of the ports, kept until one changes
         params = node.params
         for row, port in enumerate(cls.inputs if cls else ()):
             self._add_port(port, False, row, cls, params, language)
@@ -175,6 +189,7 @@ class NodeItem(QGraphicsItem):
             if item is not None and item.kind != kind:
                 item.kind = kind
                 item.update()
+                self.ports_changed()
 
     def port(self, name: str, output: bool) -> PortItem:
         """The port ``name``; a port the component does not declare (a missing component) is made grey."""
@@ -185,7 +200,20 @@ class NodeItem(QGraphicsItem):
             item.setVisible(self.detailed)
             self.prepareGeometryChange()
             self._rect = self._outline()
+            self.ports_changed()
         return item
+
+    def ports_changed(self) -> None:
+        """A port's dot changed (kind, state, a new port): the thumbnail is out of date."""
+        self._dots = None
+        if not self.detailed:
+            self.update()
+
+    def look(self) -> tuple:
+        """Everything the thumbnail shows: nodes with equal looks share one."""
+        if self._dots is None:
+            self._dots = tuple((port.pos().y(), port.output, port.kind, port.state) for port in self.ports.values())
+        return self._rect.height(), self.group, self.isSelected(), self.problem is not None, self._dots
 
     def set_title(self, node: Node, language: str) -> None:
         """Title line: the node's own title, else the component's title in the UI language."""
@@ -201,13 +229,12 @@ class NodeItem(QGraphicsItem):
             self.update()
 
     def set_detailed(self, detailed: bool) -> None:
-        """Port items shown (``True``), or hidden with their dots drawn by the node."""
+        """Port items shown (``True``), or hidden with the node drawn as a thumbnail."""
         if detailed != self.detailed:
             self.detailed = detailed
             for port in self.ports.values():
                 port.setVisible(detailed)
-            # Zoomed out a node is a few rectangles and dots: painting them costs less than
-            # re-rendering a cached picture at every zoom step.
+            # Zoomed out a node is a shared thumbnail: a cache of its own would be re-rendered at every zoom step.
             self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache if detailed
                               else QGraphicsItem.CacheMode.NoCache)
             self.update()
@@ -226,8 +253,8 @@ class NodeItem(QGraphicsItem):
             self.set_detailed(value.property(_PORT_DETAIL) is not False)  # as the scene's other nodes
         return super().itemChange(change, value)
 
-    def _paint_outline(self, painter: QPainter) -> None:
-        """Below the detail zoom: body, header band and port dots, in square corners a few pixels wide."""
+    def paint_outline(self, painter: QPainter) -> None:
+        """The thumbnail's picture: body, header band and port dots, in square corners a few pixels wide."""
         s = style()
         body = self._rect.adjusted(2, 2, -2, -2)
         painter.setPen(self._border_pen())
@@ -237,7 +264,6 @@ class NodeItem(QGraphicsItem):
                          s.group_header if self.group else s.header)
         for port in self.ports.values():
             port.paint_dot(painter, port.pos())
-        painter.setOpacity(1.0)
 
     def _border_pen(self) -> QPen:
         s = style()
@@ -254,7 +280,8 @@ class NodeItem(QGraphicsItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         if not self.detailed:
-            self._paint_outline(painter)
+            picture = thumbnail(self, paint_zoom(option, painter) * painter.device().devicePixelRatio())
+            painter.drawPixmap(self._rect, picture, QRectF(picture.rect()))
             return
         s = style()
         body = self.boundingRect().adjusted(2, 2, -2, -2)
@@ -265,7 +292,7 @@ class NodeItem(QGraphicsItem):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(s.group_header if self.group else s.header)
         painter.drawRoundedRect(header.adjusted(1, 1, -1, 0), 4, 4)
-        if _detail(option, painter) < TEXT_DETAIL:
+        if paint_zoom(option, painter) < TEXT_DETAIL:
             return
         painter.setPen(s.text)
         painter.setFont(s.title_font)
@@ -286,23 +313,29 @@ class EdgeItem(QGraphicsPathItem):
         self.edge, self.source, self.target = edge, source, target
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setPen(style().wire)
-        self.label: QGraphicsSimpleTextItem | None = None
+        self.label: ConversionLabel | None = None
         self._shape: QPainterPath | None = None  # made when first hit-tested, not on every move
+        self._bounds = QRectF()
         self.bends: list[QPointF] = []  # reroute points, set by the annotation layer from the graph's ui section
         self.update_path()
 
     def update_path(self) -> None:
-        start, end = self.source.scenePos(), self.target.scenePos()
-        path = wire_path(start, end, self.bends)
-        self.setPath(path)
+        path = wire_path(self.source.scenePos(), self.target.scenePos(), self.bends)
+        self.prepareGeometryChange()  # before the bounds change: the scene's index finds the item by its old bounds
+        self._bounds = path.controlPointRect().adjusted(-_WIRE_GRAB, -_WIRE_GRAB, _WIRE_GRAB, _WIRE_GRAB)
         self._shape = None
+        self.setPath(path)
         if self.label is not None:
             self._place_label()
+
+    def boundingRect(self) -> QRectF:
+        # QGraphicsPathItem's own strokes the shape for it after every change: a move would stroke every wire
+        return self._bounds
 
     def shape(self) -> QPainterPath:
         if self._shape is None:  # a select-all move re-routes 1,500 wires; few of them are clicked before the next
             stroker = QPainterPathStroker()
-            stroker.setWidth(10.0)  # an easy target for a click
+            stroker.setWidth(2 * _WIRE_GRAB)
             self._shape = stroker.createStroke(self.path())
         return self._shape
 
@@ -313,7 +346,7 @@ class EdgeItem(QGraphicsPathItem):
                 self.label.hide()
             return
         if self.label is None:
-            self.label = QGraphicsSimpleTextItem(self)
+            self.label = ConversionLabel(self)
             self.label.setFont(style().small_font)
             self.label.setBrush(QBrush(QColor("#59667a")))
         self.label.setText(text)
@@ -329,6 +362,14 @@ class EdgeItem(QGraphicsPathItem):
         if change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
             self.setPen(style().wire_selected if value else style().wire)
         return super().itemChange(change, value)
+
+
+class ConversionLabel(QGraphicsSimpleTextItem):
+    """The unit conversion a wire makes, written at its middle; not drawn below the detail zoom."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+        if paint_zoom(option, painter) >= TEXT_DETAIL:  # below, a few pixels of grey that cost a text layout each
+            super().paint(painter, option, widget)
 
 
 _PORT_DETAIL = "portDetail"  # a scene property: False while its nodes draw their own port dots
@@ -348,11 +389,38 @@ def set_port_detail(scene: QGraphicsScene, zoom: float) -> None:
             item.set_detailed(detailed)
 
 
+_thumbnails: dict[tuple, QPixmap] = {}
+_THUMBNAIL_LIMIT = 256  # looks × zooms kept; a graph has a handful of looks, a zoom gesture a new zoom per step
+
+
+def thumbnail(node: NodeItem, scale: float) -> QPixmap:
+    """``node`` below the detail zoom, at ``scale`` device pixels per scene unit, shared by the nodes that look alike.
+
+    Drawn at the scale it is shown at (a zoom step draws each look once, not each node), so it is
+    as sharp as painting the node itself.
+    """
+    key = (node.look(), scale)
+    picture = _thumbnails.get(key)
+    if picture is None:
+        if len(_thumbnails) >= _THUMBNAIL_LIMIT:
+            _thumbnails.clear()
+        rect = node.boundingRect()
+        picture = _thumbnails[key] = QPixmap(math.ceil(rect.width() * scale), math.ceil(rect.height() * scale))
+        picture.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(picture)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.scale(scale, scale)
+        painter.translate(-rect.topLeft())
+        node.paint_outline(painter)
+        painter.end()
+    return picture
+
+
 _INPUT_RECT = QRectF(-PORT_RADIUS - 1, -PORT_ROW / 2, NODE_WIDTH / 2, PORT_ROW)
 _OUTPUT_RECT = QRectF(-NODE_WIDTH / 2 + PORT_RADIUS + 1, -PORT_ROW / 2, NODE_WIDTH / 2, PORT_ROW)
 
 
-def _detail(option: QStyleOptionGraphicsItem, painter: QPainter) -> float:
+def paint_zoom(option: QStyleOptionGraphicsItem, painter: QPainter) -> float:
     """The zoom the item is painted at (1 at 100 %), also when painted into its device-coordinate cache."""
     return option.levelOfDetailFromTransform(painter.worldTransform())
 

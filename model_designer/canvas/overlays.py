@@ -11,7 +11,7 @@ from qtpy.QtCore import QCoreApplication, QRectF, Qt
 from qtpy.QtGui import QBrush, QColor, QPainter, QPen
 from qtpy.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
-from model_designer.canvas.items import NODE_WIDTH, NodeItem, style
+from model_designer.canvas.items import NODE_WIDTH, TEXT_DETAIL, NodeItem, paint_zoom, style
 from model_designer.run import NodeStatus, RunSnapshot
 
 STATE_COLOURS = {"ok": "#2e9e4f", "waiting": "#9a9a9a", "failed": "#d0302f"}
@@ -74,6 +74,11 @@ class NodeBadge(QGraphicsItem):
         s = style()
         colour = QColor(STATE_COLOURS.get(self.status.state, STATE_COLOURS["waiting"]))
         pill = self._pill_rect()
+        if paint_zoom(option, painter) < TEXT_DETAIL:  # zoomed out: the state's colour is what can still be seen
+            painter.fillRect(pill, colour)
+            if self.status.error:
+                painter.fillRect(self._error_rect(), QColor("#fdecec"))
+            return
         painter.setPen(QPen(colour, 1.0))
         painter.setBrush(QBrush(QColor("#ffffff")))
         painter.drawRoundedRect(pill, BADGE_HEIGHT / 2, BADGE_HEIGHT / 2)

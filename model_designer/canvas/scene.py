@@ -5,13 +5,17 @@ Items are made only in reaction to the graph (when the scene is built, and on ``
 timer tick later, so an undo of a 50-node paste validates once) and paints its findings: red
 outlines, resolved units on ports, unit conversions on wires. A group (an embedded composite)
 is drawn with its exposed ports, their units resolved inside it (:func:`~model_designer.wiring.resolve`).
+
+A moved node takes its place at once; its wires are re-pathed once per burst of moves (a drag step
+or an undo moves every selected node, one event each), just before the repaint: a wire between two
+moved nodes would otherwise be re-pathed once per end.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-from qtpy.QtCore import QLocale, QTimer, Signal
+from qtpy.QtCore import QCoreApplication, QEvent, QLocale, QTimer, Signal
 from qtpy.QtWidgets import QGraphicsScene
 
 from model_designer.canvas.items import EdgeItem, NodeItem, PortItem
@@ -19,6 +23,8 @@ from model_designer.wiring import conversion_label, node_class, resolve, split_r
 from nodes.graph import Edge, Graph, Node
 from nodes.registry import ComponentRegistry
 from nodes.validation import Resolution
+
+_REROUTE = QEvent.Type(QEvent.registerEventType())  # posted by the first node move of a burst
 
 
 class GraphScene(QGraphicsScene):
@@ -34,6 +40,8 @@ class GraphScene(QGraphicsScene):
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[Edge, EdgeItem] = {}
         self._wires_of: dict[str, set[EdgeItem]] = defaultdict(set)
+        self._stale_wires: set[EdgeItem] = set()  # an end moved since they were last re-pathed
+        self._reroute_posted = False
         self.resolution: Resolution | None = None
         self._validation = QTimer(self, singleShot=True, interval=0)
         self._validation.timeout.connect(self.revalidate)
@@ -103,15 +111,36 @@ class GraphScene(QGraphicsScene):
         if item is not None:
             for node_id in (edge.source, edge.target):
                 self._wires_of.get(node_id, set()).discard(item)
+            self._stale_wires.discard(item)
             self.removeItem(item)
         self._validation.start()
 
     def _on_node_moved(self, node_id: str) -> None:
         item = self.nodes.get(node_id)
-        if item is not None:
-            item.setPos(*self.graph.nodes[node_id].position)
-            for wire in self._wires_of.get(node_id, ()):
-                wire.update_path()
+        if item is None:
+            return
+        if not self._reroute_posted:  # posted before the move's own repaint request, so handled before it
+            self._reroute_posted = True
+            QCoreApplication.postEvent(self, QEvent(_REROUTE))
+        self._stale_wires.update(self._wires_of.get(node_id, ()))
+        item.setPos(*self.graph.nodes[node_id].position)
+
+    def reroute_wires(self) -> None:
+        """Re-path the wires of the nodes moved since the last call, each once however many of its ends moved."""
+        stale, self._stale_wires = self._stale_wires, set()
+        for wire in stale:
+            wire.update_path()
+
+    def event(self, event) -> bool:
+        if event.type() == _REROUTE:
+            self._reroute_posted = False
+            self.reroute_wires()
+            return True
+        return super().event(event)
+
+    def drawBackground(self, painter, rect) -> None:
+        self.reroute_wires()  # a synchronous repaint (repaint(), grab()) comes before the posted event
+        super().drawBackground(painter, rect)
 
     def _on_title_changed(self, node_id: str) -> None:
         self.nodes[node_id].set_title(self.graph.nodes[node_id], self.language)
