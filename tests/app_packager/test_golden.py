@@ -6,6 +6,7 @@ import shutil
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from app_packager.golden import Cancelled, iso_time, run_golden_test
@@ -127,3 +128,16 @@ def test_a_golden_test_can_be_cancelled(compiled, folder):
 
 def test_times_are_shown_as_recordings_write_them():
     assert iso_time(START + 1_500) == "2026-11-25T08:00:00.000001Z"
+
+
+def test_parquet_input_and_expected_files(compiled, folder):
+    for role in ("input", "expected"):
+        csv = folder / getattr(NOMINAL, role)
+        frame = pd.read_csv(csv)
+        frame.iloc[:, 0] = pd.to_datetime(frame.iloc[:, 0], utc=True)
+        frame.to_parquet(csv.with_suffix(".parquet"), index=False)
+    test = replace(NOMINAL, input=NOMINAL.input.replace(".csv", ".parquet"),
+                   expected=NOMINAL.expected.replace(".csv", ".parquet"))
+    report = run_golden_test(test, compiled, folder)
+    assert report.passed, report.describe()
+    assert report.rows == 4000 and len(report.checked) == 6
