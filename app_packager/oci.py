@@ -169,8 +169,13 @@ class OciRegistry(Publisher):
         if app_id is not None:
             return self._releases_of(app_id, missing_ok=True)
         prefix = f"{self.namespace}/" if self.namespace else ""
+        try:
+            repositories = list(self._paged("/v2/_catalog", "repositories", ""))
+        except _NotFound:
+            raise AppError(f"{self.host}: the registry does not list its repositories (no /v2/_catalog); pull or "
+                           "install an app by its id") from None
         found = []
-        for repository in self._paged("/v2/_catalog", "repositories", "the registry's catalogue"):
+        for repository in repositories:
             app_id = repository.removeprefix(prefix)
             if repository.startswith(prefix) and "/" not in app_id:
                 found += self._releases_of(app_id)
@@ -244,10 +249,7 @@ class OciRegistry(Publisher):
         if response.status_code == 404 and missing_ok:
             return None
         self._check(response, repository, f"reading tag {tag}")
-        try:
-            return response.json()
-        except ValueError:
-            raise AppError(f"{self.host}/{repository}:{tag}: the registry sent a manifest that is not JSON") from None
+        return self._json(response, f"{self.host}/{repository}:{tag}")
 
     def _tags(self, repository: str, missing_ok: bool) -> list[str]:
         try:
@@ -257,24 +259,25 @@ class OciRegistry(Publisher):
                 return []
             raise AppError(f"{self.host}: the repository {repository} is not there") from None
 
-    def _paged(self, path: str, key: str, what: str) -> Iterator[str]:
-        """The items of a paginated list (``Link: <…>; rel="next"``, as distribution and Harbor page)."""
+    def _paged(self, path: str, key: str, repository: str) -> Iterator[str]:
+        """The items of a paginated list (``Link: <…>; rel="next"``, as distribution and Harbor page);
+        ``repository`` is the one listed ("" for the registry's catalogue)."""
         url = self._client.absolute(f"{path}?n={_PAGE}")
         while url:
             response = self._client.do_request(url, "GET")
             if response.status_code == 404:
-                raise _NotFound(what)
-            self._check(response, what, "listing")
-            yield from (response.json() or {}).get(key) or []
+                raise _NotFound(path)
+            self._check(response, repository, f"listing {key}")
+            yield from self._json(response, f"{self.host}{path}").get(key) or []
             link = response.links.get("next", {}).get("url")
             url = urljoin(url, link) if link else ""
 
     def _check(self, response: requests.Response, repository: str, doing: str) -> None:
-        """An :class:`AppError` naming the host, the repository and what failed, unless ``response`` is a success."""
+        """An :class:`AppError` naming the host, the repository ("" for none) and what failed, unless a success."""
         status = response.status_code
         if status < 300:
             return
-        where = f"{self.host}/{repository}"
+        where = f"{self.host}/{repository}" if repository else self.host
         if status == 401:
             raise AppError(f"{where}: the registry asks for credentials ({doing}); set {USER_VARIABLE} and "
                            f"{PASSWORD_VARIABLE}, or keep USER:PASSWORD in the keyring (service {KEYRING_SERVICE}, "
@@ -288,6 +291,17 @@ class OciRegistry(Publisher):
             raise AppError(f"{where}: not found ({doing}; {', '.join(codes) or 'HTTP 404'})")
         raise AppError(f"{where}: the registry answered HTTP {status} {response.reason} ({doing}"
                        f"{'; ' + ', '.join(codes) if codes else ''})")
+
+
+    @staticmethod
+    def _json(response: requests.Response, where: str) -> dict:
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise AppError(f"{where}: the registry's answer is not the JSON object the OCI distribution API sends")
+        return data
 
 
 class _NotFound(Exception):
