@@ -82,12 +82,7 @@ def write_public_key(path: Path, public_key: Ed25519PublicKey) -> None:
 
 def read_public_key(path: Path) -> Ed25519PublicKey:
     """The ed25519 public key in the PEM file ``path``; AppError names the file when it holds none."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise AppError(f"{path}: cannot read the public key ({exc.strerror or exc})") from None
-    return parse_public_key(data, str(path))
+    return parse_public_key(_key_file(path, "public key"), str(path))
 
 
 def parse_public_key(data: bytes, source: str) -> Ed25519PublicKey:
@@ -113,6 +108,25 @@ def _parse_private_key(data: bytes, source: str) -> Ed25519PrivateKey:
         raise AppError(f"{source}: not an unencrypted PEM private key ({exc})") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise AppError(f"{source}: not an ed25519 private key; make one with `millwright app keygen`")
+    return key
+
+
+def create_key_pair(name: str, public_file: Path, private_file: Path | None = None) -> Ed25519PrivateKey:
+    """A new key: its private half in the keyring as ``name`` (or in ``private_file``), its public half in
+    ``public_file``.
+
+    Refused before anything is made when ``public_file`` exists (it may be another key's); the
+    private half follows :func:`store_private_key` or :func:`write_private_key_file`.
+    """
+    public_file = Path(public_file)
+    if public_file.exists():
+        raise AppError(f"{public_file}: exists already; choose another file for the public key")
+    key = generate_key()
+    if private_file is not None:
+        write_private_key_file(private_file, key)
+    else:
+        store_private_key(name, key)
+    write_public_key(public_file, key.public_key())
     return key
 
 
@@ -156,12 +170,14 @@ def write_private_key_file(path: Path, key: Ed25519PrivateKey) -> None:
 
 
 def read_private_key_file(path: Path) -> Ed25519PrivateKey:
-    path = Path(path)
+    return _parse_private_key(_key_file(path, "private key"), str(path))
+
+
+def _key_file(path: Path, what: str) -> bytes:
     try:
-        data = path.read_bytes()
+        return Path(path).read_bytes()
     except OSError as exc:
-        raise AppError(f"{path}: cannot read the private key ({exc.strerror or exc})") from None
-    return _parse_private_key(data, str(path))
+        raise AppError(f"{path}: cannot read the {what} ({exc.strerror or exc})") from None
 
 
 def store_private_key(name: str, key: Ed25519PrivateKey) -> None:

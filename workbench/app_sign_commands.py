@@ -6,8 +6,12 @@ import argparse
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workbench.app_commands import reporting_errors
+
+if TYPE_CHECKING:  # cryptography is imported by the handlers only: building the parser must stay quick
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 _KEY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # it also names the public key's file
 
@@ -43,10 +47,7 @@ def register(actions: argparse._SubParsersAction) -> None:
                                             "hash, the manifest, and the graph against the components installed "
                                             "here. Exit status 1 when a check fails.")
     verify.add_argument("file", type=Path, metavar="FILE")
-    verify.add_argument("--trust", type=Path, action="append", default=[], metavar="KEY.pem",
-                        help="also accept this publisher key for this check (repeatable)")
-    verify.add_argument("--allow-unsigned", action="store_true", help="accept an archive without a signature")
-    _add_trust_dir(verify)
+    add_trust_options(verify)
     verify.set_defaults(handler=reporting_errors(app_verify))
 
     trust = actions.add_parser("trust", help="the publisher keys this machine trusts",
@@ -67,6 +68,24 @@ def register(actions: argparse._SubParsersAction) -> None:
     remove.set_defaults(handler=reporting_errors(trust_remove))
 
 
+def add_trust_options(parser: argparse.ArgumentParser) -> None:
+    """``--trust``, ``--allow-unsigned`` and ``--trust-dir``: the publishers a command that reads an app accepts.
+
+    :func:`trusted_from` turns them into the ``trusted`` argument of ``verify_app`` and ``install_app``.
+    """
+    parser.add_argument("--trust", type=Path, action="append", default=[], metavar="KEY.pem",
+                        help="also accept this publisher key, besides the trust store's (repeatable)")
+    parser.add_argument("--allow-unsigned", action="store_true", help="accept an archive without a signature")
+    _add_trust_dir(parser)
+
+
+def trusted_from(args: argparse.Namespace) -> dict[str, Ed25519PublicKey]:
+    """Fingerprint → public key: the trust store's keys and those named by ``--trust``."""
+    from app_packager.trust import trusted_public_keys
+
+    return trusted_public_keys(args.trust_dir, args.trust)
+
+
 def _add_trust_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--trust-dir", type=Path, metavar="DIR",
                         help="the trust store (default $MILLWRIGHT_TRUST_DIR, else the user's Millwright "
@@ -80,30 +99,14 @@ def _key_name(text: str) -> str:
 
 
 def app_keygen(args: argparse.Namespace) -> int:
-    from app_packager.errors import AppError
-    from app_packager.signing import (
-        DEFAULT_KEY_NAME,
-        KEYRING_SERVICE,
-        fingerprint,
-        generate_key,
-        store_private_key,
-        write_private_key_file,
-        write_public_key,
-    )
+    from app_packager.signing import DEFAULT_KEY_NAME, KEYRING_SERVICE, create_key_pair, fingerprint
 
     name = args.name or DEFAULT_KEY_NAME
-    public_out = args.public_out or Path(f"{name}.pub.pem")
-    if public_out.exists():
-        raise AppError(f"{public_out}: exists already; choose another file with --public-out")
-    key = generate_key()
-    if args.file is not None:
-        write_private_key_file(args.file, key)
-        where = f"{args.file} (readable by you only)"
-    else:
-        store_private_key(name, key)
-        where = f"the keyring (service {KEYRING_SERVICE}, user {name})"
-    write_public_key(public_out, key.public_key())
-    print(f"Private key: {where}\nPublic key:  {public_out}: give it to the sites that install your apps\n"
+    public_file = args.public_out or Path(f"{name}.pub.pem")
+    key = create_key_pair(name, public_file, args.file)
+    where = (f"{args.file} (readable by you only)" if args.file
+             else f"the keyring (service {KEYRING_SERVICE}, user {name})")
+    print(f"Private key: {where}\nPublic key:  {public_file}: give it to the sites that install your apps\n"
           f"Fingerprint: {fingerprint(key.public_key())}")
     return 0
 
@@ -118,10 +121,10 @@ def app_sign(args: argparse.Namespace) -> int:
 
 
 def app_verify(args: argparse.Namespace) -> int:
-    from app_packager.trust import trusted_keys, trusted_public_keys
+    from app_packager.trust import trusted_keys
     from app_packager.verify import VerifyError, verify_app
 
-    trusted = trusted_public_keys(args.trust_dir, args.trust)
+    trusted = trusted_from(args)
     try:
         report = verify_app(args.file, trusted=trusted, allow_unsigned=args.allow_unsigned)
     except VerifyError as exc:

@@ -8,25 +8,14 @@ import zipfile
 
 import keyring
 import pytest
-from keyrings.alt.file import PlaintextKeyring
 
 from app_packager.archive import write_archive
 from app_packager.signing import KEYRING_SERVICE
+from tests.app_packager.test_signing import file_keyring  # noqa: F401 (a fixture, used by name)
 from tests.app_packager.test_verify import example_app_entries
 from workbench.cli import main
 
 ARCHIVE_NAME = "org.millwright.examples.pump-efficiency-1.0.0.iapp"
-
-
-@pytest.fixture
-def file_keyring(tmp_path):
-    """keyrings.alt's PlaintextKeyring writing to a file in tmp_path: the real keyring is never touched."""
-    ring = PlaintextKeyring()
-    ring.file_path = str(tmp_path / "keyring" / "keyring_pass.cfg")
-    previous = keyring.get_keyring()
-    keyring.set_keyring(ring)
-    yield ring
-    keyring.set_keyring(previous)
 
 
 @pytest.fixture
@@ -54,7 +43,8 @@ def fingerprint_in(out: str) -> str:
     return next(line.split()[-1] for line in out.splitlines() if line.startswith("Fingerprint:"))
 
 
-def test_publish_side_and_site_side_round_trip(tmp_path, capsys, file_keyring, archive, store, monkeypatch):
+@pytest.mark.usefixtures("file_keyring")
+def test_publish_side_and_site_side_round_trip(tmp_path, capsys, archive, store, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, out, _ = run(capsys, "keygen", "--name", "acme")
     assert code == 0 and "the keyring (service millwright-app-signing, user acme)" in out
@@ -112,7 +102,8 @@ def test_keygen_refuses_a_private_key_inside_a_project(tmp_path, capsys):
     assert not (tmp_path / "p.pub.pem").exists()
 
 
-def test_keygen_keeps_an_existing_public_key_file(tmp_path, capsys, file_keyring, monkeypatch):
+@pytest.mark.usefixtures("file_keyring")
+def test_keygen_keeps_an_existing_public_key_file(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "default.pub.pem").write_text("someone's key")
     code, _, err = run(capsys, "keygen")
@@ -138,7 +129,8 @@ def test_verify_names_the_unsafe_entry_of_a_crafted_archive(tmp_path, capsys, st
                                    "the folder it is unpacked into ('..' in its path: zip-slip)")
 
 
-def test_sign_with_a_missing_key_says_how_to_make_one(capsys, file_keyring, archive):
+@pytest.mark.usefixtures("file_keyring")
+def test_sign_with_a_missing_key_says_how_to_make_one(capsys, archive):
     code, _, err = run(capsys, "sign", str(archive), "--key", "nobody")
     assert code == 1 and "no signing key named 'nobody'" in err
 
