@@ -28,8 +28,8 @@ TOLERANCE = 0.10
 RATE_TOLERANCE = 0.01
 WINDOW = 100
 NS_PER_S = 1_000_000_000
-# Intervals are computed into a reused buffer of at most BLOCK that stays in the CPU cache: one pass
-# over a 1 M-sample chunk then costs half of what a fresh array of all its differences would.
+# A long chunk's intervals are computed BLOCK at a time into a reused buffer that stays in the CPU
+# cache: a 1 M-sample chunk then costs half of what a fresh array of all its differences would.
 BLOCK = 32_768
 # The ufuncs' own reductions: ndarray.min/max add a microsecond of Python on a 100-sample tick.
 _least, _most = np.minimum.reduce, np.maximum.reduce
@@ -74,16 +74,19 @@ class SampleClock:
         if not (self._intervals_regular(t) and self._windows_regular(marks)):
             raise IrregularSampling(self._describe(t))
         self.steady = self.steady or self.last is not None or len(t) > 1
-        self.last = int(t[-1])
+        self.last = t.item(-1)
         if len(marks):
-            self.mark = int(marks[-1])
+            self.mark = marks.item(-1)
         self.count += len(t)
 
     def _intervals_regular(self, t: np.ndarray) -> bool:
-        if self.last is not None and not self.shortest <= int(t[0]) - self.last <= self.longest:
+        if self.last is not None and not self.shortest <= t.item(0) - self.last <= self.longest:
             return False
-        if len(self._intervals) < min(len(t) - 1, BLOCK):
-            self._intervals = np.empty(min(len(t) - 1, BLOCK), np.int64)
+        if len(t) <= BLOCK:  # a streaming tick: one small array
+            intervals = t[1:] - t[:-1]
+            return not len(intervals) or (self.shortest <= _least(intervals) and _most(intervals) <= self.longest)
+        if len(self._intervals) < BLOCK:
+            self._intervals = np.empty(BLOCK, np.int64)
         for start in range(0, len(t) - 1, BLOCK):
             stop = min(start + BLOCK, len(t) - 1)
             intervals = np.subtract(t[start + 1:stop + 1], t[start:stop], out=self._intervals[:stop - start])
@@ -93,7 +96,7 @@ class SampleClock:
 
     def _windows_regular(self, marks: np.ndarray) -> bool:
         if len(marks) == 1 and self.mark is not None:  # a streaming tick crosses one boundary at most
-            return self.window_shortest <= int(marks[0]) - self.mark <= self.window_longest
+            return self.window_shortest <= marks.item(0) - self.mark <= self.window_longest
         spans = _spans(self.mark, marks)
         return not len(spans) or (_least(spans) >= self.window_shortest and _most(spans) <= self.window_longest)
 

@@ -63,10 +63,11 @@ def test_jitter_within_ten_percent_passes_and_beyond_fails():
 
 
 def test_a_gap_is_named_with_its_size_and_time():
-    t = grid(1000.0, 10_000)
-    t[6000:] += 3_200 * MS - MS  # samples 6000… come 3.2 s after sample 5999
+    t = grid(1000.0, 100_000)  # one chunk longer than the check's block of intervals
+    assert feed(SampleClock("acc", 1000.0), t) is None
+    t[70_000:] += 3_200 * MS - MS  # samples 70000… come 3.2 s after sample 69999
     assert feed(SampleClock("acc", 1000.0), t) == (
-        "input 'acc' is not sampled regularly: a gap of 3.2 s at 2026-05-01 10:00:09.199 UTC "
+        "input 'acc' is not sampled regularly: a gap of 3.2 s at 2026-05-01 10:01:13.199 UTC "
         f"(expected 1 ms between samples); {ADVICE}")
 
 
