@@ -91,7 +91,7 @@ def _raw_get(host: str, repository: str, digest: str, size: int) -> None:
 
 def _figures(publish: float, pull: float, baseline_publish: float, baseline_pull: float, baseline: str) -> dict:
     return {"publish_seconds": round(publish, 4), "pull_seconds": round(pull, 4), "baseline": baseline,
-            "baseline_publish_seconds": round(baseline_publish, 4), "baseline_pull_seconds": round(baseline_pull, 4),
+            "baseline_publish_seconds": round(baseline_publish, 6), "baseline_pull_seconds": round(baseline_pull, 6),
             "publish_vs_baseline": round(publish / baseline_publish, 1),
             "pull_vs_baseline": round(pull / baseline_pull, 1)}
 
