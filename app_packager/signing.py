@@ -134,7 +134,7 @@ def create_key_pair(name: str, public_file: Path, private_file: Path | None = No
 
 def project_holding(path: Path) -> Path | None:
     """The project folder that ``path`` would lie in (its folder or a parent holds project.json), or None."""
-    folder = Path(path).absolute().parent
+    folder = Path(path).resolve().parent  # resolved: a linked folder may lead into a project
     return next((p for p in (folder, *folder.parents) if (p / PROJECT_FILE).is_file()), None)
 
 
@@ -149,24 +149,26 @@ def write_private_key_file(path: Path, key: Ed25519PrivateKey) -> None:
     if project is not None:
         raise AppError(f"{path}: lies in the project {project}; a private key must never be kept in a project "
                        "(it would be shared with the project). Choose a file outside it, or use the keyring")
+    exists = AppError(f"{path}: exists already; a private key is never overwritten. Choose another file")
     if path.exists():
-        raise AppError(f"{path}: exists already; a private key is never overwritten. Choose another file")
+        raise exists
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except OSError as exc:
-        raise AppError(f"{path}: cannot create the key file ({exc.strerror or exc})") from None
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(_private_pem(key))
-            file.flush()
-            os.fsync(file.fileno())
-        os.link(tmp, path)  # unlike a rename, a link never replaces a file that appeared meanwhile
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(_private_pem(key))
+                file.flush()
+                os.fsync(file.fileno())
+            os.link(tmp, path)  # unlike a rename, a link never replaces a file that appeared meanwhile
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
     except FileExistsError:
-        raise AppError(f"{path}: exists already; a private key is never overwritten. Choose another file") from None
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        raise exists from None
+    except OSError as exc:
+        raise AppError(f"{path}: cannot write the key file ({exc.strerror or exc})") from None
 
 
 def read_private_key_file(path: Path) -> Ed25519PrivateKey:

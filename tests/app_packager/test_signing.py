@@ -76,6 +76,13 @@ def test_a_private_key_file_is_readable_by_its_owner_only_and_reads_back(tmp_pat
     assert sorted(p.name for p in path.parent.iterdir()) == ["publisher.pem"]  # no temporary file left
 
 
+def test_missing_folders_of_a_private_key_file_are_made_for_its_owner_only(tmp_path):
+    path = tmp_path / "keys" / "acme" / "publisher.pem"
+    write_private_key_file(path, generate_key())
+    assert stat.S_IMODE(path.parent.stat().st_mode) & 0o077 == 0
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
 def test_a_private_key_file_is_never_overwritten(tmp_path):
     path = tmp_path / "publisher.pem"
     write_private_key_file(path, generate_key())
@@ -96,6 +103,16 @@ def test_a_private_key_is_refused_inside_a_project(tmp_path, inside):
         write_private_key_file(path, generate_key())
     assert str(project) in str(caught.value)
     assert not path.exists() and not list(path.parent.glob(".*.tmp"))
+
+
+def test_a_private_key_is_refused_in_a_project_reached_through_a_link(tmp_path):
+    project = tmp_path / "pump_station"
+    project.mkdir()
+    (project / "project.json").write_text("{}")
+    (tmp_path / "elsewhere").symlink_to(project, target_is_directory=True)
+    with pytest.raises(AppError, match="must never be kept in a project"):
+        write_private_key_file(tmp_path / "elsewhere" / "publisher.pem", generate_key())
+    assert sorted(p.name for p in project.iterdir()) == ["project.json"]
 
 
 def test_a_private_key_beside_a_project_is_accepted(tmp_path):
