@@ -123,11 +123,13 @@ class OciRegistry(Publisher):
 
     @classmethod
     def from_url(cls, url: str, *, insecure_registries: Iterable[str] = (), timeout: float = 30.0) -> OciRegistry:
-        """``oci://HOST[:PORT][/REPO]``; ``insecure_registries`` names hosts spoken to over plain HTTP."""
+        """``oci://HOST[:PORT][/REPO]``; ``insecure_registries`` names hosts (``HOST`` or ``HOST:PORT``) spoken
+        to over plain HTTP."""
         host, _, namespace = url.removeprefix("oci://").partition("/")
         if not host:
             raise AppError(f"'{url}' names no registry: write oci://HOST[:PORT]/REPO")
-        return cls(host, namespace.strip("/"), insecure=host in set(insecure_registries), timeout=timeout)
+        insecure = {host, urlsplit(f"//{host}").hostname} & set(insecure_registries)
+        return cls(host, namespace.strip("/"), insecure=bool(insecure), timeout=timeout)
 
     def repository(self, app_id: str) -> str:
         return f"{self.namespace}/{app_id}" if self.namespace else app_id

@@ -211,5 +211,9 @@ def test_plain_http_only_for_loopback_or_a_registry_named_insecure():
     assert not OciRegistry.from_url("oci://registry.plant.example/apps").plain_http
     assert OciRegistry.from_url("oci://registry.plant.example/apps",
                                 insecure_registries=["registry.plant.example"]).plain_http
+    assert OciRegistry.from_url("oci://registry.plant.example:5000/apps",
+                                insecure_registries=["registry.plant.example"]).plain_http
+    assert not OciRegistry.from_url("oci://registry.plant.example:5000/apps",
+                                    insecure_registries=["registry.plant.example:443"]).plain_http
     with pytest.raises(AppError, match="'Plant Apps' is not a repository path"):
         OciRegistry.from_url("oci://registry.plant.example/Plant Apps")
