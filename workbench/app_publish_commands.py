@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from workbench.app_commands import reporting_errors
+from workbench.app_sign_commands import add_trust_options, trusted_from
 
 CATALOG_VARIABLE = "MILLWRIGHT_CATALOG"
 
@@ -29,7 +30,7 @@ def register(actions: argparse._SubParsersAction) -> None:
     publish.add_argument("file", type=Path, metavar="FILE")
     publish.add_argument("--to", metavar="URL", help="catalog:PATH or oci://HOST[:PORT]/REPO (default: "
                                                      f"${CATALOG_VARIABLE}, else the user's catalogue)")
-    _add_verify_options(publish)
+    add_trust_options(publish)
     _add_connection_options(publish)
     publish.set_defaults(handler=reporting_errors(app_publish))
 
@@ -76,7 +77,7 @@ def register(actions: argparse._SubParsersAction) -> None:
     install.add_argument("--into", type=Path, required=True, metavar="FOLDER", help="a site folder or a project")
     install.add_argument("--bind", type=Path, required=True, metavar="BINDINGS.yaml",
                          help="the site's tags for the app's inputs (the bindings.yaml format)")
-    _add_verify_options(install)
+    add_trust_options(install)
     _add_connection_options(install)
     install.set_defaults(handler=reporting_errors(app_install))
 
@@ -85,12 +86,6 @@ def _add_from(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--from", dest="source", metavar="URL",
                         help=f"catalog:PATH or oci://HOST[:PORT]/REPO (default: ${CATALOG_VARIABLE}, else the "
                              "user's catalogue)")
-
-
-def _add_verify_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--trust", type=Path, action="append", default=[], metavar="KEY.pem",
-                        help="also accept this publisher key (repeatable); the trust store's keys are accepted")
-    parser.add_argument("--allow-unsigned", action="store_true", help="accept an archive without a signature")
 
 
 def _add_connection_options(parser: argparse.ArgumentParser) -> None:
@@ -117,19 +112,13 @@ def _publisher(url: str | None, args: argparse.Namespace):
     return open_publisher(url or default_catalog(), insecure_registries=args.insecure_registry, timeout=args.timeout)
 
 
-def _trusted(args: argparse.Namespace):
-    from app_packager.trust import trusted_public_keys
-
-    return trusted_public_keys(extra=args.trust)
-
-
 # -- handlers ------------------------------------------------------------------------------------------
 
 def app_publish(args: argparse.Namespace) -> int:
     from app_packager.verify import verify_app
 
     publisher = _publisher(args.to, args)
-    report = verify_app(args.file, trusted=_trusted(args), allow_unsigned=args.allow_unsigned)
+    report = verify_app(args.file, trusted=trusted_from(args), allow_unsigned=args.allow_unsigned)
     where = publisher.publish(args.file)
     signer = f"signed by {report.publisher}" if report.publisher else "unsigned"
     print(f"Published {report.manifest.id} {report.manifest.version} ({signer}) to {publisher.url}\n  {where}")
@@ -164,7 +153,7 @@ def app_install(args: argparse.Namespace) -> int:
     from app_packager.install import install_app
     from app_packager.publish import parse_reference
 
-    trusted = _trusted(args)
+    trusted = trusted_from(args)
     archive = Path(args.app)
     if archive.suffix == ".iapp" or archive.is_file():
         installed = install_app(archive, args.into, args.bind, trusted=trusted, allow_unsigned=args.allow_unsigned)
