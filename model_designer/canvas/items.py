@@ -165,7 +165,7 @@ class NodeItem(QGraphicsItem):
         self.setZValue(1.0)
         self.ports: dict[tuple[str, bool], PortItem] = {}
         self.detailed = True  # False: the port items are hidden and paint() draws a thumbnail
-        self._dots: tuple | None = None  # what the thumbnail shows of the ports, kept until one changes
+        self._look: tuple | None = None  # what the thumbnail shows (see look()), kept until it changes
         params = node.params
         for row, port in enumerate(cls.inputs if cls else ()):
             self._add_port(port, False, row, cls, params, language)
@@ -205,15 +205,16 @@ class NodeItem(QGraphicsItem):
 
     def ports_changed(self) -> None:
         """A port's dot changed (kind, state, a new port): the thumbnail is out of date."""
-        self._dots = None
+        self._look = None
         if not self.detailed:
             self.update()
 
     def look(self) -> tuple:
         """Everything the thumbnail shows: nodes with equal looks share one."""
-        if self._dots is None:
-            self._dots = tuple((port.pos().y(), port.output, port.kind, port.state) for port in self.ports.values())
-        return self._rect.height(), self.group, self.isSelected(), self.problem is not None, self._dots
+        if self._look is None:
+            dots = tuple((port.pos().y(), port.output, port.kind, port.state) for port in self.ports.values())
+            self._look = (self._rect.height(), self.group, self.isSelected(), self.problem is not None, dots)
+        return self._look
 
     def set_title(self, node: Node, language: str) -> None:
         """Title line: the node's own title, else the component's title in the UI language."""
@@ -225,6 +226,7 @@ class NodeItem(QGraphicsItem):
     def set_problem(self, problem: str | None) -> None:
         if problem != self.problem:
             self.problem = problem
+            self._look = None
             self.setToolTip(problem or "")
             self.update()
 
@@ -251,6 +253,8 @@ class NodeItem(QGraphicsItem):
     def itemChange(self, change, value):
         if change == QGraphicsItem.GraphicsItemChange.ItemSceneHasChanged and value is not None:
             self.set_detailed(value.property(_PORT_DETAIL) is not False)  # as the scene's other nodes
+        elif change == QGraphicsItem.GraphicsItemChange.ItemSelectedHasChanged:
+            self._look = None
         return super().itemChange(change, value)
 
     def paint_outline(self, painter: QPainter) -> None:
@@ -280,8 +284,8 @@ class NodeItem(QGraphicsItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         if not self.detailed:
-            picture = thumbnail(self, paint_zoom(option, painter) * painter.device().devicePixelRatio())
-            painter.drawPixmap(self._rect, picture, QRectF(picture.rect()))
+            picture, source = thumbnail(self, paint_zoom(option, painter) * painter.device().devicePixelRatio())
+            painter.drawPixmap(self._rect, picture, source)
             return
         s = style()
         body = self.boundingRect().adjusted(2, 2, -2, -2)
@@ -389,23 +393,23 @@ def set_port_detail(scene: QGraphicsScene, zoom: float) -> None:
             item.set_detailed(detailed)
 
 
-_thumbnails: dict[tuple, QPixmap] = {}
+_thumbnails: dict[tuple, tuple[QPixmap, QRectF]] = {}
 _THUMBNAIL_LIMIT = 256  # looks × zooms kept; a graph has a handful of looks, a zoom gesture a new zoom per step
 
 
-def thumbnail(node: NodeItem, scale: float) -> QPixmap:
+def thumbnail(node: NodeItem, scale: float) -> tuple[QPixmap, QRectF]:
     """``node`` below the detail zoom, at ``scale`` device pixels per scene unit, shared by the nodes that look alike.
 
     Drawn at the scale it is shown at (a zoom step draws each look once, not each node), so it is
-    as sharp as painting the node itself.
+    as sharp as painting the node itself. Returns the picture and its rectangle (the source to draw).
     """
     key = (node.look(), scale)
-    picture = _thumbnails.get(key)
-    if picture is None:
+    found = _thumbnails.get(key)
+    if found is None:
         if len(_thumbnails) >= _THUMBNAIL_LIMIT:
             _thumbnails.clear()
         rect = node.boundingRect()
-        picture = _thumbnails[key] = QPixmap(math.ceil(rect.width() * scale), math.ceil(rect.height() * scale))
+        picture = QPixmap(math.ceil(rect.width() * scale), math.ceil(rect.height() * scale))
         picture.fill(Qt.GlobalColor.transparent)
         painter = QPainter(picture)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -413,7 +417,8 @@ def thumbnail(node: NodeItem, scale: float) -> QPixmap:
         painter.translate(-rect.topLeft())
         node.paint_outline(painter)
         painter.end()
-    return picture
+        found = _thumbnails[key] = (picture, QRectF(picture.rect()))
+    return found
 
 
 _INPUT_RECT = QRectF(-PORT_RADIUS - 1, -PORT_ROW / 2, NODE_WIDTH / 2, PORT_ROW)

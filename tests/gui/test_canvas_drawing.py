@@ -67,20 +67,20 @@ def test_zoomed_out_nodes_that_look_alike_share_one_thumbnail_drawn_at_the_zoom(
     canvas.view.setTransform(QTransform.fromScale(zoom, zoom))
     qtbot.waitUntil(lambda: not canvas.scene.nodes["twin"].detailed, timeout=10_000)  # set when the view paints
     smooth, twin, gain = (canvas.scene.nodes[n] for n in ("smooth", "twin", "gain"))
-    picture = thumbnail(smooth, zoom)
-    assert thumbnail(twin, zoom) is picture and thumbnail(gain, zoom) is picture  # one input, one output each
-    assert thumbnail(canvas.scene.nodes["flow"], zoom) is not picture  # an output only
+    picture, source = thumbnail(smooth, zoom)
+    assert thumbnail(twin, zoom)[0] is picture and thumbnail(gain, zoom)[0] is picture  # one input, one output each
+    assert thumbnail(canvas.scene.nodes["flow"], zoom)[0] is not picture  # an output only
     rect = smooth.boundingRect()
-    assert (picture.width(), picture.height()) == (math.ceil(rect.width() * zoom), math.ceil(rect.height() * zoom))
-    assert thumbnail(smooth, zoom * 1.03) is not picture
+    assert (source.width(), source.height()) == (math.ceil(rect.width() * zoom), math.ceil(rect.height() * zoom))
+    assert thumbnail(smooth, zoom * 1.03)[0] is not picture
     twin.setSelected(True)  # a selected node is outlined in the selection colour
-    assert thumbnail(twin, zoom) is not picture
+    assert thumbnail(twin, zoom)[0] is not picture
     twin.setSelected(False)
     twin.set_problem("error: x: not connected")  # a node with a problem is outlined red
-    assert thumbnail(twin, zoom) is not picture
+    assert thumbnail(twin, zoom)[0] is not picture
     twin.set_problem(None)
-    assert thumbnail(twin, zoom) is picture
+    assert thumbnail(twin, zoom)[0] is picture
     canvas.scene.port_item("twin.x", False).set_state("dim")  # a wire being dragged that cannot end here
-    assert thumbnail(twin, zoom) is not picture
+    assert thumbnail(twin, zoom)[0] is not picture
     canvas.scene.port_item("twin.x", False).set_state("normal")
-    assert thumbnail(twin, zoom) is picture
+    assert thumbnail(twin, zoom)[0] is picture
