@@ -3,7 +3,9 @@
 * batch: the vibration_alarm example graph and an EWMA → threshold → edge counter graph over
   10 M samples, in 1 M-sample chunks, against a script that calls scipy/numpy directly;
 * streaming: the same graphs fed in 100-sample ticks;
-* a 1,000-node graph: validation + scheduling (compile) time.
+* a 1,000-node graph: validation + scheduling (compile) time;
+* the regular-sampling check (nodes/sample_clock.py) against the band-pass it guards, per call,
+  on 100-sample ticks and 1 M-sample chunks of the same data.
 
 Targets (issue 4): batch ≥ 50 % of the hand-written throughput; streaming ≥ 1 M samples/s;
 compile of 1,000 nodes < 200 ms. Results: benchmarks/results/engine.json.
@@ -22,6 +24,7 @@ from scipy import signal as sps
 from nodes.chunk import Chunk
 from nodes.engine import Run, compile_graph
 from nodes.graph import Graph
+from nodes.sample_clock import sample_clocks
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "engine.json"
@@ -109,9 +112,32 @@ def measure() -> dict:
         result[name] = {"hand_samples_per_s": round(SAMPLES / hand_s), "batch_samples_per_s": round(SAMPLES / batch_s),
                         "batch_vs_hand": round(hand_s / batch_s, 3),
                         "stream_samples_per_s": round(STREAM_SAMPLES / stream_s)}
+    result["sample_clock"] = {name: _clock_overhead(acc[:count], t[:count], size)
+                              for name, size, count in (("tick_100", 100, STREAM_SAMPLES),
+                                                        ("chunk_1m", 1_000_000, SAMPLES))}
     compile_times = [_compile_time(big_graph(1000)) for _ in range(5)]
     result["compile_1000_nodes_ms"] = round(statistics.median(compile_times) * 1000, 1)
     return result
+
+
+def _clock_overhead(acc: np.ndarray, t: np.ndarray, size: int) -> dict:
+    """The band-pass node's sampling check and its own ``process`` over the same chunks, per call (best of 3)."""
+    band = next(plan.component for plan in compile_graph(vibration_graph()).plans if plan.id == "band")
+    pieces = [piece["acc"] for piece in _chunks(acc, t, size)]
+
+    def checking() -> None:
+        [clock] = sample_clocks(band)  # what the engine makes for the node
+        for chunk in pieces:
+            clock.check(chunk.t)
+
+    def processing() -> None:
+        state = band.init_state()
+        for chunk in pieces:
+            band.process({"x": chunk}, state)
+
+    check_s, process_s = _best_of(3, checking), _best_of(3, processing)
+    return {"check_us": round(check_s / len(pieces) * 1e6, 2), "process_us": round(process_s / len(pieces) * 1e6, 2),
+            "check_vs_process": round(check_s / process_s, 3)}
 
 
 def big_graph(nodes: int) -> Graph:
@@ -160,6 +186,10 @@ def main() -> None:
         r = result[name]
         print(f"{name:26}{r['hand_samples_per_s']:>14,}{r['batch_samples_per_s']:>14,}{r['batch_vs_hand']:>8.2f}"
               f"{r['stream_samples_per_s']:>14,}")
+    for name, label in (("tick_100", "100-sample tick"), ("chunk_1m", "1 M-sample chunk")):
+        r = result["sample_clock"][name]
+        print(f"sampling check on a {label}: {r['check_us']:,} µs against the band-pass's {r['process_us']:,} µs "
+              f"({r['check_vs_process']:.1%})")
     print(f"1,000-node graph: validation + scheduling {result['compile_1000_nodes_ms']} ms (target < 200 ms)")
     print(f"Targets: batch ratio ≥ 0.5, streaming ≥ 1,000,000 samples/s. Written to {RESULTS.relative_to(ROOT)}")
 
