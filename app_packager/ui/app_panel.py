@@ -12,14 +12,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from qtpy.QtCore import QEvent, Qt
 from qtpy.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
-from app_packager.ui.background import spawn_reporting
+from app_packager.ui.background import in_worker, spawn_reporting
+from app_packager.ui.build_view import BuildView
+from app_packager.ui.catalog_browser import CatalogBrowser
 from app_packager.ui.manifest_editor import ManifestEditor
 from app_packager.ui.new_app import NewAppDialog, project_apps, project_graphs, write_new_app
+from app_packager.ui.panel_memory import PanelMemory
+from app_packager.ui.publish_view import PublishView
+from app_packager.ui.target_field import TargetField
 from device_browser.ui.dialogs import run_dialog
 from device_browser.ui.tasks import TaskSet
 from nodes.registry import ComponentRegistry
@@ -27,17 +33,27 @@ from nodes.registry import ComponentRegistry
 PROBLEM_STYLE = "color: #c62828;"
 
 
-class AppPanel(QWidget):
-    """The apps of the project shown by :meth:`show_project` and the tabs that work on the chosen one.
+@dataclass
+class PanelSetup:
+    """What the panel needs from the workbench.
 
-    ``registry()`` gives the component types of the open project (the manifest is checked against
-    them); ``propose_id(graph)`` proposes an id for a new app from its graph's name.
+    ``registry()`` gives the component types of the open project (manifests are checked against
+    them); ``propose_id(graph)`` proposes an id for a new app from its graph's name;
+    ``local_catalogue`` is the catalogue URL ``millwright app publish`` uses by default.
     """
 
-    def __init__(self, registry: Callable[[], ComponentRegistry], propose_id: Callable[[str], str],
-                 parent: QWidget | None = None):
+    registry: Callable[[], ComponentRegistry]
+    propose_id: Callable[[str], str]
+    memory: PanelMemory
+    local_catalogue: str
+
+
+class AppPanel(QWidget):
+    """The apps of the project shown by :meth:`show_project` and the tabs that work on the chosen one."""
+
+    def __init__(self, setup: PanelSetup, parent: QWidget | None = None):
         super().__init__(parent)
-        self.registry, self.propose_id = registry, propose_id
+        self.registry, self.propose_id, self.memory = setup.registry, setup.propose_id, setup.memory
         self.project: Path | None = None
         self.tasks = TaskSet()
         self.apps = QComboBox(self)
@@ -51,10 +67,22 @@ class AppPanel(QWidget):
         self.message.setStyleSheet(PROBLEM_STYLE)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.hide()
-        self.editor = ManifestEditor(registry, self)
+        self.editor = ManifestEditor(self.registry, self)
         self.editor.dirty_changed.connect(lambda _dirty: self._title_tabs())
+        self.editor.opened.connect(self._app_opened)
+        self.build_view = BuildView(self.memory.keys, self.memory.sign, self)
+        self.build_view.prepare = self._save_before_build
+        self.build_view.keys_changed.connect(self._remember_keys)
+        self.build_view.signing.create_requested.connect(
+            lambda new_key: self.spawn(self.build_view.create_key(new_key), "creating a signing key"))
+        self.publish_view = PublishView(TargetField(setup.local_catalogue, self.memory.targets), self)
+        self.publish_view.published.connect(self._remember_target)
+        self.build_view.built.connect(self.publish_view.set_archive)
+        self.catalog = CatalogBrowser(TargetField(setup.local_catalogue, self.memory.targets), self)
+        self.catalog.opened.connect(self._remember_target)
         self.tabs = QTabWidget(self)
-        self.tabs.addTab(self.editor, "")
+        for tab in (self.editor, self.build_view, self.publish_view, self.catalog):
+            self.tabs.addTab(tab, "")
         top = QHBoxLayout()
         top.addWidget(self.app_label)
         top.addWidget(self.apps, 1)
@@ -81,11 +109,12 @@ class AppPanel(QWidget):
     async def show_project(self, project: Path | None) -> None:
         """Follow the open project (None: closed); the first app is opened."""
         self.project = Path(project) if project is not None else None
+        self.catalog.project = self.project
         await self.refresh()
 
     async def refresh(self, select: Path | None = None) -> None:
         """List the project's apps again and open ``select`` (or the one open, or the first)."""
-        manifests = await asyncio.to_thread(project_apps, self.project) if self.project is not None else []
+        manifests = await in_worker(project_apps, self.project) if self.project is not None else []
         wanted = select or self.editor.path
         self.apps.clear()
         for path in manifests:
@@ -115,7 +144,7 @@ class AppPanel(QWidget):
         """Ask for a graph and an id, write the derived manifest, open it."""
         if self.project is None or not await self.editor.confirm_discard():
             return
-        graphs = await asyncio.to_thread(project_graphs, self.project)
+        graphs = await in_worker(project_graphs, self.project)
         dialog = NewAppDialog(graphs, self.propose_id, self)
         try:
             accepted = await run_dialog(dialog)
@@ -123,8 +152,26 @@ class AppPanel(QWidget):
         finally:
             dialog.deleteLater()
         if accepted:
-            path = await asyncio.to_thread(write_new_app, self.project, graph, app_id, self.registry())
+            path = await in_worker(write_new_app, self.project, graph, app_id, self.registry())
             await self.refresh(select=path)
+
+    def _app_opened(self) -> None:
+        self.build_view.set_app(self.project, self.editor.path)
+
+    async def _save_before_build(self) -> bool:
+        # The build reads app.yaml from disk: what the form shows is what gets built.
+        return not self.editor.dirty or await self.editor.save()
+
+    def _remember_keys(self) -> None:
+        self.memory.keys = self.build_view.signing.specs()
+        self.memory.sign = self.build_view.signing.sign_box.isChecked()
+        self.spawn(in_worker(self.memory.save), "remembering the signing keys")
+
+    def _remember_target(self, url: str) -> None:
+        self.memory.remember_target(url)
+        for field in (self.publish_view.target, self.catalog.source):
+            field.set_recent(self.memory.targets)
+        self.spawn(in_worker(self.memory.save), "remembering the publish targets")
 
     def _index_of(self, manifest: Path | None) -> int:
         return next((i for i in range(self.apps.count()) if self.apps.itemData(i) == manifest), -1)
@@ -137,6 +184,9 @@ class AppPanel(QWidget):
     def _title_tabs(self) -> None:
         manifest = self.tr("Manifest")
         self.tabs.setTabText(self.tabs.indexOf(self.editor), f"{manifest} •" if self.editor.dirty else manifest)
+        self.tabs.setTabText(self.tabs.indexOf(self.build_view), self.tr("Build"))
+        self.tabs.setTabText(self.tabs.indexOf(self.publish_view), self.tr("Publish"))
+        self.tabs.setTabText(self.tabs.indexOf(self.catalog), self.tr("Catalogue"))
 
     def retranslate(self) -> None:
         self.app_label.setText(self.tr("App"))
@@ -167,7 +217,8 @@ if __name__ == "__main__":  # a preview on the example project: python -m app_pa
     asyncio.set_event_loop(loop)
     copy = Path(tempfile.mkdtemp(prefix="millwright-app-panel-")) / "pump_station"
     shutil.copytree(example_project(), copy)
-    panel = AppPanel(default_registry, lambda graph: f"com.example.pump-station.{graph.replace('_', '-')}")
+    panel = AppPanel(PanelSetup(default_registry, lambda graph: f"com.example.pump-station.{graph.replace('_', '-')}",
+                                PanelMemory.load(), f"catalog:{copy.parent / 'catalog'}"))
     panel.resize(900, 900)
     panel.show()
     with loop:

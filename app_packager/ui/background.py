@@ -1,13 +1,14 @@
 """Library work off the UI thread: progress reported back on it, cancel from a button, errors shown.
 
 The packager's functions block (a build runs golden tests, a registry may take its full timeout
-to answer), so the panel runs each one on a worker thread with :func:`asyncio.to_thread` and
-awaits it on the qasync loop: the window keeps repainting and answering clicks meanwhile.
+to answer), so the panel runs each one on a worker thread (:func:`in_worker`) and awaits it on
+the qasync loop: the window keeps repainting and answering clicks meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -18,6 +19,17 @@ from device_browser.ui.tasks import TaskSet
 T = TypeVar("T")
 
 
+async def in_worker(call: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """``call(*args, **kwargs)`` on a worker thread, awaited.
+
+    What :func:`asyncio.to_thread` does, without asking for the *running* loop: qasync's
+    ``run_until_complete`` processes Qt's pending events once more after its loop stopped, and a
+    task stepped then finds no running loop (tests drive the loop that way).
+    """
+    loop = asyncio.get_event_loop()
+    return await loop.run_in_executor(None, functools.partial(call, *args, **kwargs))
+
+
 class Work:
     """One blocking call's progress and cancel, safe to use from its worker thread.
 
@@ -26,7 +38,7 @@ class Work:
     """
 
     def __init__(self, on_progress: Callable[[str, float], None] = lambda step, done: None):
-        self._loop = asyncio.get_running_loop()
+        self._loop = asyncio.get_event_loop()
         self._on_progress = on_progress
         self._cancel = threading.Event()
 
@@ -42,7 +54,7 @@ class Work:
     async def run(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``call(*args, **kwargs)`` on a worker thread; cancelling the awaiting task cancels the work too."""
         try:
-            return await asyncio.to_thread(call, *args, **kwargs)
+            return await in_worker(call, *args, **kwargs)
         except asyncio.CancelledError:
             self.cancel()
             raise

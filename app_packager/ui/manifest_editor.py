@@ -33,6 +33,7 @@ from qtpy.QtWidgets import (
 
 from app_packager.app_checks import component_versions, graph_inputs, graph_outputs, graph_problems
 from app_packager.manifest import AppInput, AppOutput, ManifestError, parse_manifest
+from app_packager.ui.background import in_worker
 from app_packager.ui.manifest_form import ManifestForm
 from device_browser.ui.dialogs import run_dialog
 from device_browser.yaml_source import YamlSource, dump_yaml, read_source
@@ -71,12 +72,13 @@ class ManifestEditor(QWidget):
     """Edit the manifest at :attr:`path` in project :attr:`project_root`.
 
     Signals: ``dirty_changed(bool)``; ``problems_changed(int)`` after each validation;
-    ``saved(path)`` after a save.
+    ``saved(path)`` after a save; ``opened()`` when :attr:`path` changed.
     """
 
     dirty_changed = Signal(bool)
     problems_changed = Signal(int)
     saved = Signal(object)
+    opened = Signal()  # another manifest (or none) is shown
 
     def __init__(self, registry: Callable[[], ComponentRegistry], parent: QWidget | None = None):
         super().__init__(parent)
@@ -88,7 +90,7 @@ class ManifestEditor(QWidget):
         self.graph_error = ""
         self.problems: list[FieldProblem] = []
         self._baseline = ""  # the YAML the form gave right after loading: equal means not dirty
-        self._dirty = False
+        self._dirty = False  # what dirty_changed last announced
         self._graph_task: asyncio.Task | None = None
         self.form = ManifestForm(self)
         self.form.edited.connect(self._edited)
@@ -129,7 +131,8 @@ class ManifestEditor(QWidget):
     # -- state -------------------------------------------------------------------------------------
     @property
     def dirty(self) -> bool:
-        return self._dirty
+        """Whether Save would change the file (asked now, not as of the last validation)."""
+        return self.path is not None and self.text() != self._baseline
 
     @property
     def shown_path(self) -> str:
@@ -150,12 +153,12 @@ class ManifestEditor(QWidget):
         shown = _shown(path, project_root)
         graph: tuple[Graph | None, str] = (None, "")
         try:
-            data = await asyncio.to_thread(_read_data, path, shown)
+            data = await in_worker(_read_data, path, shown)
         except ManifestError as exc:
             data, read_error = {}, str(exc)
         else:
             read_error = ""
-            graph = await asyncio.to_thread(_read_graph, project_root, str(data.get("graph", "")))
+            graph = await in_worker(_read_graph, project_root, str(data.get("graph", "")))
         self.path, self.project_root = path, project_root
         self.graph_path = str(data.get("graph", ""))
         self.graph, self.graph_error = graph
@@ -167,6 +170,7 @@ class ManifestEditor(QWidget):
             self._show([FieldProblem((), read_error)])
         else:
             self.revalidate()
+        self.opened.emit()
 
     def clear(self) -> None:
         """Show nothing (the project closed, or it has no apps)."""
@@ -176,6 +180,7 @@ class ManifestEditor(QWidget):
         self._set_dirty(False)
         self._show([])
         self.setEnabled(False)
+        self.opened.emit()
 
     async def save(self) -> bool:
         """Write the manifest as the form holds it (problems or not: work in progress may be saved)."""
@@ -183,7 +188,7 @@ class ManifestEditor(QWidget):
             return False
         text = self.text()
         try:
-            await asyncio.to_thread(atomic_write_text, self.path, text)
+            await in_worker(atomic_write_text, self.path, text)
         except OSError as exc:
             self.summary.setText(self.tr("{file} could not be saved: {reason}").format(
                 file=self.shown_path, reason=exc.strerror or exc))
@@ -243,7 +248,7 @@ class ManifestEditor(QWidget):
 
     async def _reload_graph(self, graph_path: str) -> None:
         self.graph_path = graph_path  # at once: typing on does not start another read of the same file
-        self.graph, self.graph_error = await asyncio.to_thread(_read_graph, self.project_root, graph_path)
+        self.graph, self.graph_error = await in_worker(_read_graph, self.project_root, graph_path)
         self.revalidate()
 
     def _show(self, problems: list[FieldProblem]) -> None:
