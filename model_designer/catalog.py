@@ -26,6 +26,7 @@ CATEGORY_TITLES = {
     "process": Text("Process", "工艺过程"),
     "quality": Text("Quality (SPC)", "质量（SPC）"),
     "maintenance": Text("Maintenance", "维护"),
+    "project": Text("Project", "项目"),  # the project's own components (nodes.project_components)
 }
 
 # Match ranks, best first; a description match ranks below any title or type-name match.

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from qtpy.QtCore import QCoreApplication
+from qtpy.QtGui import QUndoCommand
 from qtpy.QtWidgets import QWidget
 
 from model_designer.commands import AddNode, Connect, RemoveItems, _Composite, fresh_ids
@@ -31,6 +33,55 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("GraphCommand", text)
 
 
+@dataclass
+class Boundary:
+    """What replacing a selection by one node ``node_id`` takes.
+
+    ``inner`` is the selection as a graph whose exposed ports stand for the wires crossing its
+    boundary; ``wires`` are those wires drawn to the new node instead (``"node.port"`` pairs);
+    ``corner`` is the selection's top-left corner, where the new node goes.
+    """
+
+    node_ids: list[str]
+    node_id: str
+    inner: Graph
+    wires: list[tuple[str, str]]
+    corner: tuple[float, float]
+
+    def replacement(self, graph: Graph, node: Node) -> list[QUndoCommand]:
+        """The commands that put ``node`` (with id :attr:`node_id`) in the selection's place, wired."""
+        return [RemoveItems(graph, self.node_ids), AddNode(graph, node),
+                *(Connect(graph, source, target) for source, target in self.wires)]
+
+
+def selection_boundary(graph: Graph, node_ids: Iterable[str], node_id: str) -> Boundary:
+    """The :class:`Boundary` of ``node_ids`` in ``graph``, to be replaced by a node ``node_id``.
+
+    Each inner input fed from outside becomes one exposed input (``band_x``), each inner output
+    read outside one exposed output (``drift_y``); inner nodes keep their ids and positions.
+    """
+    chosen = sorted(n for n in dict.fromkeys(node_ids) if n in graph.nodes)
+    if not chosen:
+        raise ValueError("there is nothing to group")
+    inside = set(chosen)
+    inner = Graph(node_id)
+    for chosen_id in chosen:
+        node = graph.nodes[chosen_id]
+        inner.nodes[chosen_id] = Node(node.id, node.type, dict(node.params), node.version, node.title,
+                                      node.position, node.graph, dict(node.extra))
+    inner.edges = sorted(e for e in graph.edges if e.source in inside and e.target in inside)
+    wires: list[tuple[str, str]] = []
+    for edge in sorted(graph.edges):
+        if edge.target in inside and edge.source not in inside:
+            name = _add_exposed(inner.exposed_inputs, edge.target, edge.target_port)
+            wires.append((f"{edge.source}.{edge.source_port}", f"{node_id}.{name}"))
+        elif edge.source in inside and edge.target not in inside:
+            name = _add_exposed(inner.exposed_outputs, edge.source, edge.source_port)
+            wires.append((f"{node_id}.{name}", f"{edge.target}.{edge.target_port}"))
+    corner = (min(graph.nodes[n].position[0] for n in chosen), min(graph.nodes[n].position[1] for n in chosen))
+    return Boundary(chosen, node_id, inner, wires, corner)
+
+
 class GroupNodes(_Composite):
     """Replace ``node_ids`` by one composite node ``composite_id`` (by default ``group1``, ``group2``, …).
 
@@ -39,30 +90,11 @@ class GroupNodes(_Composite):
 
     def __init__(self, graph: Graph, node_ids: Iterable[str], composite_id: str | None = None):
         super().__init__("")
-        chosen = sorted(n for n in dict.fromkeys(node_ids) if n in graph.nodes)
-        if not chosen:
-            raise ValueError("there is nothing to group")
-        self.node_id = composite_id or graph.free_id("group")
-        inside = set(chosen)
-        inner = Graph(f"{self.node_id}")
-        for node_id in chosen:
-            node = graph.nodes[node_id]
-            inner.nodes[node_id] = Node(node.id, node.type, dict(node.params), node.version, node.title,
-                                        node.position, node.graph, dict(node.extra))
-        inner.edges = sorted(e for e in graph.edges if e.source in inside and e.target in inside)
-        outer: list[tuple[str, str]] = []  # the wires to draw to the composite's ports
-        for edge in sorted(graph.edges):
-            if edge.target in inside and edge.source not in inside:
-                name = _add_exposed(inner.exposed_inputs, edge.target, edge.target_port)
-                outer.append((f"{edge.source}.{edge.source_port}", f"{self.node_id}.{name}"))
-            elif edge.source in inside and edge.target not in inside:
-                name = _add_exposed(inner.exposed_outputs, edge.source, edge.source_port)
-                outer.append((f"{self.node_id}.{name}", f"{edge.target}.{edge.target_port}"))
-        corner = (min(graph.nodes[n].position[0] for n in chosen), min(graph.nodes[n].position[1] for n in chosen))
-        self.parts = [RemoveItems(graph, chosen), AddNode(graph, Node(self.node_id, COMPOSITE_TYPE, position=corner,
-                                                                      graph=inner))]
-        self.parts += [Connect(graph, source, target) for source, target in outer]
-        self.setText(_tr("Group {count} nodes").format(count=len(chosen)))
+        boundary = selection_boundary(graph, node_ids, composite_id or graph.free_id("group"))
+        self.node_id = boundary.node_id
+        self.parts = boundary.replacement(graph, Node(self.node_id, COMPOSITE_TYPE, position=boundary.corner,
+                                                      graph=boundary.inner))
+        self.setText(_tr("Group {count} nodes").format(count=len(boundary.node_ids)))
 
 
 class UngroupNode(_Composite):

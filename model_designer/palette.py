@@ -69,6 +69,7 @@ class PaletteView(QWidget):
 
     def __init__(self, registry: ComponentRegistry, parent: QWidget | None = None):
         super().__init__(parent)
+        self.registry = registry
         self.catalog = Catalog(registry)
         self._expanded: set[str] = set()  # categories the user opened, kept while searching
         self.search = QLineEdit()
@@ -90,6 +91,11 @@ class PaletteView(QWidget):
 
     def set_filter(self, text: str) -> None:
         self.search.setText(text)
+
+    def refresh(self) -> None:
+        """List the registry's components again (a project component was saved, another project opened)."""
+        self.catalog = Catalog(self.registry)
+        self._rebuild()
 
     def retranslate(self) -> None:
         self.search.setPlaceholderText(self.tr("Search components (English or 中文)"))

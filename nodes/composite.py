@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import ClassVar
 
-from nodes.component import Component, Port, Text
-from nodes.graph import Edge, ExposedPort, Graph, GraphFormatError
+from nodes.component import Component, ParamError, Port, Text, unit_source
+from nodes.graph import Edge, ExposedPort, Graph, GraphFormatError, Node
 from nodes.registry import ComponentRegistry
 
 COMPOSITE_TYPE = "composite"
@@ -29,29 +29,57 @@ class CompositeComponent(Component):
 
 
 def composite_component(graph: Graph, type_name: str, registry: ComponentRegistry,
-                        title: Text | None = None) -> type[CompositeComponent]:
-    """Publish ``graph`` (with exposed ports) as a component type."""
+                        title: Text | None = None, category: str = "composite") -> type[CompositeComponent]:
+    """Publish ``graph`` (with exposed ports) as a component type.
+
+    Its description (the palette's summary) is the graph's ``description``. A port's unit is the
+    inner port's; a unit set by an inner parameter (``@to``) is that parameter's value. An output
+    whose inner unit follows an inner input is declared as following the first exposed input, and
+    such an input takes any unit: the engine resolves the real units on the inlined graph.
+    """
     def port(exposed: ExposedPort, outputs: bool) -> Port:
         inner = graph.nodes.get(exposed.node)
-        cls = registry.get(inner.type) if inner else None
+        cls = _class_of(inner, registry) if inner else None
         declared = next((p for p in (cls.outputs if outputs else cls.inputs) if p.name == exposed.port), None) \
             if cls else None
         if declared is None:
             raise GraphFormatError(f"composite '{type_name}': exposed port '{exposed.name}' refers to "
                                    f"{exposed.node}.{exposed.port}, which does not exist")
-        unit = declared.unit
-        if outputs and (unit.startswith(("=", "@")) or unit == "*"):
-            unit = "=" + graph.exposed_inputs[0].name if graph.exposed_inputs else ""
+        unit = _fixed_unit(declared.unit, cls, inner.params)
+        if unit.startswith(("=", "@")) or (outputs and unit == "*"):
+            unit = ("=" + graph.exposed_inputs[0].name if graph.exposed_inputs else "") if outputs else "*"
         return Port(exposed.name, declared.kind, unit, Text(exposed.name), declared.description, declared.required)
 
-    doc = f"{graph.name or type_name}: a composite of {len(graph.nodes)} components.\n\n{graph.description}\n\n" \
+    summary = graph.description.strip() or f"{graph.name or type_name}."
+    doc = f"{summary}\n\nA composite of {len(graph.nodes)} components, inlined before it runs.\n\n" \
           "References\n----------\nThe graph it is made of."
     return type(type_name.replace(".", "_"), (CompositeComponent,), {
-        "__doc__": doc, "type_name": type_name, "category": "composite",
+        "__doc__": doc, "type_name": type_name, "category": category,
         "title": title or Text(graph.name or type_name),
         "inputs": tuple(port(p, False) for p in graph.exposed_inputs),
         "outputs": tuple(port(p, True) for p in graph.exposed_outputs),
         "graph": graph})
+
+
+def _class_of(node: Node, registry: ComponentRegistry) -> type[Component] | None:
+    """A node's component class; an embedded composite's is made from its own exposed ports."""
+    if node.type == COMPOSITE_TYPE:
+        try:
+            return composite_component(node.graph or Graph(), COMPOSITE_TYPE, registry)
+        except GraphFormatError:
+            return None
+    return registry.get(node.type)
+
+
+def _fixed_unit(unit: str, cls: type[Component], params: dict) -> str:
+    """``unit``, or the value of the parameter it names (``@to`` → ``mm/s``) when that can be known."""
+    if not unit.startswith("@"):
+        return unit
+    try:
+        value = cls.resolve_params(params).get(unit_source(unit))
+    except ParamError:
+        return unit
+    return value if isinstance(value, str) else unit
 
 
 def flatten(graph: Graph, registry: ComponentRegistry) -> Graph:

@@ -83,6 +83,20 @@ class ComponentRegistry:
     def origin(self, type_name: str) -> str:
         return self._origin.get(type_name, "")
 
+    def copy(self) -> ComponentRegistry:
+        """An independent registry with the same types: a project adds its own to a copy, never to the default."""
+        copied = ComponentRegistry()
+        copied.replace_with(self)
+        return copied
+
+    def replace_with(self, other: ComponentRegistry) -> None:
+        """Hold exactly ``other``'s types, origins and problems.
+
+        For a registry that canvases, runs and inspectors already hold: it follows the open
+        project's components in place, so each holder sees the new types without being told.
+        """
+        self._types, self._origin, self.problems = dict(other._types), dict(other._origin), list(other.problems)
+
     def __iter__(self) -> Iterator[type[Component]]:
         return iter(sorted(self._types.values(), key=lambda c: (c.category, c.type_name)))
 

@@ -1,4 +1,9 @@
-"""Headless graph commands: ``millwright run-graph`` and ``millwright components``."""
+"""Headless graph commands: ``millwright run-graph`` and ``millwright components``.
+
+Both use the project's own components (``components/*.json``) besides the installed ones:
+the project given with ``millwright --project FOLDER``, else, for ``run-graph``, the project
+the graph is in (``FOLDER/graphs/GRAPH`` beside ``FOLDER/project.json``).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,13 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench.jsonfile import FileFormatError
 from workbench.settings import LANGUAGES
+
+if TYPE_CHECKING:
+    from nodes.registry import ComponentRegistry
 
 EXIT_BAD_GRAPH, EXIT_BAD_DATA, EXIT_NODES_FAILED, EXIT_INTERRUPTED = 2, 1, 3, 130
 # The GUI's spellings (en, zh_CN, system) and the short zh all work for `components`.
@@ -87,7 +95,8 @@ def run_graph(args: argparse.Namespace) -> int:
         return _fail(EXIT_BAD_DATA, str(exc))
     try:
         graph = load_graph(args.graph)  # the one loader: schema with line and column, then the engine
-        compiled = compile_graph(graph, overrides=parse_overrides(args.param))
+        registry = component_registry(getattr(args, "project", None) or project_of(args.graph))
+        compiled = compile_graph(graph, registry, overrides=parse_overrides(args.param))
     except (FileFormatError, GraphFormatError, ValueError) as exc:
         if isinstance(exc, GraphError):
             print(f"{args.graph}: the graph cannot run ({len(exc.problems)} problem(s)):", file=sys.stderr)
@@ -149,6 +158,25 @@ def run_graph(args: argparse.Namespace) -> int:
     return 0
 
 
+def project_of(graph: Path) -> Path | None:
+    """The project folder holding ``graph`` in its ``graphs/`` folder, or None."""
+    folder = Path(graph).resolve().parent
+    return folder.parent if folder.name == "graphs" and (folder.parent / "project.json").is_file() else None
+
+
+def component_registry(project: Path | None) -> ComponentRegistry:
+    """The installed components, and ``project``'s own when one is given; its bad component files are warned of."""
+    from nodes.project_components import COMPONENTS_FOLDER, load_project_components
+    from nodes.registry import default_registry
+
+    if project is None:
+        return default_registry()
+    registry, problems = load_project_components(Path(project) / COMPONENTS_FOLDER, default_registry())
+    for problem in problems:
+        print(f"warning: {problem} (it is left out)", file=sys.stderr)
+    return registry
+
+
 def _progress(total: int, quiet: bool):
     from tqdm import tqdm
 
@@ -163,9 +191,7 @@ def _fail(code: int, message: str) -> int:
 
 
 def list_components(args: argparse.Namespace) -> int:
-    from nodes.registry import default_registry
-
-    registry = default_registry()
+    registry = component_registry(getattr(args, "project", None))
     lang = text_language(getattr(args, "lang", None))
     category = None
     for cls in registry:
@@ -180,9 +206,7 @@ def list_components(args: argparse.Namespace) -> int:
 
 
 def show_component(args: argparse.Namespace) -> int:
-    from nodes.registry import default_registry
-
-    registry = default_registry()
+    registry = component_registry(getattr(args, "project", None))
     cls = registry.get(args.name)
     if cls is None:
         close = registry.close_matches(args.name)

@@ -4,6 +4,8 @@
 * every graph in ``graphs/``: structure against the graph schema, then meaning by the engine
   (:func:`nodes.validation.validate` with the component registry), every problem naming the
   file, node and port;
+* every project component in ``components/*.json`` (:mod:`nodes.project_components`: a graph
+  with exposed ports, data only), each bad one named; the graphs are checked with the good ones;
 * every device profile in ``devices/`` (:func:`device_browser.profiles.parse_profile`, line
   and column), and that no two profiles claim one device id;
 * references between them: the project's ``bindings.yaml`` naming a device with no profile
@@ -32,6 +34,7 @@ from device_browser.yaml_source import YamlSource
 from nodes.atomic_file import TEMP_PREFIX
 from nodes.composite import flatten
 from nodes.graph import Graph, GraphFormatError
+from nodes.project_components import COMPONENTS_FOLDER, component_files, component_type, load_project_components
 from nodes.registry import ComponentRegistry, default_registry
 from nodes.units import UnitError, conversion
 from nodes.validation import Problem, validate
@@ -57,6 +60,7 @@ class CheckReport:
     leftovers: list[Path] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)
     graphs: int = 0
+    components: int = 0
     profiles: int = 0
 
     @property
@@ -65,7 +69,8 @@ class CheckReport:
 
     def summary(self) -> str:
         """``OK: 2 graphs, 3 device profiles checked``, or how many problems were found."""
-        counted = f"{_count(self.graphs, 'graph')}, {_count(self.profiles, 'device profile')} checked"
+        components = f"{_count(self.components, 'project component')}, " if self.components else ""
+        counted = f"{_count(self.graphs, 'graph')}, {components}{_count(self.profiles, 'device profile')} checked"
         if self.ok:
             return f"OK: {counted}"
         return f"FAILED: {_count(len(self.problems), 'problem')} found; {counted}"
@@ -93,11 +98,11 @@ def check_project(folder: Path, *, fix: bool = False, registry: ComponentRegistr
     except ProjectError as exc:
         full = str(root / "project.json")
         report.problems += [line.replace(full, "project.json", 1) for line in str(exc).splitlines()]
-    registry = registry or default_registry()
+    registry, unloaded = _with_project_components(root, registry or default_registry(), report)
     own_types = _project_component_types(root, report)
     for path in _files(root / "graphs", (".json",)):
         report.graphs += 1
-        _check_graph(path, _shown(path, root), registry, own_types, report)
+        _check_graph(path, _shown(path, root), registry, own_types, unloaded, report)
     profiles = _check_profiles(root, report)
     for name in BINDINGS_FILES:
         if (root / name).is_file():
@@ -131,7 +136,7 @@ def _read_text(path: Path, shown: str, report: CheckReport) -> str | None:
 # --- graphs --------------------------------------------------------------------------------------
 
 def _check_graph(path: Path, shown: str, registry: ComponentRegistry, own_types: dict[str, str],
-                 report: CheckReport) -> None:
+                 unloaded: dict[str, str], report: CheckReport) -> None:
     text = _read_text(path, shown, report)
     if text is None:
         return
@@ -149,6 +154,9 @@ def _check_graph(path: Path, shown: str, registry: ComponentRegistry, own_types:
         if problem.code == "missing_component" and node is not None and node.type in own_types:
             report.not_checked.append(f"{shown}: node '{node.id}' (type '{node.type}', "
                                       f"{own_types[node.type]}): {NOT_CHECKED}")
+        elif problem.code == "missing_component" and node is not None and node.type in unloaded:
+            report.problems.append(f"{shown}: node '{node.id}': its component {unloaded[node.type]} could not be "
+                                   "loaded (see that file's problem)")
         elif problem.code == "unconnected_input" and (problem.node, problem.port) in fed:
             continue  # wired from a node whose type is unknown: that node's problem says so
         else:
@@ -167,6 +175,21 @@ def _graph_message(shown: str, problem: Problem) -> str:
     if problem.port:
         where += f", port '{problem.port}'"
     return f"{where}: {problem.message}"
+
+
+def _with_project_components(root: Path, base: ComponentRegistry,
+                             report: CheckReport) -> tuple[ComponentRegistry, dict[str, str]]:
+    """``base`` and the project's ``components/*.json``, and the types whose files could not be loaded.
+
+    Each bad component file is a problem of its own.
+    """
+    folder = root / COMPONENTS_FOLDER
+    registry, problems = load_project_components(folder, base)
+    files = component_files(folder)
+    report.components = len(files)
+    report.problems += problems
+    unloaded = {component_type(path.stem): _shown(path, root) for path in files}
+    return registry, {type_name: shown for type_name, shown in unloaded.items() if type_name not in registry}
 
 
 def _project_component_types(root: Path, report: CheckReport) -> dict[str, str]:

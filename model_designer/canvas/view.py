@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from qtpy.QtCore import QPoint, QPointF, QRectF, Qt
 from qtpy.QtGui import QKeySequence, QPainter, QPixmapCache
-from qtpy.QtWidgets import QGraphicsPathItem, QGraphicsView
+from qtpy.QtWidgets import QGraphicsPathItem, QGraphicsView, QMenu
 
 from device_browser.ui.tag_mime import TAG_MIME, tags_from_mime
 from model_designer.canvas.items import (
@@ -257,6 +257,22 @@ class GraphView(QGraphicsView):
         zoom = self.transform().m11()
         factor = min(max(zoom * factor, _ZOOM_RANGE[0]), _ZOOM_RANGE[1]) / zoom
         self.scale(factor, factor)  # around the cursor: the transformation anchor is under the mouse
+
+    def contextMenuEvent(self, event) -> None:
+        """The actions the canvas's host added to the view (group, save as component …), on the selection.
+
+        A right click on a node outside the selection selects that node first, as editors do.
+        """
+        if not self.actions():
+            super().contextMenuEvent(event)
+            return
+        node = self.node_at(event.pos())
+        if node is not None and not node.isSelected():
+            self.canvas.select([node.node_id])
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.addActions(self.actions())
+        menu.popup(event.globalPos())
 
     # -- drops from the palette ------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from qtpy import shiboken
 from qtpy.QtCore import QEvent, Signal
 from qtpy.QtGui import QAction, QKeySequence, QUndoGroup, QUndoStack
 from qtpy.QtWidgets import QMessageBox, QTabWidget, QWidget
@@ -20,8 +21,9 @@ from model_designer.annotations import AnnotationLayer
 from model_designer.composites import CompositeEditor, group_selection, is_group, open_composite, ungroup_selection
 from model_designer.editor import GraphEditor
 from model_designer.run_bar import RunBar
+from model_designer.save_component import ask_to_save_as_component
 from nodes.graph import GraphFormatError
-from nodes.registry import ComponentRegistry
+from nodes.project_components import ProjectComponents
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +39,11 @@ class EditorArea(QTabWidget):
     graph_dirty_changed = Signal()  # a graph's unsaved state changed (its tab title too)
     message = Signal(str)  # for the status bar: why a graph did not open or save
 
-    def __init__(self, start_page: QWidget, project_stack: QUndoStack, registry: ComponentRegistry,
+    def __init__(self, start_page: QWidget, project_stack: QUndoStack, components: ProjectComponents,
                  workspace: DeviceWorkspace | None = None, parent: QWidget | None = None):
         super().__init__(parent)
-        self.start_page, self.registry, self.workspace = start_page, registry, workspace
+        self.start_page, self.components, self.workspace = start_page, components, workspace
+        self.registry = components.registry  # one object, refilled as the project's components change
         self.run_bars: dict[GraphEditor, RunBar] = {}
         self.layers: dict[GraphEditor, AnnotationLayer] = {}  # comments, frames and reroutes of each canvas
         self._make_actions()
@@ -55,6 +58,7 @@ class EditorArea(QTabWidget):
         self.tabBar().setTabButton(0, self.tabBar().ButtonPosition.RightSide, None)  # the start page stays
         self.tabCloseRequested.connect(self.close_tab)
         self.currentChanged.connect(self._current_changed)
+        components.changed.connect(lambda: shiboken.isValid(self) and self._revalidate())
         self.retranslate()
 
     # -- graphs -------------------------------------------------------------------------------------
@@ -98,6 +102,7 @@ class EditorArea(QTabWidget):
         editor.layout().insertWidget(0, self.run_bars[editor])
         self.layers[editor] = AnnotationLayer(editor.canvas)
         editor.canvas.node_activated.connect(lambda node_id, e=editor: self._activated(e, node_id))
+        editor.canvas.view.addActions(self.canvas_menu_actions())  # its context menu
         editor.dirty_changed.connect(lambda _dirty, e=editor: self._retitle(e))
         self.setCurrentIndex(self.addTab(editor, editor.title))
         self._retitle(editor)
@@ -105,6 +110,11 @@ class EditorArea(QTabWidget):
     def _activated(self, editor: GraphEditor, node_id: str) -> None:
         if is_group(editor.graph, node_id):  # a double click on a group opens its inside
             self.open_group(editor, node_id)
+
+    def _revalidate(self) -> None:
+        """The project's component types changed: nodes of a new type resolve, of a lost one are flagged."""
+        for editor in self.editors():
+            editor.canvas.scene.revalidate()
 
     def save_current(self) -> bool:
         """Save the graph in front; False if the start page is in front (the project saves then)."""
@@ -170,6 +180,8 @@ class EditorArea(QTabWidget):
 
         self.group_action = action("Ctrl+G", group_selection)
         self.ungroup_action = action("Ctrl+Shift+G", ungroup_selection)
+        self.save_component_action = action("", lambda canvas: ask_to_save_as_component(canvas, self.components,
+                                                                                         self))
         self.comment_action = action("Ctrl+Shift+M", self._add_comment)
         self.frame_action = action("Ctrl+Shift+F", lambda canvas: self.layers[self.current_editor()].frame_selection())
         # No shortcuts here: the canvas has Ctrl+Alt+arrows itself, and a second owner makes them ambiguous.
@@ -180,8 +192,12 @@ class EditorArea(QTabWidget):
 
     def model_actions(self) -> list[QAction]:
         """For the window's Model menu; each acts on the canvas in front."""
-        return [self.group_action, self.ungroup_action, self.comment_action, self.frame_action,
-                *self.align_actions.values(), *self.distribute_actions.values()]
+        return [self.group_action, self.ungroup_action, self.save_component_action, self.comment_action,
+                self.frame_action, *self.align_actions.values(), *self.distribute_actions.values()]
+
+    def canvas_menu_actions(self) -> list[QAction]:
+        """For a canvas's context menu; each acts on the canvas in front, the one clicked."""
+        return [self.group_action, self.ungroup_action, self.save_component_action]
 
     def _on_canvas(self, act) -> None:
         editor = self.current_editor()
@@ -211,6 +227,7 @@ class EditorArea(QTabWidget):
         self.setTabText(0, self.tr("Start"))
         for made, text in ((self.group_action, self.tr("&Group selected nodes")),
                            (self.ungroup_action, self.tr("&Ungroup")),
+                           (self.save_component_action, self.tr("Save as Co&mponent…")),
                            (self.comment_action, self.tr("Add &comment")),
                            (self.frame_action, self.tr("&Frame selected nodes")),
                            (self.align_actions["left"], self.tr("Align &left edges")),

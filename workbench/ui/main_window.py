@@ -20,6 +20,7 @@ from qtpy.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMess
 
 from device_browser.workspace import DeviceWorkspace
 from device_browser.writes import AuditLog
+from nodes.project_components import ProjectComponents
 from nodes.registry import default_registry as default_components
 from nodes.resources import example_project
 from workbench.app_dirs import state_dir
@@ -64,11 +65,12 @@ class MainWindow(QMainWindow):
         self._close_confirmed = False
         self.devices = DeviceWorkspace(AuditLog(state_dir() / "audit.jsonl"))
 
+        self.components = ProjectComponents(default_components())  # follows the open project's components/
         self.start_page = StartPage()
-        self.editor_area = EditorArea(self.start_page, self.undo_stack, default_components(), self.devices)
+        self.editor_area = EditorArea(self.start_page, self.undo_stack, self.components, self.devices)
         self.setCentralWidget(self.editor_area)
         context = ViewContext(self.session, self.undo_stack, log_capture, self.status, settings, self, self.devices,
-                              self.editor_area)
+                              self.editor_area, self.components)
         self.dock_host = DockHost(self, views if views is not None else default_registry(), context)
         self.default_state = self.saveState()
         self.job_progress = JobProgress(self.session.jobs, self)
@@ -145,6 +147,7 @@ class MainWindow(QMainWindow):
         s.dirty_changed.connect(self._project_changed)
         s.edited.connect(self._project_changed)
         s.root_changed.connect(self._project_changed)
+        s.root_changed.connect(self.components.open)  # saved as a copy: the copy's components from now on
         s.busy_changed.connect(self._set_busy)
         self.editor_area.current_editor_changed.connect(self._project_changed)
         self.editor_area.graph_dirty_changed.connect(self._project_changed)
@@ -194,8 +197,9 @@ class MainWindow(QMainWindow):
     def _project_opened_or_closed(self, _project: Project) -> None:
         self.undo_stack.clear()  # commands hold the project they change: never across projects
         self.editor_area.close_all()
-        self._project_changed()
         project = self.project
+        self.components.open(project.root if project is not None else None)
+        self._project_changed()
         self.spawn(self.devices.open_folder(project.root / "devices" if project is not None else None))
 
     def _count_devices(self, *_unused: object) -> None:

@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # only for annotations: views get these from the window
     from qtpy.QtGui import QAction, QUndoStack
 
     from device_browser.workspace import DeviceWorkspace
+    from nodes.project_components import ProjectComponents
     from workbench.log_capture import LogCapture
     from workbench.session import ProjectSession
     from workbench.settings import Settings
@@ -83,6 +84,7 @@ class ViewContext:
     window: QWidget  # parent for dialogs a view opens; views must not reach into the window
     devices: DeviceWorkspace  # the project's devices, their connections, the live bus and the watch list
     editors: EditorArea  # the open graphs: open one, find the one in front
+    components: ProjectComponents  # the component types of the open project (.registry), announcing changes
     menu_actions: dict[str, list[QAction]] = field(default_factory=dict)  # menu id ("device") → a view's actions
 
     def add_menu_actions(self, menu: str, actions: list[QAction]) -> None:

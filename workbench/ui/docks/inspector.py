@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from qtpy import shiboken
 from qtpy.QtWidgets import QStackedWidget, QWidget
 
 from model_designer.commands import SetParam
 from model_designer.editor import GraphEditor
 from model_designer.inspector import NodeInspector
-from nodes.registry import default_registry as default_components
 from workbench.ui.project_inspector import ProjectInspector
 from workbench.ui.views import Area, ViewContext, register_view
 
@@ -25,11 +25,13 @@ class Inspector(QStackedWidget):
         super().__init__()
         self.project = ProjectInspector(context.undo_stack)
         self.project.observe(context.session)
-        self.node = NodeInspector(default_components(), self._edit)
+        self.registry = context.components.registry
+        self.node = NodeInspector(self.registry, self._edit)
         self.addWidget(self.project)
         self.addWidget(self.node)
         self.editor: GraphEditor | None = None
         context.editors.current_editor_changed.connect(self.follow)
+        context.components.changed.connect(lambda: shiboken.isValid(self) and self._components_changed())
 
     def follow(self, editor: GraphEditor | None) -> None:
         """Show what is selected on ``editor``'s canvas (None: the start page is in front)."""
@@ -48,6 +50,16 @@ class Inspector(QStackedWidget):
         else:
             self.node.show_node(None, None)  # let go of the graph: it may close
             self.setCurrentWidget(self.project)
+
+    def _components_changed(self) -> None:
+        """A new node form: a NodeInspector reads the components' documentation once, when it is made."""
+        old = self.node
+        old.show_node(None, None)  # let go of the graph
+        self.node = NodeInspector(self.registry, self._edit)
+        self.addWidget(self.node)
+        self.removeWidget(old)
+        old.deleteLater()
+        self._selected(self.editor.canvas.selected_node_ids() if self.editor is not None else [])
 
     def _edit(self, node_id: str, name: str, value: Any) -> None:
         if self.editor is not None:
