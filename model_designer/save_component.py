@@ -178,3 +178,14 @@ def _ask_to_replace(name: str, parent: QWidget, replace: Callable[[], None]) -> 
 
     box.buttonClicked.connect(answered)
     box.open()
+
+
+if __name__ == "__main__":  # a preview: python -m model_designer.save_component
+    from qtpy.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    preview = SaveComponentDialog("Velocity RMS")
+    preview.accepted.connect(lambda: print(preview.name.text(), preview.component_title(),
+                                           preview.description.toPlainText()))
+    preview.show()
+    app.exec()
