@@ -169,8 +169,8 @@ class Component:
     # state alone (:meth:`emit`), before its inputs for that block are known.
     feedback: ClassVar[bool] = False
     # Whether the engine checks that every signal input arrives regularly at the ``sample_rate``
-    # parameter before ``process`` (see nodes/sample_clock.py): a stream at another rate, with a
-    # gap or with jitter beyond 10 % of the period fails the node with the reason. None (auto)
+    # parameter before ``process`` (see nodes/sample_clock.py): a stream at another rate (by over
+    # 1 %), with a gap or with jitter beyond 10 % of the period fails the node with the reason. None (auto)
     # means yes when the component has a ``sample_rate`` parameter; False opts out (a component
     # that uses the timestamps themselves); True opts in and needs a ``sample_rate`` parameter.
     regular_input: ClassVar[bool | None] = None
