@@ -16,12 +16,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qtpy.QtCore import QEvent, Qt
-from qtpy.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
+from qtpy.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app_packager.ui.background import in_worker, spawn_reporting
 from app_packager.ui.build_view import BuildView
 from app_packager.ui.catalog_browser import CatalogBrowser
 from app_packager.ui.manifest_editor import ManifestEditor
+from app_packager.ui.narrow import narrow_combo
 from app_packager.ui.new_app import NewAppDialog, project_apps, project_graphs, write_new_app
 from app_packager.ui.panel_memory import PanelMemory
 from app_packager.ui.publish_view import PublishView
@@ -56,8 +67,7 @@ class AppPanel(QWidget):
         self.registry, self.propose_id, self.memory = setup.registry, setup.propose_id, setup.memory
         self.project: Path | None = None
         self.tasks = TaskSet()
-        self.apps = QComboBox(self)
-        self.apps.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.apps = narrow_combo(QComboBox(self))
         self.apps.activated.connect(lambda index: self.spawn(self._choose(index), "choosing an app"))
         self.app_label = QLabel(self)
         self.new_button = QPushButton(self)
@@ -81,8 +91,9 @@ class AppPanel(QWidget):
         self.catalog = CatalogBrowser(TargetField(setup.local_catalogue, self.memory.targets), self)
         self.catalog.opened.connect(self._remember_target)
         self.tabs = QTabWidget(self)
-        for tab in (self.editor, self.build_view, self.publish_view, self.catalog):
-            self.tabs.addTab(tab, "")
+        self.pages = [self.editor, self.build_view, self.publish_view, self.catalog]
+        for page in self.pages:
+            self.tabs.addTab(page if page is self.editor else _scrolled(page), "")  # the editor scrolls itself
         top = QHBoxLayout()
         top.addWidget(self.app_label)
         top.addWidget(self.apps, 1)
@@ -183,10 +194,14 @@ class AppPanel(QWidget):
     # -- language ----------------------------------------------------------------------------------
     def _title_tabs(self) -> None:
         manifest = self.tr("Manifest")
-        self.tabs.setTabText(self.tabs.indexOf(self.editor), f"{manifest} •" if self.editor.dirty else manifest)
-        self.tabs.setTabText(self.tabs.indexOf(self.build_view), self.tr("Build"))
-        self.tabs.setTabText(self.tabs.indexOf(self.publish_view), self.tr("Publish"))
-        self.tabs.setTabText(self.tabs.indexOf(self.catalog), self.tr("Catalogue"))
+        titles = [f"{manifest} •" if self.editor.dirty else manifest, self.tr("Build"), self.tr("Publish"),
+                  self.tr("Catalogue")]
+        for index, title in enumerate(titles):
+            self.tabs.setTabText(index, title)
+
+    def show_page(self, page: QWidget) -> None:
+        """Bring the tab holding ``page`` (the editor, build, publish or catalogue view) to the front."""
+        self.tabs.setCurrentIndex(self.pages.index(page))
 
     def retranslate(self) -> None:
         self.app_label.setText(self.tr("App"))
@@ -199,6 +214,15 @@ class AppPanel(QWidget):
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
         super().changeEvent(event)
+
+
+def _scrolled(page: QWidget) -> QScrollArea:
+    """``page`` in a scroll area: its minimum size must not set the dock's (a side dock may be small)."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(page)
+    return area
 
 
 if __name__ == "__main__":  # a preview on the example project: python -m app_packager.ui.app_panel

@@ -38,6 +38,7 @@ from app_packager.errors import AppError
 from app_packager.golden import Cancelled, GoldenReport, iso_time
 from app_packager.signing import sign_archive
 from app_packager.ui.background import Work, in_worker
+from app_packager.ui.narrow import narrow_label
 from app_packager.ui.signing_keys import KeyChooser, NewKey, load_key
 
 PASSED, FAILED = QColor("#22863a"), QColor("#c62828")
@@ -68,7 +69,7 @@ class BuildView(QWidget):
         self.signing.changed.connect(self.keys_changed)
         self.progress = QProgressBar(self)
         self.progress.setRange(0, STEPS)
-        self.step = QLabel(self)
+        self.step = narrow_label(QLabel(self))
         self.outcome = QLabel(self)
         self.outcome.setWordWrap(True)
         self.archive, self.size, self.sha256 = (_selectable(self) for _ in range(3))
@@ -82,13 +83,14 @@ class BuildView(QWidget):
         self.labels = [QLabel(self) for _ in range(5)]
         self._build_layout()
         self._busy(False)
+        self._show_problems()
         self.retranslate()
 
     def _build_layout(self) -> None:
         buttons = QHBoxLayout()
         buttons.addWidget(self.build_button)
         buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.signing, 1)
+        buttons.addStretch(1)
         progress = QHBoxLayout()
         progress.addWidget(self.progress, 1)
         progress.addWidget(self.step, 2)
@@ -97,6 +99,7 @@ class BuildView(QWidget):
             facts.addRow(label, field)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
+        layout.addWidget(self.signing)
         layout.addLayout(progress)
         layout.addWidget(self.outcome)
         layout.addLayout(facts)
@@ -160,9 +163,15 @@ class BuildView(QWidget):
         self.result = None
         self.report.setRowCount(0)
         self.problems.clear()
+        self._show_problems()
         for label in (self.outcome, self.archive, self.size, self.sha256):
             label.clear()
         self.progress.setValue(0)
+
+    def _show_problems(self) -> None:
+        shown = self.problems.count() > 0
+        self.problems.setVisible(shown)
+        self.labels[4].setVisible(shown)
 
     def _say(self, text: str, colour: QColor) -> None:
         self.outcome.setText(text)
@@ -171,6 +180,7 @@ class BuildView(QWidget):
     def _refused(self, error: BuildError) -> None:
         self._say(str(error).splitlines()[0], FAILED)
         self.problems.addItems(error.problems)
+        self._show_problems()
         self._fill_report(error.reports)
 
     def _show_result(self, result: BuildResult) -> None:
@@ -178,10 +188,14 @@ class BuildView(QWidget):
         self.progress.setValue(STEPS)
         signed = self.tr(", signed") if self.signing.chosen() else self.tr(", not signed")
         self._say(self.tr("Built {archive}{signed}").format(archive=result.path.name, signed=signed), PASSED)
-        self.archive.setText(str(result.path))
+        self.archive.setText(_shown(result.path, self.project))
+        self.archive.setToolTip(str(result.path))
+        self.step.setText(self.tr("Done"))
         self.size.setText(self.tr("{size} bytes").format(size=f"{result.size:,}"))
         self.sha256.setText(result.sha256)
+        self.sha256.setToolTip(result.sha256)
         self.problems.addItems(result.notes)
+        self._show_problems()
         self._fill_report(result.reports)
 
     def _fill_report(self, reports: tuple[GoldenReport, ...]) -> None:
@@ -242,12 +256,20 @@ def _signed(result: BuildResult, key: str) -> BuildResult:
     return replace(result, size=len(data), sha256=hashlib.sha256(data).hexdigest())
 
 
+def _shown(path: Path, project: Path | None) -> str:
+    """``build/ID-VERSION.iapp`` for an archive in the project, else the whole path."""
+    try:
+        return path.relative_to(project).as_posix() if project is not None else str(path)
+    except ValueError:
+        return str(path)
+
+
 def _number(value: float, form: str = "{:.10g}") -> str:
     return "—" if math.isnan(value) else form.format(value)
 
 
 def _selectable(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
+    label = narrow_label(QLabel(parent))
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
 

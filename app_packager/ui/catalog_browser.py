@@ -42,6 +42,7 @@ from app_packager.ui.background import in_worker
 from app_packager.ui.build_view import FAILED, PASSED
 from app_packager.ui.classification_fields import FIELDS, in_ui_language, short_label
 from app_packager.ui.install_dialog import InstallDialog
+from app_packager.ui.narrow import narrow_combo
 from app_packager.ui.publish_view import REGISTRY_TIMEOUT_S
 from app_packager.ui.target_field import TargetField
 
@@ -83,7 +84,7 @@ class CatalogBrowser(QWidget):
         self.search = QLineEdit(self)
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(lambda _text: self.apply_filters())
-        self.filters = {name: QComboBox(self) for name in ("industry", *FIELDS)}
+        self.filters = {name: narrow_combo(QComboBox(self)) for name in ("industry", *FIELDS)}
         for combo in self.filters.values():
             combo.currentIndexChanged.connect(lambda _index: self.apply_filters())
         self.filter_labels = {name: QLabel(self) for name in self.filters}
@@ -113,10 +114,12 @@ class CatalogBrowser(QWidget):
         buttons.addStretch(1)
         top.addLayout(buttons)
         filters = QGridLayout()
-        filters.addWidget(self.search, 0, 0, 1, 2 * len(self.filters))
+        filters.addWidget(self.search, 0, 0, 1, 4)
+        filters.setColumnStretch(1, 1)
+        filters.setColumnStretch(3, 1)
         for i, (name, combo) in enumerate(self.filters.items()):
-            filters.addWidget(self.filter_labels[name], 1 + i // 3, 2 * (i % 3))
-            filters.addWidget(combo, 1 + i // 3, 2 * (i % 3) + 1)
+            filters.addWidget(self.filter_labels[name], 1 + i // 2, 2 * (i % 2))
+            filters.addWidget(combo, 1 + i // 2, 2 * (i % 2) + 1)
         actions = QHBoxLayout()
         actions.addWidget(self.version)
         actions.addWidget(self.pull_button)

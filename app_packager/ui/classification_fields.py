@@ -16,6 +16,7 @@ from qtpy.QtGui import QPalette
 from qtpy.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app_packager.manifest import definitions, industry_sections
+from app_packager.ui.narrow import narrow_combo
 
 FIELDS = ("lifecycle", "level", "generality", "maturity")
 
@@ -37,7 +38,7 @@ class ClassificationFields(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.section = QComboBox(self)
+        self.section = narrow_combo(QComboBox(self), 24)
         self.division = QComboBox(self)
         self.combos = {name: QComboBox(self) for name in FIELDS}
         self.notes = {name: _note(self) for name in ("industry", *FIELDS)}

@@ -110,23 +110,19 @@ class ManifestEditor(QWidget):
         self.retranslate()
 
     def _build_layout(self) -> None:
-        below = QWidget(self)
-        layout = QVBoxLayout(below)
-        layout.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
         row.addWidget(self.summary, 1)
         row.addWidget(self.revert_button)
         row.addWidget(self.save_button)
-        layout.addLayout(row)
-        layout.addWidget(self.problem_list)
-        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter = QSplitter(Qt.Orientation.Vertical, self)  # the problem list, when shown, takes a share
         splitter.addWidget(self.form)
-        splitter.addWidget(below)
+        splitter.addWidget(self.problem_list)
         splitter.setStretchFactor(0, 4)
         splitter.setStretchFactor(1, 1)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(splitter)
+        outer.addWidget(splitter, 1)
+        outer.addLayout(row)
 
     # -- state -------------------------------------------------------------------------------------
     @property

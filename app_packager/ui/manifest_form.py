@@ -194,7 +194,6 @@ class ManifestForm(QScrollArea):
 
     def _table(self, columns: list[Column], new_record=lambda _row: {}) -> RecordTable:
         table = RecordTable(columns, self, new_record=new_record)
-        table.setMinimumHeight(table.fontMetrics().lineSpacing() * 7)
         table.edited.connect(self.edited)
         return table
 

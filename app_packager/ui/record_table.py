@@ -21,6 +21,7 @@ from qtpy.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QPushButton,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -58,6 +59,7 @@ class Column:
 
 
 NUMBER = {"parse": number_from_text}
+MIN_ROWS, MAX_ROWS = 2, 10  # rows a table shows without scrolling
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class RecordTable(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().setVisible(False)
+        self.table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.table.itemChanged.connect(lambda _item: self.edited.emit())
         self.add_button, self.remove_button = QPushButton(self), QPushButton(self)
         self.add_button.clicked.connect(self.add_row)
@@ -119,6 +122,7 @@ class RecordTable(QWidget):
         finally:
             self.table.blockSignals(False)
         self.table.resizeColumnsToContents()
+        self._fit_height()
 
     def records(self) -> tuple[list[dict[str, Any]], list[CellProblem]]:
         """The rows as records, and the cells that could not be read."""
@@ -165,8 +169,17 @@ class RecordTable(QWidget):
         self.table.setFocus()
 
     # -- rows ----------------------------------------------------------------------------------
+    def _fit_height(self) -> None:
+        """As tall as its rows (two at least, ten at most): a form of tables should not hold empty space."""
+        rows = min(max(self.table.rowCount(), MIN_ROWS), MAX_ROWS)
+        row_height = self.table.verticalHeader().defaultSectionSize()
+        scrollbar = self.table.horizontalScrollBar().sizeHint().height()
+        self.table.setFixedHeight(self.table.horizontalHeader().sizeHint().height() + rows * row_height + scrollbar
+                                  + 2 * self.table.frameWidth())
+
     def add_row(self) -> None:
         self._append(self._new_record(self.table.rowCount()))
+        self._fit_height()
         self.table.setCurrentCell(self.table.rowCount() - 1, 0)
         self.edited.emit()
 
@@ -175,6 +188,7 @@ class RecordTable(QWidget):
         for row in rows:
             self.table.removeRow(row)
             del self._extra[row]
+        self._fit_height()
         if rows:
             self.edited.emit()
 

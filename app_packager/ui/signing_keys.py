@@ -40,6 +40,7 @@ from app_packager.signing import (
     write_public_key,
 )
 from app_packager.trust import add_trusted_key
+from app_packager.ui.narrow import narrow_combo
 
 KEYRING, FILE = "keyring:", "file:"
 DEFAULT_NAME = "default"  # the name `millwright app keygen` and `app sign` use unless told another
@@ -95,8 +96,7 @@ class KeyChooser(QWidget):
         super().__init__(parent)
         self.sign_box = QCheckBox(self)
         self.sign_box.setChecked(sign)
-        self.keys = QComboBox(self)
-        self.keys.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.keys = narrow_combo(QComboBox(self), 16)
         self.file_button, self.create_button = QPushButton(self), QPushButton(self)
         self.file_button.clicked.connect(self._pick_file)
         self.create_button.clicked.connect(self._create)

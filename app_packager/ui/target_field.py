@@ -10,6 +10,8 @@ from __future__ import annotations
 from qtpy.QtCore import QEvent, Signal
 from qtpy.QtWidgets import QCheckBox, QComboBox, QLineEdit, QVBoxLayout, QWidget
 
+from app_packager.ui.narrow import narrow_combo
+
 OCI = "oci://"
 
 
@@ -26,7 +28,7 @@ class TargetField(QWidget):
     def __init__(self, local_catalogue: str, recent: list[str], parent: QWidget | None = None):
         super().__init__(parent)
         self.local_catalogue = local_catalogue
-        self.choices = QComboBox(self)
+        self.choices = narrow_combo(QComboBox(self), 20)
         self.url = QLineEdit(self)
         self.insecure = QCheckBox(self)
         self.choices.activated.connect(lambda _index: self._chosen())

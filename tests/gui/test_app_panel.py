@@ -25,6 +25,7 @@ from app_packager.ui.signing_keys import NewKey, load_key
 from nodes.registry import default_registry
 from nodes.resources import example_project
 from tests.gui.conftest import run, until
+from tests.registry import serve_registry
 
 APP = Path("apps") / "pump_efficiency" / "app.yaml"
 
@@ -59,6 +60,17 @@ def type_into(qtbot, edit, text: str) -> None:
 
 def problem_texts(panel: AppPanel) -> list[str]:
     return [str(p) for p in panel.editor.problems]
+
+
+def test_the_dock_lists_the_example_app_of_the_opened_project(make_window, loop, project):
+    window = make_window()
+    assert run(loop, window.open_project(project, remember=False))
+    panel = window.views["apps"]
+    run(loop, until(lambda: panel.editor.path == project / APP))
+    assert [panel.apps.itemText(i) for i in range(panel.apps.count())] == ["pump_efficiency"]
+    assert panel.editor.form.id_edit.text() == "org.millwright.examples.pump-efficiency"
+    assert panel.editor.problems == [] and not panel.editor.dirty
+    assert panel.editor.summary.text() == "No problems: the manifest matches its graph"
 
 
 def test_a_bad_version_is_shown_as_typed_and_a_click_goes_to_its_field(qtbot, loop, panel, project):
@@ -151,7 +163,7 @@ def test_build_shows_progress_the_golden_report_and_the_signed_archive(loop, pan
                                                         tmp_path / "tester.pub.pem", trust=True)))
     assert view.signing.chosen() == f"file:{tmp_path / 'tester.key.pem'}"
     run(loop, until(lambda: PanelMemory.load().keys == [view.signing.chosen()]))  # remembered for the next session
-    panel.tabs.setCurrentWidget(view)
+    panel.show_page(view)
     result = run(loop, view.build(), timeout=60)
     archive = project / "build" / "org.millwright.examples.pump-efficiency-1.0.0.iapp"
     assert result is not None and result.path == archive and archive.is_file()
@@ -323,7 +335,7 @@ def test_a_registry_that_never_answers_leaves_the_panel_responsive_and_says_why(
         run(loop, until(lambda: len(ticks) >= 5, timeout=10))  # the UI thread runs timers while the request waits
         assert not task.done() and ticks[-1] == f"Reading oci://127.0.0.1:{port}/apps…"
         assert catalog.cancel_button.isEnabled() and not catalog.open_button.isEnabled()
-        panel.tabs.setCurrentWidget(panel.editor)  # the rest of the panel works meanwhile
+        panel.show_page(panel.editor)  # the rest of the panel works meanwhile
         assert not run(loop, task, timeout=30)
         timer.stop()
         assert f"127.0.0.1:{port}" in catalog.status.text() and "Traceback" not in catalog.status.text()
@@ -347,3 +359,18 @@ def test_a_dead_registry_reports_its_error_and_cancel_stops_waiting(loop, panel,
         assert catalog.status.text() == f"Stopped waiting for oci://127.0.0.1:{port}/apps"
     finally:
         silent.close()
+
+
+@pytest.fixture
+def oci_registry(tmp_path_factory):
+    yield from serve_registry(tmp_path_factory)
+
+
+def test_publish_to_a_loopback_registry_and_find_it_there(loop, panel, signed_archive, oci_registry):
+    url = oci_registry.url("panel-test")
+    assert publish(loop, panel, signed_archive, url) is not None
+    assert panel.publish_view.outcome.text().endswith(
+        f"{oci_registry.host}/panel-test/org.millwright.examples.pump-efficiency:1.0.0")
+    assert browse(loop, panel, url)
+    assert listed(panel) == ["org.millwright.examples.pump-efficiency"]
+    assert panel.catalog.table.item(0, panel.catalog.table.columnCount() - 1).text() == "trusted"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from qtpy.QtCore import QModelIndex, Qt
-from qtpy.QtGui import QImage, QPainter
+from qtpy.QtGui import QColor, QImage, QPainter
 
 from device_browser.session import ConnectionState
 from device_browser.tags import TagRef
@@ -60,6 +60,17 @@ def save(image: QImage, name: str) -> None:
         assert image.save(str(folder / name))
     colours = {image.pixel(x, y) for x in range(0, image.width(), 37) for y in range(0, image.height(), 37)}
     assert len(colours) > 5, f"{name} rendered blank"
+
+
+def side_by_side(left: QImage, right: QImage, background: QColor) -> QImage:
+    """One picture of two views next to each other (two docks, or one dock's two tabs)."""
+    combined = QImage(left.width() + right.width(), max(left.height(), right.height()), QImage.Format.Format_RGB32)
+    combined.fill(background)
+    painter = QPainter(combined)
+    painter.drawImage(0, 0, left)
+    painter.drawImage(left.width(), 0, right)
+    painter.end()
+    return combined
 
 
 def open_site(make_window, loop, qapp, site, language: str):
@@ -136,12 +147,6 @@ def test_device_views_screenshots(make_window, loop, qapp, site, language):
                                                                for s in trends.series()), DEADLINE), DEADLINE + 5)
     qapp.processEvents()
     left, right = window.docks["watch"].grab().toImage(), window.docks["trends"].grab().toImage()
-    combined = QImage(left.width() + right.width(), max(left.height(), right.height()), QImage.Format.Format_RGB32)
-    combined.fill(window.palette().window().color())
-    painter = QPainter(combined)
-    painter.drawImage(0, 0, left)
-    painter.drawImage(left.width(), 0, right)
-    painter.end()
-    save(combined, f"watch-trend.{language}.png")
+    save(side_by_side(left, right, window.palette().window().color()), f"watch-trend.{language}.png")
     for dock in bottom:
         dock.setFloating(False)
