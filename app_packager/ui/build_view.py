@@ -121,13 +121,17 @@ class BuildView(QWidget):
         self._clear()
         self.work = Work(self._progressed)
         self._busy(True)
+        unsigned = ""  # why a built archive could not be signed
         try:
             result = await self.work.run(build_app, self.project, self.manifest, progress=self.work.report,
                                          cancelled=self.work.cancelled)
             key = self.signing.chosen()
             if key is not None:
                 self._progressed(self.tr("Signing with {key}").format(key=self.signing.keys.currentText()), 1.0)
-                result = await self.work.run(_signed, result, key)
+                try:
+                    result = await self.work.run(_signed, result, key)
+                except AppError as exc:  # the archive stands, unsigned: say so rather than lose the build
+                    unsigned = str(exc)
         except BuildError as exc:
             self._refused(exc)
             return None
@@ -140,7 +144,7 @@ class BuildView(QWidget):
         finally:
             self.work = None
             self._busy(False)
-        self._show_result(result)
+        self._show_result(result, unsigned)
         self.built.emit(result.path)
         return result
 
@@ -183,11 +187,15 @@ class BuildView(QWidget):
         self._show_problems()
         self._fill_report(error.reports)
 
-    def _show_result(self, result: BuildResult) -> None:
+    def _show_result(self, result: BuildResult, unsigned: str) -> None:
         self.result = result
         self.progress.setValue(STEPS)
-        signed = self.tr(", signed") if self.signing.chosen() else self.tr(", not signed")
-        self._say(self.tr("Built {archive}{signed}").format(archive=result.path.name, signed=signed), PASSED)
+        if unsigned:
+            self._say(self.tr("Built {archive}, but it could not be signed: {reason}").format(
+                archive=result.path.name, reason=unsigned), FAILED)
+        else:
+            signed = self.tr(", signed") if self.signing.chosen() else self.tr(", not signed")
+            self._say(self.tr("Built {archive}{signed}").format(archive=result.path.name, signed=signed), PASSED)
         self.archive.setText(_shown(result.path, self.project))
         self.archive.setToolTip(str(result.path))
         self.step.setText(self.tr("Done"))

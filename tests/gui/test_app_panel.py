@@ -207,6 +207,17 @@ def test_cancel_stops_the_build_and_writes_nothing(loop, panel, project):
     assert view.build_button.isEnabled()
 
 
+def test_a_key_that_cannot_be_read_leaves_the_archive_built_and_says_it_is_unsigned(loop, panel, project, tmp_path):
+    view = panel.build_view
+    view.signing.add(f"file:{tmp_path / 'gone.key.pem'}")
+    result = run(loop, view.build(), timeout=60)
+    assert result is not None and result.path.is_file()
+    with zipfile.ZipFile(result.path) as zipped:
+        assert SIGNATURE not in zipped.namelist()
+    assert view.outcome.text().startswith(f"Built {result.path.name}, but it could not be signed: ")
+    assert "gone.key.pem: cannot read the private key" in view.outcome.text()
+
+
 def test_an_edited_manifest_is_saved_before_it_is_built(qtbot, loop, panel, project):
     type_into(qtbot, panel.editor.form.version_edit, "1.2.0")
     assert run(loop, panel.build_view.build(), timeout=60) is not None
@@ -275,6 +286,9 @@ def test_published_app_is_found_in_the_catalogue_by_text_and_classification(loop
     assert shown_with(lifecycle="production") == [] and shown_with(generality="basic_common") == []
     catalog.search.setText("泵效率")
     assert listed(panel) == [app_id]
+    pulled = run(loop, catalog.pull_to(tmp_path / "pulled"), timeout=30)
+    assert pulled == tmp_path / "pulled" / f"{app_id}-1.0.0.iapp" and pulled.read_bytes() == signed_archive.read_bytes()
+    assert catalog.status.text() == f"Pulled to {pulled}"
     catalog.search.setText("conveyor")
     assert listed(panel) == [] and not catalog.install_button.isEnabled()
 
