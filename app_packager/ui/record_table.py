@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from qtpy.QtCore import Signal
+from qtpy.QtCore import QEvent, Signal
 from qtpy.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -104,6 +104,11 @@ class RecordTable(QWidget):
     def retranslate(self) -> None:
         self.add_button.setText(self.tr("Add"))
         self.remove_button.setText(self.tr("Remove"))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
 
     def set_headers(self, labels: list[str], tooltips: list[str] | None = None) -> None:
         self.table.setHorizontalHeaderLabels(labels)
