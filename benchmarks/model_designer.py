@@ -12,14 +12,15 @@ that :func:`nodes.validation.validate` finds no error in. Offscreen, a 1280×800
    (``horizontalScrollBar().setValue`` / the vertical one, sweeping their range) and a zoom step
    (``view.scale`` by ±3 %, in for the first half, out for the second), each followed by a
    synchronous repaint; median, p99, max; target p99 < 33 ms.
-3. **Select all and move**, at fit-all zoom (every item visible): ``select_all()``, then one
-   ``MoveNodes`` of every node by one grid step (what a drag's end pushes) and the repaint; then its
-   undo and the repaint.
+3. **Select all and move**, at fit-all zoom (every item visible): ``select_all()``, then ``MOVES``
+   times one ``MoveNodes`` of every node by one grid step (what each step of a drag pushes) and the
+   repaint; then as many undos, each with the repaint; the median of each.
 
 Baseline, same run, same view size and render hints: a plain ``QGraphicsScene`` with the same
 number of ``QGraphicsRectItem`` (the nodes' rectangles) and ``QGraphicsPathItem`` (the same
 Bézier wires), the same operations (a move is ``setPos`` of every rectangle and a new path for
-every wire). Results: benchmarks/results/model_designer.json.
+every wire). The canvas's figures are also given as ratios to the baseline's (``ratios``), which
+vary less than either with the load of a shared machine. Results: benchmarks/results/model_designer.json.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ RESULTS = ROOT / "benchmarks" / "results" / "model_designer.json"
 LANES, LANE_LENGTH = 50, 20
 SPACING = (220.0, 140.0)
 FRAMES = 200
+MOVES = 5
 ZOOM_STEP = 1.03
 VIEW_SIZE = (1280, 800)
 TARGET_OPEN_S = 2.0
@@ -93,6 +95,13 @@ def _timed(action: Callable[[], object]) -> float:
     started = time.perf_counter()
     action()
     return time.perf_counter() - started
+
+
+def _median_of_moves(move: Callable[[], object], undo: Callable[[], object]) -> dict:
+    """``MOVES`` moves, then as many undos: the median time of each, in seconds."""
+    moves = [_timed(move) for _ in range(MOVES)]
+    undos = [_timed(undo) for _ in range(MOVES)]
+    return {"move_all_s": round(statistics.median(moves), 4), "undo_move_s": round(statistics.median(undos), 4)}
 
 
 def _pan_zoom(view) -> dict:
@@ -175,9 +184,9 @@ def measure_canvas(text: str, registry) -> dict:
     canvas.fit()
     canvas.view.viewport().repaint()
     result["select_all_s"] = round(_timed(canvas.select_all), 4)
-    positions = {i: (node.position[0] + 10, node.position[1] + 10) for i, node in graph.nodes.items()}
 
     def move() -> None:
+        positions = {i: (node.position[0] + 10, node.position[1] + 10) for i, node in graph.nodes.items()}
         canvas.undo_stack.push(MoveNodes(graph, positions, new_gesture()))
         canvas.view.viewport().repaint()
 
@@ -185,8 +194,7 @@ def measure_canvas(text: str, registry) -> dict:
         canvas.undo_stack.undo()
         canvas.view.viewport().repaint()
 
-    result["move_all_s"] = round(_timed(move), 4)
-    result["undo_move_s"] = round(_timed(undo), 4)
+    result.update(_median_of_moves(move, undo))
     canvas.detach()
     window.close()
     window.deleteLater()
@@ -260,8 +268,7 @@ def measure_baseline(graph, registry) -> dict:
             rect.setSelected(True)
 
     result["select_all_s"] = round(_timed(select_all), 4)
-    result["move_all_s"] = round(_timed(lambda: baseline.move_all(10, 10)), 4)
-    result["undo_move_s"] = round(_timed(lambda: baseline.move_all(-10, -10)), 4)
+    result.update(_median_of_moves(lambda: baseline.move_all(10, 10), lambda: baseline.move_all(-10, -10)))
     window.close()
     window.deleteLater()
     return result
@@ -280,10 +287,18 @@ def measure() -> dict:
     baseline = measure_baseline(graph, registry)
     canvas_p99 = {zoom: canvas[zoom]["all"]["p99_ms"] for zoom in ("fit_all", "zoom_100")}
     return {"nodes": len(graph.nodes), "wires": len(graph.edges), "graph_json_kb": round(len(text) / 1024),
-            "view_size": list(VIEW_SIZE), "canvas": canvas, "baseline": baseline,
+            "view_size": list(VIEW_SIZE), "canvas": canvas, "baseline": baseline, "ratios": _ratios(canvas, baseline),
             "meets_open_target": canvas["open_s"] < TARGET_OPEN_S,
             "meets_p99_target": max(canvas_p99.values()) < TARGET_P99_MS,
             "platform": os.environ.get("QT_QPA_PLATFORM", ""), "cpus": os.cpu_count()}
+
+
+def _ratios(canvas: dict, baseline: dict) -> dict:
+    """The canvas's time over the baseline's, for each figure both have."""
+    figures = {f"{zoom}_{stat}": (canvas[zoom]["all"][stat], baseline[zoom]["all"][stat])
+               for zoom in ("fit_all", "zoom_100") for stat in ("median_ms", "p99_ms")}
+    figures.update({key: (canvas[key], baseline[key]) for key in ("open_s", "move_all_s", "undo_move_s")})
+    return {key: round(ours / theirs, 2) for key, (ours, theirs) in figures.items()}
 
 
 def _frames(figures: dict) -> str:
@@ -295,7 +310,7 @@ def main() -> None:
     result = measure()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
-    canvas, baseline = result["canvas"], result["baseline"]
+    canvas, baseline, ratios = result["canvas"], result["baseline"], result["ratios"]
     print(f"\nModel designer: {result['nodes']} nodes, {result['wires']} wires ({result['graph_json_kb']} kB JSON), "
           f"{VIEW_SIZE[0]}×{VIEW_SIZE[1]} canvas ({result['platform']}, {result['cpus']} CPUs); "
           f"baseline: a plain QGraphicsScene of {baseline['items']} rectangles and paths")
@@ -304,9 +319,13 @@ def main() -> None:
     for zoom, label in (("fit_all", "fit-all zoom"), ("zoom_100", "100 % zoom")):
         print(f"{label}, {FRAMES} frames, median/p99/max ms: canvas {_frames(canvas[zoom])}")
         print(f"{' ' * len(label)}                                baseline {_frames(baseline[zoom])}")
-    for key, label in (("select_all_s", "select all"), ("move_all_s", "move all + repaint"),
-                       ("undo_move_s", "undo the move + repaint")):
-        print(f"{label}: canvas {canvas[key] * 1000:.1f} ms, baseline {baseline[key] * 1000:.1f} ms")
+        print(f"{' ' * len(label)}                                canvas/baseline: median "
+              f"{ratios[f'{zoom}_median_ms']}×, p99 {ratios[f'{zoom}_p99_ms']}×")
+    print(f"select all: canvas {canvas['select_all_s'] * 1000:.1f} ms, "
+          f"baseline {baseline['select_all_s'] * 1000:.1f} ms")
+    for key, label in (("move_all_s", "move all + repaint"), ("undo_move_s", "undo the move + repaint")):
+        print(f"{label}, median of {MOVES}: canvas {canvas[key] * 1000:.1f} ms, baseline {baseline[key] * 1000:.1f} ms "
+              f"({ratios[key]}×)")
     print(f"Targets: open < {TARGET_OPEN_S:g} s {'met' if result['meets_open_target'] else 'MISSED'}; "
           f"p99 frame < {TARGET_P99_MS:g} ms {'met' if result['meets_p99_target'] else 'MISSED'}. "
           f"Written to {RESULTS.relative_to(ROOT)}")
