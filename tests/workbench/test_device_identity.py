@@ -28,6 +28,7 @@ from asyncua.crypto import cert_gen
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
+from jaraco.classes import properties
 from keyring.backend import KeyringBackend
 from keyrings.alt.file import PlaintextKeyring
 
@@ -51,7 +52,11 @@ class FileKeyring(KeyringBackend):
     Usable in a subprocess with ``PYTHON_KEYRING_BACKEND=tests.workbench.test_device_identity.FileKeyring``.
     """
 
-    priority = 1  # type: ignore[assignment]
+    @properties.classproperty
+    def priority(cls) -> float:
+        # keyring's chainer offers every backend class ever imported, and asks each for its
+        # priority at every lookup: outside the fixture (no file named) this one steps aside.
+        return 1 if KEYRING_FILE_ENV in os.environ else 0
 
     def _path(self) -> Path:
         return Path(os.environ[KEYRING_FILE_ENV])
