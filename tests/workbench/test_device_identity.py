@@ -84,10 +84,10 @@ class FileKeyring(KeyringBackend):
 @pytest.fixture
 def secure_keyring(tmp_path, monkeypatch):
     """FileKeyring in this process and (through the environment) in subprocesses."""
+    previous = keyring.get_keyring()  # before the environment names this one as the default
     monkeypatch.setenv(KEYRING_FILE_ENV, str(tmp_path / "secure-keyring.json"))
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.workbench.test_device_identity.FileKeyring")
     monkeypatch.setenv("PYTHONPATH", str(REPO))
-    previous = keyring.get_keyring()
     keyring.set_keyring(FileKeyring())
     yield tmp_path / "secure-keyring.json"
     keyring.set_keyring(previous)
@@ -98,8 +98,8 @@ def plaintext_keyring(tmp_path, monkeypatch):
     """keyrings.alt's PlaintextKeyring: passwords in clear text in a file, which Millwright refuses."""
     ring = PlaintextKeyring()
     ring.file_path = str(tmp_path / "plain" / "keyring_pass.cfg")
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
     previous = keyring.get_keyring()
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
     keyring.set_keyring(ring)
     yield Path(ring.file_path)
     keyring.set_keyring(previous)
