@@ -205,8 +205,9 @@ class AppPanel(QWidget):
 
     def retranslate(self) -> None:
         self.app_label.setText(self.tr("App"))
-        self.new_button.setText(self.tr("New app from graph…"))
-        self.new_button.setToolTip(self.tr("Write apps/<graph>/app.yaml derived from one of the project's graphs"))
+        self.new_button.setText(self.tr("New app…"))
+        self.new_button.setToolTip(self.tr("New app from a graph: write apps/<graph>/app.yaml derived from one of "
+                                           "the project's graphs"))
         self.apps.setPlaceholderText(self.tr("No apps in this project"))
         self._title_tabs()
 

@@ -11,7 +11,7 @@ from workbench.app_publish_commands import default_catalog
 from workbench.ui.views import Area, ViewContext, register_view
 
 
-@register_view("apps", title=("Apps", "应用"), area=Area.RIGHT, order=70, tab_with="palette", width=520)
+@register_view("apps", title=("Apps", "应用"), area=Area.RIGHT, order=70, tab_with="palette", width=320)
 def apps_view(context: ViewContext) -> QWidget:
     session = context.session
 
