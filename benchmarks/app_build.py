@@ -22,21 +22,13 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 from app_packager.build import build_app
+from benchmarks import best_of
 from nodes.resources import example_project
 from workbench.cli import main as millwright
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "app_build.json"
 RUNS = 5
-
-
-def _best_of(runs: int, work) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - started)
-    return min(times)
 
 
 def _step_times(project: Path, output: Path) -> dict[str, float]:
@@ -55,7 +47,7 @@ def _zip_seconds(archive: Path) -> float:
             for name, data in sorted(entries.items()):
                 archive_file.writestr(name, data)
 
-    return _best_of(RUNS, plain_zip)
+    return best_of(RUNS, plain_zip)
 
 
 def _run_graph_seconds(project: Path, scratch: Path) -> float:
@@ -63,7 +55,7 @@ def _run_graph_seconds(project: Path, scratch: Path) -> float:
     graph = project / "graphs" / "pump_efficiency.json"
     argv = ["run-graph", str(graph), "-i", str(test), "-o", str(scratch / "out.csv"), "-q"]
     with open(os.devnull, "w") as quiet, redirect_stdout(quiet):
-        return _best_of(RUNS, lambda: millwright(argv))
+        return best_of(RUNS, lambda: millwright(argv))
 
 
 def measure() -> dict:
@@ -75,7 +67,7 @@ def measure() -> dict:
         started = time.perf_counter()
         build_app(project, output=output)
         first = time.perf_counter() - started  # imports and the component registry included
-        build = _best_of(RUNS, lambda: build_app(project, output=output))
+        build = best_of(RUNS, lambda: build_app(project, output=output))
         steps = _step_times(project, output)
         with zipfile.ZipFile(output) as archive:
             content = sum(info.file_size for info in archive.infolist())

@@ -39,7 +39,7 @@ from app_packager.signing import (
 )
 from app_packager.verify import verify_app
 from app_packager.zip_safety import read_entries
-from benchmarks.engine import _best_of  # one timing loop for the benchmarks (app_build has a copy)
+from benchmarks import best_of
 from nodes.graph import Graph
 from nodes.registry import default_registry
 from nodes.resources import example_project
@@ -78,13 +78,13 @@ def _check_seconds(path: Path, trusted: dict) -> dict[str, float]:
              "RECORD": lambda: record_problems(entries),
              "manifest": lambda: parse_manifest(entries[MANIFEST_NAME].decode("utf-8"), MANIFEST_NAME),
              "graph and components": graph}
-    return {name: round(_best_of(RUNS, step), 5) for name, step in steps.items()}
+    return {name: round(best_of(RUNS, step), 5) for name, step in steps.items()}
 
 
 def _case(path: Path, trusted: dict, runs: int) -> dict:
-    verify = _best_of(runs, lambda: verify_app(path, trusted=trusted))
-    baseline = _best_of(runs, lambda: _baseline(path))
-    unchecked = _best_of(runs, lambda: _zipfile_baseline(path))
+    verify = best_of(runs, lambda: verify_app(path, trusted=trusted))
+    baseline = best_of(runs, lambda: _baseline(path))
+    unchecked = best_of(runs, lambda: _zipfile_baseline(path))
     entries = read_entries(path)
     return {"archive_bytes": path.stat().st_size, "content_bytes": sum(len(d) for d in entries.values()),
             "entries": len(entries), "verify_seconds": round(verify, 5),
@@ -97,7 +97,7 @@ def _command_seconds(path: Path, scratch: Path) -> float:
     argv = [sys.executable, "-m", "workbench", "app", "verify", str(path), "--trust",
             str(scratch / "publisher.pub.pem")]
     env = {**os.environ, "MILLWRIGHT_TRUST_DIR": str(scratch / "trusted")}
-    return _best_of(COMMAND_RUNS, lambda: subprocess.run(argv, check=True, capture_output=True, env=env))
+    return best_of(COMMAND_RUNS, lambda: subprocess.run(argv, check=True, capture_output=True, env=env))
 
 
 def _large_variant(path: Path, target: Path, key) -> Path:

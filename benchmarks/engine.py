@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from scipy import signal as sps
 
+from benchmarks import best_of
 from nodes.chunk import Chunk
 from nodes.engine import Run, compile_graph
 from nodes.graph import Graph
@@ -79,15 +80,6 @@ def _chunks(acc: np.ndarray, t: np.ndarray, size: int):
                                                                                        np.uint8))}
 
 
-def _best_of(runs: int, work) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - started)
-    return min(times)
-
-
 def _engine(graph: Graph, acc, t, chunk: int) -> float:
     compiled = compile_graph(graph)
 
@@ -96,7 +88,7 @@ def _engine(graph: Graph, acc, t, chunk: int) -> float:
         for piece in _chunks(acc, t, chunk):
             run.push(piece)
 
-    return _best_of(3, work)
+    return best_of(3, work)
 
 
 def measure() -> dict:
@@ -106,7 +98,7 @@ def measure() -> dict:
     result = {"samples": SAMPLES, "batch_chunk": 1_000_000, "stream_tick": 100}
     for name, graph, hand in (("vibration_alarm", vibration_graph(), hand_vibration),
                               ("ewma_threshold_counter", counter_graph(), hand_counter)):
-        hand_s = _best_of(3, lambda hand=hand: hand(acc))
+        hand_s = best_of(3, lambda hand=hand: hand(acc))
         batch_s = _engine(graph, acc, t, 1_000_000)
         stream_s = _engine(graph, acc[:STREAM_SAMPLES], t[:STREAM_SAMPLES], 100)
         result[name] = {"hand_samples_per_s": round(SAMPLES / hand_s), "batch_samples_per_s": round(SAMPLES / batch_s),
@@ -135,7 +127,7 @@ def _clock_overhead(acc: np.ndarray, t: np.ndarray, size: int) -> dict:
         for chunk in pieces:
             band.process({"x": chunk}, state)
 
-    check_s, process_s = _best_of(3, checking), _best_of(3, processing)
+    check_s, process_s = best_of(3, checking), best_of(3, processing)
     return {"check_us": round(check_s / len(pieces) * 1e6, 2), "process_us": round(process_s / len(pieces) * 1e6, 2),
             "check_vs_process": round(check_s / process_s, 3)}
 
