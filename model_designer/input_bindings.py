@@ -12,7 +12,6 @@ share one model. No Qt here.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -105,19 +104,6 @@ class InputBindings:
         """Why the input's tag cannot feed it (units), or None."""
         name, ref = self.tag_of(node)
         return feed_problem(name, self.resolved(ref), str(node.params.get("unit", ""))) if ref else None
-
-
-_attached: weakref.WeakKeyDictionary[Graph, InputBindings] = weakref.WeakKeyDictionary()
-
-
-def attach(graph: Graph, inputs: InputBindings) -> None:
-    """Make ``inputs`` the bindings of ``graph``'s inputs, for every view of it."""
-    _attached[graph] = inputs
-
-
-def attached(graph: Graph | None) -> InputBindings | None:
-    """The bindings attached to ``graph`` (None: it was not opened for a project)."""
-    return _attached.get(graph) if graph is not None else None
 
 
 def input_name(node: Node) -> str:

@@ -41,7 +41,7 @@ from qtpy.QtWidgets import (
 from device_browser.tags import BindingError
 from model_designer.binding_field import ERROR_STYLE, PROBLEM_STYLE, BindingField
 from model_designer.catalog import Catalog, CatalogEntry, DocBlock
-from model_designer.input_bindings import attached
+from model_designer.input_bindings import InputBindings
 from model_designer.palette import ui_language
 from nodes.component import Component, Param, Port, derived_unit, unit_source
 from nodes.engine import INPUT_TYPE
@@ -267,6 +267,7 @@ class NodeInspector(QWidget):
         self._edit = edit
         self.graph: Graph | None = None
         self.node_id: str | None = None
+        self.inputs: InputBindings | None = None
         self.fields: dict[str, ParamField] = {}
         self.binding: BindingField | None = None
         self.heading = QLabel()
@@ -287,8 +288,12 @@ class NodeInspector(QWidget):
         self.show_node(None, None)
 
     # -- what is shown ---------------------------------------------------------------------------
-    def show_node(self, graph: Graph | None, node_id: str | None) -> None:
-        """Inspect ``graph.nodes[node_id]``; None (or an id not in the graph) empties the inspector."""
+    def show_node(self, graph: Graph | None, node_id: str | None, inputs: InputBindings | None = None) -> None:
+        """Inspect ``graph.nodes[node_id]``; None (or an id not in the graph) empties the inspector.
+
+        ``inputs`` are the graph's input bindings (the canvas's), for a graph input's "Bound to" row.
+        """
+        self.inputs = inputs
         if graph is not self.graph:
             self._follow(self.graph, False)
             self._follow(graph, True)
@@ -352,7 +357,7 @@ class NodeInspector(QWidget):
         QTimer.singleShot(0, self, self._fit_form)  # once the new rows are shown and laid out
 
     def _add_binding_row(self, node: Node) -> None:
-        inputs = attached(self.graph)
+        inputs = self.inputs
         if node.type != INPUT_TYPE or inputs is None:
             return
         inputs.bindings.refresh()  # the file may have been edited by hand

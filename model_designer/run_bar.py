@@ -18,7 +18,7 @@ from qtpy.QtWidgets import QComboBox, QDoubleSpinBox, QFileDialog, QLabel, QTool
 from device_browser.bindings import ProjectBindings, check_bindings
 from device_browser.tags import TagRef
 from model_designer.canvas.overlays import RunOverlay
-from model_designer.input_bindings import InputBindings, attach, bindings_path, bound_inputs, graph_inputs
+from model_designer.input_bindings import InputBindings, bindings_path, bound_inputs, graph_inputs
 from model_designer.probe import ProbeController
 from model_designer.run import GraphRunner, LiveInput, RecordingInput, RunSnapshot, RunState, watch_bindings
 
@@ -44,7 +44,7 @@ class RunBar(QToolBar):
         self.runner: GraphRunner | None = None
         self.recording: Path | None = None
         self.inputs = InputBindings(ProjectBindings.at(bindings_path(editor.path)), workspace)
-        attach(editor.graph, self.inputs)
+        editor.canvas.inputs = self.inputs
         self._unwatch = None
         self.overlay = RunOverlay(editor.canvas.scene)
         self.probes = ProbeController(editor.canvas, editor.path.stem, workspace.bus if workspace else None,

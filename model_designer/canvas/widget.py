@@ -17,7 +17,7 @@ from model_designer.canvas.minimap import Minimap
 from model_designer.canvas.scene import GraphScene
 from model_designer.canvas.view import GraphView
 from model_designer.commands import AddNode, Connect, MoveNodes, Paste, RemoveItems, SetParam, SetTitle, fragment_of
-from model_designer.input_bindings import InputBindings, TagInput, attached, tag_inputs
+from model_designer.input_bindings import InputBindings, TagInput, tag_inputs
 from model_designer.wiring import connection_problem
 from nodes.graph import Edge, Graph, GraphFormatError, Node
 from nodes.registry import ComponentRegistry
@@ -41,6 +41,9 @@ class GraphCanvas(QWidget):
     def __init__(self, graph: Graph, registry: ComponentRegistry, undo_stack: QUndoStack, parent=None):
         super().__init__(parent)
         self.graph, self.registry, self.undo_stack = graph, registry, undo_stack
+        # The graph's inputs bound to tags through the project's bindings.yaml; None when the
+        # graph was not opened in a project (the run bar sets it).
+        self.inputs: InputBindings | None = None
         self.scene = GraphScene(graph, registry, self)
         self.view = GraphView(self)
         layout = QVBoxLayout(self)
@@ -89,7 +92,7 @@ class GraphCanvas(QWidget):
         bindings: a binding no input names does no harm (a live run reads only the ones its inputs
         name), and redo needs it again. Returns the ids of the inputs added.
         """
-        inputs = attached(self.graph)
+        inputs = self.inputs
         planned = tag_inputs(self.graph, refs, inputs)
         new = [tag for tag in planned if tag.existing is None]
         added: list[str] = []

@@ -13,7 +13,7 @@ from qtpy.QtWidgets import QApplication, QCheckBox, QComboBox, QLineEdit
 from device_browser.bindings import ProjectBindings
 from device_browser.tags import TagRef, load_bindings
 from device_browser.ui.tag_mime import tags_mime_data
-from model_designer.input_bindings import InputBindings, attach
+from model_designer.input_bindings import InputBindings
 from model_designer.inspector import NodeInspector, NumberBox
 from nodes.graph import Graph
 from nodes.registry import default_registry
@@ -251,16 +251,14 @@ class Devices:
 
 @pytest.fixture
 def bound(graph, tmp_path):
-    """The graph opened for a project whose bindings.yaml is in ``tmp_path``."""
-    inputs = InputBindings(ProjectBindings(tmp_path / "bindings.yaml"), Devices())
-    attach(graph, inputs)
-    return inputs
+    """The bindings of the graph's inputs, for a project whose bindings.yaml is in ``tmp_path``."""
+    return InputBindings(ProjectBindings(tmp_path / "bindings.yaml"), Devices())
 
 
 def test_typing_a_tag_binds_the_input_in_bindings_yaml(inspector, graph, bound, edits, qtbot, tmp_path):
-    inspector.show_node(graph, "band")
+    inspector.show_node(graph, "band", bound)
     assert inspector.binding is None  # only graph inputs are bound
-    inspector.show_node(graph, "acc")
+    inspector.show_node(graph, "acc", bound)
     row = inspector.binding
     assert row.editor.text() == "" and row.note.text() == "Not bound: a live run cannot feed this input."
     type_in(qtbot, row, "pump/vibration")
@@ -271,7 +269,7 @@ def test_typing_a_tag_binds_the_input_in_bindings_yaml(inspector, graph, bound, 
 
 
 def test_bad_tag_text_says_how_to_write_one_and_changes_nothing(inspector, graph, bound, qtbot, tmp_path):
-    inspector.show_node(graph, "acc")
+    inspector.show_node(graph, "acc", bound)
     type_in(qtbot, inspector.binding, "vibration")
     assert "'vibration' is not a tag reference: write device/point" in inspector.binding.problem()
     assert inspector.binding.editor.text() == "vibration"  # kept for the user to correct
@@ -279,7 +277,7 @@ def test_bad_tag_text_says_how_to_write_one_and_changes_nothing(inspector, graph
 
 
 def test_a_tag_whose_unit_cannot_feed_the_input_is_shown_with_the_reason(inspector, graph, bound, qtbot):
-    inspector.show_node(graph, "acc")
+    inspector.show_node(graph, "acc", bound)
     type_in(qtbot, inspector.binding, "pump/discharge_pressure")
     assert bound.bindings.get("acc") == TagRef("pump", point="discharge_pressure", unit="bar")
     assert inspector.binding.problem() == ("input 'acc' cannot read pump/discharge_pressure: 'bar' cannot be "
@@ -289,7 +287,7 @@ def test_a_tag_whose_unit_cannot_feed_the_input_is_shown_with_the_reason(inspect
 
 
 def test_a_dropped_tag_binds_and_clear_unbinds(inspector, graph, bound, tmp_path):
-    inspector.show_node(graph, "acc")
+    inspector.show_node(graph, "acc", bound)
     row = inspector.binding
     mime = tags_mime_data([TagRef("plc9", point="acc", unit="mm/s"), TagRef("pump", point="speed")])
     where = row.editor.rect().center()
@@ -310,7 +308,7 @@ def test_a_dropped_tag_binds_and_clear_unbinds(inspector, graph, bound, tmp_path
 
 def test_a_renamed_input_stays_bound_and_changes_elsewhere_show(inspector, graph, bound, edits, qtbot):
     bound.bindings.bind("acc", TagRef("pump", point="vibration", unit="mm/s"))
-    inspector.show_node(graph, "acc")
+    inspector.show_node(graph, "acc", bound)
     type_in(qtbot, inspector.fields["column"], "bearing_vibration")
     assert edits.calls == [("acc", "column", "bearing_vibration")]
     assert bound.bindings.get("bearing_vibration") == bound.bindings.get("acc")  # copied: undo finds "acc" bound

@@ -45,7 +45,7 @@ class Inspector(QStackedWidget):
 
     def _selected(self, node_ids: list[str]) -> None:
         if self.editor is not None and len(node_ids) == 1:
-            self.node.show_node(self.editor.graph, node_ids[0])
+            self.node.show_node(self.editor.graph, node_ids[0], self.editor.canvas.inputs)
             self.setCurrentWidget(self.node)
         else:
             self.node.show_node(None, None)  # let go of the graph: it may close
