@@ -24,10 +24,10 @@ import ast
 import difflib
 import fnmatch
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app_packager.python_components import declared_type_names
 from device_browser.profiles import DeviceProfile, ProfileError, parse_profile
 from device_browser.tags import BindingError, parse_bindings
 from device_browser.yaml_source import YamlSource
@@ -205,24 +205,9 @@ def _project_component_types(root: Path, report: CheckReport) -> dict[str, str]:
         except SyntaxError as exc:
             report.problems.append(f"{shown} (line {exc.lineno}, column {exc.offset}): not valid Python: {exc.msg}")
             continue
-        for name in _declared_type_names(tree):
+        for name in declared_type_names(tree):
             types.setdefault(name, shown)
     return types
-
-
-def _declared_type_names(tree: ast.Module) -> Iterator[str]:
-    """``type_name = "group.name"`` in the body of each class, as written in the source."""
-    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
-        for statement in cls.body:
-            if isinstance(statement, ast.Assign):
-                targets, value = statement.targets, statement.value
-            elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
-                targets, value = [statement.target], statement.value
-            else:
-                continue
-            if any(isinstance(t, ast.Name) and t.id == "type_name" for t in targets) \
-                    and isinstance(value, ast.Constant) and isinstance(value.value, str):
-                yield value.value
 
 
 # --- device profiles and bindings ---------------------------------------------------------------
