@@ -175,35 +175,35 @@ class AppManifest:
         if self.description:
             data["description"] = self.description.to_data()
         if self.authors:
-            data["authors"] = [_compact({"name": a.name, "email": a.email, "organization": a.organization})
+            data["authors"] = [compact({"name": a.name, "email": a.email, "organization": a.organization})
                                for a in self.authors]
         data["license"] = self.license
         c = self.classification
         data["classification"] = {"industry": c.industry, "lifecycle": c.lifecycle, "level": c.level,
                                   "generality": c.generality, "maturity": c.maturity}
         data["graph"] = self.graph
-        data["inputs"] = {name: _compact({"unit": i.unit, "kind": i.kind,
+        data["inputs"] = {name: compact({"unit": i.unit, "kind": i.kind,
                                           "description": i.description.to_data() if i.description else None,
                                           "binding": i.binding.to_data() if i.binding else None}, keep=("unit",))
                           for name, i in self.inputs.items()}
-        data["outputs"] = {name: _compact({"unit": o.unit, "kind": o.kind,
+        data["outputs"] = {name: compact({"unit": o.unit, "kind": o.kind,
                                            "description": o.description.to_data() if o.description else None},
                                           keep=("unit",))
                            for name, o in self.outputs.items()}
         if self.parameters:
-            data["parameters"] = {name: _compact({"node": p.node, "param": p.param,
+            data["parameters"] = {name: compact({"node": p.node, "param": p.param,
                                                   "description": p.description.to_data() if p.description else None,
                                                   "minimum": p.minimum, "maximum": p.maximum})
                                   for name, p in self.parameters.items()}
-        requires = _compact({"millwright": self.requires_millwright,
+        requires = compact({"millwright": self.requires_millwright,
                              "components": dict(sorted(self.requires_components.items())) or None})
         if requires:
             data["requires"] = requires
         if self.resources:
             data["resources"] = dict(self.resources)
-        permissions = _compact({
+        permissions = compact({
             "read_tags": None if self.permissions.read_tags else False,
-            "write_tags": [_compact({"output": w.output, "minimum": w.minimum, "maximum": w.maximum,
+            "write_tags": [compact({"output": w.output, "minimum": w.minimum, "maximum": w.maximum,
                                      "max_step": w.max_step, "min_interval_s": w.min_interval_s})
                            for w in self.permissions.write_tags] or None,
             "network": list(self.permissions.network) or None})
@@ -272,7 +272,7 @@ def _test_data(test: GoldenTest) -> dict[str, Any]:
     return data
 
 
-def _compact(data: dict[str, Any], keep: tuple[str, ...] = ()) -> dict[str, Any]:
+def compact(data: dict[str, Any], keep: tuple[str, ...] = ()) -> dict[str, Any]:
     """``data`` without its empty values (``keep`` names keys kept even when empty)."""
     return {k: v for k, v in data.items() if k in keep or v not in (None, "", [], {})}
 

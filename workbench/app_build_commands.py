@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
@@ -41,14 +40,9 @@ def register(actions: argparse._SubParsersAction) -> None:
 
 
 def app_new(args: argparse.Namespace) -> int:
-    from app_packager.app_checks import derive_manifest
-    from app_packager.build import APPS_FOLDER, project_registry
     from app_packager.errors import AppError
-    from app_packager.manifest import MANIFEST_NAME, ManifestError, parse_manifest
-    from device_browser.session import DeviceError
-    from device_browser.tags import load_bindings
-    from nodes.atomic_file import atomic_write_text
-    from nodes.graph import GraphFormatError, load_graph
+    from app_packager.manifest import ManifestError, parse_manifest
+    from app_packager.new_app import default_app_id, write_new_app
 
     project = args.project.resolve()
     graph_path = next((p for p in (args.graph, project / args.graph) if p.is_file()), None)
@@ -58,22 +52,14 @@ def app_new(args: argparse.Namespace) -> int:
     if not graph_path.is_relative_to(project):
         raise AppError(f"{args.graph}: the graph is outside the project {project}; an app is built from the "
                        "project's own files")
-    target = project / APPS_FOLDER / graph_path.stem / MANIFEST_NAME
-    shown = target.relative_to(project).as_posix()
-    if target.exists() and not args.force:
-        raise AppError(f"{shown} exists already; give --force to replace it")
-    try:
-        graph = load_graph(graph_path)
-        bindings = load_bindings(project / BINDINGS_FILE) if (project / BINDINGS_FILE).is_file() else {}
-    except (GraphFormatError, DeviceError) as exc:
-        raise AppError(str(exc)) from None
-    registry, _ = project_registry(project)
     app_id = args.app_id or default_app_id(project.name, graph_path.stem)
-    manifest = derive_manifest(graph, graph_path.relative_to(project).as_posix(), registry, app_id=app_id,
-                               bindings=bindings)
-    text = manifest.to_yaml()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(target, text)
+    try:
+        target, manifest = write_new_app(project, graph_path.relative_to(project).as_posix(), app_id,
+                                         replace=args.force)
+    except AppError as exc:
+        raise AppError(f"{exc}; give --force to replace it" if "exists already" in str(exc) else str(exc)) from None
+    shown = target.relative_to(project).as_posix()
+    text = target.read_text(encoding="utf-8")
     print(f"Wrote {shown}: {len(manifest.inputs)} input(s), {len(manifest.outputs)} output(s), "
           f"{sum(i.binding is not None for i in manifest.inputs.values())} with a suggested binding.")
     try:
@@ -82,15 +68,6 @@ def app_new(args: argparse.Namespace) -> int:
         print(f"Fix before building:\n{exc}")
     print(_next_steps(shown, args.app_id is None))
     return 0
-
-
-def default_app_id(project: str, graph: str) -> str:
-    """``com.example.<project>.<graph>`` in the labels a reverse-DNS id allows."""
-    def label(text: str) -> str:
-        cleaned = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-        return cleaned if cleaned[:1].isalpha() else f"app-{cleaned}".rstrip("-")
-
-    return f"com.example.{label(project)}.{label(graph)}"
 
 
 def _next_steps(shown: str, default_id: bool) -> str:

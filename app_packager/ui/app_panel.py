@@ -28,12 +28,13 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from app_packager.new_app import project_apps, project_graphs, write_new_app
 from app_packager.ui.background import in_worker, spawn_reporting
 from app_packager.ui.build_view import BuildView
 from app_packager.ui.catalog_browser import CatalogBrowser
 from app_packager.ui.manifest_editor import ManifestEditor
 from app_packager.ui.narrow import narrow_combo
-from app_packager.ui.new_app import NewAppDialog, project_apps, project_graphs, write_new_app
+from app_packager.ui.new_app import NewAppDialog
 from app_packager.ui.panel_memory import PanelMemory
 from app_packager.ui.publish_view import PublishView
 from app_packager.ui.target_field import TargetField
@@ -163,7 +164,7 @@ class AppPanel(QWidget):
         finally:
             dialog.deleteLater()
         if accepted:
-            path = await in_worker(write_new_app, self.project, graph, app_id, self.registry())
+            path, _manifest = await in_worker(write_new_app, self.project, graph, app_id, self.registry())
             await self.refresh(select=path)
 
     def _app_opened(self) -> None:

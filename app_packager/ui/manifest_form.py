@@ -28,8 +28,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from app_packager.manifest import SCHEMA_VERSION
-from app_packager.manifest import _compact as compact
+from app_packager.manifest import SCHEMA_VERSION, compact
 from app_packager.ui.classification_fields import ClassificationFields
 from app_packager.ui.record_table import NUMBER, Column, RecordTable, mapping_of, number_from_text, records_of
 from device_browser.tags import TagRef

@@ -14,45 +14,6 @@ from pathlib import Path
 from qtpy.QtCore import QEvent
 from qtpy.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QWidget
 
-from app_packager.app_checks import derive_manifest
-from app_packager.errors import AppError
-from app_packager.manifest import MANIFEST_NAME
-from device_browser.session import DeviceError
-from device_browser.tags import load_bindings
-from nodes.atomic_file import atomic_write_text
-from nodes.graph import GraphFormatError, load_graph
-from nodes.registry import ComponentRegistry
-
-APPS_FOLDER, GRAPHS_FOLDER, BINDINGS_FILE = "apps", "graphs", "bindings.yaml"
-
-
-def project_apps(project: Path) -> list[Path]:
-    """The project's manifests, ``apps/*/app.yaml``, by folder name."""
-    return sorted((Path(project) / APPS_FOLDER).glob(f"*/{MANIFEST_NAME}"))
-
-
-def project_graphs(project: Path) -> list[str]:
-    """The project's graphs as project paths (``graphs/pump_efficiency.json``)."""
-    return [f"{GRAPHS_FOLDER}/{p.name}" for p in sorted((Path(project) / GRAPHS_FOLDER).glob("*.json"))]
-
-
-def write_new_app(project: Path, graph: str, app_id: str, registry: ComponentRegistry) -> Path:
-    """Write ``apps/<graph>/app.yaml`` derived from project graph ``graph``; AppError if it exists or cannot be read."""
-    project = Path(project)
-    target = project / APPS_FOLDER / Path(graph).stem / MANIFEST_NAME
-    if target.exists():
-        raise AppError(f"{target.relative_to(project).as_posix()} exists already: open it from the list of apps")
-    bindings_file = project / BINDINGS_FILE
-    try:
-        loaded = load_graph(project / graph)
-        bindings = load_bindings(bindings_file) if bindings_file.is_file() else {}
-    except (GraphFormatError, DeviceError) as exc:
-        raise AppError(str(exc)) from None
-    manifest = derive_manifest(loaded, graph, registry, app_id=app_id, bindings=bindings)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(target, manifest.to_yaml())
-    return target
-
 
 class NewAppDialog(QDialog):
     """Which graph, and the app's id (proposed from the project and graph names, to be replaced)."""

@@ -8,9 +8,9 @@ import shutil
 from app_packager.app_checks import graph_problems
 from app_packager.build import project_registry
 from app_packager.manifest import load_manifest
+from app_packager.new_app import default_app_id
 from nodes.graph import load_graph
 from tests.app_packager.test_build import APP, ARCHIVE, copy_example
-from workbench.app_build_commands import default_app_id
 from workbench.cli import main
 from workbench.project import Project
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from qtpy.QtWidgets import QWidget
 
+from app_packager.new_app import default_app_id
 from app_packager.ui.app_panel import AppPanel, PanelSetup
 from app_packager.ui.panel_memory import PanelMemory
-from workbench.app_build_commands import default_app_id
 from workbench.app_publish_commands import default_catalog
 from workbench.ui.views import Area, ViewContext, register_view
 
