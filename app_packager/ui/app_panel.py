@@ -170,6 +170,14 @@ class AppPanel(QWidget):
     def _app_opened(self) -> None:
         self.build_view.set_app(self.project, self.editor.path)
 
+    def has_unsaved_edits(self) -> bool:
+        """Whether the window must ask before it closes (see :meth:`confirm_close`)."""
+        return self.editor.dirty
+
+    async def confirm_close(self) -> bool:
+        """Save / Discard / Cancel for the manifest being edited; True when the window may close."""
+        return await self.editor.confirm_discard()
+
     async def _save_before_build(self) -> bool:
         # The build reads app.yaml from disk: what the form shows is what gets built.
         return not self.editor.dirty or await self.editor.save()

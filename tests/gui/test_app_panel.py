@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from qtpy.QtCore import Qt, QTimer
 from qtpy.QtTest import QTest
+from qtpy.QtWidgets import QApplication, QMessageBox
 
 from app_packager.archive import SIGNATURE
 from app_packager.build import build_app
@@ -388,3 +389,29 @@ def test_publish_to_a_loopback_registry_and_find_it_there(loop, panel, signed_ar
     assert browse(loop, panel, url)
     assert listed(panel) == ["org.millwright.examples.pump-efficiency"]
     assert panel.catalog.table.item(0, panel.catalog.table.columnCount() - 1).text() == "trusted"
+
+
+def _open_boxes() -> list[QMessageBox]:
+    return [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
+
+
+def test_closing_the_window_asks_about_an_unsaved_manifest(qtbot, make_window, loop, project):
+    window = make_window()
+    assert run(loop, window.open_project(project, remember=False))
+    panel = window.views["apps"]
+    run(loop, until(lambda: panel.editor.path == project / APP))
+    type_into(qtbot, panel.editor.form.version_edit, "1.2.0")
+    run(loop, until(lambda: panel.editor.dirty))
+
+    assert not window.close()  # the manifest is not lost: the window asks first
+    run(loop, until(lambda: _open_boxes()))
+    [box] = _open_boxes()
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    run(loop, until(lambda: not _open_boxes()))
+    assert window.isVisible() and panel.editor.dirty
+
+    window.close()
+    run(loop, until(lambda: _open_boxes()))
+    _open_boxes()[0].button(QMessageBox.StandardButton.Save).click()
+    run(loop, until(lambda: not window.isVisible()))
+    assert load_manifest(project / APP).version == "1.2.0"

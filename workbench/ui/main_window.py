@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Coroutine
 from pathlib import Path
 
 from qtpy.QtCore import QByteArray, QEvent, Qt, QTimer, QUrl
@@ -63,6 +63,7 @@ class MainWindow(QMainWindow):
         self.undo_stack = QUndoStack(self)
         self._tasks: set[asyncio.Task] = set()
         self._close_confirmed = False
+        self._views_confirmed = False
         self.devices = DeviceWorkspace(AuditLog(state_dir() / "audit.jsonl"))
 
         self.components = ProjectComponents(default_components())  # follows the open project's components/
@@ -289,6 +290,14 @@ class MainWindow(QMainWindow):
             self.editor_area.setCurrentWidget(unsaved[0])
             self.editor_area.close_tab(self.editor_area.indexOf(unsaved[0]))
             return
+        # A view editing a file of its own (the App panel's manifest) asks about it first.
+        unsaved_view = next((view_id for view_id, view in self.views.items()
+                             if getattr(view, "has_unsaved_edits", lambda: False)()), None)
+        if unsaved_view is not None and not (self._close_confirmed or self._views_confirmed):
+            event.ignore()
+            self.docks[unsaved_view].raise_()
+            self.spawn(self._close_after(self.views[unsaved_view].confirm_close()))
+            return
         project = self.project
         if self._close_confirmed or project is None or not project.dirty or project.read_only:
             self.save_settings()
@@ -300,6 +309,15 @@ class MainWindow(QMainWindow):
             return
         event.ignore()
         self.spawn(self._confirm_close())
+
+    async def _close_after(self, confirmed: Awaitable[bool]) -> None:
+        """Close again once a view let its unsaved edits go (saved or discarded), else stay open."""
+        if await confirmed:
+            self._views_confirmed = True  # discarded edits stay in the form: do not ask twice
+            try:
+                self.close()
+            finally:
+                self._views_confirmed = False
 
     def _close_devices(self) -> None:
         try:
