@@ -121,6 +121,340 @@
     </message>
 </context>
 <context>
+    <name>AppPanel</name>
+    <message>
+        <source>Manifest</source>
+        <translation>清单</translation>
+    </message>
+    <message>
+        <source>Build</source>
+        <translation>构建</translation>
+    </message>
+    <message>
+        <source>Publish</source>
+        <translation>发布</translation>
+    </message>
+    <message>
+        <source>Catalogue</source>
+        <translation>应用目录</translation>
+    </message>
+    <message>
+        <source>App</source>
+        <translation>应用</translation>
+    </message>
+    <message>
+        <source>New app…</source>
+        <translation>新建应用…</translation>
+    </message>
+    <message>
+        <source>New app from a graph: write apps/&lt;graph&gt;/app.yaml derived from one of the project&apos;s graphs</source>
+        <translation>从模型图新建应用：根据项目中的某个模型图生成 apps/&lt;graph&gt;/app.yaml</translation>
+    </message>
+    <message>
+        <source>No apps in this project</source>
+        <translation>此项目中没有应用</translation>
+    </message>
+</context>
+<context>
+    <name>BindingField</name>
+    <message>
+        <source>Not bound: a live run cannot feed this input.</source>
+        <translation>未绑定：实时运行时无法为此输入提供数据。</translation>
+    </message>
+    <message>
+        <source>in {unit}</source>
+        <translation>单位 {unit}</translation>
+    </message>
+    <message>
+        <source>unit not known</source>
+        <translation>单位未知</translation>
+    </message>
+    <message>
+        <source>device {device} is in the project</source>
+        <translation>设备 {device} 在项目中</translation>
+    </message>
+    <message>
+        <source>The project has no device &apos;{device}&apos;.</source>
+        <translation>项目中没有设备“{device}”。</translation>
+    </message>
+    <message>
+        <source>device/point, or drop a tag here</source>
+        <translation>设备/点位，或将变量拖放到此处</translation>
+    </message>
+    <message>
+        <source>The device tag that feeds this input in a live run, from the project&apos;s bindings.yaml: type device/point or device@address, or drop a tag from the device browser</source>
+        <translation>实时运行时为此输入提供数据的设备变量，取自项目的 bindings.yaml：输入“设备/点位”或“设备@地址”，或从“设备浏览”中拖放一个变量</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清空</translation>
+    </message>
+    <message>
+        <source>Unbind this input</source>
+        <translation>解除此输入的绑定</translation>
+    </message>
+</context>
+<context>
+    <name>BuildView</name>
+    <message>
+        <source>Signing with {key}</source>
+        <translation>正在使用 {key} 签名</translation>
+    </message>
+    <message>
+        <source>Cancelled: nothing was written</source>
+        <translation>已取消：未写入任何内容</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <source>Built {archive}, but it could not be signed: {reason}</source>
+        <translation>已构建 {archive}，但无法签名：{reason}</translation>
+    </message>
+    <message>
+        <source>, signed</source>
+        <translation>，已签名</translation>
+    </message>
+    <message>
+        <source>, not signed</source>
+        <translation>，未签名</translation>
+    </message>
+    <message>
+        <source>Built {archive}{signed}</source>
+        <translation>已构建 {archive}{signed}</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>{size} bytes</source>
+        <translation>{size} 字节</translation>
+    </message>
+    <message>
+        <source>problem</source>
+        <translation>问题</translation>
+    </message>
+    <message>
+        <source>passed</source>
+        <translation>通过</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>Build</source>
+        <translation>构建</translation>
+    </message>
+    <message>
+        <source>Save the manifest, check the app, run its golden tests and write build/ID-VERSION.iapp</source>
+        <translation>保存清单、检查应用、运行其金标准测试，并写入 build/ID-VERSION.iapp</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Archive</source>
+        <translation>应用包</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>SHA-256</source>
+        <translation>SHA-256</translation>
+    </message>
+    <message>
+        <source>Golden tests</source>
+        <translation>金标准测试</translation>
+    </message>
+    <message>
+        <source>Problems and notes</source>
+        <translation>问题与说明</translation>
+    </message>
+    <message>
+        <source>Test</source>
+        <translation>测试</translation>
+    </message>
+    <message>
+        <source>Output</source>
+        <translation>输出</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>First failing time</source>
+        <translation>首次失败时间</translation>
+    </message>
+    <message>
+        <source>Expected</source>
+        <translation>期望值</translation>
+    </message>
+    <message>
+        <source>Actual</source>
+        <translation>实际值</translation>
+    </message>
+    <message>
+        <source>Difference</source>
+        <translation>差值</translation>
+    </message>
+</context>
+<context>
+    <name>CatalogBrowser</name>
+    <message>
+        <source>Reading {url}…</source>
+        <translation>正在读取 {url}…</translation>
+    </message>
+    <message>
+        <source>Stopped waiting for {url}</source>
+        <translation>已停止等待 {url}</translation>
+    </message>
+    <message numerus="yes">
+        <source>{url}: %n app(s)</source>
+        <translation>
+            <numerusform>{url}：%n 个应用</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>trusted</source>
+        <translation>受信任</translation>
+    </message>
+    <message>
+        <source>untrusted</source>
+        <translation>不受信任</translation>
+    </message>
+    <message>
+        <source>unsigned</source>
+        <translation>未签名</translation>
+    </message>
+    <message>
+        <source>Industry</source>
+        <translation>行业</translation>
+    </message>
+    <message>
+        <source>Lifecycle stage</source>
+        <translation>生命周期阶段</translation>
+    </message>
+    <message>
+        <source>Application level</source>
+        <translation>应用层级</translation>
+    </message>
+    <message>
+        <source>Generality</source>
+        <translation>通用性</translation>
+    </message>
+    <message>
+        <source>Maturity</source>
+        <translation>成熟度</translation>
+    </message>
+    <message>
+        <source>Licence</source>
+        <translation>许可证</translation>
+    </message>
+    <message>
+        <source>Signature</source>
+        <translation>签名</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>{size} bytes</source>
+        <translation>{size} 字节</translation>
+    </message>
+    <message>
+        <source>SHA-256</source>
+        <translation>SHA-256</translation>
+    </message>
+    <message>
+        <source>Built</source>
+        <translation>构建时间</translation>
+    </message>
+    <message>
+        <source>unsigned: sites refuse it unless they allow unsigned apps</source>
+        <translation>未签名：除非现场允许未签名的应用，否则会拒绝安装</translation>
+    </message>
+    <message>
+        <source>trusted here</source>
+        <translation>在本机受信任</translation>
+    </message>
+    <message>
+        <source>not trusted here: add the publisher&apos;s public key to install it</source>
+        <translation>在本机不受信任：添加发布者的公钥后才能安装</translation>
+    </message>
+    <message>
+        <source>Pull into folder</source>
+        <translation>拉取到文件夹</translation>
+    </message>
+    <message>
+        <source>Pulling {id} {version}…</source>
+        <translation>正在拉取 {id} {version}…</translation>
+    </message>
+    <message>
+        <source>Pulled to {path}</source>
+        <translation>已拉取到 {path}</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>打开</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Search id, name and description (English or Chinese)</source>
+        <translation>搜索 ID、名称和说明（英文或中文）</translation>
+    </message>
+    <message>
+        <source>Lifecycle</source>
+        <translation>生命周期</translation>
+    </message>
+    <message>
+        <source>Level</source>
+        <translation>层级</translation>
+    </message>
+    <message>
+        <source>Maturity at least</source>
+        <translation>最低成熟度</translation>
+    </message>
+    <message>
+        <source>Id</source>
+        <translation>ID</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Latest</source>
+        <translation>最新版本</translation>
+    </message>
+    <message>
+        <source>Versions</source>
+        <translation>版本</translation>
+    </message>
+    <message>
+        <source>Pull…</source>
+        <translation>拉取…</translation>
+    </message>
+    <message>
+        <source>Install…</source>
+        <translation>安装…</translation>
+    </message>
+    <message>
+        <source>any</source>
+        <translation>不限</translation>
+    </message>
+</context>
+<context>
     <name>CertificateManager</name>
     <message>
         <source>OPC UA certificates</source>
@@ -279,6 +613,88 @@ SHA-256 %2</translation>
     <message>
         <source>Make a new certificate for this workbench? Every server that trusts the current one must then be told to trust the new one.</source>
         <translation>是否为本工作台生成新证书？之后必须让每台信任当前证书的服务器改为信任新证书。</translation>
+    </message>
+</context>
+<context>
+    <name>ClassificationFields</name>
+    <message>
+        <source>whole section</source>
+        <translation>整个门类</translation>
+    </message>
+    <message>
+        <source>Not a GB/T 4754-2017 section</source>
+        <translation>不是 GB/T 4754-2017 中的门类</translation>
+    </message>
+    <message>
+        <source>GB/T 4754-2017: {name}, divisions {first:02d}–{last:02d}</source>
+        <translation>GB/T 4754-2017：{name}，大类 {first:02d}–{last:02d}</translation>
+    </message>
+    <message>
+        <source>GB/T 4754-2017: division {division} of {name}</source>
+        <translation>GB/T 4754-2017：{name}下的大类 {division}</translation>
+    </message>
+    <message>
+        <source>Industry</source>
+        <translation>行业</translation>
+    </message>
+    <message>
+        <source>Lifecycle stage</source>
+        <translation>生命周期阶段</translation>
+    </message>
+    <message>
+        <source>Application level</source>
+        <translation>应用层级</translation>
+    </message>
+    <message>
+        <source>Generality</source>
+        <translation>通用性</translation>
+    </message>
+    <message>
+        <source>Maturity</source>
+        <translation>成熟度</translation>
+    </message>
+    <message>
+        <source>Optional: the two-digit division within the section</source>
+        <translation>可选：该门类下的两位数大类代码</translation>
+    </message>
+</context>
+<context>
+    <name>CreateKeyDialog</name>
+    <message>
+        <source>Create a signing key</source>
+        <translation>创建签名密钥</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Private key in</source>
+        <translation>私钥保存在</translation>
+    </message>
+    <message>
+        <source>Public key file</source>
+        <translation>公钥文件</translation>
+    </message>
+    <message>
+        <source>This computer</source>
+        <translation>本机</translation>
+    </message>
+    <message>
+        <source>the keyring</source>
+        <translation>密钥环</translation>
+    </message>
+    <message>
+        <source>a file</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>Trust this key here (to install your own apps)</source>
+        <translation>在本机信任此密钥（以便安装您自己的应用）</translation>
+    </message>
+    <message>
+        <source>The private key never goes into a project. Give the public key file to the sites that install your apps.</source>
+        <translation>私钥绝不会放入项目中。请将公钥文件交给安装您应用的各个现场。</translation>
     </message>
 </context>
 <context>
@@ -584,6 +1000,10 @@ SHA-256 %2</translation>
         <translation>取消分组(&amp;U)</translation>
     </message>
     <message>
+        <source>Save as Co&amp;mponent…</source>
+        <translation>另存为组件(&amp;M)…</translation>
+    </message>
+    <message>
         <source>Add &amp;comment</source>
         <translation>添加注释(&amp;C)</translation>
     </message>
@@ -669,6 +1089,18 @@ SHA-256 %2</translation>
         <translation>为 {count} 个变量添加输入</translation>
     </message>
     <message>
+        <source>Already an input of this graph: {names}</source>
+        <translation>已是此模型图的输入：{names}</translation>
+    </message>
+    <message>
+        <source>This graph is not in a project: bind its inputs in the project&apos;s bindings.yaml</source>
+        <translation>此模型图不在项目中：请在项目的 bindings.yaml 中绑定其输入</translation>
+    </message>
+    <message>
+        <source>The inputs were added but not bound: {reason}</source>
+        <translation>已添加输入，但未绑定：{reason}</translation>
+    </message>
+    <message>
         <source>Add {type}</source>
         <translation>添加 {type}</translation>
     </message>
@@ -679,6 +1111,73 @@ SHA-256 %2</translation>
     <message>
         <source>The clipboard holds no Millwright nodes</source>
         <translation>剪贴板中没有 Millwright 节点</translation>
+    </message>
+</context>
+<context>
+    <name>InstallDialog</name>
+    <message>
+        <source>signed by {key}…, a trusted key</source>
+        <translation>由受信任的密钥 {key}… 签名</translation>
+    </message>
+    <message>
+        <source>unsigned, as allowed</source>
+        <translation>未签名（已允许）</translation>
+    </message>
+    <message>
+        <source>Every check passed ({signer}); the bindings feed every input:</source>
+        <translation>所有检查均已通过（{signer}）；绑定为每个输入提供数据：</translation>
+    </message>
+    <message>
+        <source>Installed {id} {version} in {path}</source>
+        <translation>已将 {id} {version} 安装到 {path}</translation>
+    </message>
+    <message>
+        <source>Goes to {folder}</source>
+        <translation>将安装到 {folder}</translation>
+    </message>
+    <message>
+        <source>Install into (a project or a site folder)</source>
+        <translation>安装到（项目或现场文件夹）</translation>
+    </message>
+    <message>
+        <source>Bindings file</source>
+        <translation>绑定文件</translation>
+    </message>
+    <message>
+        <source>Bindings (*.yaml *.yml)</source>
+        <translation>绑定文件 (*.yaml *.yml)</translation>
+    </message>
+    <message>
+        <source>Install {id} {version}</source>
+        <translation>安装 {id} {version}</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;{name}&lt;/b&gt; {version}</source>
+        <translation>&lt;b&gt;{name}&lt;/b&gt; {version}</translation>
+    </message>
+    <message>
+        <source>Install into</source>
+        <translation>安装到</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>选择…</translation>
+    </message>
+    <message>
+        <source>Allow an unsigned app</source>
+        <translation>允许未签名的应用</translation>
+    </message>
+    <message>
+        <source>Check</source>
+        <translation>检查</translation>
+    </message>
+    <message>
+        <source>Verify the app and check the bindings against its inputs; nothing is installed</source>
+        <translation>验证应用，并对照其输入检查绑定；不会安装任何内容</translation>
+    </message>
+    <message>
+        <source>Install</source>
+        <translation>安装</translation>
     </message>
 </context>
 <context>
@@ -712,6 +1211,45 @@ SHA-256 %2</translation>
         <translation>
             <numerusform>%1：%n 个寄存器按各种类型和字节序解读；合理的浮点数已高亮显示</numerusform>
         </translation>
+    </message>
+</context>
+<context>
+    <name>KeyChooser</name>
+    <message>
+        <source>file</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>keyring</source>
+        <translation>密钥环</translation>
+    </message>
+    <message>
+        <source>Private key file</source>
+        <translation>私钥文件</translation>
+    </message>
+    <message>
+        <source>PEM files (*.pem)</source>
+        <translation>PEM 文件 (*.pem)</translation>
+    </message>
+    <message>
+        <source>Sign with</source>
+        <translation>使用密钥签名</translation>
+    </message>
+    <message>
+        <source>Sign the archive after it is built; sites refuse unsigned apps</source>
+        <translation>构建后对应用包签名；现场会拒绝未签名的应用</translation>
+    </message>
+    <message>
+        <source>no key yet: create one</source>
+        <translation>尚无密钥：请创建一个</translation>
+    </message>
+    <message>
+        <source>Key file…</source>
+        <translation>密钥文件…</translation>
+    </message>
+    <message>
+        <source>Create key…</source>
+        <translation>创建密钥…</translation>
     </message>
 </context>
 <context>
@@ -872,6 +1410,282 @@ The details are in the Log panel; your project has not been changed by this erro
     </message>
 </context>
 <context>
+    <name>ManifestEditor</name>
+    <message>
+        <source>{file} could not be saved: {reason}</source>
+        <translation>无法保存 {file}：{reason}</translation>
+    </message>
+    <message>
+        <source>Unsaved manifest</source>
+        <translation>未保存的清单</translation>
+    </message>
+    <message>
+        <source>{file} has unsaved changes.</source>
+        <translation>{file} 有未保存的更改。</translation>
+    </message>
+    <message>
+        <source>No app is open</source>
+        <translation>没有打开的应用</translation>
+    </message>
+    <message>
+        <source>No problems: the manifest matches its graph</source>
+        <translation>没有问题：清单与其模型图一致</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n problem(s): click one to go to its field</source>
+        <translation>
+            <numerusform>%n 个问题：点击一项即可转到对应字段</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>The graph could not be read: {reason}</source>
+        <translation>无法读取模型图：{reason}</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>Write app.yaml (problems and all: it can be fixed later)</source>
+        <translation>写入 app.yaml（有问题也照样写入，之后可以修正）</translation>
+    </message>
+    <message>
+        <source>Revert</source>
+        <translation>还原</translation>
+    </message>
+</context>
+<context>
+    <name>ManifestForm</name>
+    <message>
+        <source>Golden test data</source>
+        <translation>金标准测试数据</translation>
+    </message>
+    <message>
+        <source>Recordings (*.csv *.parquet)</source>
+        <translation>录制数据 (*.csv *.parquet)</translation>
+    </message>
+    <message>
+        <source>General</source>
+        <translation>常规</translation>
+    </message>
+    <message>
+        <source>Classification and grading</source>
+        <translation>分类与分级</translation>
+    </message>
+    <message>
+        <source>Inputs and outputs</source>
+        <translation>输入与输出</translation>
+    </message>
+    <message>
+        <source>Site parameters</source>
+        <translation>现场参数</translation>
+    </message>
+    <message>
+        <source>Requirements, resources and permissions</source>
+        <translation>依赖、资源与权限</translation>
+    </message>
+    <message>
+        <source>Golden tests</source>
+        <translation>金标准测试</translation>
+    </message>
+    <message>
+        <source>Id</source>
+        <translation>ID</translation>
+    </message>
+    <message>
+        <source>Version</source>
+        <translation>版本</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Name (Chinese)</source>
+        <translation>名称（中文）</translation>
+    </message>
+    <message>
+        <source>Description</source>
+        <translation>说明</translation>
+    </message>
+    <message>
+        <source>Description (Chinese)</source>
+        <translation>说明（中文）</translation>
+    </message>
+    <message>
+        <source>Licence</source>
+        <translation>许可证</translation>
+    </message>
+    <message>
+        <source>Graph</source>
+        <translation>模型图</translation>
+    </message>
+    <message>
+        <source>Authors</source>
+        <translation>作者</translation>
+    </message>
+    <message>
+        <source>reverse-DNS, e.g. com.example.pump-efficiency</source>
+        <translation>反向域名，例如 com.example.pump-efficiency</translation>
+    </message>
+    <message>
+        <source>MAJOR.MINOR.PATCH, e.g. 1.0.0</source>
+        <translation>主版本号.次版本号.修订号，例如 1.0.0</translation>
+    </message>
+    <message>
+        <source>An SPDX licence expression</source>
+        <translation>SPDX 许可证表达式</translation>
+    </message>
+    <message>
+        <source>E-mail</source>
+        <translation>电子邮件</translation>
+    </message>
+    <message>
+        <source>Organisation</source>
+        <translation>组织</translation>
+    </message>
+    <message>
+        <source>Inputs (bound to tags at install)</source>
+        <translation>输入（安装时绑定到变量）</translation>
+    </message>
+    <message>
+        <source>Outputs</source>
+        <translation>输出</translation>
+    </message>
+    <message>
+        <source>Sync from graph</source>
+        <translation>从模型图同步</translation>
+    </message>
+    <message>
+        <source>Take the inputs, outputs and component versions from the graph, keeping descriptions and suggested bindings</source>
+        <translation>从模型图读取输入、输出和组件版本，保留已有的说明和建议绑定</translation>
+    </message>
+    <message>
+        <source>Unit</source>
+        <translation>单位</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>种类</translation>
+    </message>
+    <message>
+        <source>Suggested binding</source>
+        <translation>建议绑定</translation>
+    </message>
+    <message>
+        <source>device/point or device@address; a site binds its own</source>
+        <translation>设备/点位 或 设备@地址；各现场会绑定自己的变量</translation>
+    </message>
+    <message>
+        <source>Node</source>
+        <translation>节点</translation>
+    </message>
+    <message>
+        <source>Parameter</source>
+        <translation>参数</translation>
+    </message>
+    <message>
+        <source>Minimum</source>
+        <translation>最小值</translation>
+    </message>
+    <message>
+        <source>Maximum</source>
+        <translation>最大值</translation>
+    </message>
+    <message>
+        <source>Millwright version</source>
+        <translation>Millwright 版本</translation>
+    </message>
+    <message>
+        <source>Components</source>
+        <translation>组件</translation>
+    </message>
+    <message>
+        <source>Memory (MB)</source>
+        <translation>内存（MB）</translation>
+    </message>
+    <message>
+        <source>CPU cores</source>
+        <translation>CPU 核数</translation>
+    </message>
+    <message>
+        <source>Disk (MB)</source>
+        <translation>磁盘（MB）</translation>
+    </message>
+    <message>
+        <source>Permissions</source>
+        <translation>权限</translation>
+    </message>
+    <message>
+        <source>Network</source>
+        <translation>网络</translation>
+    </message>
+    <message>
+        <source>Write tags</source>
+        <translation>写入变量</translation>
+    </message>
+    <message>
+        <source>a version specifier, e.g. &gt;=0.1</source>
+        <translation>版本约束，例如 &gt;=0.1</translation>
+    </message>
+    <message>
+        <source>Component type</source>
+        <translation>组件类型</translation>
+    </message>
+    <message>
+        <source>Read the tags bound to the inputs</source>
+        <translation>读取绑定到输入的变量</translation>
+    </message>
+    <message>
+        <source>Output</source>
+        <translation>输出</translation>
+    </message>
+    <message>
+        <source>Largest step</source>
+        <translation>最大步长</translation>
+    </message>
+    <message>
+        <source>Shortest interval (s)</source>
+        <translation>最短间隔（秒）</translation>
+    </message>
+    <message>
+        <source>Input</source>
+        <translation>输入</translation>
+    </message>
+    <message>
+        <source>Expected</source>
+        <translation>期望值</translation>
+    </message>
+    <message>
+        <source>Absolute tolerance</source>
+        <translation>绝对容差</translation>
+    </message>
+    <message>
+        <source>Relative tolerance</source>
+        <translation>相对容差</translation>
+    </message>
+    <message>
+        <source>A recording (CSV or Parquet) with a column per input</source>
+        <translation>录制数据（CSV 或 Parquet），每个输入一列</translation>
+    </message>
+    <message>
+        <source>The expected outputs (CSV or Parquet) with a column per checked output</source>
+        <translation>期望输出（CSV 或 Parquet），每个受检输出一列</translation>
+    </message>
+    <message>
+        <source>|actual − expected| ≤ absolute + relative·|expected|</source>
+        <translation>|实际值 − 期望值| ≤ 绝对容差 + 相对容差·|期望值|</translation>
+    </message>
+    <message>
+        <source>Choose input file…</source>
+        <translation>选择输入文件…</translation>
+    </message>
+    <message>
+        <source>Choose expected file…</source>
+        <translation>选择期望值文件…</translation>
+    </message>
+</context>
+<context>
     <name>MethodCallDialog</name>
     <message>
         <source>Reading the method&apos;s arguments…</source>
@@ -946,6 +1760,25 @@ The details are in the Log panel; your project has not been changed by this erro
     <message>
         <source>Time&amp;out:</source>
         <translation>超时(&amp;O)：</translation>
+    </message>
+</context>
+<context>
+    <name>NewAppDialog</name>
+    <message>
+        <source>New app from graph</source>
+        <translation>从模型图新建应用</translation>
+    </message>
+    <message>
+        <source>Graph</source>
+        <translation>模型图</translation>
+    </message>
+    <message>
+        <source>App id</source>
+        <translation>应用 ID</translation>
+    </message>
+    <message>
+        <source>The graph&apos;s inputs become the app&apos;s typed inputs (bindings.yaml gives the suggested bindings), its outputs the app&apos;s outputs. Replace com.example with a domain your organisation owns.</source>
+        <translation>模型图的输入成为应用的类型化输入（bindings.yaml 提供建议绑定），模型图的输出成为应用的输出。请将 com.example 替换为您所在组织拥有的域名。</translation>
     </message>
 </context>
 <context>
@@ -1066,6 +1899,10 @@ The details are in the Log panel; your project has not been changed by this erro
     <message>
         <source>This component has no parameters.</source>
         <translation>此组件没有参数。</translation>
+    </message>
+    <message>
+        <source>Bound to</source>
+        <translation>绑定到</translation>
     </message>
     <message>
         <source>Did you mean {names}?</source>
@@ -1424,6 +2261,71 @@ The details are in the Log panel; your project has not been changed by this erro
     </message>
 </context>
 <context>
+    <name>PublishView</name>
+    <message>
+        <source>Publishing {archive} to {target}…</source>
+        <translation>正在将 {archive} 发布到 {target}…</translation>
+    </message>
+    <message>
+        <source>Cancelled. A request already sent may still complete; publish again to be sure (the same archive again changes nothing).</source>
+        <translation>已取消。已发出的请求仍可能完成；如需确认，请再次发布（再次发布同一应用包不会改变任何内容）。</translation>
+    </message>
+    <message>
+        <source>signed by {key}…</source>
+        <translation>由 {key}… 签名</translation>
+    </message>
+    <message>
+        <source>unsigned</source>
+        <translation>未签名</translation>
+    </message>
+    <message>
+        <source>Published {id} {version} ({signer}) to {target}
+{where}</source>
+        <translation>已将 {id} {version}（{signer}）发布到 {target}
+{where}</translation>
+    </message>
+    <message>
+        <source>App archive</source>
+        <translation>应用包</translation>
+    </message>
+    <message>
+        <source>Industrial apps (*.iapp)</source>
+        <translation>工业 APP (*.iapp)</translation>
+    </message>
+    <message>
+        <source>Archive</source>
+        <translation>应用包</translation>
+    </message>
+    <message>
+        <source>Publish to</source>
+        <translation>发布到</translation>
+    </message>
+    <message>
+        <source>Build the app, or choose an .iapp file</source>
+        <translation>构建应用，或选择一个 .iapp 文件</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>选择…</translation>
+    </message>
+    <message>
+        <source>Allow an unsigned archive</source>
+        <translation>允许未签名的应用包</translation>
+    </message>
+    <message>
+        <source>Publish</source>
+        <translation>发布</translation>
+    </message>
+    <message>
+        <source>Verify the archive, then publish it</source>
+        <translation>先验证应用包，再发布</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+</context>
+<context>
     <name>QtPrompts</name>
     <message>
         <source>Unsaved changes</source>
@@ -1543,6 +2445,17 @@ Recover it? (No deletes the recovery copy.)</source>
     <message>
         <source>Repeat every</source>
         <translation>重复读取，间隔</translation>
+    </message>
+</context>
+<context>
+    <name>RecordTable</name>
+    <message>
+        <source>Add</source>
+        <translation>添加</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
     </message>
 </context>
 <context>
@@ -1717,8 +2630,16 @@ Recover it? (No deletes the recovery copy.)</source>
         <translation>实时数据需要项目中的设备</translation>
     </message>
     <message>
-        <source>Bind the graph&apos;s inputs to tags first: {reason}</source>
-        <translation>请先将模型图的输入绑定到变量：{reason}</translation>
+        <source>The project&apos;s bindings cannot be read: {reason}</source>
+        <translation>无法读取项目的绑定：{reason}</translation>
+    </message>
+    <message>
+        <source>Bind the graph&apos;s inputs to tags first: {names}</source>
+        <translation>请先将模型图的输入绑定到变量：{names}</translation>
+    </message>
+    <message>
+        <source>The graph cannot run on live data: {reason}</source>
+        <translation>模型图无法在实时数据上运行：{reason}</translation>
     </message>
     <message>
         <source>Starting</source>
@@ -1842,6 +2763,37 @@ Recover it? (No deletes the recovery copy.)</source>
     <message>
         <source>&amp;Deadband (absolute):</source>
         <translation>死区（绝对值）(&amp;D)：</translation>
+    </message>
+</context>
+<context>
+    <name>SaveComponentDialog</name>
+    <message>
+        <source>Save as Component</source>
+        <translation>另存为组件</translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation>名称(&amp;N)：</translation>
+    </message>
+    <message>
+        <source>&amp;Title:</source>
+        <translation>标题(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>Title in &amp;Chinese:</source>
+        <translation>中文标题(&amp;C)：</translation>
+    </message>
+    <message>
+        <source>&amp;Description:</source>
+        <translation>说明(&amp;D)：</translation>
+    </message>
+    <message>
+        <source>Component type: {type}</source>
+        <translation>组件类型：{type}</translation>
+    </message>
+    <message>
+        <source>The name becomes the file components/&lt;name&gt;.json</source>
+        <translation>名称即文件名：components/&lt;name&gt;.json</translation>
     </message>
 </context>
 <context>
@@ -2045,6 +2997,21 @@ Recover it? (No deletes the recovery copy.)</source>
     <message>
         <source>Copy the command to the clipboard</source>
         <translation>将命令复制到剪贴板</translation>
+    </message>
+</context>
+<context>
+    <name>TargetField</name>
+    <message>
+        <source>Local catalogue ({url})</source>
+        <translation>本地应用目录（{url}）</translation>
+    </message>
+    <message>
+        <source>catalog:PATH or oci://HOST[:PORT]/REPO</source>
+        <translation>catalog:路径 或 oci://主机[:端口]/仓库</translation>
+    </message>
+    <message>
+        <source>Plain HTTP to this registry (not encrypted; loopback always is)</source>
+        <translation>对此仓库使用明文 HTTP（不加密；本地回环地址总是如此）</translation>
     </message>
 </context>
 <context>
