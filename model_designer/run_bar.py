@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from qtpy.QtCore import QEvent, Qt, QTimer
+from qtpy.QtCore import QEvent, Qt, QTimer, Signal
 from qtpy.QtGui import QAction, QKeySequence
 from qtpy.QtWidgets import QComboBox, QDoubleSpinBox, QFileDialog, QLabel, QToolBar, QWidget
 
@@ -34,9 +34,12 @@ class RunBar(QToolBar):
 
     Put it above the canvas: ``editor.layout().insertWidget(0, RunBar(editor, workspace))``; call
     :meth:`shutdown` when the tab closes. Live runs read the project's bindings (``bindings.yaml``
-    beside the graph's ``graphs/`` folder) as they are when Run is pressed; the bar attaches them,
-    with the workspace's devices, to the graph, so that its canvas and inspector bind inputs too.
+    beside the graph's ``graphs/`` folder) as they are when Run is pressed; the bar gives them,
+    with the workspace's devices, to the canvas (``canvas.inputs``), whose inspector binds inputs too.
+    ``runner_changed`` tells when a run starts (a new runner) or its runner is let go.
     """
+
+    runner_changed = Signal()
 
     def __init__(self, editor, workspace=None, parent: QWidget | None = None):
         super().__init__(parent or editor)
@@ -100,6 +103,7 @@ class RunBar(QToolBar):
             return
         self.runner = GraphRunner(self.editor.graph, self.editor.registry, source)
         self.runner.start()
+        self.runner_changed.emit()
         self.timer.start()
         self.poll()
 
@@ -197,9 +201,10 @@ class RunBar(QToolBar):
         if self._unwatch is not None:
             self._unwatch()
             self._unwatch = None
-        if not keep_runner:
+        if not keep_runner and self.runner is not None:
             self.overlay.clear()
             self.runner = None
+            self.runner_changed.emit()
 
     def _update_controls(self) -> None:
         active = self.runner is not None and self.runner.active

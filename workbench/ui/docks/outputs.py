@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from qtpy.QtCore import QTimer
 from qtpy.QtWidgets import QWidget
 
 from model_designer.sink_view import SinkView
 from workbench.ui.views import Area, ViewContext, register_view
-
-FOLLOW_MS = 500  # how soon a run started from a run bar shows here
 
 
 @register_view("outputs", title=("Outputs", "输出"), area=Area.BOTTOM, order=55, tab_with="log", height=220)
@@ -17,16 +14,13 @@ def outputs_view(context: ViewContext) -> QWidget:
     editors = context.editors
 
     def follow() -> None:
-        # The run bars make a new runner at each Run: look at the one of the tab in front.
+        # The run bars make a new runner at each Run: show the one of the tab in front.
         editor = editors.current_editor()
         bar = editors.run_bars.get(editor) if editor is not None else None
         runner = bar.runner if bar is not None else None
         if runner is not view.runner:
             view.set_runner(runner)
 
-    timer = QTimer(view)
-    timer.setInterval(FOLLOW_MS)
-    timer.timeout.connect(follow)
-    timer.start()
     editors.current_editor_changed.connect(lambda _editor: follow())
+    editors.runner_changed.connect(lambda _editor: follow())
     return view
