@@ -36,6 +36,9 @@ def register(actions: argparse._SubParsersAction) -> None:
                        help="the app to build, by its app.yaml (or folder) or its graph; needed when the project "
                             "has several apps")
     build.add_argument("-o", "--output", type=Path, metavar="OUT", help="the archive to write")
+    key = build.add_mutually_exclusive_group()
+    key.add_argument("--sign", metavar="KEY", help="sign the archive with this key from the keyring (app keygen)")
+    key.add_argument("--sign-file", type=Path, metavar="PATH", help="sign the archive with this private key file")
     build.set_defaults(handler=reporting_errors(app_build))
 
 
@@ -85,6 +88,7 @@ def app_build(args: argparse.Namespace) -> int:
     from app_packager.build import BuildError, build_app, find_manifest
 
     manifest = find_manifest(args.project.resolve(), args.target) if args.target else None
+    key = _signing_key(args)  # before the build: a missing key should not cost a build
 
     def progress(step: str, done: float) -> None:
         print(f"[{done:4.0%}] {step}", flush=True)
@@ -104,4 +108,18 @@ def app_build(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"note: {note}")
     print(f"Built {result.path} ({result.size:,} bytes)\nSHA-256 {result.sha256}")
+    if key is not None:
+        from app_packager.signing import sign_archive
+
+        signature = sign_archive(result.path, key)
+        print(f"Signed with key {signature.key}")
     return 0
+
+
+def _signing_key(args: argparse.Namespace):
+    """The private key ``--sign``/``--sign-file`` names, or None to build unsigned."""
+    from app_packager.signing import load_private_key, read_private_key_file
+
+    if args.sign_file:
+        return read_private_key_file(args.sign_file)
+    return load_private_key(args.sign) if args.sign else None

@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 import shutil
 
+import pytest
+
 from app_packager.app_checks import graph_problems
 from app_packager.build import project_registry
 from app_packager.manifest import load_manifest
 from app_packager.new_app import default_app_id
 from nodes.graph import load_graph
 from tests.app_packager.test_build import APP, ARCHIVE, copy_example
+from tests.app_packager.test_signing import file_keyring  # noqa: F401 (a fixture, used by name)
 from workbench.cli import main
 from workbench.project import Project
 
@@ -67,6 +70,21 @@ def test_app_build_prints_progress_the_golden_report_and_the_archive(tmp_path, c
     assert "[ 20%] Running golden test 'nominal'\n" in out
     assert "golden test 'nominal' passed: 6 output(s), 4,000 rows\n" in out
     assert out.endswith(f"Built {archive} ({len(data):,} bytes)\nSHA-256 {hashlib.sha256(data).hexdigest()}\n")
+
+
+@pytest.mark.usefixtures("file_keyring")
+def test_app_build_signs_with_a_key_from_the_keyring_and_verifies(tmp_path, capsys, monkeypatch):
+    project = copy_example(tmp_path / "pump_station")
+    monkeypatch.chdir(tmp_path)
+    assert main(["app", "build", str(project), "--sign", "plant-a"]) == 1  # no such key yet: nothing built
+    assert "plant-a" in capsys.readouterr().err and not (project / "build" / ARCHIVE).exists()
+    assert main(["app", "keygen", "--name", "plant-a"]) == 0
+    assert main(["app", "build", str(project), "--sign", "plant-a"]) == 0
+    out = capsys.readouterr().out
+    fingerprint = out.rsplit("Signed with key ", 1)[1].strip()
+    archive = project / "build" / ARCHIVE
+    assert main(["app", "verify", str(archive), "--trust", str(tmp_path / "plant-a.pub.pem")]) == 0
+    assert f"Publisher key: {fingerprint}" in capsys.readouterr().out
 
 
 def test_app_build_names_the_app_to_build_and_fails_with_the_report(tmp_path, capsys):
