@@ -36,15 +36,17 @@ class RunBar(QToolBar):
     :meth:`shutdown` when the tab closes. Live runs read the project's bindings (``bindings.yaml``
     beside the graph's ``graphs/`` folder) as they are when Run is pressed; the bar gives them,
     with the workspace's devices, to the canvas (``canvas.inputs``), whose inspector binds inputs too.
-    ``runner_changed`` tells when a run starts (a new runner) or its runner is let go.
+    ``run_changed`` tells when a run starts (a new runner), changes state (:attr:`state`) or its
+    runner is let go.
     """
 
-    runner_changed = Signal()
+    run_changed = Signal()
 
     def __init__(self, editor, workspace=None, parent: QWidget | None = None):
         super().__init__(parent or editor)
         self.editor, self.workspace = editor, workspace
         self.runner: GraphRunner | None = None
+        self.state = ""  # the run's state as last shown ("" without a runner)
         self.recording: Path | None = None
         self.inputs = InputBindings(ProjectBindings.at(bindings_path(editor.path)), workspace)
         editor.canvas.inputs = self.inputs
@@ -103,7 +105,7 @@ class RunBar(QToolBar):
             return
         self.runner = GraphRunner(self.editor.graph, self.editor.registry, source)
         self.runner.start()
-        self.runner_changed.emit()
+        self.run_changed.emit()
         self.timer.start()
         self.poll()
 
@@ -174,6 +176,9 @@ class RunBar(QToolBar):
         if self.runner is None:
             return
         snapshot = self.runner.snapshot()
+        if snapshot.state != self.state:
+            self.state = snapshot.state
+            self.run_changed.emit()
         active = snapshot.state in RunState.ACTIVE
         self.overlay.show(snapshot, active)
         self.probes.show(snapshot.probes)
@@ -204,7 +209,8 @@ class RunBar(QToolBar):
         if not keep_runner and self.runner is not None:
             self.overlay.clear()
             self.runner = None
-            self.runner_changed.emit()
+            self.state = ""
+            self.run_changed.emit()
 
     def _update_controls(self) -> None:
         active = self.runner is not None and self.runner.active

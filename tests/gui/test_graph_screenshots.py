@@ -34,5 +34,7 @@ def test_graph_running_live_screenshot(make_window, loop, qapp, site, language):
     window.docks["inspector"].raise_()  # the selected node's parameters and documentation
     qapp.processEvents()
     assert bar.overlay.badges["pump"].status.state == "ok"
+    assert window.status.run_state == "running"  # the status bar says so too
     save(window.grab().toImage(), f"graph-live.{language}.png")
     bar.stop()
+    run(loop, until(lambda: window.status.run_state == "idle"))

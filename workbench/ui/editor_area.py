@@ -38,7 +38,7 @@ class EditorArea(QTabWidget):
     current_editor_changed = Signal(object)
     graph_dirty_changed = Signal()  # a graph's unsaved state changed (its tab title too)
     message = Signal(str)  # for the status bar: why a graph did not open or save
-    runner_changed = Signal(object)  # a graph's run bar started a run or let its runner go (the editor)
+    run_changed = Signal(object)  # a graph's run started, changed state or was let go (the editor)
 
     def __init__(self, start_page: QWidget, project_stack: QUndoStack, components: ProjectComponents,
                  workspace: DeviceWorkspace | None = None, parent: QWidget | None = None):
@@ -101,7 +101,7 @@ class EditorArea(QTabWidget):
     def _add_editor(self, editor: GraphEditor) -> None:
         self.run_bars[editor] = RunBar(editor, self.workspace)  # run on a recording or live, above the canvas
         editor.layout().insertWidget(0, self.run_bars[editor])
-        self.run_bars[editor].runner_changed.connect(lambda e=editor: self.runner_changed.emit(e))
+        self.run_bars[editor].run_changed.connect(lambda e=editor: self.run_changed.emit(e))
         self.layers[editor] = AnnotationLayer(editor.canvas)
         editor.canvas.node_activated.connect(lambda node_id, e=editor: self._activated(e, node_id))
         editor.canvas.view.addActions(self.canvas_menu_actions())  # its context menu

@@ -20,6 +20,7 @@ from qtpy.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMess
 
 from device_browser.workspace import DeviceWorkspace
 from device_browser.writes import AuditLog
+from model_designer.run import RunState
 from nodes.project_components import ProjectComponents
 from nodes.registry import default_registry as default_components
 from nodes.resources import example_project
@@ -45,6 +46,9 @@ from workbench.ui.views import ViewContext, ViewRegistry, default_registry
 from workbench.ui.window_actions import WindowActions
 
 log = logging.getLogger(__name__)
+# The status bar's model state from the states of the runs, the first that any run is in.
+RUN_STATE_OF = (("running", {RunState.STARTING, RunState.RUNNING}), ("paused", {RunState.PAUSED}),
+                ("failed", {RunState.FAILED}))
 
 TITLE_CHARS = 120  # a window title is one line in the task bar: a 400 kB name must not reach it
 
@@ -153,6 +157,7 @@ class MainWindow(QMainWindow):
         self.editor_area.current_editor_changed.connect(self._project_changed)
         self.editor_area.graph_dirty_changed.connect(self._project_changed)
         self.editor_area.message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
+        self.editor_area.run_changed.connect(lambda _editor: self._show_run_state())
         self.devices.devices_changed.connect(self._count_devices)
         self.devices.status_changed.connect(self._count_devices)
 
@@ -362,6 +367,11 @@ class MainWindow(QMainWindow):
         suffix = self.tr(" (read-only)") if project.read_only else ""
         self.setWindowTitle(f"{elide_middle(project.name, TITLE_CHARS)}[*]{suffix} — Millwright")
         self.setWindowModified(project.dirty)
+
+    def _show_run_state(self) -> None:
+        """The status bar's model state: running while any graph runs, else paused, failed or idle."""
+        states = {bar.state for bar in self.editor_area.run_bars.values()}
+        self.status.run_state = next((shown for shown, among in RUN_STATE_OF if states & among), "idle")
 
     def _show_status(self, *_unused: object) -> None:
         s = self.status

@@ -22,5 +22,5 @@ def outputs_view(context: ViewContext) -> QWidget:
             view.set_runner(runner)
 
     editors.current_editor_changed.connect(lambda _editor: follow())
-    editors.runner_changed.connect(lambda _editor: follow())
+    editors.run_changed.connect(lambda _editor: follow())
     return view
