@@ -59,6 +59,24 @@ def test_a_group_of_three_nodes_validates_and_computes_the_same(tmp_path):
         assert after[column].to_numpy().tolist() == before[column].to_numpy().tolist(), column
 
 
+def test_a_group_inside_a_group_validates_computes_the_same_and_ungroups_back(tmp_path):
+    graph = Graph.from_text(shipped())
+    stack = QUndoStack()
+    inner = GroupNodes(graph, CHAIN[:2])
+    stack.push(inner)
+    outer = GroupNodes(graph, [inner.node_id, "drift", "rms"])
+    stack.push(outer)
+    assert inner.node_id in graph.nodes[outer.node_id].graph.nodes  # nested: a group holds a group
+    assert graph_problems(graph, default_registry()) == []
+    before = run_graph(Graph.from_text(shipped()), tmp_path / "before")
+    after = run_graph(Graph.from_text(graph.to_text()), tmp_path / "after")
+    for column in before.columns:
+        assert after[column].to_numpy().tolist() == before[column].to_numpy().tolist(), column
+    stack.undo()
+    stack.undo()
+    assert graph.to_text() == shipped()
+
+
 def test_ungroup_gives_back_the_original_file_and_undo_redo_walk_both_ways():
     graph = Graph.from_text(shipped())
     stack = QUndoStack()
