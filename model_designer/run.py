@@ -30,17 +30,17 @@ from pathlib import Path
 
 import numpy as np
 
-from device_browser.bindings import check_bindings
 from device_browser.bus import LiveBus
+from device_browser.live_input import LiveResampler, LiveTag
+from device_browser.live_input import live_tags as device_live_tags
 from device_browser.recordings import open_source
-from device_browser.tags import BindingError, TagRef
+from device_browser.tags import TagRef
 from device_browser.watch import WatchItem, WatchList
 from model_designer.input_bindings import bound_inputs
-from nodes.chunk import BAD, UNCERTAIN, Chunk
+from nodes.chunk import Chunk
 from nodes.engine import CompiledGraph, Run, compile_graph
 from nodes.graph import Graph
 from nodes.registry import ComponentRegistry
-from nodes.units import Conversion
 
 log = logging.getLogger(__name__)
 
@@ -343,28 +343,17 @@ class GraphRunner:
     # -- live ------------------------------------------------------------------------------------
     def _live(self, compiled: CompiledGraph) -> Iterator[dict[str, Chunk]]:
         spec: LiveInput = self.source
-        tags = live_tags(compiled, spec.bindings)
-        reader = spec.bus.reader(sorted({tag for tag, _ in tags.values()}))
-        holds = {column: _Hold(int(spec.stale_after_s * NS)) for column in tags}
-        for column, (tag, convert) in tags.items():  # a value from before the start holds until the next one
-            holds[column].add(_converted(spec.bus.snapshot(tag, last=1), convert))
-        period = max(int(NS / spec.rate_hz), 1)
+        resampler = LiveResampler(spec.bus, live_tags(compiled, spec.bindings), spec.rate_hz, spec.stale_after_s,
+                                  time.time_ns())
         tick_ns = int(spec.tick_s * NS)
-        next_grid = (time.time_ns() // period + 1) * period
         wake = time.monotonic_ns()
         while True:
             wake += tick_ns
             if not self._sleep_until(wake):
                 return
-            now = time.time_ns()
-            grid = np.arange(next_grid, now + 1, period, dtype=np.int64)
-            fresh = reader.read()
-            for column, (tag, convert) in tags.items():
-                holds[column].add(_converted(fresh[tag], convert))
-            if not len(grid):
-                continue
-            next_grid = int(grid[-1]) + period
-            yield {column: hold.resample(grid) for column, hold in holds.items()}
+            inputs = resampler.take(time.time_ns())
+            if inputs is not None:
+                yield inputs
 
     # -- snapshots -------------------------------------------------------------------------------
     def _set_state(self, state: str) -> None:
@@ -397,50 +386,13 @@ class GraphRunner:
         return statuses
 
 
-class _Hold:
-    """Sample-and-hold of one live tag onto a time grid, ageing into uncertain quality."""
-
-    def __init__(self, stale_after_ns: int):
-        self.stale_after_ns = stale_after_ns
-        self.t, self.v, self.q = np.empty(0, np.int64), np.empty(0), np.empty(0, np.uint8)
-
-    def add(self, chunk: Chunk) -> None:
-        """Keep the last held sample and the new ones (in time order)."""
-        if len(chunk):
-            order = np.argsort(chunk.t, kind="stable")
-            self.t = np.concatenate([self.t[-1:], chunk.t[order]])
-            self.v = np.concatenate([self.v[-1:], np.asarray(chunk.v, np.float64)[order]])
-            self.q = np.concatenate([self.q[-1:], chunk.q[order]])
-
-    def resample(self, grid: np.ndarray) -> Chunk:
-        if not len(self.t):
-            return Chunk(grid, np.full(len(grid), np.nan), np.full(len(grid), BAD, np.uint8))
-        # A sample stamped slightly after a grid point (clocks differ) still counts for it.
-        index = np.clip(np.searchsorted(self.t, grid, side="right") - 1, 0, None)
-        age = grid - self.t[index]
-        quality = np.where(age > self.stale_after_ns, np.maximum(self.q[index], UNCERTAIN), self.q[index])
-        chunk = Chunk(grid, self.v[index], quality.astype(np.uint8))
-        self.t, self.v, self.q = self.t[-1:], self.v[-1:], self.q[-1:]
-        return chunk
-
-
-def live_tags(compiled: CompiledGraph, bindings: dict[str, TagRef]) -> dict[str, tuple[str, Conversion]]:
-    """Graph input column → (bus key, conversion into the input's unit), from bindings by column or node id.
+def live_tags(compiled: CompiledGraph, bindings: dict[str, TagRef]) -> dict[str, LiveTag]:
+    """Graph input column → its :class:`LiveTag`, from bindings by column or node id.
 
     Bindings that name no input are left alone (a project's bindings feed all its graphs);
     :class:`BindingError` names every unbound input and every tag whose unit cannot feed its input.
     """
-    bound = bound_inputs(compiled.inputs, bindings)
-    check = check_bindings(compiled.input_units, bound)
-    if not check.ok:
-        raise BindingError(f"This graph cannot run on live data: {check.message()}")
-    return {column: (str(ref), check.conversions[column]) for column, ref in bound.items()}
-
-
-def _converted(chunk: Chunk, convert: Conversion) -> Chunk:
-    if convert.identity or not len(chunk):
-        return chunk
-    return Chunk(chunk.t, convert(np.asarray(chunk.v, np.float64)), chunk.q)
+    return device_live_tags(compiled.input_units, bound_inputs(compiled.inputs, bindings))
 
 
 def watch_bindings(watch: WatchList, bindings: dict[str, TagRef], interval_ms: float) -> Callable[[], None]:
