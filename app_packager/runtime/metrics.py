@@ -46,7 +46,6 @@ class RuntimeMetrics:
     def __init__(self, app_id: str = "", version: str = "") -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self._lock = threading.Lock()
-        self._rates: dict[str, tuple[float, int, float]] = {}  # node -> (since, count, last rate)
         self._devices: dict[str, bool] = {}
         self._last_error: LastError | None = None
         r = self.registry
@@ -55,12 +54,6 @@ class RuntimeMetrics:
         )
         self._samples = Counter(
             "millwright_node_samples", "Samples a graph node produced.", ["node"], registry=r
-        )
-        self._sample_rate = Gauge(
-            "millwright_node_sample_rate",
-            "Samples per second a node produced over the last second or more.",
-            ["node"],
-            registry=r,
         )
         self._latency = Histogram(
             "millwright_tick_latency_seconds",
@@ -81,17 +74,12 @@ class RuntimeMetrics:
         self._last_error_info = Info("millwright_last_error", "The most recent error.", registry=r)
 
     def node_samples(self, node_id: str, count: int) -> None:
-        """Count ``count`` samples produced by ``node_id`` and refresh its measured rate."""
+        """Count ``count`` samples produced by ``node_id``.
+
+        Samples per second is ``rate(millwright_node_samples_total[1m])`` in Prometheus: a gauge
+        of our own would keep its last rate forever once a node stops producing.
+        """
         self._samples.labels(node=node_id).inc(count)
-        now = time.monotonic()
-        with self._lock:
-            since, pending, rate = self._rates.get(node_id, (now, 0, 0.0))
-            pending += count
-            if now - since >= 1.0:
-                rate = pending / (now - since)
-                since, pending = now, 0
-                self._sample_rate.labels(node=node_id).set(rate)
-            self._rates[node_id] = (since, pending, rate)
 
     def tick_latency(self, seconds: float) -> None:
         """Observe the delay from a device value's timestamp to its output being published."""
@@ -123,11 +111,6 @@ class RuntimeMetrics:
         """Each device reported so far and whether it is connected."""
         with self._lock:
             return dict(self._devices)
-
-    def sample_rates(self) -> dict[str, float]:
-        """The last measured samples per second of each node."""
-        with self._lock:
-            return {node: rate for node, (_, _, rate) in self._rates.items()}
 
     def last_error(self) -> LastError | None:
         """The most recent error reported, if any."""
