@@ -1,0 +1,110 @@
+"""A real MQTT broker on loopback for the tests and the benchmark: Debian's ``mosquitto`` 2, with a
+config of its own in a temporary folder and a free port (anonymous clients allowed on 127.0.0.1).
+
+Without the binary the tests that need it are skipped with the reason, except on CI
+(``CI=true``), where ``.ci/run`` installs it and a missing binary must fail the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from device_browser.simulators.opcua.simulation import free_port
+
+BINARY = "mosquitto"
+START_DEADLINE = 30.0  # seconds for the broker to accept a connection on a loaded machine
+
+_CONFIG = """\
+listener {port} 127.0.0.1
+allow_anonymous true
+persistence false
+log_dest file {log}
+log_type error
+log_type warning
+log_type notice
+max_queued_messages 100000
+"""
+
+
+def _binary() -> str | None:
+    return shutil.which(BINARY) or next((p for p in (f"/usr/sbin/{BINARY}",) if Path(p).exists()), None)
+
+
+class MosquittoProcess:
+    """``mosquitto -c CONFIG`` on 127.0.0.1:``port``; :meth:`stop` and :meth:`start` again keep the port."""
+
+    def __init__(self, folder: Path, port: int | None = None):
+        self.folder = Path(folder)
+        self.port = port or free_port("127.0.0.1")
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    @property
+    def log_text(self) -> str:
+        path = self.folder / "mosquitto.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def start(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        config = self.folder / "mosquitto.conf"
+        config.write_text(_CONFIG.format(port=self.port, log=self.folder / "mosquitto.log"), encoding="utf-8")
+        self.process = subprocess.Popen([_binary() or BINARY, "-c", str(config)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + START_DEADLINE
+        while not self._accepts():
+            if self.process.poll() is not None:
+                raise RuntimeError(f"mosquitto exited with status {self.process.returncode}: {self.log_text}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"mosquitto did not listen on 127.0.0.1:{self.port} within {START_DEADLINE:g} s")
+            time.sleep(0.05)
+
+    def _accepts(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+
+def mosquitto_missing() -> str | None:
+    """Why no broker can run here (None when it can); on CI a missing binary is a failure, not a skip."""
+    if _binary():
+        return None
+    reason = f"'{BINARY}' is not installed (Debian package mosquitto; .ci/run installs it on CI)"
+    if os.environ.get("CI") == "true":
+        raise RuntimeError(reason)
+    return reason
+
+
+def serve_mosquitto(tmp_path_factory) -> Iterator[MosquittoProcess]:
+    """The body of a broker fixture: ``yield from serve_mosquitto(tmp_path_factory)``."""
+    reason = mosquitto_missing()
+    if reason:
+        pytest.skip(reason)
+    broker = MosquittoProcess(tmp_path_factory.mktemp("mosquitto"))
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
