@@ -45,6 +45,7 @@ from workbench.project import Project, ProjectError
 TEMP_PATTERNS = (f"{TEMP_PREFIX}*.tmp", ".part-*.parquet.tmp")
 PROFILE_SUFFIXES = (".yaml", ".yml", ".json")
 BINDINGS_FILES = ("bindings.yaml", "bindings.yml")
+INPUT_TYPE = "io.input"
 NOT_CHECKED = "defined by the project's components/ (untrusted code is not run by check)"
 
 
@@ -100,13 +101,15 @@ def check_project(folder: Path, *, fix: bool = False, registry: ComponentRegistr
         report.problems += [line.replace(full, "project.json", 1) for line in str(exc).splitlines()]
     registry, unloaded = _with_project_components(root, registry or default_registry(), report)
     own_types = _project_component_types(root, report)
+    inputs: set[str] | None = set()  # the names graph inputs are bound by; None: a graph was unreadable
     for path in _files(root / "graphs", (".json",)):
         report.graphs += 1
-        _check_graph(path, _shown(path, root), registry, own_types, unloaded, report)
+        names = _check_graph(path, _shown(path, root), registry, own_types, unloaded, report)
+        inputs = None if names is None or inputs is None else inputs | names
     profiles = _check_profiles(root, report)
     for name in BINDINGS_FILES:
         if (root / name).is_file():
-            _check_bindings(root / name, name, profiles, report)
+            _check_bindings(root / name, name, profiles, inputs, report)
     _leftovers(root, fix, report)
     return report
 
@@ -136,16 +139,17 @@ def _read_text(path: Path, shown: str, report: CheckReport) -> str | None:
 # --- graphs --------------------------------------------------------------------------------------
 
 def _check_graph(path: Path, shown: str, registry: ComponentRegistry, own_types: dict[str, str],
-                 unloaded: dict[str, str], report: CheckReport) -> None:
+                 unloaded: dict[str, str], report: CheckReport) -> set[str] | None:
+    """Report the graph's problems; returns the names its inputs are bound by (None: unreadable)."""
     text = _read_text(path, shown, report)
     if text is None:
-        return
+        return None
     try:
         graph = Graph.from_text(text, shown)
         flat = flatten(graph, registry)
     except GraphFormatError as exc:
         report.problems += exc.problems
-        return
+        return None
     resolution = validate(flat, registry)
     fed = {(e.target, e.target_port) for e in flat.edges}
     known = [cls.type_name for cls in registry]
@@ -166,6 +170,9 @@ def _check_graph(path: Path, shown: str, registry: ComponentRegistry, own_types:
                 if close:
                     message += f" (did you mean {' or '.join(repr(c) for c in close)}?)"
             (report.problems if problem.severity == "error" else report.warnings).append(message)
+    # A binding names an input by its column, or by its node id (model_designer.input_bindings).
+    return {name for node in graph.nodes.values() if node.type == INPUT_TYPE
+            for name in (str(node.params.get("column") or node.id), node.id)}
 
 
 def _graph_message(shown: str, problem: Problem) -> str:
@@ -241,7 +248,8 @@ def _check_profiles(root: Path, report: CheckReport) -> _Profiles:
     return profiles
 
 
-def _check_bindings(path: Path, shown: str, profiles: _Profiles, report: CheckReport) -> None:
+def _check_bindings(path: Path, shown: str, profiles: _Profiles, inputs: set[str] | None,
+                    report: CheckReport) -> None:
     text = _read_text(path, shown, report)
     if text is None:
         return
@@ -251,6 +259,9 @@ def _check_bindings(path: Path, shown: str, profiles: _Profiles, report: CheckRe
         report.problems += str(exc).splitlines()
         return
     doc = YamlSource(text, shown, BindingError)
+    for name in sorted(set(bindings) - inputs) if inputs is not None else ():
+        report.warnings.append(f"{doc.where(['bindings', name])}: binding '{name}' is not used: no graph of the "
+                               "project has an input of that name")
     for name, tag in bindings.items():
         found = profiles.by_id.get(tag.device)
         where = doc.where(["bindings", name, "device"])

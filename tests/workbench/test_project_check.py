@@ -235,3 +235,14 @@ def test_graph_files_in_sub_folders_and_json_profiles_are_checked(project, capsy
     (project / "devices" / "pump.json").write_text(json.dumps(data))
     assert _check(project) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "OK: 2 graphs, 2 device profiles checked"
+
+
+def test_a_binding_no_graph_input_uses_is_a_warning_not_a_problem(project, capsys):
+    (project / "bindings.yaml").write_text(
+        "schema_version: 1\nbindings:\n  flow:\n    device: pump-station-modbus\n    point: flow\n"
+        "  old_flow:\n    device: pump-station-modbus\n    point: flow\n")
+    assert _check(project) == 0
+    out = capsys.readouterr().out
+    assert "warning: bindings.yaml (line 7, column 5): binding 'old_flow' is not used: no graph of the project " \
+           "has an input of that name" in out
+    assert "'flow' is not used" not in out
