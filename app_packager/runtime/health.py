@@ -9,17 +9,18 @@ probes answer a small JSON object.
 The server runs the standard library's threading HTTP server in a daemon thread of its own,
 so a slow scraper never holds up the runtime's asyncio loop; ``ready`` and ``live`` are
 therefore called from that thread and must only read state (a flag, a timestamp), never
-touch the loop. It binds 127.0.0.1 unless told otherwise: a container binds 0.0.0.0 so the
-kubelet and Prometheus can reach it.
+touch the loop. It binds 127.0.0.1 unless told otherwise: a container sets
+``MILLWRIGHT_HEALTH_HOST=0.0.0.0`` so the kubelet and Prometheus can reach it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -30,15 +31,17 @@ from app_packager.runtime.metrics import RuntimeMetrics
 _log = logging.getLogger(__name__)
 
 DEFAULT_HEALTH_PORT = 9102
+# Where a deployment says which address to listen on, without a command-line flag to thread through.
+HOST_ENV = "MILLWRIGHT_HEALTH_HOST"
 # How often the serving thread looks for a shutdown request: bounds how long close() waits.
 _POLL_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
 class HealthConfig:
-    """Where the health endpoint listens (port 0 picks a free one, for tests)."""
+    """Where the health endpoint listens: ``$MILLWRIGHT_HEALTH_HOST``, else loopback only (port 0 picks a free one)."""
 
-    host: str = "127.0.0.1"
+    host: str = field(default_factory=lambda: os.environ.get(HOST_ENV) or "127.0.0.1")
     port: int = DEFAULT_HEALTH_PORT
 
 

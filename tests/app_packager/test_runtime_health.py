@@ -138,3 +138,15 @@ def test_two_runtimes_in_one_process_keep_separate_metrics():
     first.reconnect("plc")
     assert ("millwright_device_reconnects_total", (("device", "plc"),)) in samples(first.text())
     assert ("millwright_device_reconnects_total", (("device", "plc"),)) not in samples(second.text())
+
+
+def test_a_container_makes_it_listen_on_every_interface_through_the_environment(monkeypatch):
+    assert HealthConfig().host == "127.0.0.1"
+    monkeypatch.setenv("MILLWRIGHT_HEALTH_HOST", "0.0.0.0")
+    server = HealthServer(RuntimeMetrics(), ready=lambda: True, live=lambda: True, config=HealthConfig(port=0))
+    server.start()
+    try:
+        assert server.config.host == "0.0.0.0"
+        assert get(f"http://127.0.0.1:{server.port}/healthz")[0] == 200
+    finally:
+        server.close()
