@@ -8,7 +8,9 @@ from __future__ import annotations
 
 # UNECE Recommendation 20 common codes of the units our profiles use (symbol as pint reads it).
 UNECE_CODES = {"m^3/h": "MQH", "bar": "BAR", "A": "AMP", "mA": "4K", "mm/s": "C16", "rpm": "RPM", "degC": "CEL",
-               "h": "HUR", "kWh": "KWH", "kW": "KWT", "W": "WTT", "V": "VLT", "Hz": "HTZ", "%": "P1"}
+               "h": "HUR", "kWh": "KWH", "kW": "KWT", "W": "WTT", "V": "VLT", "Hz": "HTZ", "%": "P1", "m^3": "MTQ"}
+# The NamespaceUri of an OPC UA EUInformation whose UnitId is a UNECE code (OPC UA Part 8, 5.6.3).
+UNECE_NAMESPACE = "http://www.opcfoundation.org/UA/units/un/cefact"
 _PINT_SYMBOLS = {"m³/h": "m^3/h", "°C": "degC", "r/min": "rpm", "℃": "degC", "m³": "m^3"}
 
 
@@ -28,3 +30,13 @@ def display_symbol(symbol: str) -> str:
 def unece_code(symbol: str) -> str:
     """The UNECE common code of a pint symbol, or "" where we know none."""
     return UNECE_CODES.get(symbol, "")
+
+
+def unece_unit_id(code: str) -> int:
+    """The OPC UA ``UnitId`` of a UNECE common code: its ASCII bytes as one integer (Part 8); -1 for none."""
+    if not code:
+        return -1
+    value = 0
+    for char in code:
+        value = (value << 8) | ord(char)
+    return value

@@ -160,10 +160,12 @@ class ApplicationCertificate:
     trusted again by every server, so it is made only on request (:meth:`renew`).
     """
 
+    file_stem = "millwright"  # own/certs/<stem>.der and own/private/<stem>.pem
+
     def __init__(self, pki_dir: Path):
         self.pki_dir = Path(pki_dir)
-        self.cert_path = self.pki_dir / "own" / "certs" / "millwright.der"
-        self.key_path = self.pki_dir / "own" / "private" / "millwright.pem"
+        self.cert_path = self.pki_dir / "own" / "certs" / f"{self.file_stem}.der"
+        self.key_path = self.pki_dir / "own" / "private" / f"{self.file_stem}.pem"
         self.certificate: x509.Certificate | None = None
 
     @classmethod
@@ -171,29 +173,34 @@ class ApplicationCertificate:
         cls, pki_dir: Path | None = None, hostname: str | None = None, days: int = DEFAULT_VALIDITY_DAYS
     ) -> ApplicationCertificate:
         own = cls(pki_dir or default_pki_dir())
-        if own.cert_path.is_file() and own.key_path.is_file():
-            own.certificate = x509.load_der_x509_certificate(own.cert_path.read_bytes())
-            info = own.info
+        own.load_or_create(hostname, days)
+        return own
+
+    def load_or_create(self, hostname: str | None = None, days: int = DEFAULT_VALIDITY_DAYS) -> None:
+        """Load the key and certificate, or make them when there are none (an old one is kept, with a warning)."""
+        if self.cert_path.is_file() and self.key_path.is_file():
+            self.certificate = x509.load_der_x509_certificate(self.cert_path.read_bytes())
+            info = self.info
             if info.expired:
                 _log.warning("Millwright's OPC UA certificate expired on %s; renew it", f"{info.not_after:%Y-%m-%d}")
             elif info.days_left < EXPIRY_WARNING_DAYS:
                 _log.warning("Millwright's OPC UA certificate expires in %d days", info.days_left)
         else:
-            own.renew(hostname, days)
-        return own
+            self.renew(hostname, days)
+
+    def identity(self, hostname: str) -> tuple[str, list[x509.GeneralName], list[x509.ObjectIdentifier]]:
+        """Common name, subject alternative names and extended key usages of a new certificate."""
+        names: list[x509.GeneralName] = [x509.UniformResourceIdentifier(workbench_application_uri(hostname)),
+                                         x509.DNSName(hostname)]
+        return f"Millwright@{hostname}", names, [ExtendedKeyUsageOID.CLIENT_AUTH]
 
     def renew(self, hostname: str | None = None, days: int = DEFAULT_VALIDITY_DAYS) -> None:
         """Make a new key and certificate (servers must then trust the new one)."""
         hostname = hostname or socket.gethostname()
-        uri = workbench_application_uri(hostname)
+        common_name, names, usages = self.identity(hostname)
         key = cert_gen.generate_private_key()
         cert = cert_gen.generate_self_signed_app_certificate(
-            key,
-            f"Millwright@{hostname}",
-            {"organizationName": "Millwright"},
-            [x509.UniformResourceIdentifier(uri), x509.DNSName(hostname)],
-            extended=[ExtendedKeyUsageOID.CLIENT_AUTH],
-            days=days,
+            key, common_name, {"organizationName": "Millwright"}, names, extended=usages, days=days,
         )
         self.pki_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.pki_dir, 0o700)

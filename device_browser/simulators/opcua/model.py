@@ -16,12 +16,12 @@ import numpy as np
 from asyncua import ua
 
 from device_browser.simulators.pump import Pump
+from device_browser.units import UNECE_NAMESPACE, unece_unit_id
 
 NAMESPACE_URI = "urn:millwright:pumpstation"
 TICK_SECONDS = 0.1
 VIBRATION_LIMIT = 7.1  # mm/s RMS: ISO 10816-3 zone C/D boundary, group 2 machine on a flexible foundation
 VIBRATION_CLEAR = 6.0  # hysteresis: the alarm clears below this
-UNECE_NAMESPACE = "http://www.opcfoundation.org/UA/units/un/cefact"
 
 # UNECE Recommendation 20 common code -> (symbol, name); UnitId per OPC UA Part 8 (code bytes).
 UNITS: dict[str, tuple[str, str]] = {
@@ -95,17 +95,10 @@ def qualified_name(name: str) -> str:
     return f"PumpStation.{name}"
 
 
-def _unit_id(code: str) -> int:
-    value = 0
-    for char in code:
-        value = (value << 8) | ord(char)
-    return value
-
-
 def eu_information(code: str) -> ua.EUInformation:
     symbol, name = UNITS[code]
     return ua.EUInformation(
-        NamespaceUri=UNECE_NAMESPACE, UnitId=_unit_id(code),
+        NamespaceUri=UNECE_NAMESPACE, UnitId=unece_unit_id(code),
         DisplayName=ua.LocalizedText(symbol, "en"), Description=ua.LocalizedText(name, "en"),
     )
 
