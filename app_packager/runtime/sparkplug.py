@@ -46,7 +46,7 @@ from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
 import pysparkplug as spb
-from pysparkplug import _protobuf as spb_protobuf  # the compiled schema: Metric.properties (engUnit)
+from pysparkplug import _protobuf as spb_protobuf  # the compiled schema: engUnit properties, lenient commands
 
 from app_packager.manifest import AppManifest
 from app_packager.runtime.metrics import NULL_METRICS, RuntimeMetrics
@@ -370,7 +370,8 @@ class _Session:
         client.subscribe([(node.node_topic(spb.MessageType.NCMD), 1), (node.device_topic(spb.MessageType.DCMD), 1)])
         if node.config.primary_host:
             self.host_online = False
-            client.subscribe(str(spb.Topic(sparkplug_host_id=node.config.primary_host)), 1)
+            client.subscribe(str(spb.Topic(message_type=spb.MessageType.STATE,
+                                       sparkplug_host_id=node.config.primary_host)), 1)
         else:
             self._birth()
 
@@ -498,8 +499,9 @@ class _Session:
             node.metrics.error("sparkplug", f"message on {message.topic}: {exc}")
 
     def _node_command(self, raw: bytes) -> None:
-        for metric in spb.NCmd.decode(raw).metrics:
-            if metric.name == REBIRTH and metric.value is True and (self.born or not self.node.config.primary_host):
+        # the protobuf itself: a command from pysparkplug comes without datatypes, which its decoder refuses
+        for metric in spb_protobuf.Payload.FromString(raw).metrics:
+            if metric.name == REBIRTH and metric.boolean_value and self.born:
                 log.info("Sparkplug: rebirth requested")
                 self._rebirth()
 

@@ -4,6 +4,7 @@ every payload with pysparkplug, as a Sparkplug host would."""
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -17,9 +18,11 @@ from pysparkplug import _protobuf as spb_protobuf
 
 from app_packager.manifest import parse_manifest
 from app_packager.runtime.sparkplug import REBIRTH, SparkplugConfig, SparkplugEdgeNode
+from app_packager.runtime.store_forward import ForwardStore
 from nodes.chunk import BAD, Chunk
 from nodes.resources import resources_dir
-from tests.mosquitto import serve_mosquitto
+from tests.device_browser.proxy import CablePuller
+from tests.mosquitto import MosquittoProcess, mosquitto_missing, serve_mosquitto
 
 DEADLINE = 30.0
 APP = resources_dir() / "examples" / "pump_station" / "apps" / "pump_efficiency" / "app.yaml"
@@ -62,9 +65,8 @@ class Host:
         assert self._subscribed.wait(DEADLINE)
 
     def _on_message(self, _client, _userdata, message: mqtt.MQTTMessage) -> None:
-        kind = message.topic.split("/")[2]
-        decoders = {"NBIRTH": spb.NBirth, "DBIRTH": spb.DBirth, "NDEATH": spb.NDeath, "NCMD": spb.NCmd,
-                    "DCMD": spb.DCmd}
+        kind = message.topic.split("/")[1 if message.topic.startswith("spBv1.0/STATE/") else 2]
+        decoders = {"NBIRTH": spb.NBirth, "DBIRTH": spb.DBirth, "NDEATH": spb.NDeath}
         if kind == "DDATA":
             payload = spb.DData.decode(message.payload, birth=self._birth)
         elif kind in decoders:
@@ -171,3 +173,187 @@ def units_on_the_wire(raw: bytes) -> dict[str, str]:
     """engUnit of each DBIRTH metric, from the protobuf itself (pysparkplug's Metric leaves properties out)."""
     return {m.name: dict(zip(m.properties.keys, (v.string_value for v in m.properties.values), strict=True))
             ["engUnit"] for m in spb_protobuf.Payload.FromString(raw).metrics if m.properties.keys}
+
+
+async def stream(node: SparkplugEdgeNode, values: list[float], stop: asyncio.Event, period: float = 0.1) -> None:
+    """One efficiency sample per period (t = its index in ms), until ``stop``; the values sent go in ``values``."""
+    while not stop.is_set():
+        values.append(float(len(values)))
+        await node.publish(tick(len(values), efficiency=values[-1]))
+        await asyncio.sleep(period)
+
+
+def assert_nothing_lost(host: Host, sent: list[float]) -> None:
+    """Every value arrived, in the order sent; a value may come twice (at least once: its PUBACK was cut
+    off), and then only as a historical replay."""
+    received = efficiency_values(host)
+    first: list[float] = []
+    for value, historical in received:
+        if value in first:
+            assert historical, f"{value} came twice live"
+        else:
+            first.append(value)
+    assert first == sent
+
+
+async def outage(node: SparkplugEdgeNode, host: Host, cut: Callable[[], None], restore: Callable[[], None],
+                 seconds: float) -> list[float]:
+    """Stream through an outage of ``seconds``: the will arrives, then a rebirth and every value."""
+    sent: list[float] = []
+    stop = asyncio.Event()
+    await until(lambda: host.of("DBIRTH"), "DBIRTH")
+    streaming = asyncio.create_task(stream(node, sent, stop))
+    await until(lambda: len(efficiency_values(host)) >= 5, "live DDATA")
+    cut()
+    await until(lambda: host.of("NDEATH"), "the NDEATH will")
+    await asyncio.sleep(seconds)
+    restore()
+    await until(lambda: len(host.of("NBIRTH")) >= 2, "the rebirth")
+    await until(lambda: node.queue_depth == 0, "the replay")
+    stop.set()
+    await streaming
+    await until(lambda: {v for v, _ in efficiency_values(host)} >= set(sent), "every value")
+    await node.close()
+    return sent
+
+
+def assert_rebirth_after_will(host: Host) -> None:
+    births, death = host.of("NBIRTH"), host.of("NDEATH")[0]
+    assert bd_seq(death) == bd_seq(births[0])
+    assert 0 < (bd_seq(births[-1]) - bd_seq(births[0])) % 256 < 128  # later CONNECTs took the next ones
+    assert any(historical for _, historical in efficiency_values(host))
+    kinds = host.kinds()
+    rebirth = len(kinds) - 1 - kinds[::-1].index("NBIRTH")
+    assert kinds[rebirth + 1] == "DBIRTH"
+
+
+@pytest.mark.slow
+def test_cable_cut_brings_the_will_then_a_rebirth_and_the_buffered_data_in_order(broker, host, manifest, tmp_path):
+    with CablePuller(broker.port) as proxy:
+        node = SparkplugEdgeNode(manifest, config(tmp_path, proxy.port))
+
+        async def scenario():
+            await node.start()
+            return await outage(node, host, proxy.cut, proxy.restore, 10.0)
+
+        sent = asyncio.run(scenario())
+    assert_nothing_lost(host, sent)
+    assert_rebirth_after_will(host)
+
+
+@pytest.mark.slow
+def test_broker_restart_brings_a_rebirth_and_the_buffered_data(tmp_path_factory, manifest, tmp_path):
+    if reason := mosquitto_missing():
+        pytest.skip(reason)
+    broker = MosquittoProcess(tmp_path_factory.mktemp("restarted"))  # its own: the others' hosts would see the gap
+    broker.start()
+    host = Host(broker.port)
+    node = SparkplugEdgeNode(manifest, config(tmp_path, broker.port))
+    try:
+        async def scenario():
+            await node.start()
+            return await outage(node, host, broker.stop, broker.start, 3.0)
+
+        sent = asyncio.run(scenario())
+    finally:
+        host.close()
+        broker.stop()
+    births = host.of("NBIRTH")
+    assert len(births) >= 2 and bd_seq(births[-1]) != bd_seq(births[0])
+    assert_nothing_lost(host, sent)
+
+
+def test_rebirth_command_publishes_both_births_again_with_the_same_bd_seq(broker, host, manifest, tmp_path):
+    node = SparkplugEdgeNode(manifest, config(tmp_path, broker.port))
+    rebirth = spb.NCmd(spb.get_current_timestamp(), (
+        spb.Metric(spb.get_current_timestamp(), REBIRTH, spb.DataType.BOOLEAN, value=True),)).encode(
+        include_dtypes=True)
+
+    async def scenario():
+        await node.start()
+        await until(lambda: host.of("DBIRTH"), "DBIRTH")
+        await node.publish(tick(1, efficiency=1.0))
+        await until(lambda: host.of("DDATA"), "DDATA")
+        host.send("spBv1.0/site-a/NCMD/runtime-1", rebirth)
+        await until(lambda: len(host.of("DBIRTH")) == 2, "the second DBIRTH")
+        await node.publish(tick(2, efficiency=2.0))
+        await until(lambda: len(host.of("DDATA")) == 2, "DDATA after the rebirth")
+        await node.close()
+
+    asyncio.run(scenario())
+    births = host.of("NBIRTH")
+    assert len(births) == 2 and bd_seq(births[0]) == bd_seq(births[1])
+    assert births[1].seq == 0 and host.of("DBIRTH")[1].seq == 1 and host.of("DDATA")[1].seq == 2
+    assert {m.name: m.value for m in host.of("DBIRTH")[1].metrics}["efficiency"] == 1.0
+
+
+def test_device_command_reaches_only_overridable_parameters_within_their_range(broker, host, manifest, tmp_path):
+    calls: list[tuple[str, float]] = []
+    node = SparkplugEdgeNode(manifest, config(tmp_path, broker.port), on_parameter=lambda n, v: calls.append((n, v)))
+    topic = f"spBv1.0/site-a/DCMD/runtime-1/{DEVICE}"
+
+    def dcmd(name: str, value: float) -> bytes:
+        now = spb.get_current_timestamp()
+        return spb.DCmd(now, (spb.Metric(now, name, spb.DataType.DOUBLE, value=value),)).encode()
+
+    async def scenario():
+        await node.start()
+        await until(lambda: host.of("DBIRTH"), "DBIRTH")
+        host.send(topic, dcmd("efficiency", 99.0))  # an output, not a parameter
+        host.send(topic, dcmd("Parameters/rated_power", 5000.0))  # above its maximum of 1000
+        host.send(topic, dcmd("Parameters/unknown", 1.0))
+        host.send(topic, dcmd("Parameters/rated_power", 55.0))
+        await until(lambda: calls, "the parameter callback")
+        await until(lambda: host.of("DDATA"), "the new parameter value")
+        await node.close()
+
+    asyncio.run(scenario())
+    assert calls == [("rated_power", 55.0)]
+    assert [(m.name, m.value) for m in host.of("DDATA")[0].metrics] == [("Parameters/rated_power", 55.0)]
+
+
+def test_births_wait_for_the_primary_host_online_and_it_going_offline_ends_the_session(
+        broker, host, manifest, tmp_path):
+    state = "spBv1.0/STATE/scada-1"
+    node = SparkplugEdgeNode(manifest, config(tmp_path, broker.port, primary_host="scada-1"))
+
+    def announce(online: bool) -> None:
+        host.send(state, json.dumps({"online": online, "timestamp": spb.get_current_timestamp()}).encode(),
+                  retain=True)
+
+    async def scenario():
+        announce(False)
+        await node.start()
+        await node.publish(tick(1, efficiency=1.0))
+        await until(lambda: node.queue_depth == 1, "the tick kept while the host is offline")
+        announce(True)
+        await until(lambda: host.of("DDATA"), "births and the replay once the host is online")
+        announce(False)
+        await until(lambda: host.of("NDEATH"), "NDEATH when the host goes offline")
+        announce(True)
+        await until(lambda: len(host.of("NBIRTH")) == 2, "births again when the host is back")
+        await node.close()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        host.send(state, b"", retain=True)  # clear the retained STATE for the other tests
+    births = host.of("NBIRTH")
+    assert host.kinds().index("NBIRTH") > host.kinds().index("STATE")
+    assert bd_seq(host.of("NDEATH")[0]) == bd_seq(births[0]) != bd_seq(births[1])
+    assert [(m.value, m.is_historical) for m in host.of("DDATA")[0].metrics] == [(1.0, True)]
+
+
+def test_store_drops_the_oldest_when_full_and_keeps_bd_seq_across_restarts(tmp_path):
+    store = ForwardStore(tmp_path / "s.sqlite3", limit=3)
+    store.append([[(1, t, float(t))] for t in range(5)])
+    assert len(store) == 3 and store.dropped == 2
+    rows = store.after(0, 10)
+    assert [m[0][2] for _, m in rows] == [2.0, 3.0, 4.0]
+    store.remove([rows[0][0]])
+    assert [m[0][2] for _, m in store.after(0, 10)] == [3.0, 4.0]
+    assert [store.next_bd_seq(), store.next_bd_seq()] == [0, 1]
+    store.close()
+    again = ForwardStore(tmp_path / "s.sqlite3", limit=3)
+    assert len(again) == 2 and again.next_bd_seq() == 2
+    again.close()
