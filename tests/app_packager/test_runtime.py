@@ -186,7 +186,6 @@ def test_a_write_within_the_apps_limits_goes_through_the_audited_safe_write(site
     assert record["result"].startswith("refused:") and "outside the write limit 300…1750" in record["result"]
 
 
-@pytest.mark.slow
 def test_outputs_go_bad_while_the_device_is_down_and_recover(site, example_build, simulator):
     config = config_for(site, example_build)
     recorder = Recorder()
