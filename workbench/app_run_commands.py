@@ -8,6 +8,7 @@ import json
 import logging
 import math
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -35,6 +36,15 @@ def register(actions: argparse._SubParsersAction) -> None:
     run.add_argument("--data", type=Path, default=Path("millwright-data"), metavar="DIR",
                      help="the runtime's data: unpacked app, saved state, write audit (default ./millwright-data)")
     run.add_argument("--health-port", type=int, metavar="N", help="serve /healthz, /readyz and /metrics on this port")
+    run.add_argument("--opcua-port", type=int, metavar="N",
+                     help="serve the outputs on the runtime's own OPC UA server (SignAndEncrypt, users from "
+                          "MILLWRIGHT_OPCUA_USER/_PASSWORD)")
+    run.add_argument("--mqtt", metavar="URL", help="publish the outputs as a Sparkplug B edge node to this broker "
+                                                   "(mqtt://HOST:PORT or mqtts://…; credentials from "
+                                                   "MILLWRIGHT_MQTT_USERNAME/_PASSWORD)")
+    run.add_argument("--site", default="site", help="the Sparkplug group: the site (default: site)")
+    run.add_argument("--edge-node", default=socket.gethostname(), help="the Sparkplug edge node: this runtime "
+                                                                         "(default: the host name)")
     run.add_argument("--param", action="append", default=[], type=_param, metavar="NAME=VALUE",
                      help="set a parameter the app lets a site set (repeatable)")
     add_trust_options(run)
@@ -90,7 +100,7 @@ async def _serve(app, config, args: argparse.Namespace) -> int:
     from app_packager.runtime.metrics import RuntimeMetrics
 
     metrics = RuntimeMetrics(app.manifest.id, app.manifest.version)
-    runtime = AppRuntime(app, config, metrics=metrics)
+    runtime = AppRuntime(app, config, _sinks(app.manifest, args, metrics), metrics=metrics)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -106,3 +116,20 @@ async def _serve(app, config, args: argparse.Namespace) -> int:
         if health is not None:
             health.close()
     return 0
+
+
+def _sinks(manifest, args: argparse.Namespace, metrics) -> list:
+    """The output sinks the options ask for: the OPC UA server, the Sparkplug edge node."""
+    sinks = []
+    if args.opcua_port is not None:
+        from app_packager.runtime.opcua_server import OpcUaOutputServer, OpcUaServerConfig
+
+        sinks.append(OpcUaOutputServer(manifest, OpcUaServerConfig(args.data / "opcua", port=args.opcua_port)))
+    if args.mqtt:
+        from app_packager.runtime.sparkplug import SparkplugConfig, SparkplugEdgeNode, broker_credentials
+
+        username, password = broker_credentials()
+        config = SparkplugConfig(args.mqtt, args.site, args.edge_node, args.data / "sparkplug", username=username,
+                                 password=password)
+        sinks.append(SparkplugEdgeNode(manifest, config, metrics=metrics))
+    return sinks
