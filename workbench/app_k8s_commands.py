@@ -63,15 +63,32 @@ def app_k8s(args: argparse.Namespace) -> int:
     documents = k8s_documents(manifest, bindings, deployment, _device_profiles(args.devices))
     validate_documents(documents)
     target = args.output / f"{name}.yaml"
+    hint = _secret_hint(deployment.secret, bool(args.mqtt))
     try:
         args.output.mkdir(parents=True, exist_ok=True)
-        target.write_text(dump_documents(documents), encoding="utf-8")
+        header = "".join(f"# {line}\n" for line in hint.splitlines())
+        target.write_text(header + dump_documents(documents), encoding="utf-8")
     except OSError as exc:
         raise AppError(f"{target}: cannot be written ({exc.strerror or exc})") from None
     print(f"Wrote {target}: {', '.join(d['kind'] + ' ' + d['metadata']['name'] for d in documents)}")
-    print(f"Before 'kubectl apply -f {target}', create the Secret with the passwords the runtime reads:\n"
-          f"  kubectl create secret generic {deployment.secret} --from-literal=VARIABLE=VALUE ...")
+    print(f"Before 'kubectl apply -f {target}':\n{hint}")
     return 0
+
+
+def _secret_hint(secret: str, mqtt: bool) -> str:
+    """How a site creates the Secret the pod reads its passwords from: the variables the runtime reads."""
+    from app_packager.runtime import opcua_server, sparkplug
+    from app_packager.runtime.core import PASSWORD_VARIABLE
+
+    variables = [opcua_server.USER_ENV, opcua_server.PASSWORD_ENV]
+    if mqtt:
+        variables += [sparkplug.USERNAME_ENV, sparkplug.PASSWORD_ENV]
+    literals = "".join(f" \\\n    --from-literal={variable}=..." for variable in variables)
+    device = PASSWORD_VARIABLE.format("<DEVICE>")
+    return (f"Create the Secret with the passwords the runtime reads (never kept in these manifests):\n"
+            f"  kubectl create secret generic {secret}{literals}\n"
+            f"and for each device that logs in with a user, --from-literal={device}=... (<DEVICE>: the "
+            f"device id in capitals, other characters as _).")
 
 
 def _device_profiles(folder: Path | None) -> dict[str, str]:

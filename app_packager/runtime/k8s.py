@@ -37,7 +37,7 @@ import yaml
 
 from app_packager.errors import AppError
 from app_packager.manifest import AppManifest
-from app_packager.runtime.health import DEFAULT_HEALTH_PORT
+from app_packager.runtime.health import DEFAULT_HEALTH_PORT, HOST_ENV
 
 OPCUA_PORT = 4840
 APP_DIR = "/app"
@@ -244,7 +244,9 @@ def _container(manifest: AppManifest, deployment: Deployment, site_devices: bool
         "args": run_arguments(manifest, deployment, site_devices),
         # Passwords only through the Secret: its name is here, its values never are.
         "envFrom": [{"secretRef": {"name": deployment.secret}}],
-        "env": [{"name": "HOME", "value": "/tmp"}, {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"}],
+        "env": [{"name": "HOME", "value": "/tmp"}, {"name": "PYTHONDONTWRITEBYTECODE", "value": "1"},
+                # Probes and Prometheus reach the pod from outside it (the OPC UA server listens on all already).
+                {"name": HOST_ENV, "value": "0.0.0.0"}],
         "ports": [{"name": "opcua", "containerPort": OPCUA_PORT, "protocol": "TCP"},
                   {"name": "health", "containerPort": DEFAULT_HEALTH_PORT, "protocol": "TCP"}],
         "resources": {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu, "memory": memory}},
@@ -264,9 +266,7 @@ def _container(manifest: AppManifest, deployment: Deployment, site_devices: bool
 def run_arguments(manifest: AppManifest, deployment: Deployment, site_devices: bool = False) -> list[str]:
     """``millwright``'s arguments in the container: ``app run`` on the image's app and the mounted bindings."""
     arguments = ["app", "run", archive_path(manifest), "--bind", f"{CONFIG_DIR}/bindings.yaml",
-                 "--data", DATA_DIR, "--opcua-port", str(OPCUA_PORT), "--health-port", str(DEFAULT_HEALTH_PORT),
-                 # Probes and Prometheus reach the pod from outside it: listen on every interface.
-                 "--listen", "0.0.0.0"]
+                 "--data", DATA_DIR, "--health-port", str(DEFAULT_HEALTH_PORT)]
     if site_devices:
         arguments += ["--devices", f"{CONFIG_DIR}/devices"]
     if deployment.mqtt_url:

@@ -14,7 +14,7 @@ from app_packager.manifest import MANIFEST_NAME, parse_manifest
 from app_packager.runtime.k8s import OLDEST_KUBERNETES, validate_documents
 from nodes.resources import resources_dir
 from tests.app_packager.test_verify import example_app_entries
-from workbench.cli import main
+from workbench.cli import build_parser, main
 
 EXAMPLE = resources_dir() / "examples" / "pump_station"
 # Comments, a Chinese note and a blank line: the ConfigMap must carry the file as written, not re-dumped.
@@ -68,7 +68,6 @@ def test_the_written_manifests_validate_against_the_kubernetes_schemas(capsys, t
                                  "PersistentVolumeClaim/pump-efficiency-data", "Service/pump-efficiency"]
     for document in documents.values():
         kubernetes_validate.validate(document, version, strict=True)
-    assert "kubectl create secret generic pump-efficiency-credentials" in out
 
 
 def test_the_pod_runs_non_root_read_only_without_capabilities(capsys, tmp_path, archive, bindings):
@@ -109,15 +108,23 @@ def test_probes_resources_volume_and_service_follow_the_app(capsys, tmp_path, ar
 def test_passwords_are_referenced_by_secret_name_never_written(capsys, tmp_path, archive, bindings, monkeypatch):
     monkeypatch.setenv("MILLWRIGHT_DEVICE_PASSWORD_PUMP_STATION_OPCUA", PASSWORD)
     monkeypatch.setenv("MILLWRIGHT_MQTT_PASSWORD", PASSWORD)
-    assert generate(capsys, tmp_path, archive, bindings, "--name", "line-2-pump")[0] == 0
+    code, out, _ = generate(capsys, tmp_path, archive, bindings, "--name", "line-2-pump", "--mqtt", "mqtt://b:1883")
+    assert code == 0
     text = (tmp_path / "out" / "line-2-pump.yaml").read_text(encoding="utf-8")
-    assert PASSWORD not in text
+    assert PASSWORD not in text and PASSWORD not in out
+    # The site is told which Secret to create and which variables the runtime reads from it.
+    header = "".join(line[2:] + "\n" for line in text.splitlines() if line.startswith("# "))
+    for told in (out, header):
+        assert "kubectl create secret generic line-2-pump-credentials" in told
+        for variable in ("MILLWRIGHT_OPCUA_USER", "MILLWRIGHT_OPCUA_PASSWORD", "MILLWRIGHT_MQTT_PASSWORD",
+                         "MILLWRIGHT_DEVICE_PASSWORD_<DEVICE>"):
+            assert f"--from-literal={variable}=..." in told
     documents = list(yaml.safe_load_all(text))
     assert "Secret" not in {d["kind"] for d in documents}
     (deployment,) = (d for d in documents if d["kind"] == "Deployment")
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     assert container["envFrom"] == [{"secretRef": {"name": "line-2-pump-credentials"}}]
-    assert {e["name"] for e in container["env"]} == {"HOME", "PYTHONDONTWRITEBYTECODE"}
+    assert {e["name"] for e in container["env"]} == {"HOME", "PYTHONDONTWRITEBYTECODE", "MILLWRIGHT_HEALTH_HOST"}
 
 
 def test_the_bindings_config_map_holds_the_file_as_written(capsys, tmp_path, archive, bindings):
@@ -179,3 +186,18 @@ def test_a_manifest_the_schema_rejects_is_refused_naming_the_field(capsys, tmp_p
     with pytest.raises(AppError, match=r"Deployment pump-efficiency: spec\.template\.spec\.containers\.0\."
                                        r"securityContext: .*'runAsNonroot' was unexpected"):
         validate_documents(list(documents.values()))
+
+
+def test_the_container_arguments_are_what_app_run_accepts(capsys, tmp_path, archive, bindings):
+    devices = tmp_path / "site" / "devices"
+    devices.mkdir()
+    (devices / "plc.yaml").write_text((EXAMPLE / "devices" / "pump_station_opcua.yaml").read_text(encoding="utf-8"),
+                                      encoding="utf-8")
+    assert generate(capsys, tmp_path, archive, bindings, "--devices", str(devices), "--shadow")[0] == 0
+    (container,) = pod_of(by_kind(tmp_path))["containers"]
+    parsed = build_parser().parse_args(container["args"])
+    assert (parsed.action, str(parsed.app), str(parsed.bind), str(parsed.devices), str(parsed.data)) == (
+        "run", "/app/org.millwright.examples.pump-efficiency-1.0.0.iapp", "/config/bindings.yaml",
+        "/config/devices", "/data")
+    assert parsed.shadow is True
+    assert parsed.health_port == next(p["containerPort"] for p in container["ports"] if p["name"] == "health")
