@@ -70,6 +70,9 @@ _log = logging.getLogger(__name__)
 
 USER_ENV, PASSWORD_ENV = "MILLWRIGHT_OPCUA_USER", "MILLWRIGHT_OPCUA_PASSWORD"
 ENDPOINT_PATH = "/millwright/app/"
+# A write notifies every subscriber on the spot (~0.06 ms per monitored item with asyncua 2.1: 60 ms for
+# 1,000 monitored outputs): let the device sessions and the other sinks run in between.
+WRITES_BETWEEN_YIELDS = 200
 STOP_TIMEOUT = 5.0  # seconds: the runtime must end within 5 s of SIGTERM
 _CERT_SUFFIXES = (".der", ".pem", ".crt", ".cer")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -260,11 +263,14 @@ class OpcUaOutputServer:
         return ua.NodeId(name, self.namespace_index)
 
     async def start(self) -> None:
+        """Check users and certificate (before asyncua's second-long set-up), build the address space, listen."""
         users = load_users(self.config)
         if not users and not self.config.allow_anonymous:
             raise OpcUaServerError(
                 f"No OPC UA users: set {USER_ENV} and {PASSWORD_ENV}, or mount a users file ('name:password' "
                 "per line); anonymous access is off")
+        if self.config.security is not SecurityMode.NONE:
+            self.certificate = await self._own_certificate()
         server = Server(user_manager=_Users(users, self.config.allow_anonymous))
         await server.init()
         server.set_endpoint(self.config.endpoint_url)
@@ -275,10 +281,19 @@ class OpcUaOutputServer:
         server.allow_remote_admin(False)
         await self._secure(server)
         self.namespace_index = await server.register_namespace(self.namespace_uri)
-        self._server = server
         await self._build_address_space(server)
         await server.start()
+        self._server = server
         _log.info("OPC UA server listening on %s (%s)", self.config.endpoint_url, self.config.security.value)
+
+    async def _own_certificate(self) -> RuntimeCertificate:
+        own = RuntimeCertificate(self.config.pki_dir, self.application_uri)
+        await asyncio.to_thread(own.load_or_create)
+        if own.application_uri != self.application_uri:
+            raise OpcUaServerError(
+                f"The certificate in {own.cert_path} is for {own.application_uri}, not {self.application_uri}: "
+                "give this app a data folder of its own, or set the application URI to the certificate's")
+        return own
 
     async def _secure(self, server: Server) -> None:
         config = self.config
@@ -288,18 +303,11 @@ class OpcUaOutputServer:
             tokens.append(ua.AnonymousIdentityToken)
         server.set_identity_tokens(tokens)
         server.set_security_policy(config.security.policies)
-        if config.security is SecurityMode.NONE:
+        if self.certificate is None:
             _log.warning("OPC UA server runs without security: traffic and passwords travel in clear text")
             return
-        own = RuntimeCertificate(config.pki_dir, self.application_uri)
-        await asyncio.to_thread(own.load_or_create)
-        if own.application_uri != self.application_uri:
-            raise OpcUaServerError(
-                f"The certificate in {own.cert_path} is for {own.application_uri}, not {self.application_uri}: "
-                "give this app a data folder of its own, or set the application URI to the certificate's")
-        self.certificate = own
-        await server.load_certificate(str(own.cert_path))
-        await server.load_private_key(str(own.key_path))
+        await server.load_certificate(str(self.certificate.cert_path))
+        await server.load_private_key(str(self.certificate.key_path))
         server.set_certificate_validator(_ClientTrust(config).validate)
 
     async def _build_address_space(self, server: Server) -> None:
@@ -369,12 +377,13 @@ class OpcUaOutputServer:
         """Write the latest sample of each output that produced any in this tick."""
         server = self._require_server()
         now = datetime.now(UTC)
-        for name, chunk in outputs.items():
+        for count, (name, chunk) in enumerate(outputs.items(), 1):
             target = self._outputs.get(name)
-            if target is None or not len(chunk):
-                continue
-            nodeid, vtype = target
-            await server.write_attribute_value(nodeid, data_value(chunk, vtype, now))
+            if target is not None and len(chunk):
+                nodeid, vtype = target
+                await server.write_attribute_value(nodeid, data_value(chunk, vtype, now))
+            if count % WRITES_BETWEEN_YIELDS == 0:
+                await asyncio.sleep(0)
 
     async def set_status(self, devices: Mapping[str, str] | None = None, last_error: str | None = None) -> None:
         """Show device connection states (device -> ``connected``, ``disconnected``, …) and the last error."""

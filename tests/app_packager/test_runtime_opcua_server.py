@@ -178,20 +178,21 @@ def test_only_trusted_clients_with_a_password_over_an_encrypted_channel(manifest
 
 
 def test_the_server_certificate_is_kept_across_restarts(manifest, secure_setup):
-    config, cert, key = secure_setup
+    config, _, _ = secure_setup
 
-    async def thumbprint() -> str:
+    async def thumbprints() -> set[str]:
+        """The certificate clients are shown, and the one in the data folder."""
         server = OpcUaOutputServer(manifest, config)
         await server.start()
         try:
-            async with await secure_client(server, cert, key) as client:
-                assert await client.get_namespace_index(f"urn:millwright:app:{manifest.id}") > 0
-            return server.certificate.info.fingerprint
+            endpoints = await Client(server.endpoint_url, timeout=10).connect_and_get_server_endpoints()
+            return {fingerprint(e.ServerCertificate) for e in endpoints} | {server.certificate.info.fingerprint}
         finally:
             await server.close()
 
-    first = asyncio.run(asyncio.wait_for(thumbprint(), 60))
-    assert asyncio.run(asyncio.wait_for(thumbprint(), 60)) == first
+    first = asyncio.run(asyncio.wait_for(thumbprints(), 60))
+    assert len(first) == 1
+    assert asyncio.run(asyncio.wait_for(thumbprints(), 60)) == first
     other_app = dataclasses.replace(manifest, id="org.example.other")
     with pytest.raises(OpcUaServerError, match="data folder of its own"):
         asyncio.run(OpcUaOutputServer(other_app, config).start())
