@@ -27,6 +27,8 @@ def register(actions: argparse._SubParsersAction) -> None:
     k8s.add_argument("--image", help="the runtime image with the app (default: localhost/ID:VERSION, as "
                                      "'millwright app image' tags it)")
     k8s.add_argument("--mqtt", metavar="URL", default="", help="the Sparkplug broker, passed to 'app run --mqtt'")
+    k8s.add_argument("--site", default="", help="the Sparkplug group, passed to 'app run --site' (the edge node "
+                                                "is NAME)")
     k8s.add_argument("--shadow", action="store_true", help="log device writes instead of sending them")
     k8s.add_argument("--service-type", default="ClusterIP", choices=("ClusterIP", "NodePort", "LoadBalancer"),
                      help="how clients outside the cluster reach OPC UA and metrics (default: ClusterIP)")
@@ -58,7 +60,8 @@ def app_k8s(args: argparse.Namespace) -> int:
                        + "\n  ".join(problems))
     name = args.name or default_name(manifest)
     check_name(name)
-    deployment = Deployment(name, args.image or default_image(manifest), mqtt_url=args.mqtt, shadow=args.shadow,
+    deployment = Deployment(name, args.image or default_image(manifest), mqtt_url=args.mqtt, site=args.site,
+                            shadow=args.shadow,
                             service_type=args.service_type)
     documents = k8s_documents(manifest, bindings, deployment, _device_profiles(args.devices))
     validate_documents(documents)

@@ -49,7 +49,7 @@ RUNTIME_UID = 10001
 # the newest whose schemas kubernetes-validate bundles.
 OLDEST_KUBERNETES = "1.28"
 SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
-_DEFAULT_MEMORY_MB = 256
+_DEFAULT_MEMORY_MB = 512  # a runtime with its OPC UA server measured 282 MB RSS: room above that
 _DEFAULT_CPU_CORES = 0.5
 _DEFAULT_DISK_MB = 1024
 _NAME = re.compile(r"^[a-z]([a-z0-9-]{0,40}[a-z0-9])?$")  # DNS-1035, short enough for the "-credentials" suffix
@@ -61,14 +61,17 @@ _CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 class Deployment:
     """What a site chooses about one deployment of an app.
 
-    ``name`` names every object (see :func:`check_name`); ``image`` is the runtime image with the app
-    (default :func:`default_image`); ``mqtt_url`` is handed to ``app run --mqtt`` when set;
-    ``shadow`` runs the app with ``--shadow`` (device writes logged, not sent).
+    ``name`` names every object (see :func:`check_name`) and, with ``mqtt_url``, the Sparkplug edge
+    node (a pod's host name changes with every restart; an edge node's must not); ``image`` is the
+    runtime image with the app (default :func:`default_image`); ``mqtt_url`` and ``site`` (the Sparkplug
+    group) go to ``app run --mqtt``/``--site``; ``shadow`` runs the app with ``--shadow`` (device writes
+    logged, not sent).
     """
 
     name: str
     image: str
     mqtt_url: str = ""
+    site: str = ""
     shadow: bool = False
     service_type: str = "ClusterIP"
 
@@ -266,11 +269,13 @@ def _container(manifest: AppManifest, deployment: Deployment, site_devices: bool
 def run_arguments(manifest: AppManifest, deployment: Deployment, site_devices: bool = False) -> list[str]:
     """``millwright``'s arguments in the container: ``app run`` on the image's app and the mounted bindings."""
     arguments = ["app", "run", archive_path(manifest), "--bind", f"{CONFIG_DIR}/bindings.yaml",
-                 "--data", DATA_DIR, "--health-port", str(DEFAULT_HEALTH_PORT)]
+                 "--data", DATA_DIR, "--opcua-port", str(OPCUA_PORT), "--health-port", str(DEFAULT_HEALTH_PORT)]
     if site_devices:
         arguments += ["--devices", f"{CONFIG_DIR}/devices"]
     if deployment.mqtt_url:
-        arguments += ["--mqtt", deployment.mqtt_url]
+        arguments += ["--mqtt", deployment.mqtt_url, "--edge-node", deployment.name]
+        if deployment.site:
+            arguments += ["--site", deployment.site]
     if deployment.shadow:
         arguments.append("--shadow")
     return arguments

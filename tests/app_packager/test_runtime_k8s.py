@@ -96,7 +96,6 @@ def test_probes_resources_volume_and_service_follow_the_app(capsys, tmp_path, ar
         "storage": "2048Mi"}
     assert container["args"][:5] == ["app", "run", "/app/org.millwright.examples.pump-efficiency-1.0.0.iapp",
                                       "--bind", "/config/bindings.yaml"]
-    assert container["args"][container["args"].index("--mqtt") + 1] == "mqtts://broker.site:8883"
     assert container["args"][container["args"].index("--health-port") + 1] == str(ports["health"])
     service_ports = {p["name"]: p["targetPort"] for p in documents["Service/pump-efficiency"]["spec"]["ports"]}
     assert service_ports == {"opcua": "opcua", "metrics": "health"}
@@ -193,11 +192,16 @@ def test_the_container_arguments_are_what_app_run_accepts(capsys, tmp_path, arch
     devices.mkdir()
     (devices / "plc.yaml").write_text((EXAMPLE / "devices" / "pump_station_opcua.yaml").read_text(encoding="utf-8"),
                                       encoding="utf-8")
-    assert generate(capsys, tmp_path, archive, bindings, "--devices", str(devices), "--shadow")[0] == 0
+    assert generate(capsys, tmp_path, archive, bindings, "--devices", str(devices), "--shadow",
+                    "--mqtt", "mqtts://broker.site:8883", "--site", "shanghai-plant-2")[0] == 0
     (container,) = pod_of(by_kind(tmp_path))["containers"]
     parsed = build_parser().parse_args(container["args"])
     assert (parsed.action, str(parsed.app), str(parsed.bind), str(parsed.devices), str(parsed.data)) == (
         "run", "/app/org.millwright.examples.pump-efficiency-1.0.0.iapp", "/config/bindings.yaml",
         "/config/devices", "/data")
     assert parsed.shadow is True
-    assert parsed.health_port == next(p["containerPort"] for p in container["ports"] if p["name"] == "health")
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert (parsed.health_port, parsed.opcua_port) == (ports["health"], ports["opcua"])
+    # The pod's host name changes with every restart; the Sparkplug edge node must not.
+    assert (parsed.mqtt, parsed.site, parsed.edge_node) == ("mqtts://broker.site:8883", "shanghai-plant-2",
+                                                            "pump-efficiency")
