@@ -241,3 +241,25 @@ def test_sigterm_ends_app_run_cleanly_with_json_lines(site, example_build, tmp_p
     assert any(entry["message"].startswith("running org.millwright.examples.pump-efficiency") for entry in lines)
     assert lines[-1]["message"].startswith("stopped after")
     assert (site / "data" / "state.pickle").is_file()
+
+
+def test_the_totals_carry_over_a_restart_and_a_changed_graph_starts_afresh(site, example_build, caplog):
+    config = config_for(site, example_build)
+    first = Recorder()
+    runtime = AppRuntime(load_app(config), config, on_tick=first)
+    run_until(runtime, lambda: first.good_ticks("volume") == 5)
+    volume = float(first.outputs[-1]["volume"].v[-1])
+    assert volume > 0
+
+    again = Recorder()
+    run_until(AppRuntime(load_app(config), config, on_tick=again), lambda: again.good_ticks("volume") == 5)
+    first_after_restart = next(float(t["volume"].v[0]) for t in again.outputs if len(t.get("volume", ())))
+    assert first_after_restart >= volume  # the integral went on from where it stopped
+
+    renamed = variant(example_build, site / "other", id="org.millwright.examples.other-pump")
+    fresh = Recorder()
+    with caplog.at_level("WARNING", logger="app_packager.runtime.state"):
+        run_until(AppRuntime(load_app(config_for(site, renamed)), config_for(site, renamed), on_tick=fresh),
+                  lambda: fresh.good_ticks("volume") == 5)
+    assert "was saved by another graph" in caplog.text
+    assert next(float(t["volume"].v[0]) for t in fresh.outputs if len(t.get("volume", ()))) < volume
