@@ -254,6 +254,10 @@ class OpcUaOutputServer:
         self._server: Server | None = None
         self._outputs: dict[str, tuple[ua.NodeId, ua.VariantType]] = {}
         self._devices: dict[str, ua.NodeId] = {}
+        self._device_states: dict[str, str] = {}
+        self._last_error_text = ""
+        self._status_dirty = False
+        self._status_task: asyncio.Task[None] | None = None
 
     @property
     def endpoint_url(self) -> str:
@@ -284,6 +288,7 @@ class OpcUaOutputServer:
         await self._build_address_space(server)
         await server.start()
         self._server = server
+        self._schedule_status()
         _log.info("OPC UA server listening on %s (%s)", self.config.endpoint_url, self.config.security.value)
 
     async def _own_certificate(self) -> RuntimeCertificate:
@@ -385,20 +390,37 @@ class OpcUaOutputServer:
             if count % WRITES_BETWEEN_YIELDS == 0:
                 await asyncio.sleep(0)
 
-    async def set_status(self, devices: Mapping[str, str] | None = None, last_error: str | None = None) -> None:
-        """Show device connection states (device -> ``connected``, ``disconnected``, …) and the last error."""
-        server = self._require_server()
-        for device, state in (devices or {}).items():
-            nodeid = self._devices.get(device)
-            if nodeid is None:
-                nodeid = self._nid(f"Status.Devices.{device}")
-                await self._device_folder.add_variable(nodeid, ua.QualifiedName(device, self.namespace_index),
-                                                       state, ua.VariantType.String)
-                self._devices[device] = nodeid
-            await server.write_attribute_value(nodeid, ua.DataValue(ua.Variant(state, ua.VariantType.String)))
+    def set_status(self, devices: Mapping[str, str] | None = None, last_error: str | None = None) -> None:
+        """Show device connection states (device -> ``connected``, ``disconnected``, …) and the last error.
+
+        Callable from the device layer's synchronous status callbacks, before ``start`` too: the
+        values are kept here and written to the address space by a task of this server.
+        """
+        self._device_states.update(devices or {})
         if last_error is not None:
-            await server.write_attribute_value(self._last_error.nodeid,
-                                               ua.DataValue(ua.Variant(last_error, ua.VariantType.String)))
+            self._last_error_text = last_error
+        self._status_dirty = True
+        self._schedule_status()
+
+    def _schedule_status(self) -> None:
+        if self._server is not None and (self._status_task is None or self._status_task.done()):
+            self._status_task = asyncio.get_running_loop().create_task(self._write_status(self._server))
+
+    async def _write_status(self, server: Server) -> None:
+        try:
+            while self._status_dirty:
+                self._status_dirty = False
+                for device, state in list(self._device_states.items()):
+                    nodeid = self._devices.get(device)
+                    if nodeid is None:
+                        nodeid = self._devices[device] = self._nid(f"Status.Devices.{device}")
+                        await self._device_folder.add_variable(
+                            nodeid, ua.QualifiedName(device, self.namespace_index), state, ua.VariantType.String)
+                    await server.write_attribute_value(nodeid, ua.DataValue(ua.Variant(state, ua.VariantType.String)))
+                await server.write_attribute_value(self._last_error.nodeid, ua.DataValue(
+                    ua.Variant(self._last_error_text, ua.VariantType.String)))
+        except Exception:  # noqa: BLE001 - the status is informative; the outputs must go on
+            _log.exception("OPC UA server could not show the runtime's status")
 
     def _require_server(self) -> Server:
         if self._server is None:
@@ -409,6 +431,8 @@ class OpcUaOutputServer:
         server, self._server = self._server, None
         if server is None:
             return
+        if self._status_task is not None:
+            self._status_task.cancel()
         try:
             await asyncio.wait_for(server.stop(), STOP_TIMEOUT)
         except TimeoutError:
