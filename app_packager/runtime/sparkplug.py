@@ -145,7 +145,7 @@ class SparkplugEdgeNode:
         self.dropped = 0
         self.queue_depth = 0
         for alias, (name, output) in enumerate(manifest.outputs.items(), start=1):
-            dtype = spb.DataType.BOOLEAN if output.kind == "event" else spb.DataType.DOUBLE
+            dtype = spb.DataType.BOOLEAN if output.kind == "boolean" else spb.DataType.DOUBLE
             self._outputs[name] = _Output(name, alias, dtype, output.unit,
                                           output.description.en if output.description else "",
                                           float(config.deadbands.get(name, 0.0)))

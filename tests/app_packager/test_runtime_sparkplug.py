@@ -8,7 +8,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -16,7 +16,7 @@ import pysparkplug as spb
 import pytest
 from pysparkplug import _protobuf as spb_protobuf
 
-from app_packager.manifest import parse_manifest
+from app_packager.manifest import AppOutput, parse_manifest
 from app_packager.runtime.sparkplug import REBIRTH, SparkplugConfig, SparkplugEdgeNode
 from app_packager.runtime.store_forward import ForwardStore
 from nodes.chunk import BAD, Chunk
@@ -175,6 +175,25 @@ def test_births_name_every_output_with_alias_type_and_unit_then_data_goes_by_ali
     assert second["efficiency"].value == 72.0 and second["energy"].value == 10.6
     assert second["volume"].is_null
     assert len(data) == 2  # the unchanged tick sent nothing
+
+
+def test_a_boolean_output_is_born_and_sent_as_a_boolean_metric(broker, host, manifest, tmp_path):
+    outputs = {**manifest.outputs, "alarm": AppOutput("", "boolean")}
+    node = SparkplugEdgeNode(replace(manifest, outputs=outputs), config(tmp_path, broker.port))
+
+    async def scenario():
+        await node.start()
+        await until(lambda: host.of("DBIRTH"), "DBIRTH")
+        await node.publish({"alarm": Chunk.of([1_000_000_000], [True])})
+        await until(lambda: host.of("DDATA"), "DDATA")
+        await node.close()
+
+    asyncio.run(scenario())
+    born = {m.name: m for m in host.of("DBIRTH")[0].metrics}
+    assert born["alarm"].datatype == spb.DataType.BOOLEAN
+    assert born["efficiency"].datatype == spb.DataType.DOUBLE
+    sent = {m.alias: m for m in host.of("DDATA")[0].metrics}
+    assert sent[born["alarm"].alias].value is True
 
 
 def units_on_the_wire(raw: bytes) -> dict[str, str]:
