@@ -3,7 +3,9 @@
 * ``opc.tcp://host:port/path`` — an OPC UA server;
 * ``modbus+tcp://host[:port][/unit]`` (also ``modbus://``) — Modbus TCP, port 502 and unit 1 by default;
 * ``modbus+rtu-tcp://host:port[/unit]`` — RTU frames over a TCP gateway or serial server;
-* ``modbus+rtu:///dev/ttyUSB0?baudrate=19200&parity=E&stopbits=1&unit=3`` — serial RTU.
+* ``modbus+rtu:///dev/ttyUSB0?baudrate=19200&parity=E&stopbits=1&unit=3`` — serial RTU;
+* ``mqtt://host[:port]`` and ``mqtts://host[:port]`` — an MQTT broker seen as a Sparkplug B host
+  (port 1883, or 8883 with TLS, by default); its tags are ``group/edge_node/device/metric``.
 
 The ``modbus+tcp`` and ``modbus+rtu`` schemes are those of the W3C WoT Modbus binding, which
 our profiles export to. A Modbus device named this way has no register map: its tags are raw
@@ -17,6 +19,18 @@ from urllib.parse import parse_qs, urlsplit
 from device_browser.session import DeviceError, DeviceSession
 
 MODBUS_SCHEMES = ("modbus", "modbus+tcp", "modbus+rtu-tcp", "modbus+rtu")
+SPARKPLUG_SCHEMES = ("mqtt", "mqtts")
+
+
+def sparkplug_session_from_url(url: str, timeout: float | None = None, **options) -> DeviceSession:
+    """A Sparkplug host session (not yet connected) on the broker at ``url``, with the credentials
+    of the environment; ``options`` are further :class:`~device_browser.sparkplug.broker.BrokerSettings`."""
+    from device_browser.sparkplug.broker import BrokerSettings
+    from device_browser.sparkplug.session import SparkplugSession
+
+    if timeout is not None:
+        options["timeout_s"] = timeout
+    return SparkplugSession(BrokerSettings.from_url(url, **options))
 
 
 def modbus_session_from_url(url: str, timeout: float | None = None) -> DeviceSession:

@@ -304,12 +304,33 @@ def profile_session(path: Path, args: argparse.Namespace) -> tuple[DeviceProfile
 
 
 def session_for(target: str, args: argparse.Namespace) -> tuple[DeviceProfile | None, DeviceSession]:
-    """A profile (or None) and a session for a target: a device profile, an OPC UA URL, or a Modbus URL
-    (``modbus+tcp://host:port/unit``, see :mod:`device_browser.urls`) whose tags are raw addresses."""
-    from device_browser.urls import MODBUS_SCHEMES, modbus_session_from_url
+    """A profile (or None) and a session for a target: a device profile, an OPC UA URL, a Modbus URL
+    (``modbus+tcp://host:port/unit``, see :mod:`device_browser.urls`) whose tags are raw addresses,
+    or an MQTT broker (``mqtt://host:port``) whose tags are Sparkplug metrics."""
+    from device_browser.urls import MODBUS_SCHEMES, SPARKPLUG_SCHEMES, modbus_session_from_url
 
     if target.startswith("opc.tcp://"):
         return None, opcua_session(target, args)
-    if target.split("://", 1)[0] in MODBUS_SCHEMES:
+    scheme = target.split("://", 1)[0]
+    if scheme in MODBUS_SCHEMES:
         return None, modbus_session_from_url(target, getattr(args, "timeout", None))
+    if scheme in SPARKPLUG_SCHEMES:
+        return None, sparkplug_session(target, args)
     return profile_session(Path(target), args)
+
+
+def sparkplug_session(url: str, args: argparse.Namespace) -> DeviceSession:
+    """A Sparkplug host session on the broker at ``url``. The username comes from ``--user`` or
+    ``MILLWRIGHT_MQTT_USERNAME``; a ``--user`` without a password in the environment is asked for
+    one (keyring or terminal), as for OPC UA. TLS (``mqtts://``) trusts ``--ca-file`` or the system's CAs."""
+    from device_browser.sparkplug.broker import broker_credentials
+    from device_browser.urls import sparkplug_session_from_url
+
+    options: dict[str, Any] = {"rebirth_on_gap": not getattr(args, "no_rebirth", False)}
+    if getattr(args, "ca_file", None):
+        options["ca_file"] = Path(args.ca_file)
+    user = getattr(args, "user", None)
+    if user:
+        password = broker_credentials()[1] or ask_password(url, user)[0]
+        options.update(username=user, password=password)
+    return sparkplug_session_from_url(url, getattr(args, "timeout", None), **options)

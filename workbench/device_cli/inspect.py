@@ -11,9 +11,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from workbench.device_cli import sparkplug_view
 from workbench.device_cli.connection import EXIT_DEVICE, EXIT_USAGE, add_connection_options, run_async, session_for
 
-_TARGET_HELP = "a device profile (YAML), opc.tcp://host:port/… or modbus+tcp://host:port/unit"
+_TARGET_HELP = "a device profile (YAML), opc.tcp://host:port/…, modbus+tcp://host:port/unit or mqtt://host:port"
 
 
 def add_commands(actions: argparse._SubParsersAction) -> None:
@@ -21,6 +22,7 @@ def add_commands(actions: argparse._SubParsersAction) -> None:
     browse.add_argument("target", help=_TARGET_HELP)
     browse.add_argument("--node", help="start below this node (default: Objects)")
     browse.add_argument("--depth", type=int, default=2, metavar="N", help="levels to show (default 2)")
+    sparkplug_view.add_options(browse)
     add_connection_options(browse)
     browse.set_defaults(handler=run_async(browse_device))
     read = actions.add_parser("read", help="read tags once: value, quality, status and time")
@@ -56,6 +58,10 @@ def add_commands(actions: argparse._SubParsersAction) -> None:
 
 
 async def browse_device(args: argparse.Namespace) -> int:
+    from device_browser.urls import SPARKPLUG_SCHEMES
+
+    if args.target.split("://", 1)[0] in SPARKPLUG_SCHEMES:
+        return await sparkplug_view.browse_broker(args)
     _, session = session_for(args.target, args)
     await session.connect()
     try:
