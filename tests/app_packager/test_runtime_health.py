@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -12,6 +17,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from app_packager.runtime.health import HealthConfig, HealthServer
 from app_packager.runtime.metrics import RuntimeMetrics
+from device_browser.simulators.opcua.simulation import free_port
+from tests.app_packager.test_runtime import simulator, site  # noqa: F401 (fixtures, used by name)
 
 
 class Flags:
@@ -150,3 +157,55 @@ def test_a_container_makes_it_listen_on_every_interface_through_the_environment(
         assert get(f"http://127.0.0.1:{server.port}/healthz")[0] == 200
     finally:
         server.close()
+
+
+def wait_for(url: str, status: int, deadline_s: float = 60.0) -> dict:
+    """The JSON body of ``url`` once it answers ``status``; fails with the last answer after ``deadline_s``."""
+    deadline = time.monotonic() + deadline_s
+    answer: tuple[int, bytes] = (0, b"")
+    while time.monotonic() < deadline:
+        try:
+            answer = get(url)
+        except (urllib.error.URLError, ConnectionError):  # not listening yet
+            answer = (0, b"")
+        if answer[0] == status:
+            return json.loads(answer[1])
+        time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer {status} within {deadline_s} s: {answer}")
+
+
+@pytest.mark.slow  # a subprocess runtime and a simulator outage: ~10 s
+def test_a_running_app_reports_its_devices_ticks_and_samples(site, simulator, example_build):  # noqa: F811
+    port = free_port("127.0.0.1")
+    command = [sys.executable, "-m", "workbench", "app", "run", str(example_build), "--bind",
+               str(site / "bindings.yaml"), "--devices", str(site / "devices"), "--data", str(site / "data"),
+               "--allow-unsigned", "--rate", "10", "--health-port", str(port)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        base = f"http://127.0.0.1:{port}"
+        ready = wait_for(base + "/readyz", 200)
+        assert ready["devices"] == {"pump-station-opcua": True} and ready["missing"] == []
+        assert wait_for(base + "/healthz", 200)["live"] is True
+        values = samples(get(base + "/metrics")[1])
+        assert values["millwright_device_connected", (("device", "pump-station-opcua"),)] == 1
+        assert values["millwright_tick_latency_seconds_count", ()] > 0
+        assert sum(v for (name, _), v in values.items() if name == "millwright_node_samples_total") > 0
+
+        simulator.stop()
+        try:
+            missing = wait_for(base + "/readyz", 503)
+            assert missing["missing"] == ["pump-station-opcua"]
+            assert get(base + "/healthz")[0] == 200  # a lost device takes the pod out of service, never restarts it
+        finally:
+            simulator.start()
+        wait_for(base + "/readyz", 200)
+        assert samples(get(base + "/metrics")[1])[
+            "millwright_device_reconnects_total", (("device", "pump-station-opcua"),)] >= 1
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.communicate(timeout=15)
+        finally:
+            if process.poll() is None:
+                process.kill()
