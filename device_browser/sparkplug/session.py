@@ -113,6 +113,7 @@ class SparkplugSession:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         return client
 
     async def _give_up(self, reason: str) -> None:
@@ -134,8 +135,12 @@ class SparkplugSession:
     # -- paho's thread → the asyncio loop ---------------------------------------------------------
     def _on_connect(self, client: mqtt.Client, _userdata: Any, _flags: Any, rc: int) -> None:
         if rc == mqtt.CONNACK_ACCEPTED:
-            client.subscribe(TOPICS)  # clean session: subscribe on every (re)connect
-        self._loop.call_soon_threadsafe(self._connected, rc)
+            client.subscribe(TOPICS)  # clean session: subscribe on every (re)connect; connected at SUBACK
+        else:
+            self._loop.call_soon_threadsafe(self._connected, rc)
+
+    def _on_subscribe(self, _client: mqtt.Client, _userdata: Any, _mid: int, _granted: Any) -> None:
+        self._loop.call_soon_threadsafe(self._connected, mqtt.CONNACK_ACCEPTED)
 
     def _on_disconnect(self, _client: mqtt.Client, _userdata: Any, rc: int) -> None:
         self._loop.call_soon_threadsafe(self._lost, f"{mqtt.error_string(rc)} (code {rc})")
@@ -202,6 +207,7 @@ class SparkplugSession:
 
     async def read(self, tags: list[str]) -> list[Sample]:
         """The last value of each metric; a metric no birth defined reads BAD."""
+        self._require_connection(f"Cannot read {', '.join(tags[:3])}")
         self.counters.requests += 1
         samples = []
         for tag in tags:
@@ -220,8 +226,7 @@ class SparkplugSession:
         if not node.online or (device is not None and not device.online):
             raise DeviceError(f"Cannot write {tag}: {node.path if not node.online else tag.rsplit('/', 1)[0]} "
                               f"is offline")
-        if self._client is None or self._status.state is not ConnectionState.CONNECTED:
-            raise DeviceError(f"Cannot write {tag}: not connected to the MQTT broker {self.host}:{self.port}")
+        self._require_connection(f"Cannot write {tag}")
         kind = spb.MessageType.DCMD if device else spb.MessageType.NCMD
         topic = spb.Topic(group_id=node.group, message_type=kind, edge_node_id=node.name,
                           device_id=device.name if device else None)
@@ -232,13 +237,20 @@ class SparkplugSession:
         self.counters.requests += 1
         self._client.publish(str(topic), payload, qos=0)
 
+    def _require_connection(self, what: str) -> None:
+        """While the broker is away the values are not live: say so at once instead of answering stale."""
+        if self._client is None or self._status.state is not ConnectionState.CONNECTED:
+            reason = f" ({self._status.reason})" if self._status.reason else ""
+            raise DeviceError(f"{what}: not connected to the MQTT broker {self.host}:{self.port}{reason}")
+
     async def subscribe(self, tags: Sequence[str], interval_ms: float, bus: LiveBus, *,
                         deadband: float = 0.0) -> SparkplugSubscription:
         """Every update of ``tags`` into ``bus`` (edge nodes publish on change: ``interval_ms`` is
         kept for the contract, not a poll rate); the known values go in at once."""
+        known = await self.read(list(tags))
         subscription = SparkplugSubscription(list(tags), interval_ms, bus, deadband, self._subscriptions)
         self._subscriptions.append(subscription)
-        for sample in await self.read(list(tags)):
+        for sample in known:
             if sample.source_time:
                 subscription.deliver(sample)
         return subscription
@@ -307,10 +319,11 @@ class SparkplugSubscription:
         return False
 
     def gap(self, t: int) -> None:
-        """The broker was lost: one BAD NaN sample per tag, stamped now."""
+        """The broker was lost: one BAD NaN sample per tag, stamped now (none where a death already put one)."""
         self.stats.gaps += 1
         for tag in self.tags:
-            self.deliver(Sample(tag, math.nan, BAD, t, t, NO_COMMUNICATION))
+            if self._last.get(tag, (0, 0))[1] is not None:
+                self.deliver(Sample(tag, math.nan, BAD, t, t, NO_COMMUNICATION))
 
     async def close(self) -> None:
         if self in self._registry:

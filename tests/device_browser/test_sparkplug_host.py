@@ -9,8 +9,8 @@ import asyncio
 import math
 import threading
 import time
-from collections.abc import Callable
 
+import numpy as np
 import paho.mqtt.client as mqtt
 import pysparkplug as spb
 import pytest
@@ -21,7 +21,8 @@ from device_browser.session import BAD, GOOD, ConnectionState, DeviceError
 from device_browser.simulators.opcua.simulation import free_port
 from device_browser.sparkplug.broker import BrokerSettings
 from device_browser.sparkplug.session import SparkplugSession
-from tests.mosquitto import serve_mosquitto
+from tests.device_browser.test_session_contract import wait_for
+from tests.mosquitto import MosquittoProcess, mosquitto_missing, serve_mosquitto
 from workbench.cli import main
 
 DEADLINE = 30.0  # seconds: generous, for a loaded 2-core machine
@@ -44,13 +45,19 @@ class EdgeNode:
         self.client = mqtt.Client(client_id=f"edge-{node}", clean_session=True)
         self.client.will_set(self._topic(spb.MessageType.NDEATH), self._ndeath(), qos=1)
         self.client.on_message = self._on_message
-        subscribed = threading.Event()
-        self.client.on_subscribe = lambda *_: subscribed.set()
+        self.last_flow = 12.5
+        self.listening = threading.Event()  # subscribed to its commands (again after a reconnect)
+        self.client.on_connect = lambda *_: self._listen()
+        self.client.on_subscribe = lambda *_: self.listening.set()
+        self.client.on_disconnect = lambda *_: self.listening.clear()
         self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+        assert self.listening.wait(DEADLINE)
+
+    def _listen(self) -> None:
+        self.listening.clear()
         self.client.subscribe([(self._topic(spb.MessageType.NCMD), 1),
                                (self._topic(spb.MessageType.DCMD, device=True), 1)])
-        self.client.loop_start()
-        assert subscribed.wait(DEADLINE)
 
     def _topic(self, kind: spb.MessageType, device: bool = False) -> str:
         return str(spb.Topic(group_id=GROUP, message_type=kind, edge_node_id=self.node,
@@ -70,14 +77,14 @@ class EdgeNode:
         self.seq = (self.seq + 1) % 256
         return self.seq
 
-    def births(self, flow: float = 12.5) -> None:
+    def births(self) -> None:
         now = spb.get_current_timestamp()
         self.seq = 0
         self.client.publish(self._topic(spb.MessageType.NBIRTH), spb.NBirth(now, 0, (
             spb.Metric(now, "bdSeq", spb.DataType.INT64, value=self.bd_seq),
             spb.Metric(now, "Node Control/Rebirth", spb.DataType.BOOLEAN, value=False),
         )).encode(), qos=0)
-        metrics = (spb.Metric(now, "Flow", spb.DataType.DOUBLE, value=flow, alias=1),
+        metrics = (spb.Metric(now, "Flow", spb.DataType.DOUBLE, value=self.last_flow, alias=1),
                    spb.Metric(now, "Running", spb.DataType.BOOLEAN, value=True, alias=2),
                    spb.Metric(now, "Offset", spb.DataType.INT16, value=-5, alias=3))
         payload = spb_protobuf.Payload.FromString(spb.DBirth(now, self._next_seq(), metrics).encode())
@@ -89,6 +96,7 @@ class EdgeNode:
     def flow(self, value: float, skip: int = 0) -> None:
         """A DDATA of Flow by alias; ``skip`` seq numbers left out make a gap."""
         self.seq = (self.seq + skip) % 256
+        self.last_flow = value
         now = spb.get_current_timestamp()
         raw = spb.DData(now, self._next_seq(), (spb.Metric(now, None, spb.DataType.DOUBLE, value=value,
                                                             alias=1),)).encode()
@@ -100,14 +108,6 @@ class EdgeNode:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
-
-
-async def wait_for(condition: Callable[[], bool], what: str) -> None:
-    end = time.monotonic() + DEADLINE
-    while not condition():
-        if time.monotonic() > end:
-            raise AssertionError(f"not within {DEADLINE:g} s: {what}")
-        await asyncio.sleep(0.02)
 
 
 def value_of(session: SparkplugSession, tag: str):
@@ -266,3 +266,39 @@ def test_broker_down_is_said_with_host_port_and_reason(capsys):
         assert session.status.state is ConnectionState.FAILED
 
     asyncio.run(connect())
+
+
+def test_broker_restart_marks_a_gap_and_the_values_resume(tmp_path):
+    reason = mosquitto_missing()
+    if reason:
+        pytest.skip(reason)
+    own = MosquittoProcess(tmp_path / "broker")  # stopped and started again: not the shared broker
+    own.start()
+
+    async def scenario(session, edge):
+        states: list[ConnectionState] = []
+        session.status_changed.connect(lambda status: states.append(status.state))
+        edge.births()
+        await wait_for(lambda: value_of(session, FLOW) == 12.5, "the births")
+        bus = LiveBus(capacity=1000)
+        await session.subscribe([FLOW], 100, bus)
+        await asyncio.to_thread(own.stop)
+        await wait_for(lambda: session.status.state is ConnectionState.RECONNECTING, "the loss noticed")
+        await wait_for(lambda: not edge.listening.is_set(), "the loss noticed by the edge node")
+        with pytest.raises(DeviceError, match="not connected"):
+            await session.read([FLOW])
+        await asyncio.to_thread(own.start)
+        await wait_for(lambda: session.status.state is ConnectionState.CONNECTED, "the host back on the broker")
+        await wait_for(edge.listening.is_set, "the edge node back on the broker")
+        edge.flow(17.0)  # the host may have seen the node's will: then it asks for births, which carry 17.0
+        await wait_for(lambda: 17.0 in bus.snapshot(FLOW).v, "a value after the restart")
+        chunk = bus.snapshot(FLOW)
+        assert chunk.v[0] == 12.5 and chunk.v[-1] == 17.0
+        assert (chunk.q == BAD).sum() == 1 and np.isnan(chunk.v[chunk.q == BAD]).all()  # one gap marker
+        assert states[:2] == [ConnectionState.RECONNECTING, ConnectionState.CONNECTED]
+        assert session.counters.reconnects == 1
+
+    try:
+        with_host(own, scenario)
+    finally:
+        own.stop()
