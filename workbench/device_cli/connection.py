@@ -68,7 +68,8 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
                         help="OPC UA security, e.g. Basic256Sha256:SignAndEncrypt (default: the profile's, "
                              f"or {DEFAULT_SECURITY})")
     parser.add_argument("--user", default=None,
-                        help="OPC UA user name (the password comes from the keyring, or is asked)")
+                        help="OPC UA or MQTT user name (the password comes from the keyring, or is asked; MQTT also "
+                             "takes MILLWRIGHT_MQTT_USERNAME/_PASSWORD from the environment)")
     parser.add_argument("--timeout", type=_seconds, default=None, metavar="S",
                         help=f"seconds to wait (default: the profile's, or {DEFAULT_TIMEOUT_S:g})")
     add_common_options(parser)
