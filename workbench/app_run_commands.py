@@ -126,7 +126,8 @@ def _sinks(manifest, args: argparse.Namespace, metrics) -> list:
 
         sinks.append(OpcUaOutputServer(manifest, OpcUaServerConfig(args.data / "opcua", port=args.opcua_port)))
     if args.mqtt:
-        from app_packager.runtime.sparkplug import SparkplugConfig, SparkplugEdgeNode, broker_credentials
+        from app_packager.runtime.sparkplug import SparkplugConfig, SparkplugEdgeNode
+        from device_browser.sparkplug.broker import broker_credentials
 
         username, password = broker_credentials()
         config = SparkplugConfig(args.mqtt, args.site, args.edge_node, args.data / "sparkplug", username=username,

@@ -32,7 +32,6 @@ import asyncio
 import json
 import logging
 import math
-import os
 import queue
 import re
 import ssl
@@ -59,9 +58,6 @@ log = logging.getLogger(__name__)
 REBIRTH = "Node Control/Rebirth"
 BD_SEQ = "bdSeq"
 PARAMETER_PREFIX = "Parameters/"
-USERNAME_ENV = "MILLWRIGHT_MQTT_USERNAME"
-PASSWORD_ENV = "MILLWRIGHT_MQTT_PASSWORD"
-PASSWORD_FILE_ENV = "MILLWRIGHT_MQTT_PASSWORD_FILE"
 _TICK_S = 0.02  # the worker's network poll: bounds the latency a queued tick waits for the socket
 _REPLAY_WINDOW = 200  # stored messages in flight (unacknowledged) at once during a replay
 _TOPIC_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]")
@@ -71,7 +67,8 @@ ParameterCallback = Callable[[str, float], None]
 
 @dataclass(frozen=True)
 class SparkplugConfig:
-    """Where and how the edge node talks to the broker. Secrets come from :func:`broker_credentials`."""
+    """Where and how the edge node talks to the broker. Secrets come from
+    :func:`device_browser.sparkplug.broker.broker_credentials` (the environment, never a project file)."""
 
     url: str  # mqtt://host:port or mqtts://host:port
     group: str  # the site
@@ -99,15 +96,6 @@ class SparkplugConfig:
         if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
             raise ValueError(f"MQTT broker URL {self.url!r}: expected mqtt://HOST:PORT or mqtts://HOST:PORT")
         return parts.hostname, parts.port or (8883 if parts.scheme == "mqtts" else 1883)
-
-
-def broker_credentials(environ: Mapping[str, str] = os.environ) -> tuple[str, str]:
-    """Username and password for the broker from the environment: ``MILLWRIGHT_MQTT_USERNAME`` and
-    ``MILLWRIGHT_MQTT_PASSWORD`` or a mounted file named by ``MILLWRIGHT_MQTT_PASSWORD_FILE``."""
-    password = environ.get(PASSWORD_ENV, "")
-    if not password and environ.get(PASSWORD_FILE_ENV):
-        password = Path(environ[PASSWORD_FILE_ENV]).read_text(encoding="utf-8").strip()
-    return environ.get(USERNAME_ENV, ""), password
 
 
 def topic_id(text: str) -> str:
