@@ -24,6 +24,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 def _action_groups() -> list[Callable[[argparse._SubParsersAction], None]]:
     from workbench import (  # they import reporting_errors
         app_build_commands,
+        app_image_commands,
         app_k8s_commands,
         app_publish_commands,
         app_run_commands,
@@ -31,7 +32,7 @@ def _action_groups() -> list[Callable[[argparse._SubParsersAction], None]]:
     )
 
     return [app_build_commands.register, app_sign_commands.register, app_publish_commands.register,
-            app_run_commands.register, app_k8s_commands.register]
+            app_run_commands.register, app_k8s_commands.register, app_image_commands.register]
 
 
 def reporting_errors(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
