@@ -80,12 +80,13 @@ def app_k8s(args: argparse.Namespace) -> int:
 
 def _secret_hint(secret: str, mqtt: bool) -> str:
     """How a site creates the Secret the pod reads its passwords from: the variables the runtime reads."""
-    from app_packager.runtime import opcua_server, sparkplug
+    from app_packager.runtime import opcua_server
     from app_packager.runtime.core import PASSWORD_VARIABLE
+    from device_browser.sparkplug import broker
 
     variables = [opcua_server.USER_ENV, opcua_server.PASSWORD_ENV]
     if mqtt:
-        variables += [sparkplug.USERNAME_ENV, sparkplug.PASSWORD_ENV]
+        variables += [broker.USERNAME_ENV, broker.PASSWORD_ENV]
     literals = "".join(f" \\\n    --from-literal={variable}=..." for variable in variables)
     device = PASSWORD_VARIABLE.format("<DEVICE>")
     return (f"Create the Secret with the passwords the runtime reads (never kept in these manifests):\n"
