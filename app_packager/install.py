@@ -74,7 +74,7 @@ def install_app(archive: Path, target_folder: Path, bindings_file: Path, *,
     if destination.exists():
         raise AppError(f"{manifest.id} {manifest.version} is already installed in {destination}; remove that "
                        "folder to install it again")
-    _unpack({**report.entries, BINDINGS_NAME: text.encode("utf-8")}, destination)
+    unpack({**report.entries, BINDINGS_NAME: text.encode("utf-8")}, destination)
     return InstalledApp(destination, manifest, report.publisher)
 
 
@@ -98,7 +98,7 @@ def binding_problems(manifest: AppManifest, text: str, source: Path | str) -> li
     return problems
 
 
-def _unpack(files: Mapping[str, bytes], destination: Path) -> None:
+def unpack(files: Mapping[str, bytes], destination: Path) -> None:
     """Write ``files`` into a new folder beside ``destination`` and rename it into place; on failure, no trace."""
     created = _missing_ancestors(destination.parent)
     partial = destination.parent / f"{_PARTIAL}{secrets.token_hex(6)}"

@@ -36,7 +36,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from app_packager.errors import AppError
-from app_packager.install import BINDINGS_NAME, _unpack, binding_problems
+from app_packager.install import BINDINGS_NAME, binding_problems, unpack
 from app_packager.manifest import MANIFEST_NAME, AppInput, AppManifest, load_manifest
 from app_packager.runtime.device_writes import DeviceWriteSink, WriteTarget
 from app_packager.runtime.metrics import NULL_METRICS, RuntimeMetrics
@@ -109,7 +109,7 @@ def load_app(config: RuntimeConfig) -> LoadedApp:
         report = verify_app(app, trusted=config.trusted, allow_unsigned=config.allow_unsigned)
         folder = Path(config.data_dir) / UNPACKED_FOLDER
         shutil.rmtree(folder, ignore_errors=True)
-        _unpack(report.entries, folder)
+        unpack(report.entries, folder)
         publisher = report.publisher
     manifest = load_manifest(folder / MANIFEST_NAME)
     bindings_path = Path(config.bindings) if config.bindings else folder / BINDINGS_NAME
