@@ -7,8 +7,6 @@ Without the binary the tests that need it are skipped with the reason, except on
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import subprocess
 import time
@@ -18,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from device_browser.simulators.opcua.simulation import free_port
+from tests.daemons import daemon_binary, daemon_missing, stop_daemon
 
 BINARY = "mosquitto"
 START_DEADLINE = 30.0  # seconds for the broker to accept a connection on a loaded machine
@@ -32,10 +31,6 @@ log_type warning
 log_type notice
 max_queued_messages 100000
 """
-
-
-def _binary() -> str | None:
-    return shutil.which(BINARY) or next((p for p in (f"/usr/sbin/{BINARY}",) if Path(p).exists()), None)
 
 
 class MosquittoProcess:
@@ -59,7 +54,7 @@ class MosquittoProcess:
         self.folder.mkdir(parents=True, exist_ok=True)
         config = self.folder / "mosquitto.conf"
         config.write_text(_CONFIG.format(port=self.port, log=self.folder / "mosquitto.log"), encoding="utf-8")
-        self.process = subprocess.Popen([_binary() or BINARY, "-c", str(config)],
+        self.process = subprocess.Popen([daemon_binary(BINARY) or BINARY, "-c", str(config)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + START_DEADLINE
         while not self._accepts():
@@ -78,23 +73,12 @@ class MosquittoProcess:
             return False
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        stop_daemon(self.process)
 
 
 def mosquitto_missing() -> str | None:
-    """Why no broker can run here (None when it can); on CI a missing binary is a failure, not a skip."""
-    if _binary():
-        return None
-    reason = f"'{BINARY}' is not installed (Debian package mosquitto; .ci/run installs it on CI)"
-    if os.environ.get("CI") == "true":
-        raise RuntimeError(reason)
-    return reason
+    """Why no broker can run here (None when it can); on CI a missing binary fails."""
+    return daemon_missing(BINARY, "mosquitto")
 
 
 def serve_mosquitto(tmp_path_factory) -> Iterator[MosquittoProcess]:

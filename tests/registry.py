@@ -7,8 +7,6 @@ Without the binary the tests that need it are skipped with the reason, except on
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import time
 import urllib.error
@@ -20,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from device_browser.simulators.opcua.simulation import free_port
+from tests.daemons import daemon_binary, daemon_missing, stop_daemon
 
 BINARY = "docker-registry"
 START_DEADLINE = 30.0  # seconds for the registry to answer GET /v2/ on a loaded machine
@@ -65,7 +64,7 @@ class RegistryProcess:
         return f"oci://{self.host}/{repository}"
 
     def start(self) -> None:
-        binary = shutil.which(BINARY) or f"/usr/bin/{BINARY}"
+        binary = daemon_binary(BINARY) or BINARY
         config = self.folder / "config.yml"
         self.folder.mkdir(parents=True, exist_ok=True)
         auth = _AUTH.format(path=self._htpasswd()) if self.users else ""
@@ -106,23 +105,12 @@ class RegistryProcess:
             return False
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        stop_daemon(self.process)
 
 
 def registry_missing() -> str | None:
-    """Why no registry can run here (None when it can); on CI a missing binary is a failure, not a skip."""
-    if shutil.which(BINARY) or Path(f"/usr/bin/{BINARY}").exists():
-        return None
-    reason = f"'{BINARY}' is not installed (Debian package docker-registry; .ci/run installs it on CI)"
-    if os.environ.get("CI") == "true":
-        raise RuntimeError(reason)
-    return reason
+    """Why no registry can run here (None when it can); on CI a missing binary fails."""
+    return daemon_missing(BINARY, "docker-registry")
 
 
 def serve_registry(tmp_path_factory) -> Iterator[RegistryProcess]:
