@@ -100,7 +100,7 @@ async def _serve(app, config, args: argparse.Namespace) -> int:
     from app_packager.runtime.metrics import RuntimeMetrics
 
     metrics = RuntimeMetrics(app.manifest.id, app.manifest.version)
-    runtime = AppRuntime(app, config, _sinks(app.manifest, args, metrics), metrics=metrics)
+    runtime = AppRuntime(app, config, _sinks(app, args, metrics), metrics=metrics)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -118,8 +118,9 @@ async def _serve(app, config, args: argparse.Namespace) -> int:
     return 0
 
 
-def _sinks(manifest, args: argparse.Namespace, metrics) -> list:
+def _sinks(app, args: argparse.Namespace, metrics) -> list:
     """The output sinks the options ask for: the OPC UA server, the Sparkplug edge node."""
+    manifest = app.manifest
     sinks = []
     if args.opcua_port is not None:
         from app_packager.runtime.opcua_server import OpcUaOutputServer, OpcUaServerConfig
@@ -130,7 +131,9 @@ def _sinks(manifest, args: argparse.Namespace, metrics) -> list:
         from device_browser.sparkplug.broker import broker_credentials
 
         username, password = broker_credentials()
+        params = app.compiled.resolution.params
+        values = {name: params[p.node][p.param] for name, p in manifest.parameters.items() if p.node in params}
         config = SparkplugConfig(args.mqtt, args.site, args.edge_node, args.data / "sparkplug", username=username,
-                                 password=password)
+                                 password=password, parameters=values)
         sinks.append(SparkplugEdgeNode(manifest, config, metrics=metrics))
     return sinks

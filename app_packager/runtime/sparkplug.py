@@ -76,6 +76,7 @@ class SparkplugConfig:
     data_dir: Path  # the store-and-forward database and the last bdSeq
     primary_host: str = ""  # a Sparkplug host id: births only while its STATE says online
     deadbands: Mapping[str, float] = field(default_factory=dict)  # output -> absolute deadband; default on change
+    parameters: Mapping[str, float] = field(default_factory=dict)  # the parameters' values now, for DBIRTH
     ca_file: Path | None = None  # mqtts: the broker's CA (else the system's)
     client_cert: Path | None = None
     client_key: Path | None = None
@@ -126,7 +127,7 @@ class SparkplugEdgeNode:
         self.host, self.port = config.address()
         self._outputs: dict[str, _Output] = {}
         self._parameters = {name: len(manifest.outputs) + 1 + i for i, name in enumerate(manifest.parameters)}
-        self._last: dict[str, float | bool | None] = {}  # output -> last value handed to the worker
+        self._last: dict[str, float | bool | None] = {}  # output (or Parameters/name) -> last value sent
         self._inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._worker: threading.Thread | None = None
         self._session = _Session(self)
@@ -201,7 +202,9 @@ class SparkplugEdgeNode:
         metrics = [spb.Metric(now, o.name, o.datatype, spb.Metadata(description=o.description or None),
                               value=self._last.get(o.name), alias=o.alias) for o in self._outputs.values()]
         metrics += [spb.Metric(now, PARAMETER_PREFIX + name, spb.DataType.DOUBLE,
-                               spb.Metadata(description=p.description.en if p.description else None), alias=alias)
+                               spb.Metadata(description=p.description.en if p.description else None),
+                               value=self._last.get(PARAMETER_PREFIX + name, self.config.parameters.get(name)),
+                               alias=alias)
                     for (name, alias), p in zip(self._parameters.items(), self.manifest.parameters.values(),
                                                 strict=True)]
         payload = spb_protobuf.Payload.FromString(spb.DBirth(now, seq, tuple(metrics)).encode())
@@ -232,14 +235,16 @@ class SparkplugEdgeNode:
                 continue
             value = float(getattr(metric, metric.WhichOneof("value")))
             log.info("Sparkplug DCMD: parameter %s of %s set to %g", name, self.device, value)
-            if self.on_parameter:
-                self.on_parameter(name, value)
+            self.on_parameter(name, value)
+            self._last[PARAMETER_PREFIX + name] = value  # a rebirth tells the value in force
             self._inbox.put(("data", [(self._parameters[name], spb.get_current_timestamp(), value)]))
 
     def _refusal(self, name: str, metric: Any) -> str:
         shown = metric.name or f"alias {metric.alias}"
         if name not in self._parameters:
             return f"{shown} is not a parameter this app lets a site override"
+        if self.on_parameter is None:
+            return f"{shown}: this runtime does not change parameters while it runs (restart it with --param)"
         field_name = metric.WhichOneof("value")
         if field_name not in ("double_value", "float_value", "int_value", "long_value", "boolean_value"):
             return f"{shown} carries no number"

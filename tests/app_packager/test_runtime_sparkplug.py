@@ -17,6 +17,7 @@ import pytest
 from pysparkplug import _protobuf as spb_protobuf
 
 from app_packager.manifest import AppOutput, parse_manifest
+from app_packager.runtime.metrics import RuntimeMetrics
 from app_packager.runtime.sparkplug import REBIRTH, SparkplugConfig, SparkplugEdgeNode
 from app_packager.runtime.store_forward import ForwardStore
 from nodes.chunk import BAD, Chunk
@@ -339,6 +340,29 @@ def test_device_command_reaches_only_overridable_parameters_within_their_range(b
     asyncio.run(scenario())
     assert calls == [("rated_power", 55.0)]
     assert [(m.name, m.value) for m in host.of("DDATA")[0].metrics] == [("Parameters/rated_power", 55.0)]
+
+
+def test_births_carry_the_parameters_in_force_and_a_node_that_cannot_apply_them_refuses_commands(
+        broker, host, manifest, tmp_path):
+    metrics = RuntimeMetrics()
+    node = SparkplugEdgeNode(manifest, config(tmp_path, broker.port, parameters={"rated_power": 22.0}),
+                             metrics=metrics)
+    topic = f"spBv1.0/site-a/DCMD/runtime-1/{DEVICE}"
+
+    async def scenario():
+        await node.start()
+        await until(lambda: host.of("DBIRTH"), "DBIRTH")
+        now = spb.get_current_timestamp()
+        host.send(topic, spb.DCmd(now, (spb.Metric(now, "Parameters/rated_power", spb.DataType.DOUBLE,
+                                                   value=30.0),)).encode())
+        await until(metrics.last_error, "the refusal")
+        await node.close()
+
+    asyncio.run(scenario())
+    born = {m.name: m.value for m in host.of("DBIRTH")[0].metrics}
+    assert born["Parameters/rated_power"] == 22.0
+    assert "does not change parameters while it runs" in metrics.last_error().message
+    assert not host.of("DDATA")  # nothing claims the value was set
 
 
 def test_births_wait_for_the_primary_host_online_and_it_going_offline_ends_the_session(
