@@ -18,6 +18,7 @@ def test_graph_running_live_screenshot(make_window, loop, qapp, site, language):
     window = open_site(make_window, loop, qapp, site, language)
     run(loop, window.devices.connect(OPCUA), timeout=DEADLINE)
     window.views["project"].file_activated.emit(site / "graphs" / "pump_efficiency.json")
+    run(loop, until(lambda: window.editor_area.current_editor() is not None))
     editor = window.editor_area.current_editor()
     bar = window.editor_area.run_bars[editor]
     bar.source.setCurrentIndex(bar.source.findData("live"))

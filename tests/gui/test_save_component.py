@@ -12,6 +12,7 @@ from model_designer.save_component import SaveComponentDialog
 from nodes.graph import load_graph
 from nodes.registry import default_registry
 from nodes.resources import example_project
+from tests.gui.conftest import run, until
 from tests.gui.test_graph_editing import open_example_graph
 from workbench.cli import main
 
@@ -85,6 +86,7 @@ def test_a_selection_saved_as_a_component_is_listed_used_and_undone(make_window,
     assert component.exists()  # saved like a file: undo does not delete it
 
     window.views["project"].file_activated.emit(project / "graphs" / "pump_efficiency.json")
+    run(loop, until(lambda: window.editor_area.current_editor() is not editor))
     second = window.editor_area.current_editor()
     assert second is not editor
     palette.component_chosen.emit("project.velocity_rms")

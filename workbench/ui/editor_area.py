@@ -8,6 +8,7 @@ edits). A tab's title carries ``*`` while its graph has unsaved edits; closing i
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from model_designer.composites import CompositeEditor, group_selection, is_group
 from model_designer.editor import GraphEditor
 from model_designer.run_bar import RunBar
 from model_designer.save_component import ask_to_save_as_component
-from nodes.graph import GraphFormatError
+from nodes.graph import Graph, GraphFormatError, load_graph
 from nodes.project_components import ProjectComponents
 
 log = logging.getLogger(__name__)
@@ -74,16 +75,40 @@ class EditorArea(QTabWidget):
     def open_graph(self, path: Path) -> GraphEditor | None:
         """Show the graph in ``path`` (its tab if it is open already); None if the file cannot be read."""
         path = Path(path).resolve()
+        if (shown := self._show_open(path)) is not None:
+            return shown
+        try:
+            graph = load_graph(path)
+        except (GraphFormatError, OSError) as exc:
+            return self._cannot_open(path, exc)
+        return self._show_new(graph, path)
+
+    async def open_graph_file(self, path: Path) -> GraphEditor | None:
+        """:meth:`open_graph` with the file read on a worker thread, as a double click does."""
+        path = Path(path).resolve()
+        if (shown := self._show_open(path)) is not None:
+            return shown
+        try:
+            graph = await asyncio.get_running_loop().run_in_executor(None, load_graph, path)
+        except (GraphFormatError, OSError) as exc:
+            return self._cannot_open(path, exc) if shiboken.isValid(self) else None
+        if not shiboken.isValid(self):  # the window closed while the file was read
+            return None
+        return self._show_open(path) or self._show_new(graph, path)  # a second double click may have won
+
+    def _show_open(self, path: Path) -> GraphEditor | None:
         for editor in self.editors():
             if not isinstance(editor, CompositeEditor) and editor.path.resolve() == path:
                 self.setCurrentWidget(editor)
                 return editor
-        try:
-            editor = GraphEditor.open(path, self.registry, self)
-        except (GraphFormatError, OSError) as exc:
-            log.error("%s cannot be opened: %s", path.name, exc)
-            self.message.emit(self.tr("{name} cannot be opened; the Log panel says why.").format(name=path.name))
-            return None
+        return None
+
+    def _cannot_open(self, path: Path, exc: Exception) -> None:
+        log.error("%s cannot be opened: %s", path.name, exc)
+        self.message.emit(self.tr("{name} cannot be opened; the Log panel says why.").format(name=path.name))
+
+    def _show_new(self, graph: Graph, path: Path) -> GraphEditor:
+        editor = GraphEditor(graph, path, self.registry, self)
         self.undo_group.addStack(editor.undo_stack)
         self._add_editor(editor)
         return editor

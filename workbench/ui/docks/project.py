@@ -19,7 +19,7 @@ def project_view(context: ViewContext) -> QWidget:
     def activated(path: Path) -> None:
         # A graph opens on a canvas; any other file in the application the desktop has for it.
         if path.suffix == ".json" and path.parent.name == "graphs":
-            context.editors.open_graph(path)
+            context.window.spawn(context.editors.open_graph_file(path))
         else:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
