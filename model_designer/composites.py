@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from qtpy import shiboken
 from qtpy.QtCore import QCoreApplication
 from qtpy.QtGui import QUndoCommand
 from qtpy.QtWidgets import QWidget
@@ -173,9 +174,10 @@ class CompositeEditor(GraphEditor):
         super().__init__(outer.graph.nodes[node_id].graph, outer.path, outer.registry, parent,
                          undo_stack=outer.undo_stack)
         self.outer, self.node_id = outer, node_id
-        # The outer stack outlives this tab: stop following it when the tab goes (captures no self).
+        # The outer stack usually outlives this tab: stop following it when the tab goes (captures
+        # no self). When the outer editor went first, its stack took the connection with it.
         stack, connection = self.undo_stack, self.history_connection
-        self.destroyed.connect(lambda *_: stack.cleanChanged.disconnect(connection))
+        self.destroyed.connect(lambda *_: shiboken.isValid(stack) and stack.cleanChanged.disconnect(connection))
 
     @property
     def title(self) -> str:
