@@ -12,6 +12,7 @@ from benchmarks import (
     foreign_opcua,
     outages,
     profiles,
+    runtime,
     runtime_sparkplug,
     startup,
 )
@@ -26,7 +27,8 @@ def _own_process(module: str) -> None:
 BENCHMARKS = {"startup": startup.main, "engine": engine.main, "devices": devices.main,
               "outages": outages.main, "profiles": profiles.main,
               "foreign_opcua": foreign_opcua.main, "app_build": app_build.main, "app_verify": app_verify.main,
-              "app_publish": app_publish.main, "runtime_sparkplug": runtime_sparkplug.main,
+              "app_publish": app_publish.main, "runtime": runtime.main,
+              "runtime_sparkplug": runtime_sparkplug.main,
               "watch_list": lambda: __import__("benchmarks.watch_list", fromlist=["main"]).main(),  # Qt, lazily
               "trends": lambda: __import__("benchmarks.trends", fromlist=["main"]).main(),
               "address_space": lambda: _own_process("benchmarks.address_space"),
