@@ -9,20 +9,30 @@ Both give bit-identical results (tested).
 
 from __future__ import annotations
 
-import numpy as np
-from scipy import signal as sps
+import functools
 
-try:
-    from scipy.signal._sosfilt import _sosfilt as _kernel
-except ImportError:  # pragma: no cover - depends on the installed scipy
-    _kernel = None
+import numpy as np
+
+
+@functools.cache
+def _kernel():
+    """scipy's compiled kernel, looked up on first use: importing scipy.signal costs ~60 MB of RSS,
+    which a headless runtime whose app filters nothing should not carry."""
+    try:
+        from scipy.signal._sosfilt import _sosfilt
+    except ImportError:  # pragma: no cover - depends on the installed scipy
+        return None
+    return _sosfilt
 
 
 def sosfilt(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Filter 1-D ``x`` with second-order sections ``sos`` from state ``zi`` (sections × 2)."""
-    if _kernel is None or x.dtype != np.float64:
+    kernel = _kernel()
+    if kernel is None or x.dtype != np.float64:
+        from scipy import signal as sps
+
         return sps.sosfilt(sos, x, zi=zi)
     y = np.array(x, dtype=np.float64, order="C")[np.newaxis, :]
     state = np.array(zi, dtype=np.float64, order="C")[np.newaxis, :, :]
-    _kernel(np.ascontiguousarray(sos, dtype=np.float64), y, state)
+    kernel(np.ascontiguousarray(sos, dtype=np.float64), y, state)
     return y[0], state[0]

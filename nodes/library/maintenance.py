@@ -1,4 +1,8 @@
-"""Maintenance: operating hours, starts, remaining useful life, Weibull reliability, anomaly scores."""
+"""Maintenance: operating hours, starts, remaining useful life, Weibull reliability, anomaly scores.
+
+scipy is imported where it is used: every component module loads with the registry, and an app
+without these estimates (the headless runtime) should not carry it.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,6 @@ import math
 from types import SimpleNamespace
 
 import numpy as np
-from scipy import optimize, stats
 
 from nodes.chunk import BAD, GOOD, UNCERTAIN, Chunk
 from nodes.component import Component, Kind, Param, Port, Text
@@ -205,6 +208,8 @@ class _RulTrend(Component):
                 for i, name in enumerate(names)}
 
     def _fit(self, tau, y, w, q, c):
+        from scipy import stats
+
         n = self.p["window"]
         m = w.sum(axis=1)
         now = tau[:, -1]
@@ -339,6 +344,8 @@ def weibull_mle(times) -> tuple[float, float]:
         high *= 2
     if score(low) > 0 or score(high) < 0:
         return math.nan, math.nan
+    from scipy import optimize
+
     beta = optimize.brentq(score, low, high, xtol=1e-14, rtol=1e-15, maxiter=500)
     eta = scale * float(np.mean(np.exp(beta * logs))) ** (1 / beta)
     return beta, eta

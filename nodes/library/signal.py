@@ -1,4 +1,8 @@
-"""Signal conditioning: scaling, filters, derivatives, integrals, windows, limits, comparators."""
+"""Signal conditioning: scaling, filters, derivatives, integrals, windows, limits, comparators.
+
+pandas and scipy.signal are imported by the components that use them: every component module is
+loaded with the registry, and the headless runtime of an app that needs neither would carry ~150 MB.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,6 @@ import math
 from types import SimpleNamespace
 
 import numpy as np
-import pandas as pd
-from scipy import signal as sps
 
 from nodes.chunk import BAD, GOOD, UNCERTAIN, Chunk, require_aligned, worst_quality
 from nodes.component import Component, Kind, Param, Port, Text
@@ -137,6 +139,8 @@ class WindowStats(_Rolling):
         x = inputs["x"]
         seen = state.seen
         values, quality, offset = state.tail.extend(x)
+        import pandas as pd
+
         rolling = pd.Series(values).rolling(self.p["window"], min_periods=1)
         q = _warm_up_quality(quality, offset, seen, self.p["window"])
         out = {}
@@ -155,6 +159,8 @@ def _warm_up_quality(quality: np.ndarray, offset: int, seen: int, window: int) -
 
 def _rolling(x: Chunk, state, window: int, how: str) -> Chunk:
     seen = state.seen
+    import pandas as pd
+
     values, quality, offset = state.tail.extend(x)
     result = getattr(pd.Series(values).rolling(window, min_periods=1), how)().to_numpy()[offset:]
     state.seen = seen + len(x)
@@ -241,7 +247,9 @@ class Ewma(_Recursive):
         a = self.p["alpha"]
         if state.zi is None:
             state.zi = np.array([(1 - a) * x.v[0]])
-        y, state.zi = sps.lfilter([a], [1.0, a - 1.0], x.v, zi=state.zi)
+        from scipy.signal import lfilter
+
+        y, state.zi = lfilter([a], [1.0, a - 1.0], x.v, zi=state.zi)
         return x.with_values(y)
 
 
@@ -265,7 +273,9 @@ class _Butterworth(_Recursive):
             problems.setdefault("low", f"must be below the high cut-off ({values['high']:g} Hz)")
 
     def recursion_state(self):
-        sos = sps.butter(self.p["order"], self._cutoff(), btype=self.btype, fs=self.p["sample_rate"], output="sos")
+        from scipy.signal import butter
+
+        sos = butter(self.p["order"], self._cutoff(), btype=self.btype, fs=self.p["sample_rate"], output="sos")
         return SimpleNamespace(sos=sos, zi=None)
 
     def recurse(self, x: Chunk, state) -> Chunk:
@@ -273,7 +283,9 @@ class _Butterworth(_Recursive):
             return x
         if state.zi is None:
             # Start in steady state at the first sample (low-pass) or at rest (others): no start-up jump.
-            steady = sps.sosfilt_zi(state.sos)
+            from scipy.signal import sosfilt_zi
+
+            steady = sosfilt_zi(state.sos)
             state.zi = steady * x.v[0] if self.btype == "lowpass" else np.zeros_like(steady)
         y, state.zi = sosfilt(state.sos, x.v, state.zi)
         return x.with_values(y)

@@ -2,7 +2,9 @@
 
 Block components cut the stream into consecutive blocks of N samples (tumbling windows, see
 :class:`nodes.windows.Blocks`); each complete block gives one output sample stamped with the
-block's last timestamp and the worst quality found in the block.
+block's last timestamp and the worst quality found in the block. scipy.signal is imported where it
+is used: every component module loads with the registry, and an app without vibration analysis
+(the headless runtime) should not carry it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
-from scipy import signal as sps
 
 from nodes.chunk import BAD, UNCERTAIN, Chunk, require_aligned, worst_quality
 from nodes.component import Component, Kind, Param, Port, Text
@@ -42,7 +43,9 @@ SCALING = Param("scaling", "choice", "peak", choices=("peak", "rms"), title=Text
 
 def _window(name: str, size: int) -> np.ndarray:
     """The periodic (DFT-even) window of ``size`` points."""
-    return sps.get_window("boxcar" if name == "rectangular" else name, size, fftbins=True)
+    from scipy.signal import get_window
+
+    return get_window("boxcar" if name == "rectangular" else name, size, fftbins=True)
 
 
 def _amplitude_spectrum(blocks: np.ndarray, window: np.ndarray, scaling: str) -> np.ndarray:
@@ -225,12 +228,14 @@ class FftSpectrum(Component):
 
 def _band_filter(low: float, high: float, order: int, sample_rate: float) -> np.ndarray | None:
     """Butterworth second-order sections for the band; None when both edges are 0 (off)."""
+    from scipy.signal import butter
+
     if low > 0 and high > 0:
-        return sps.butter(order, [low, high], btype="bandpass", fs=sample_rate, output="sos")
+        return butter(order, [low, high], btype="bandpass", fs=sample_rate, output="sos")
     if low > 0:
-        return sps.butter(order, low, btype="highpass", fs=sample_rate, output="sos")
+        return butter(order, low, btype="highpass", fs=sample_rate, output="sos")
     if high > 0:
-        return sps.butter(order, high, btype="lowpass", fs=sample_rate, output="sos")
+        return butter(order, high, btype="lowpass", fs=sample_rate, output="sos")
     return None
 
 
@@ -287,12 +292,14 @@ class EnvelopeSpectrum(Component):
                                axis=np.fft.rfftfreq(size, 1.0 / self.p["sample_rate"]))
 
     def process(self, inputs, state):
+        from scipy.signal import hilbert, sosfiltfilt
+
         blocks, t, q = state.blocks.feed(inputs["x"])
         if len(blocks):
             if state.sos is not None:
-                blocks = sps.sosfiltfilt(state.sos, blocks, axis=1, padlen=state.padlen)
+                blocks = sosfiltfilt(state.sos, blocks, axis=1, padlen=state.padlen)
             blocks = blocks - blocks.mean(axis=1, keepdims=True)
-            envelope = np.abs(sps.hilbert(blocks, axis=1))
+            envelope = np.abs(hilbert(blocks, axis=1))
             blocks = envelope - envelope.mean(axis=1, keepdims=True)
         spectrum = _amplitude_spectrum(blocks, state.window, self.p["scaling"])
         return {"spectrum": Chunk(t, spectrum, q, axis=state.axis)}
