@@ -218,22 +218,27 @@ async def _secure_client(url: str, pki: Path) -> Client:
     return client
 
 
-async def _measure(simulator_url: str, runtime_url: str, pki: Path, runtime: psutil.Process,
+async def _measure(simulator_url: str, runtime_url: str, pki: Path, processes: dict[str, psutil.Process],
                    sparkplug: SparkplugArrivals) -> dict:
+    """``processes``: the runtime, the simulator and this client, whose CPU shares the machine's cores."""
+    runtime = processes["runtime"]
     device, output = Arrivals(_sampled_device_index), Arrivals(_sampled_output_index)
     runtime_client = await _secure_client(runtime_url, pki)
     async with Client(simulator_url, timeout=30) as device_client, runtime_client:
         await _subscribe(device_client, DEVICE_NAMESPACE, [_device_tag(i) for i in SAMPLED], device)
         await _subscribe(runtime_client, APP_NAMESPACE, [f"Outputs.{_column(i)}_x2" for i in range(TAGS)], output)
         await asyncio.sleep(3.0)  # initial values, the runtime's first ticks
-        window_start, cpu_before, rss = time.time_ns(), runtime.cpu_times(), []
+        window_start, rss = time.time_ns(), []
+        cpu_before = {name: process.cpu_times() for name, process in processes.items()}
         while time.time_ns() - window_start < WINDOW_S * NS:
             rss.append(runtime.memory_info().rss)
             await asyncio.sleep(0.5)
-        cpu = runtime.cpu_times()
+        cpu = {name: process.cpu_times() for name, process in processes.items()}
         window_end = time.time_ns()
         await asyncio.sleep(2.0)  # the last changes of the window reach the outputs
-    busy = cpu.user + cpu.system - cpu_before.user - cpu_before.system
+    seconds = (window_end - window_start) / NS
+    busy = {name: round(100 * (cpu[name].user + cpu[name].system - cpu_before[name].user - cpu_before[name].system)
+                        / seconds) for name in processes}
     changes = {(tag, value): source for tag, value, _, source in device.rows
                if window_start <= source < window_end}
     return {"device_changes_timed": len(changes),
@@ -242,7 +247,9 @@ async def _measure(simulator_url: str, runtime_url: str, pki: Path, runtime: psu
             "opcua_output": _matched(changes, [(t, v, a) for t, v, a, _ in output.rows]),
             "sparkplug_ddata": _matched(changes, sparkplug.rows()),
             "runtime_rss_mb_peak": round(max(rss) / 2**20, 1), "runtime_rss_mb_last": round(rss[-1] / 2**20, 1),
-            "runtime_cpu_percent_of_one_core": round(100 * busy / ((window_end - window_start) / NS))}
+            "runtime_cpu_percent_of_one_core": busy["runtime"],
+            "simulator_cpu_percent_of_one_core": busy["simulator"],
+            "benchmark_clients_cpu_percent_of_one_core": busy["clients"]}
 
 
 def _matched(changes: dict, rows: list[tuple[int, float, int]]) -> dict:
@@ -292,8 +299,10 @@ def _run(scratch: Path) -> dict:
                                     "MILLWRIGHT_OPCUA_PASSWORD": PASSWORD})
     try:
         _wait_ready(health, runtime)
-        result = asyncio.run(_measure(simulator.url, f"opc.tcp://127.0.0.1:{opcua}/millwright/", pki,
-                                      psutil.Process(runtime.pid), sparkplug))
+        processes = {"runtime": psutil.Process(runtime.pid), "simulator": psutil.Process(simulator.process.pid),
+                     "clients": psutil.Process()}
+        result = asyncio.run(_measure(simulator.url, f"opc.tcp://127.0.0.1:{opcua}/millwright/", pki, processes,
+                                      sparkplug))
     except Exception:
         print((scratch / "runtime.log").read_text(encoding="utf-8")[-4000:], file=sys.stderr)
         raise
@@ -325,7 +334,9 @@ def main() -> None:
         print(f"  {label}: median {figures.get('median_ms')} ms, p99 {figures.get('p99_ms')} ms "
               f"({figures['count']} values, {figures['share_of_changes']:.0%} of the changes)")
     print(f"  runtime RSS {measured['runtime_rss_mb_peak']} MB peak, "
-          f"CPU {measured['runtime_cpu_percent_of_one_core']} % of one core")
+          f"CPU {measured['runtime_cpu_percent_of_one_core']} % of one core (simulator "
+          f"{measured['simulator_cpu_percent_of_one_core']} %, these clients "
+          f"{measured['benchmark_clients_cpu_percent_of_one_core']} %, on {psutil.cpu_count()} cores)")
 
 
 if __name__ == "__main__":
