@@ -79,9 +79,14 @@ class TagRing:
         oldest = max(0, self.written - self.capacity)
         lost = max(0, oldest - cursor)
         begin = max(cursor, oldest)
-        count = self.written - begin
-        index = (np.arange(begin, self.written) % self.capacity) if count else np.empty(0, np.int64)
-        return Chunk(self.t[index], self.v[index], self.q[index]), self.written, lost
+        start = begin % self.capacity
+        stop = start + self.written - begin
+        if stop <= self.capacity:  # the usual case, one piece: slices are cheaper than an index array
+            chunk = Chunk(self.t[start:stop].copy(), self.v[start:stop].copy(), self.q[start:stop].copy())
+        else:
+            index = np.arange(begin, self.written) % self.capacity
+            chunk = Chunk(self.t[index], self.v[index], self.q[index])
+        return chunk, self.written, lost
 
 
 class LiveBus:
@@ -157,13 +162,6 @@ class LiveBus:
             ring = self._rings.get(tag)
             return 0 if ring is None or from_start else ring.written
 
-    def _read(self, tag: str, cursor: int) -> tuple[Chunk, int, int]:
-        with self._lock:
-            ring = self._rings.get(tag)
-            if ring is None:
-                return Chunk.empty(), cursor, 0
-            return ring.since(cursor)
-
 
 class BusReader:
     """A consumer's cursor over some tags: read what is new, never block the writers."""
@@ -176,10 +174,14 @@ class BusReader:
     def read(self) -> dict[str, Chunk]:
         """New samples per tag since the last read (samples overwritten meanwhile are counted in ``lost``)."""
         out = {}
-        for tag, cursor in self.cursors.items():
-            chunk, self.cursors[tag], lost = self.bus._read(tag, cursor)
-            self.lost[tag] += lost
-            out[tag] = chunk
+        with self.bus._lock:  # once for all tags: the runtime reads 1,000 of them ten times a second
+            for tag, cursor in self.cursors.items():
+                ring = self.bus._rings.get(tag)
+                if ring is None:
+                    out[tag] = Chunk.empty()
+                    continue
+                out[tag], self.cursors[tag], lost = ring.since(cursor)
+                self.lost[tag] += lost
         return out
 
     async def wait(self, timeout: float | None = None) -> bool:

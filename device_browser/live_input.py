@@ -44,49 +44,36 @@ def live_tags(input_units: Mapping[str, str], bound: Mapping[str, TagRef],
             if column in input_units}
 
 
-class TagHold:
-    """Sample-and-hold of one live tag onto a time grid, ageing into uncertain quality."""
-
-    def __init__(self, stale_after_ns: int):
-        self.stale_after_ns = stale_after_ns
-        self.t, self.v, self.q = np.empty(0, np.int64), np.empty(0), np.empty(0, np.uint8)
-
-    def add(self, chunk: Chunk) -> None:
-        """Keep the last held sample and the new ones (in time order)."""
-        if len(chunk):
-            order = np.argsort(chunk.t, kind="stable")
-            self.t = np.concatenate([self.t[-1:], chunk.t[order]])
-            self.v = np.concatenate([self.v[-1:], np.asarray(chunk.v, np.float64)[order]])
-            self.q = np.concatenate([self.q[-1:], chunk.q[order]])
-
-    def resample(self, grid: np.ndarray) -> Chunk:
-        if not len(self.t):
-            return Chunk(grid, np.full(len(grid), np.nan), np.full(len(grid), BAD, np.uint8))
-        # A sample stamped slightly after a grid point (clocks differ) still counts for it.
-        index = np.clip(np.searchsorted(self.t, grid, side="right") - 1, 0, None)
-        age = grid - self.t[index]
-        quality = np.where(age > self.stale_after_ns, np.maximum(self.q[index], UNCERTAIN), self.q[index])
-        chunk = Chunk(grid, self.v[index], quality.astype(np.uint8))
-        self.t, self.v, self.q = self.t[-1:], self.v[-1:], self.q[-1:]
-        return chunk
-
-
 class LiveResampler:
     """The bound tags of a graph, read from the bus and held onto a grid of ``rate_hz``.
 
     Call :meth:`take` with the wall-clock time whenever a tick is due: it returns the inputs of
     the grid points passed since the last call (None when none has), each input's chunk on the
-    same timestamps. A value from before the start holds until the next one arrives.
+    same timestamps. A value from before the start holds until the next one arrives; a sample
+    stamped after the grid point being taken waits for the next one, except a tag's first sample,
+    which counts at once (clocks differ: better its value than none). A sample that arrives late
+    and is older than the value held does not turn the clock back.
+
+    All tags are resampled together with a few array operations per tick: the runtime binds
+    1,000 tags at 10 Hz, and a loop over tags cost a tenth of its CPU.
     """
 
     def __init__(self, bus: LiveBus, tags: Mapping[str, LiveTag], rate_hz: float, stale_after_s: float,
                  start_ns: int):
         self.tags = dict(tags)
         self.period_ns = max(int(NS / rate_hz), 1)
-        self._reader = bus.reader(sorted({tag.key for tag in self.tags.values()}))
-        self._holds = {column: TagHold(int(stale_after_s * NS)) for column in self.tags}
-        for column, tag in self.tags.items():
-            self._holds[column].add(_converted(bus.snapshot(tag.key, last=1), tag.convert))
+        self.stale_after_ns = int(stale_after_s * NS)
+        self._columns = list(self.tags)
+        self._keys = [tag.key for tag in self.tags.values()]
+        self._reader = bus.reader(sorted(set(self._keys)))
+        count = len(self._columns)
+        self._held_t = np.zeros(count, np.int64)
+        self._held_v = np.full(count, np.nan)
+        self._held_q = np.full(count, BAD, np.uint8)
+        self._has_value = np.zeros(count, bool)
+        # Samples newer than the last grid point taken: (column index, t, v, q), kept for the next take.
+        self._pending = (np.empty(0, np.intp), np.empty(0, np.int64), np.empty(0), np.empty(0, np.uint8))
+        self._absorb({key: bus.snapshot(key, last=1) for key in set(self._keys)})
         self._next_grid = (start_ns // self.period_ns + 1) * self.period_ns
 
     @property
@@ -95,14 +82,53 @@ class LiveResampler:
         return self._next_grid
 
     def take(self, now_ns: int) -> dict[str, Chunk] | None:
-        fresh = self._reader.read()
-        for column, tag in self.tags.items():
-            self._holds[column].add(_converted(fresh[tag.key], tag.convert))
+        self._absorb(self._reader.read())
         grid = np.arange(self._next_grid, now_ns + 1, self.period_ns, dtype=np.int64)
         if not len(grid):
             return None
         self._next_grid = int(grid[-1]) + self.period_ns
-        return {column: hold.resample(grid) for column, hold in self._holds.items()}
+        values = np.empty((len(self._columns), len(grid)))
+        quality = np.empty((len(self._columns), len(grid)), np.uint8)
+        for i, point in enumerate(grid.tolist()):  # a handful of points: one per period since the last take
+            self._hold_until(point)
+            stale = point - self._held_t > self.stale_after_ns
+            values[:, i] = self._held_v
+            quality[:, i] = np.where(stale, np.maximum(self._held_q, UNCERTAIN), self._held_q)
+        quality[~self._has_value] = BAD
+        return {column: Chunk(grid, values[k], quality[k]) for k, column in enumerate(self._columns)}
+
+    def _absorb(self, fresh: Mapping[str, Chunk]) -> None:
+        """Add newly read samples (converted into each input's unit) to the pending ones, by column then time."""
+        parts = [self._pending]
+        for k, (key, tag) in enumerate(zip(self._keys, self.tags.values(), strict=True)):
+            chunk = fresh.get(key)
+            if chunk is not None and len(chunk):
+                chunk = _converted(chunk, tag.convert)
+                parts.append((np.full(len(chunk), k, np.intp), chunk.t, np.asarray(chunk.v, np.float64), chunk.q))
+        if len(parts) == 1:
+            return
+        column, t, v, q = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+        order = np.lexsort((t, column))  # stable: equal stamps keep their arrival order
+        self._pending = (column[order], t[order], v[order], q[order])
+
+    def _hold_until(self, point: int) -> None:
+        """Hold, per column, the last pending sample stamped at or before ``point``."""
+        column, t, v, q = self._pending
+        if not len(t):
+            return
+        due = t <= point
+        boundary = column[1:] != column[:-1]
+        # A tag's first sample counts even if stamped after the point (the clocks differ).
+        due |= np.r_[True, boundary] & ~self._has_value[column]
+        # Sorted by column, then time, a column's due samples come first; the last of them is held.
+        index = np.flatnonzero(due & (np.r_[boundary, True] | ~np.r_[due[1:], False]))
+        newer = ~self._has_value[column[index]] | (t[index] >= self._held_t[column[index]])
+        index = index[newer]
+        columns = column[index]
+        self._held_t[columns], self._held_v[columns], self._held_q[columns] = t[index], v[index], q[index]
+        self._has_value[columns] = True
+        keep = ~due
+        self._pending = (column[keep], t[keep], v[keep], q[keep])
 
 
 def _converted(chunk: Chunk, convert: Conversion) -> Chunk:

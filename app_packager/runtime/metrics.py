@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 from prometheus_client.exposition import generate_latest
@@ -55,6 +56,7 @@ class RuntimeMetrics:
         self._samples = Counter(
             "millwright_node_samples", "Samples a graph node produced.", ["node"], registry=r
         )
+        self._node_counters: dict[str, Any] = {}
         self._latency = Histogram(
             "millwright_tick_latency_seconds",
             "From a device value's timestamp to the output it fed being published.",
@@ -79,7 +81,10 @@ class RuntimeMetrics:
         Samples per second is ``rate(millwright_node_samples_total[1m])`` in Prometheus: a gauge
         of our own would keep its last rate forever once a node stops producing.
         """
-        self._samples.labels(node=node_id).inc(count)
+        child = self._node_counters.get(node_id)
+        if child is None:  # labels() takes a lock and builds a key: 3,000 nodes at 10 Hz felt it
+            child = self._node_counters[node_id] = self._samples.labels(node=node_id)
+        child.inc(count)
 
     def tick_latency(self, seconds: float) -> None:
         """Observe the delay from a device value's timestamp to its output being published."""

@@ -232,12 +232,27 @@ def engineering_units(symbol: str) -> ua.EUInformation:
                             DisplayName=ua.LocalizedText(display_symbol(symbol), "en"))
 
 
+class OutputValue(ua.DataValue):
+    """A DataValue made for one write of an output and never changed afterwards.
+
+    asyncua deep-copies each written value once per monitored item (to compare the next one
+    against); with 1,000 outputs at 10 Hz that copying was a fifth of the runtime's CPU. A copy of
+    a value nobody changes is the value itself. Encoding follows the declared field type
+    (DataValue), so clients see an ordinary DataValue.
+    """
+
+    __slots__ = ()
+
+    def __deepcopy__(self, memo: dict) -> OutputValue:
+        return self
+
+
 def data_value(chunk: Chunk, vtype: ua.VariantType, now: datetime) -> ua.DataValue:
     """The latest sample of ``chunk`` as a DataValue: quality as StatusCode, sample time as SourceTimestamp."""
     value = chunk.v[-1]
     python_value = bool(value) if vtype == ua.VariantType.Boolean else float(value)
     source = _EPOCH + timedelta(microseconds=int(chunk.t[-1]) // 1000)
-    return ua.DataValue(ua.Variant(python_value, vtype), ua.StatusCode(_STATUS[Quality(int(chunk.q[-1]))]),
+    return OutputValue(ua.Variant(python_value, vtype), ua.StatusCode(_STATUS[Quality(int(chunk.q[-1]))]),
                         SourceTimestamp=source, ServerTimestamp=now)
 
 

@@ -138,6 +138,7 @@ class SparkplugEdgeNode:
             self._outputs[name] = _Output(name, alias, dtype, output.unit,
                                           output.description.en if output.description else "",
                                           float(config.deadbands.get(name, 0.0)))
+        self._value_fields = {o.alias: o.datatype.field for o in self._outputs.values()}  # DDATA's value fields
 
     # -- OutputSink ------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -216,11 +217,23 @@ class SparkplugEdgeNode:
         return payload.SerializeToString()
 
     def ddata(self, seq: int, metrics: list[StoredMetric], historical: bool) -> bytes:
-        types = {o.alias: o.datatype for o in self._outputs.values()}
-        return spb.DData(spb.get_current_timestamp(), seq, tuple(
-            spb.Metric(t, None, types.get(alias, spb.DataType.DOUBLE), value=value, alias=alias,
-                       is_historical=historical, is_null=value is None)
-            for alias, t, value in metrics)).encode()
+        """A DDATA payload, filled straight into the schema's protobuf message.
+
+        What ``spb.DData(…).encode()`` writes (by alias, no datatype: the DBIRTH gave it), without a
+        frozen ``spb.Metric`` per value first: at 1,000 outputs and 10 Hz those cost more than the
+        encoding itself.
+        """
+        payload = spb_protobuf.Payload(timestamp=spb.get_current_timestamp(), seq=seq)
+        fields = self._value_fields
+        for alias, t, value in metrics:
+            metric = payload.metrics.add(timestamp=t, alias=alias)
+            if historical:
+                metric.is_historical = True
+            if value is None:
+                metric.is_null = True
+            else:
+                setattr(metric, fields.get(alias, "double_value"), value)
+        return payload.SerializeToString()
 
     # -- commands (worker side) ------------------------------------------------------------------
     def command(self, raw: bytes) -> None:
