@@ -22,8 +22,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import keyring
-import keyring.errors
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -184,6 +182,8 @@ def _key_file(path: Path, what: str) -> bytes:
 
 def store_private_key(name: str, key: Ed25519PrivateKey) -> None:
     """Keep ``key`` in the OS keyring as ``name``; an existing key of that name is never replaced."""
+    import keyring.errors  # here, not at the top: verifying (the runtime) needs no keyring
+
     if _keyring_text(name) is not None:
         raise AppError(f"a signing key named '{name}' is in the keyring already; choose another --name")
     text = _private_pem(key).decode("ascii")
@@ -207,6 +207,8 @@ def load_private_key(name: str) -> Ed25519PrivateKey:
 
 
 def _keyring_text(name: str) -> str | None:
+    import keyring.errors
+
     try:
         return keyring.get_password(KEYRING_SERVICE, name)
     except keyring.errors.KeyringError as exc:

@@ -27,11 +27,9 @@ import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-import keyring
-import keyring.backend
-import keyring.errors
 import platformdirs
 from asyncua import ua
 from asyncua.common.utils import ServiceError
@@ -43,6 +41,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from device_browser.session import DeviceError
 from nodes.atomic_file import AtomicFile, atomic_write_bytes, atomic_write_text
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 _log = logging.getLogger(__name__)
 
@@ -450,6 +451,8 @@ class TrustStore:
 
 
 # --- passwords in the OS keyring --------------------------------------------------------------
+# keyring is imported where a password is kept or read: the headless runtime takes its passwords
+# from the environment and does not carry keyring's ~10 MB.
 
 
 def _keyring_user(endpoint: str, user: str) -> str:
@@ -468,17 +471,21 @@ _INSECURE_BACKENDS = {
 }
 
 
-def _backends(backend: keyring.backend.KeyringBackend) -> list[keyring.backend.KeyringBackend]:
+def _backends(backend: KeyringBackend) -> list[KeyringBackend]:
     """The backends that would really store a password (a chainer stores through each in turn)."""
     inner = getattr(backend, "backends", None)
     if isinstance(inner, list | tuple):
         return [b for sub in inner for b in _backends(sub)]
+    from keyring.backend import KeyringBackend
+
     wrapped = getattr(backend, "_keyring", None)  # keyrings.alt's multipart wrapper
-    return _backends(wrapped) if isinstance(wrapped, keyring.backend.KeyringBackend) else [backend]
+    return _backends(wrapped) if isinstance(wrapped, KeyringBackend) else [backend]
 
 
 def keyring_problem() -> str | None:
     """Why no password can be stored safely on this machine, or None when the keyring is secure."""
+    import keyring
+
     try:
         backends = _backends(keyring.get_keyring())
     except Exception as exc:  # noqa: BLE001 - a broken keyring configuration is "no keyring"
@@ -501,6 +508,8 @@ def save_password(endpoint: str, user: str, password: str) -> None:
     Raises :class:`InsecureKeyring` (storing nothing) when the keyring would keep it in clear
     text or not at all.
     """
+    import keyring.errors
+
     problem = keyring_problem()
     if problem:
         raise InsecureKeyring(f"No secure keyring on this machine ({problem}); the password of '{user}' is used "
@@ -512,6 +521,8 @@ def save_password(endpoint: str, user: str, password: str) -> None:
 
 
 def load_password(endpoint: str, user: str) -> str | None:
+    import keyring.errors
+
     try:
         return keyring.get_password(KEYRING_SERVICE, _keyring_user(endpoint, user))
     except keyring.errors.KeyringError as exc:
@@ -524,6 +535,8 @@ def forget_password(endpoint: str, user: str) -> bool:
 
     Works with any keyring, a plain text one too (forgetting is always safe).
     """
+    import keyring.errors
+
     try:
         keyring.delete_password(KEYRING_SERVICE, _keyring_user(endpoint, user))
     except keyring.errors.PasswordDeleteError:
