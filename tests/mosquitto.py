@@ -23,7 +23,7 @@ START_DEADLINE = 30.0  # seconds for the broker to accept a connection on a load
 
 _CONFIG = """\
 listener {port} 127.0.0.1
-allow_anonymous true
+{access}
 persistence false
 log_dest file {log}
 log_type error
@@ -36,14 +36,16 @@ max_queued_messages 100000
 class MosquittoProcess:
     """``mosquitto -c CONFIG`` on 127.0.0.1:``port``; :meth:`stop` and :meth:`start` again keep the port."""
 
-    def __init__(self, folder: Path, port: int | None = None):
+    def __init__(self, folder: Path, port: int | None = None, access: str = "allow_anonymous true"):
+        """``access``: the listener's TLS files and who may connect (mosquitto.conf lines)."""
         self.folder = Path(folder)
         self.port = port or free_port("127.0.0.1")
+        self.access = access
         self.process: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
+        return f"{'mqtts' if 'certfile' in self.access else 'mqtt'}://127.0.0.1:{self.port}"
 
     @property
     def log_text(self) -> str:
@@ -53,7 +55,8 @@ class MosquittoProcess:
     def start(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         config = self.folder / "mosquitto.conf"
-        config.write_text(_CONFIG.format(port=self.port, log=self.folder / "mosquitto.log"), encoding="utf-8")
+        config.write_text(_CONFIG.format(port=self.port, access=self.access, log=self.folder / "mosquitto.log"),
+                          encoding="utf-8")
         self.process = subprocess.Popen([daemon_binary(BINARY) or BINARY, "-c", str(config)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + START_DEADLINE

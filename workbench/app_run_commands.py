@@ -42,6 +42,12 @@ def register(actions: argparse._SubParsersAction) -> None:
     run.add_argument("--mqtt", metavar="URL", help="publish the outputs as a Sparkplug B edge node to this broker "
                                                    "(mqtt://HOST:PORT or mqtts://…; credentials from "
                                                    "MILLWRIGHT_MQTT_USERNAME/_PASSWORD)")
+    run.add_argument("--mqtt-ca", type=Path, metavar="FILE", help="mqtts: the CA that signed the broker's "
+                     "certificate (default: the system's CAs)")
+    run.add_argument("--mqtt-cert", type=Path, metavar="FILE", help="mqtts: a client certificate (PEM), if the "
+                     "broker asks for one")
+    run.add_argument("--mqtt-key", type=Path, metavar="FILE", help="the client certificate's private key (PEM; "
+                     "a mounted secret)")
     run.add_argument("--site", default="site", help="the Sparkplug group: the site (default: site)")
     run.add_argument("--edge-node", default=socket.gethostname(), help="the Sparkplug edge node: this runtime "
                                                                          "(default: the host name)")
@@ -100,7 +106,10 @@ async def _serve(app, config, args: argparse.Namespace) -> int:
     from app_packager.runtime.metrics import RuntimeMetrics
 
     metrics = RuntimeMetrics(app.manifest.id, app.manifest.version)
-    runtime = AppRuntime(app, config, _sinks(app, args, metrics), metrics=metrics)
+    sinks, edge_node = _sinks(app, args, metrics)
+    runtime = AppRuntime(app, config, sinks, metrics=metrics)
+    if edge_node is not None:  # a host's DCMD changes the parameters the manifest lets a site override
+        edge_node.on_parameter = runtime.request_parameter
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -118,10 +127,10 @@ async def _serve(app, config, args: argparse.Namespace) -> int:
     return 0
 
 
-def _sinks(app, args: argparse.Namespace, metrics) -> list:
-    """The output sinks the options ask for: the OPC UA server, the Sparkplug edge node."""
+def _sinks(app, args: argparse.Namespace, metrics) -> tuple[list, object | None]:
+    """The output sinks the options ask for (the OPC UA server, the Sparkplug edge node), and the edge node."""
     manifest = app.manifest
-    sinks = []
+    sinks, edge_node = [], None
     if args.opcua_port is not None:
         from app_packager.runtime.opcua_server import OpcUaOutputServer, OpcUaServerConfig
 
@@ -134,6 +143,8 @@ def _sinks(app, args: argparse.Namespace, metrics) -> list:
         params = app.compiled.resolution.params
         values = {name: params[p.node][p.param] for name, p in manifest.parameters.items() if p.node in params}
         config = SparkplugConfig(args.mqtt, args.site, args.edge_node, args.data / "sparkplug", username=username,
-                                 password=password, parameters=values)
-        sinks.append(SparkplugEdgeNode(manifest, config, metrics=metrics))
-    return sinks
+                                 password=password, parameters=values, ca_file=args.mqtt_ca,
+                                 client_cert=args.mqtt_cert, client_key=args.mqtt_key)
+        edge_node = SparkplugEdgeNode(manifest, config, metrics=metrics)
+        sinks.append(edge_node)
+    return sinks, edge_node

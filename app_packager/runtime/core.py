@@ -26,6 +26,7 @@ import dataclasses
 import logging
 import math
 import os
+import queue
 import re
 import shutil
 import time
@@ -218,6 +219,7 @@ class AppRuntime:
         self.sink_failures = 0
         self._on_tick = on_tick
         self._last_tick = 0.0  # monotonic
+        self._parameter_changes: queue.SimpleQueue[tuple[str, float]] = queue.SimpleQueue()
         self._devices = sorted({ref.device for ref in [*app.bindings.values(),
                                                       *(t.ref for t in app.write_targets.values())]})
 
@@ -301,7 +303,34 @@ class AppRuntime:
             if inputs is not None:
                 await self._tick(inputs)
 
+    # -- parameters a site may change while the app runs (Sparkplug DCMD) ------------------------
+    def request_parameter(self, name: str, value: float) -> None:
+        """Set an overridable parameter from any thread; it takes effect from the next tick on.
+
+        The node gets a new component with the value; its state (totals, filter memory) is kept,
+        as a restart with ``--param`` keeps it. The value holds until the runtime stops: a restart
+        starts from its ``--param`` values again, and its DBIRTH tells the host which.
+        """
+        self._parameter_changes.put((name, value))
+
+    def _apply_parameter_changes(self) -> None:
+        while True:
+            try:
+                name, value = self._parameter_changes.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                for node_id, params in parameter_overrides(self.app.manifest, {name: value}).items():
+                    plan = next(p for p in self.run.compiled.plans if p.id == node_id)
+                    plan.component = type(plan.component)({**plan.component.p, **params})
+            except (AppError, ValueError) as exc:  # the node refuses the value (a cross-parameter rule)
+                log.error("parameter %s not changed: %s", name, exc, extra={"parameter": name, "reason": str(exc)})
+                self.metrics.error(f"parameter {name}", str(exc))
+                continue
+            log.info("parameter %s set to %g", name, value, extra={"parameter": name, "value": value})
+
     async def _tick(self, inputs: dict[str, Chunk]) -> None:
+        self._apply_parameter_changes()
         outputs = self.run.push(inputs)
         for sink in self.sinks:
             try:

@@ -348,10 +348,15 @@ class _Session:
         if config.username:
             client.username_pw_set(config.username, config.password or None)
         if config.tls:
-            client.tls_set(ca_certs=str(config.ca_file) if config.ca_file else None,
-                           certfile=str(config.client_cert) if config.client_cert else None,
-                           keyfile=str(config.client_key) if config.client_key else None,
-                           cert_reqs=ssl.CERT_REQUIRED)
+            try:  # verifies the broker's certificate and host name (the default context does both)
+                context = ssl.create_default_context(cafile=str(config.ca_file) if config.ca_file else None)
+                if config.client_cert:
+                    context.load_cert_chain(config.client_cert, config.client_key)
+            except (OSError, ValueError) as exc:
+                files = f"CA {config.ca_file or 'of the system'}, certificate {config.client_cert or 'none'}"
+                self._retry_later(f"the TLS files for MQTT broker {config.url} cannot be used ({files}): {exc}")
+                return
+            client.tls_set_context(context)
         client.max_inflight_messages_set(_REPLAY_WINDOW + 100)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect

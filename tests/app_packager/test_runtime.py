@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -267,3 +268,35 @@ def test_the_totals_carry_over_a_restart_and_a_changed_graph_starts_afresh(site,
                   lambda: fresh.good_ticks("volume") == 5)
     assert "was saved by another graph" in caplog.text
     assert first_good(fresh, "volume") < volume
+
+
+def test_a_parameter_changed_while_running_takes_effect_and_a_refused_one_changes_nothing(site, example_build,
+                                                                                            caplog):
+    config = config_for(site, example_build)
+    app = load_app(config)
+    recorder = Recorder()
+    runtime = AppRuntime(app, config, on_tick=recorder)
+    asked: dict[str, int] = {}
+
+    def done() -> bool:
+        if recorder.good_ticks("shaft_power") == 5 and "power_factor" not in asked:
+            asked["power_factor"] = len(recorder.outputs)  # ticks before the change was asked for
+            threading.Thread(target=runtime.request_parameter, args=("power_factor", 0.43)).start()
+            runtime.request_parameter("rated_power", 5000.0)  # outside 0.1 … 1000: refused
+        return "power_factor" in asked and len(recorder.outputs) >= asked["power_factor"] + 10
+
+    with caplog.at_level("INFO", logger="app_packager.runtime.core"):
+        run_until(runtime, done)
+    motor = next(plan.component for plan in app.compiled.plans if plan.id == "motor")
+    assert motor.p["power_factor"] == 0.43 and motor.p["rated_power"] == 22.0
+    assert "parameter power_factor set to 0.43" in caplog.text
+    assert "parameter rated_power not changed: --param rated_power=5000: outside" in caplog.text
+    # Ticks long after the request: the new power factor, the other parameters as they were.
+    changed = type(motor)({**motor.p})
+    for tick_inputs, tick_outputs in zip(recorder.inputs[-3:], recorder.outputs[-3:], strict=True):
+        expected = changed.process({"current": tick_inputs["motor_current"]}, changed.init_state())["shaft_power"]
+        np.testing.assert_allclose(tick_outputs["shaft_power"].v, expected.v, rtol=1e-12)
+    before = recorder.outputs[asked["power_factor"] - 1]["shaft_power"]
+    old = type(motor)({**motor.p, "power_factor": 0.86})
+    np.testing.assert_allclose(before.v, old.process({"current": recorder.inputs[asked["power_factor"] - 1][
+        "motor_current"]}, old.init_state())["shaft_power"].v, rtol=1e-12)

@@ -61,9 +61,13 @@ class Host:
         self.client.on_subscribe = lambda *_: self._subscribed.set()
         self.client.on_message = self._on_message
         self.client.reconnect_delay_set(0.2, 1)
+        self._configure(self.client)
         self.client.connect("127.0.0.1", port, keepalive=5)
         self.client.loop_start()
         assert self._subscribed.wait(DEADLINE)
+
+    def _configure(self, client: mqtt.Client) -> None:
+        """TLS and credentials, for a broker that wants them (none for the plain test broker)."""
 
     @staticmethod
     def _connected(client: mqtt.Client, primary: str) -> None:
