@@ -21,6 +21,7 @@ Results: benchmarks/results/runtime.json.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import os
 import subprocess
@@ -29,6 +30,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -218,12 +220,12 @@ async def _secure_client(url: str, pki: Path) -> Client:
     return client
 
 
-async def _measure(simulator_url: str, runtime_url: str, pki: Path, processes: dict[str, psutil.Process],
-                   sparkplug: SparkplugArrivals) -> dict:
-    """``processes``: the runtime, the simulator and this client, whose CPU shares the machine's cores."""
+async def _measure(simulator_url: str, output_client: Client | Awaitable[Client],
+                   processes: dict[str, psutil.Process], sparkplug: SparkplugArrivals | None) -> dict:
+    """``processes``: the runtime (or the relay), the simulator and this client, which share the machine's cores."""
     runtime = processes["runtime"]
+    runtime_client = await output_client if inspect.isawaitable(output_client) else output_client
     device, output = Arrivals(_sampled_device_index), Arrivals(_sampled_output_index)
-    runtime_client = await _secure_client(runtime_url, pki)
     async with Client(simulator_url, timeout=30) as device_client, runtime_client:
         await _subscribe(device_client, DEVICE_NAMESPACE, [_device_tag(i) for i in SAMPLED], device)
         await _subscribe(runtime_client, APP_NAMESPACE, [f"Outputs.{_column(i)}_x2" for i in range(TAGS)], output)
@@ -245,7 +247,7 @@ async def _measure(simulator_url: str, runtime_url: str, pki: Path, processes: d
             "baseline_plain_asyncua": _latencies([(a - s) for _, _, a, s in device.rows
                                                   if window_start <= s < window_end], len(changes)),
             "opcua_output": _matched(changes, [(t, v, a) for t, v, a, _ in output.rows]),
-            "sparkplug_ddata": _matched(changes, sparkplug.rows()),
+            "sparkplug_ddata": _matched(changes, sparkplug.rows()) if sparkplug else None,
             "runtime_rss_mb_peak": round(max(rss) / 2**20, 1), "runtime_rss_mb_last": round(rss[-1] / 2**20, 1),
             "runtime_cpu_percent_of_one_core": busy["runtime"],
             "simulator_cpu_percent_of_one_core": busy["simulator"],
@@ -301,22 +303,48 @@ def _run(scratch: Path) -> dict:
         _wait_ready(health, runtime)
         processes = {"runtime": psutil.Process(runtime.pid), "simulator": psutil.Process(simulator.process.pid),
                      "clients": psutil.Process()}
-        result = asyncio.run(_measure(simulator.url, f"opc.tcp://127.0.0.1:{opcua}/millwright/", pki, processes,
-                                      sparkplug))
+        result = asyncio.run(_measure(simulator.url, _secure_client(f"opc.tcp://127.0.0.1:{opcua}/millwright/",
+                                                                    pki), processes, sparkplug))
     except Exception:
         print((scratch / "runtime.log").read_text(encoding="utf-8")[-4000:], file=sys.stderr)
         raise
     finally:
-        runtime.terminate()
-        try:
-            runtime.wait(15)
-        except subprocess.TimeoutExpired:
-            runtime.kill()
+        _stop(runtime)
         log.close()
         sparkplug.close()
         broker.stop()
+    try:
+        result["relay"] = _relay_baseline(simulator)
+    finally:
         simulator.stop()
     return result
+
+
+def _relay_baseline(simulator: SimulatorProcess) -> dict:
+    """The same measurement of a plain asyncua relay (benchmarks/runtime_relay.py) on the same simulator."""
+    port = free_port("127.0.0.1")
+    relay = subprocess.Popen([sys.executable, "-m", "benchmarks.runtime_relay", simulator.url, str(port)],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
+    try:
+        if relay.stdout.readline().strip() != "ready":
+            raise RuntimeError(f"the relay did not start (exit code {relay.poll()})")
+        processes = {"runtime": psutil.Process(relay.pid), "simulator": psutil.Process(simulator.process.pid),
+                     "clients": psutil.Process()}
+        measured = asyncio.run(_measure(simulator.url, Client(f"opc.tcp://127.0.0.1:{port}/relay/", timeout=30),
+                                        processes, None))
+    finally:
+        _stop(relay)
+    return {"opcua_output": measured["opcua_output"], "rss_mb_peak": measured["runtime_rss_mb_peak"],
+            "cpu_percent_of_one_core": measured["runtime_cpu_percent_of_one_core"],
+            "device_path_same_run": measured["baseline_plain_asyncua"]}
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def main() -> None:
@@ -333,6 +361,10 @@ def main() -> None:
         figures = measured[key]
         print(f"  {label}: median {figures.get('median_ms')} ms, p99 {figures.get('p99_ms')} ms "
               f"({figures['count']} values, {figures['share_of_changes']:.0%} of the changes)")
+    relay = measured["relay"]
+    print(f"  baseline, a plain asyncua relay (no grid, engine, security, Sparkplug): device → its output "
+          f"median {relay['opcua_output'].get('median_ms')} ms, p99 {relay['opcua_output'].get('p99_ms')} ms; "
+          f"RSS {relay['rss_mb_peak']} MB, CPU {relay['cpu_percent_of_one_core']} %")
     print(f"  runtime RSS {measured['runtime_rss_mb_peak']} MB peak, "
           f"CPU {measured['runtime_cpu_percent_of_one_core']} % of one core (simulator "
           f"{measured['simulator_cpu_percent_of_one_core']} %, these clients "
