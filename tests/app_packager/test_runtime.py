@@ -14,15 +14,18 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from app_packager.errors import AppError
 from app_packager.manifest import Permissions, WriteLimit
 from app_packager.runtime.core import AppRuntime, RuntimeConfig, load_app
+from device_browser.recordings import open_sink
 from nodes.chunk import BAD, GOOD, Chunk
 from nodes.engine import Run
 from tests.app_packager.archives import variant
 from tests.simulator_process import SimulatorProcess
+from workbench.cli import main as cli_main
 
 BINDINGS = """schema_version: 1
 bindings:
@@ -94,7 +97,7 @@ class Recorder:
         return int(chunks[-1].q[-1]) if chunks else None
 
 
-def test_outputs_equal_the_batch_run_of_the_inputs_it_saw(site, example_build):
+def test_outputs_equal_the_batch_run_of_the_inputs_it_saw(site, example_build, tmp_path):
     app = load_app(config_for(site, example_build, rate_hz=20.0))
     recorder = Recorder()
     runtime = AppRuntime(app, config_for(site, example_build, rate_hz=20.0), on_tick=recorder)
@@ -109,6 +112,18 @@ def test_outputs_equal_the_batch_run_of_the_inputs_it_saw(site, example_build):
         np.testing.assert_array_equal(streamed.t, expected.t)
         np.testing.assert_array_equal(streamed.q, expected.q)
         np.testing.assert_allclose(streamed.v, expected.v, rtol=1e-12, equal_nan=True, err_msg=column)
+    # The command line's run-graph, on the recording written as a CSV file, gives the same outputs.
+    recorded = tmp_path / "inputs.csv"
+    sink = open_sink(recorded)
+    sink.write(recording)
+    sink.close()
+    assert cli_main(["run-graph", str(app.folder / app.manifest.graph), "--input", str(recorded),
+                     "--output", str(tmp_path / "outputs.csv"), "--quiet"]) == 0
+    offline = pd.read_csv(tmp_path / "outputs.csv")
+    for column in app.manifest.outputs:
+        streamed = Chunk.join([tick[column] for tick in recorder.outputs if column in tick])
+        np.testing.assert_allclose(offline[column].to_numpy(), streamed.v, rtol=1e-9, equal_nan=True,
+                                   err_msg=column)
     # the grid is regular at the declared rate, and the values came from the device
     t = recording["flow"].t
     assert (np.diff(t) == 50_000_000).all()
