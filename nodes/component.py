@@ -204,6 +204,18 @@ class Component:
         """Cross-parameter rules (e.g. low cut-off below high cut-off); add reasons to ``problems``."""
 
     @classmethod
+    def with_input_units(cls, params: Mapping[str, Any], units: Mapping[str, str]) -> type[Component]:
+        """This component as it runs with ``units`` (input name → unit) wired into its inputs.
+
+        Most components declare their units and are themselves. One whose arithmetic and output
+        unit follow what is wired in (a formula) checks its parameters against the units here,
+        raising :class:`ParamError` with the reason, and returns a subclass that knows them:
+        validation resolves the class of every node this way and the engine builds the node from it.
+        ``units`` holds the connected inputs whose unit is known.
+        """
+        return cls
+
+    @classmethod
     def migrate_params(cls, params: dict[str, Any], from_version: int) -> dict[str, Any]:
         """Bring parameters saved by an older version of this component up to date."""
         return params

@@ -172,11 +172,13 @@ def _resolve_units(graph, classes, params, wired, order, problems):
             cls = classes.get(node_id)
             if cls is None or node_id not in params:
                 continue
-            _resolve_node(node_id, cls, params[node_id], wired, outputs, inputs, problems if final else None)
+            classes[node_id] = _resolve_node(node_id, cls, params[node_id], wired, outputs, inputs,
+                                             problems if final else None)
     return outputs, inputs
 
 
-def _resolve_node(node_id, cls, values, wired, outputs, inputs, problems):
+def _resolve_node(node_id, cls, values, wired, outputs, inputs, problems) -> type[Component]:
+    """Units of the node's inputs and outputs; returns its class bound to the input units."""
     plain_first = sorted(cls.inputs, key=lambda p: p.unit.startswith("="))
     for port in plain_first:
         edge = wired.get((node_id, port.name))
@@ -191,6 +193,7 @@ def _resolve_node(node_id, cls, values, wired, outputs, inputs, problems):
             except UnitError as exc:
                 problems.append(Problem("unit_mismatch", f"{edge.source}.{edge.source_port} is wired in, but {exc}",
                                         node_id, port.name))
+    cls = _bind_units(node_id, cls, values, wired, inputs, problems)
     for port in cls.outputs:
         unit = _unit_of(port.unit, node_id, values, inputs, cls, None)
         if unit is not None:
@@ -201,6 +204,24 @@ def _resolve_node(node_id, cls, values, wired, outputs, inputs, problems):
                 parse(values.get(name, unit))
             except UnitError as exc:
                 problems.append(Problem("bad_parameter", f"parameter '{name}': {exc}", node_id, name))
+    return cls
+
+
+def _bind_units(node_id, cls, values, wired, inputs, problems) -> type[Component]:
+    """The class bound to the units wired in (see :meth:`Component.with_input_units`); unbound on a problem.
+
+    An input wired to a node whose unit is unknown (a missing component) has its own problem: then
+    the binding's complaints would be knock-on errors and are not reported.
+    """
+    units = {p.name: inputs[(node_id, p.name)] for p in cls.inputs if (node_id, p.name) in inputs}
+    try:
+        return cls.with_input_units(values, units)
+    except ParamError as exc:
+        unknown = any((node_id, p.name) in wired and (node_id, p.name) not in inputs for p in cls.inputs)
+        if problems is not None and not unknown:
+            for name, reason in exc.problems.items():
+                problems.append(Problem("bad_parameter", f"parameter '{name}' {reason}", node_id, name))
+        return cls
 
 
 def _unit_of(spec, node_id, values, inputs, cls, source_unit):

@@ -14,6 +14,7 @@ import numpy as np
 from nodes.chunk import BAD, GOOD, UNCERTAIN, Chunk, require_aligned, worst_quality
 from nodes.component import Component, Kind, Param, Port, Text
 from nodes.dsp import sosfilt
+from nodes.library.formula import Formula
 from nodes.windows import Tail, sliding_worst_quality
 
 NS = 1e-9  # seconds per timestamp tick
@@ -728,4 +729,4 @@ class AddSubtract(Component):
 
 COMPONENTS = (Scale, UnitConvert, MovingAverage, Median, WindowStats, Ewma, LowPass, HighPass, BandPass,
               Derivative, Integral, Align, Deadband, RateLimiter, Hysteresis, Threshold, Delay, Hold,
-              EdgeCounter, AddSubtract)
+              EdgeCounter, AddSubtract, Formula)
