@@ -1,0 +1,172 @@
+"""The Console dock on a real kernel: lazy start, code and helpers, interrupt, restart, shutdown with the window."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from qtpy.QtCore import Qt, QTimer
+
+from nodes.resources import example_project
+from tests.gui.conftest import run, until
+from workbench.ui.console_view import ConsoleView
+
+KERNEL_START = 60  # seconds: a kernel imports IPython, numpy and pandas; CI shares two cores
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    copy = tmp_path / "pump_station"
+    shutil.copytree(example_project(), copy)
+    return copy
+
+
+def console_window(make_window, loop, project: Path):
+    window = make_window()
+    assert run(loop, window.open_project(project, remember=False))
+    return window, window.views["console"]
+
+
+def show_console(window, loop, view: ConsoleView) -> None:
+    window.docks["console"].raise_()
+    run(loop, until(lambda: view.state == "idle", KERNEL_START), timeout=KERNEL_START + 5)
+
+
+def output(view: ConsoleView) -> str:
+    return view.console._control.toPlainText()
+
+
+def execute(loop, view: ConsoleView, code: str, timeout: float = 30) -> str:
+    """Run ``code`` as typed; what the console shows after it, once the next prompt is there."""
+    before = len(output(view))
+    view.execute(code)
+    run(loop, until(lambda: "\nIn [" in output(view)[before:], timeout), timeout=timeout + 5)
+    return output(view)[before:]
+
+
+def gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_the_kernel_starts_only_when_the_console_is_shown(make_window, loop, qapp, project):
+    window, view = console_window(make_window, loop, project)
+    run(loop, asyncio.sleep(0.5))  # the window's first events, its layout, the project's views
+    assert view.visibleRegion().isEmpty()  # tabbed behind the Trends at start-up
+    assert view.kernel is None and view.state == "not started"
+
+    show_console(window, loop, view)
+    process = psutil.Process(view.kernel.pid)
+    assert Path(process.cwd()) == project
+    folder, connection = view.kernel.folder.path, view.kernel.folder.connection_file
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert connection.stat().st_mode & 0o777 == 0o600
+    assert connection.parent == folder
+
+
+def test_code_runs_with_the_helpers_on_the_example_project(make_window, loop, project):
+    window, view = console_window(make_window, loop, project)
+    show_console(window, loop, view)
+    assert "6" in execute(loop, view, "2 * 3")
+    shown = execute(loop, view, "sorted(project.graphs), sorted(project.recordings)")
+    assert "['pump_efficiency', 'vibration_alarm'], ['pump_run']" in shown
+    shown = execute(loop, view, "data = recording('pump_run'); list(data.columns), len(data)")
+    assert "(['time', 'acc', 'speed', 'flow', 'discharge_pressure', 'motor_current'],\n 40000)" in shown
+    shown = execute(loop, view, "out = run('pump_efficiency', data); 'efficiency' in out, len(out)")
+    assert "(True, 40000)" in shown
+    shown = execute(loop, view, "component('signal.bandpass').type_name, 'Butterworth' in component("
+                                "'signal.bandpass').__doc__")
+    assert "('signal.bandpass', True)" in shown
+    shown = execute(loop, view, "recording('pump_rn')")
+    assert "Did you mean 'pump_run'?" in shown
+    # An inline plot is a picture in the console, not the text of an object.
+    images_before = len(view.console._name_to_svg_map)
+    execute(loop, view, "plot(out, ['efficiency'])")
+    run(loop, until(lambda: len(view.console._name_to_svg_map) > images_before, 10))
+
+
+def test_an_endless_loop_is_interrupted_and_the_window_stays_responsive(make_window, loop, qapp, project):
+    window, view = console_window(make_window, loop, project)
+    show_console(window, loop, view)
+    execute(loop, view, "kept = 41 + 1; kept")
+    for interrupt in (view.interrupt_action.trigger,  # the toolbar
+                      lambda: qtbot_ctrl_c(view)):  # the console's own key while code runs
+        view.execute("while True: pass")
+        run(loop, until(lambda: view.state == "busy", 10))
+        ticks: list[float] = []
+        timer = QTimer()
+        timer.setInterval(10)
+        timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+        timer.start()
+        run(loop, until(lambda: len(ticks) > 5, 5))  # the loop runs while the kernel spins
+        interrupt()
+        run(loop, until(lambda: view.state == "idle" and "KeyboardInterrupt" in output(view), 30), timeout=35)
+        timer.stop()
+        gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+        assert max(gaps) < 1.0, f"the window froze for {max(gaps):.2f} s during the interrupt"
+        output_before = output(view).count("KeyboardInterrupt")
+        assert output_before >= 1
+    assert "42" in execute(loop, view, "kept")  # an interrupt keeps the variables
+
+
+def qtbot_ctrl_c(view: ConsoleView) -> None:
+    from pytestqt.qtbot import QtBot
+
+    control = view.console._control
+    control.setFocus()
+    QtBot.keyClick(control, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+
+
+def test_restart_gives_a_fresh_kernel_with_the_helpers(make_window, loop, project):
+    window, view = console_window(make_window, loop, project)
+    show_console(window, loop, view)
+    execute(loop, view, "forgotten = 1; forgotten")
+    old = view.kernel.pid
+    view.restart_action.trigger()
+    run(loop, until(lambda: view.kernel.pid not in (None, old) and view.state == "idle", KERNEL_START),
+        timeout=KERNEL_START + 5)
+    assert gone(old) or not psutil.pid_exists(old)
+    assert "NameError" in execute(loop, view, "forgotten")
+    assert "40000" in execute(loop, view, "len(recording('pump_run'))")
+
+
+def test_a_killed_kernel_is_restarted(make_window, loop, project):
+    window, view = console_window(make_window, loop, project)
+    show_console(window, loop, view)
+    old = view.kernel.pid
+    psutil.Process(old).kill()
+    run(loop, until(lambda: view.kernel.pid not in (None, old) and view.state == "idle", KERNEL_START),
+        timeout=KERNEL_START + 5)
+    assert "Kernel died" in output(view)
+    assert "2" in execute(loop, view, "1 + 1")
+
+
+def test_no_kernel_remains_after_the_window_closes(make_window, loop, project):
+    window, view = console_window(make_window, loop, project)
+    show_console(window, loop, view)
+    pid, folder = view.kernel.pid, view.kernel.folder.path
+    window._close_confirmed = True
+    window.close()
+    assert view.kernel is None and view.state == "stopped"
+    assert gone(pid)
+    assert not folder.exists()  # the connection file with its key is gone too
+
+
+def test_another_project_restarts_the_kernel_in_its_folder(make_window, loop, project, tmp_path):
+    window, view = console_window(make_window, loop, project)
+    show_console(window, loop, view)
+    old = view.kernel.pid
+    other = tmp_path / "other"
+    shutil.copytree(example_project(), other)
+    assert run(loop, window.open_project(other, remember=False))
+    run(loop, until(lambda: view.kernel is not None and view.kernel.pid not in (None, old)
+                    and view.state == "idle", KERNEL_START), timeout=KERNEL_START + 5)
+    assert gone(old)
+    assert Path(psutil.Process(view.kernel.pid).cwd()) == other
+    assert str(other) in execute(loop, view, "project.root")

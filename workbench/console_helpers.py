@@ -1,0 +1,281 @@
+"""The names the console's kernel starts with: ``project``, ``recording``, ``run``, ``component``, ``plot``.
+
+Imported in the kernel process, never in the workbench's, and headless (no Qt): a model
+author tries a formula on recorded data the way the engine will run it, with the same readers
+and the same engine, so what the console shows is what the canvas and the packaged app give::
+
+    In [1]: project
+    Out[1]: Project 'Pump station' in /home/me/pump_station
+            graphs: pump_efficiency, vibration_alarm
+            recordings: pump_run
+    In [2]: data = recording("pump_run")          # a DataFrame: time, then one column per tag
+    In [3]: out = run("pump_efficiency", data)    # the graph's outputs, one column each
+    In [4]: plot(out, ["efficiency"])             # drawn inline
+    In [5]: component("signal.bandpass")?         # the class, with its documentation
+
+The kernel finds the project in ``MILLWRIGHT_PROJECT`` (the console sets it and starts the
+kernel in that folder). Mistakes are :class:`ConsoleError` with a message naming what is
+missing and what there is instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from difflib import get_close_matches
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from nodes.chunk import Chunk
+    from nodes.component import Component
+    from nodes.graph import Graph
+    from nodes.registry import ComponentRegistry
+
+PROJECT_ENV = "MILLWRIGHT_PROJECT"
+RECORDING_SUFFIXES = (".csv", ".parquet", ".pq")
+CHUNK_ROWS = 100_000  # rows per chunk when a graph runs over a recording file, as `millwright run-graph`
+
+
+class ConsoleError(ValueError):
+    """A helper called with something the project does not have; the message says what it has."""
+
+
+@dataclass(frozen=True)
+class ProjectData:
+    """The open project as the console sees it: its folder and what is in it, read when asked.
+
+    Listings are read again at each access, so a graph saved in the workbench or a recording
+    copied into ``data/`` is there without restarting the kernel.
+    """
+
+    root: Path
+
+    @property
+    def name(self) -> str:
+        from workbench.project import Project, ProjectError
+
+        try:
+            return Project.open(self.root, remove_temp_files=False).name
+        except ProjectError:
+            return self.root.name
+
+    @property
+    def graphs(self) -> dict[str, Path]:
+        """Graph name (file stem) → file, from ``graphs/``."""
+        folder = self.root / "graphs"
+        return {path.stem: path for path in sorted(folder.glob("*.json"))} if folder.is_dir() else {}
+
+    @property
+    def recordings(self) -> dict[str, Path]:
+        """Recording name (file stem) → CSV or Parquet file, from ``data/``."""
+        folder = self.root / "data"
+        if not folder.is_dir():
+            return {}
+        return {path.stem: path for path in sorted(folder.iterdir())
+                if path.is_file() and path.suffix.lower() in RECORDING_SUFFIXES}
+
+    @property
+    def components(self) -> list[str]:
+        """The type names of the project's own components (``components/``), as the palette's Project group."""
+        from nodes.project_components import PROJECT_GROUP
+
+        return [cls.type_name for cls in self.registry() if cls.category == PROJECT_GROUP]
+
+    def registry(self) -> ComponentRegistry:
+        """Installed components and the project's own, read now; a bad component file is warned of and left out."""
+        from nodes.project_components import COMPONENTS_FOLDER, load_project_components
+        from nodes.registry import default_registry
+
+        registry, problems = load_project_components(self.root / COMPONENTS_FOLDER, default_registry())
+        for problem in problems:
+            print(f"warning: {problem} (it is left out)", file=sys.stderr)
+        return registry
+
+    def graph(self, name: str | Path) -> Graph:
+        """The graph ``name`` of ``graphs/`` (or a graph file's path), loaded and checked."""
+        from nodes.graph import load_graph
+
+        return load_graph(_find(name, self.graphs, "graph", "graphs/"))
+
+    def __repr__(self) -> str:
+        lines = [f"Project {self.name!r} in {self.root}"]
+        for title, names in (("graphs", list(self.graphs)), ("recordings", list(self.recordings)),
+                             ("components", self.components)):
+            lines.append(f"  {title}: {', '.join(names) if names else '(none)'}")
+        return "\n".join(lines)
+
+
+class ConsoleHelpers:
+    """The helpers bound to one project (None: the workbench had no project open)."""
+
+    def __init__(self, root: Path | None):
+        self.project = ProjectData(Path(root).resolve()) if root is not None else None
+
+    def _project(self) -> ProjectData:
+        if self.project is None:
+            raise ConsoleError("No project is open in the workbench; open one and the console restarts in "
+                               "its folder. Files can still be given by path.")
+        return self.project
+
+    def recording(self, name: str | Path) -> pd.DataFrame:
+        """The recording ``name`` as a DataFrame: a ``time`` column (UTC), then one column per tag.
+
+        ``name`` is a recording of the project's ``data/`` folder (``"pump_run"``) or a CSV or
+        Parquet file's path. It is read by the reader graph runs use, with the same checks
+        (times that go backwards, text that is not a number, each named with its line); empty
+        cells are NaN.
+        """
+        import pandas as pd
+
+        from device_browser.recordings import open_source
+
+        path = self._recording_path(name)
+        source = open_source(path)
+        columns = source.columns()
+        source.check_rows()
+        if not columns:
+            raise ConsoleError(f"{path}: the recording has only its time column ({source.time_column})")
+        frames = [_frame(chunks, columns) for chunks in source.chunks(columns, CHUNK_ROWS)]
+        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+    def run(self, graph: str | Path | Graph, data: pd.DataFrame | str | Path,
+            params: dict[str, dict[str, Any]] | None = None) -> pd.DataFrame:
+        """Run ``graph`` over ``data`` with the engine and return its outputs, one column each.
+
+        ``graph`` is a graph of ``graphs/`` by name, a graph file's path, or a ``Graph``;
+        ``data`` a DataFrame like :meth:`recording`'s (a ``time`` column or a DatetimeIndex, and a
+        column per graph input) or a recording's name or path. ``params`` overrides parameters,
+        ``{"node id": {"parameter": value}}``, as ``run-graph --param`` does. A node that fails
+        is reported and its outputs are NaN; the other nodes run on.
+        """
+        import pandas as pd
+
+        from device_browser.recordings import _wide  # the sink's own wide layout, so run() matches run-graph
+        from nodes.engine import Run, compile_graph
+
+        loaded = graph if not isinstance(graph, str | Path) else self._graph(graph)
+        registry = self.project.registry() if self.project is not None else None
+        compiled = compile_graph(loaded, registry, overrides=params)
+        columns = list(compiled.inputs)
+        chunks = (_frame_chunks(data, columns) if isinstance(data, pd.DataFrame)
+                  else self._recording_chunks(data, columns))
+        engine_run = Run(compiled)
+        frames = [_wide(engine_run.push(chunk)) for chunk in chunks]
+        for node, message in engine_run.failures.items():
+            print(f"node '{node}' failed: {message} (its outputs are NaN)", file=sys.stderr)
+        result = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        result.attrs["failures"] = dict(engine_run.failures)
+        return result
+
+    def component(self, name: str) -> type[Component]:
+        """The component class ``name`` (``"signal.bandpass"``, ``"project.pump_check"``), with its documentation.
+
+        ``component("name")?`` shows the documentation (formula, references); its declaration
+        is in ``.inputs``, ``.outputs`` and ``.params``, and ``.spec()`` gives all of it as a dict.
+        """
+        from nodes.registry import default_registry
+
+        registry = self.project.registry() if self.project is not None else default_registry()
+        cls = registry.get(name)
+        if cls is None:
+            close = registry.close_matches(name)
+            hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
+            raise ConsoleError(f"There is no component {name!r}.{hint} `project.components` lists the "
+                               "project's own; `millwright components list` all of them.")
+        return cls
+
+    def _graph(self, name: str | Path) -> Graph:
+        from nodes.graph import load_graph
+
+        if Path(name).suffix == ".json" and Path(name).exists():
+            return load_graph(Path(name))
+        return self._project().graph(name)
+
+    def _recording_path(self, name: str | Path) -> Path:
+        if Path(name).suffix.lower() in RECORDING_SUFFIXES and Path(name).exists():
+            return Path(name)
+        return _find(name, self._project().recordings, "recording", "data/")
+
+    def _recording_chunks(self, name: str | Path, columns: list[str]) -> Iterator[dict[str, Chunk]]:
+        from device_browser.recordings import open_source
+
+        source = open_source(self._recording_path(name))
+        source.check_columns(columns)
+        source.check_rows()
+        return source.chunks(columns, CHUNK_ROWS)
+
+
+def _find(name: str | Path, known: dict[str, Path], what: str, folder: str) -> Path:
+    """The file of ``known`` named ``name`` (with or without its suffix); else a message with close names."""
+    if isinstance(name, Path) or os.sep in str(name):
+        if Path(name).exists():
+            return Path(name)
+        raise ConsoleError(f"{name}: there is no such file")
+    key = Path(name).stem if Path(name).suffix else name
+    if key in known:
+        return known[key]
+    close = get_close_matches(key, known, n=3)
+    hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
+    there = ", ".join(known) or "none"
+    raise ConsoleError(f"There is no {what} {name!r} in the project's {folder} folder.{hint} (there: {there})")
+
+
+def _frame(chunks: dict[str, Chunk], columns: list[str]) -> pd.DataFrame:
+    """A recording's chunks (one per column, on one time base) as a frame with a ``time`` column."""
+    import pandas as pd
+
+    t = chunks[columns[0]].t
+    frame = pd.DataFrame({"time": pd.to_datetime(t, utc=True)})
+    for column in columns:
+        frame[column] = chunks[column].v  # bad samples are NaN already
+    return frame
+
+
+def _frame_chunks(data: pd.DataFrame, columns: list[str]) -> Iterable[dict[str, Chunk]]:
+    """One chunk per graph input from a DataFrame; refuses missing columns and times that go backwards."""
+    import numpy as np
+    import pandas as pd
+
+    from nodes.chunk import BAD, GOOD, Chunk
+
+    missing = [column for column in columns if column not in data.columns]
+    if missing:
+        raise ConsoleError(f"The graph needs column(s) {', '.join(map(repr, missing))}, which the data does not "
+                           f"have (columns: {', '.join(map(str, data.columns))})")
+    if "time" in data.columns:
+        times = data["time"]
+    elif isinstance(data.index, pd.DatetimeIndex):
+        times = data.index.to_series()
+    else:
+        raise ConsoleError("The data needs a 'time' column or a DatetimeIndex (recording() gives the column)")
+    if pd.api.types.is_numeric_dtype(times):
+        t = np.round(times.to_numpy(np.float64) * 1e9).astype(np.int64)  # seconds since 1970, as recordings
+    else:
+        t = pd.to_datetime(times, utc=True).dt.tz_localize(None).to_numpy("datetime64[ns]").view(np.int64)
+    backwards = np.flatnonzero(np.diff(t) < 0)
+    if len(backwards):
+        raise ConsoleError(f"The time goes backwards at row {backwards[0] + 1} of the data "
+                           "(timestamps must increase; sort_values('time') sorts them)")
+    chunk = {}
+    for column in columns:
+        values = pd.to_numeric(data[column], errors="coerce").to_numpy(np.float64)
+        chunk[column] = Chunk(t, values, np.where(np.isnan(values), BAD, GOOD).astype(np.uint8))
+    return [chunk]
+
+
+def preload(shell: Any) -> None:
+    """Put the helpers in the kernel's namespace (run by the kernel at start, see console_kernel.PRELOAD)."""
+    import numpy as np
+    import pandas as pd
+
+    from workbench.console_plot import plot
+
+    root = os.environ.get(PROJECT_ENV) or None
+    helpers = ConsoleHelpers(Path(root) if root else None)
+    shell.push({"project": helpers.project, "recording": helpers.recording, "run": helpers.run,
+                "component": helpers.component, "plot": plot, "np": np, "pd": pd})
