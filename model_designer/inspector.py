@@ -4,6 +4,9 @@ The form is generated from the component's ``params`` declaration. Edits are che
 (:meth:`Param.check`, then :meth:`Component.check_params`) and only an acceptable change goes
 to the ``edit`` callback, which the canvas turns into an undo command; the form then follows
 the graph's ``params_changed`` event, so undo and redo show up here without extra wiring.
+Text fields are checked as they are typed, and a component that binds to the units wired into
+it (a formula) also says under the field what those units make of the value ("the formula gives
+m⁴/h, which cannot be shown in kW").
 
 A graph input of a graph opened for a project also has a "Bound to" row
 (:class:`~model_designer.binding_field.BindingField`): the device tag that feeds it, from the
@@ -43,7 +46,7 @@ from model_designer.binding_field import ERROR_STYLE, PROBLEM_STYLE, BindingFiel
 from model_designer.catalog import Catalog, CatalogEntry, DocBlock
 from model_designer.input_bindings import InputBindings
 from model_designer.palette import ui_language
-from nodes.component import Component, Param, Port, derived_unit, unit_source
+from nodes.component import Component, Param, ParamError, Port, derived_unit, unit_source
 from nodes.engine import INPUT_TYPE
 from nodes.graph import Edge, Graph, Node
 from nodes.registry import ComponentRegistry, default_registry
@@ -270,6 +273,12 @@ class NodeInspector(QWidget):
         self.inputs: InputBindings | None = None
         self.fields: dict[str, ParamField] = {}
         self.binding: BindingField | None = None
+        # Text fields are checked as they are typed, once typing pauses (the check may validate the graph).
+        self._typed: str | None = None
+        self._typed_timer = QTimer(self)
+        self._typed_timer.setSingleShot(True)
+        self._typed_timer.setInterval(150)
+        self._typed_timer.timeout.connect(self._check_typed)
         self.heading = QLabel()
         self.heading.setWordWrap(True)
         self.heading.setTextFormat(Qt.TextFormat.RichText)
@@ -320,6 +329,7 @@ class NodeInspector(QWidget):
 
     def _build(self) -> None:
         # A new form per node: the scroll area sizes a new widget right, a refilled one it does not.
+        self._typed_timer.stop()
         if self.binding is not None:
             self.binding.detach()
             self.binding = None
@@ -349,6 +359,8 @@ class NodeInspector(QWidget):
             field.editor.setToolTip(label.toolTip())
             self.form.addRow(label, field)
             self.fields[param.name] = field
+            if isinstance(field.editor, QLineEdit) and param.type in ("str", "unit"):
+                field.editor.textEdited.connect(lambda _text, name=param.name: self._typed_changed(name))
         if not cls.params:
             self.form.addRow(QLabel(self.tr("This component has no parameters.")))
         self._add_binding_row(node)
@@ -401,6 +413,9 @@ class NodeInspector(QWidget):
         for name, field in self.fields.items():
             field.set_value(values.get(name))
             field.set_unit(units.get(name, ""))
+        for name, reason in self._wiring_problems(cls, values).items():
+            if name in self.fields:
+                self.fields[name].show_problem(reason)
         if self.binding is not None:
             self.binding.refresh()
 
@@ -424,6 +439,44 @@ class NodeInspector(QWidget):
                 units[name] = str(values.get(source, ""))
         return units
 
+    def _wiring_problems(self, cls: type[Component], values: dict[str, Any]) -> dict[str, str]:
+        """What the units wired in say of these values (a formula that gives m⁴/h shown in kW), by parameter.
+
+        Only for a component that binds to its input units (:meth:`Component.with_input_units`):
+        the others need no look at the graph.
+        """
+        if getattr(cls.with_input_units, "__func__", None) is Component.with_input_units.__func__:
+            return {}
+        input_units = validate(self.graph, self.registry).input_units  # never raises for a bad graph
+        units = {p.name: input_units[(self.node_id, p.name)] for p in cls.inputs
+                 if (self.node_id, p.name) in input_units}
+        try:
+            cls.with_input_units(values, units)
+        except ParamError as exc:
+            return dict(exc.problems)
+        return {}
+
+    def _typed_changed(self, name: str) -> None:
+        self._typed = name
+        self._typed_timer.start()
+
+    def _check_typed(self) -> None:
+        """Say under a text field what is wrong with what is typed so far, before it is committed."""
+        node, cls = self._node(), self._component()
+        field = self.fields.get(self._typed or "")
+        if node is None or cls is None or field is None:
+            return
+        try:
+            value = field.value()
+        except ValueError as exc:
+            field.show_problem(str(exc))
+            return
+        values = self._values(node, cls)
+        reason = self._reason_refused(cls, values, field.param.name, value)
+        if reason is None:
+            reason = self._wiring_problems(cls, {**values, field.param.name: value}).get(field.param.name)
+        field.show_problem(reason)
+
     # -- edits ------------------------------------------------------------------------------------
     def _commit(self, name: str, value: Any) -> None:
         node, cls = self._node(), self._component()
@@ -432,7 +485,7 @@ class NodeInspector(QWidget):
         values = self._values(node, cls)
         current = values[name]
         if value == current and isinstance(value, bool) == isinstance(current, bool):  # 10 == 10.0: no edit
-            self.fields[name].show_problem(None)
+            self.fields[name].show_problem(self._wiring_problems(cls, values).get(name))
             return
         reason = self._reason_refused(cls, values, name, value)
         self.fields[name].show_problem(reason)

@@ -29,7 +29,7 @@ def component(view, type_name):
 
 def test_components_grouped_by_category(palette):
     groups = top_level(palette)
-    assert [g.text(0) for g in groups][:2] == ["Inputs and outputs (2)", "Signal processing (20)"]
+    assert [g.text(0) for g in groups][:2] == ["Inputs and outputs (2)", "Signal processing (21)"]
     vibration = next(g for g in groups if g.text(0).startswith("Vibration"))
     children = [vibration.child(i).data(0, TYPE_ROLE) for i in range(vibration.childCount())]
     assert "vibration.rms" in children and all(name.startswith("vibration.") for name in children)

@@ -1,0 +1,104 @@
+"""The inspector checks a formula as it is typed: syntax and refusals, then the units wired in."""
+
+from __future__ import annotations
+
+import pytest
+from qtpy.QtCore import Qt
+
+from model_designer.inspector import NodeInspector
+from nodes.graph import Graph
+from nodes.registry import default_registry
+
+PUMP = "flow * head * 9.81[m/s^2] * 1000[kg/m^3] / eta"
+
+
+class Edits:
+    """The ``edit`` callback: records, and applies to the graph as the canvas's undo command would."""
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        self.calls: list[tuple[str, str, object]] = []
+
+    def __call__(self, node_id, name, value):
+        self.calls.append((node_id, name, value))
+        self.graph.set_param(node_id, name, value)
+
+
+@pytest.fixture
+def graph():
+    graph = Graph("pump")
+    graph.add_node("flow", "io.input", {"column": "flow", "unit": "m^3/h"})
+    graph.add_node("head", "io.input", {"column": "head", "unit": "m"})
+    graph.add_node("eta", "io.input", {"column": "eta", "unit": "%"})
+    graph.add_node("power", "signal.formula", {"expression": PUMP, "names": "flow, head, eta", "output_unit": "kW"})
+    for i, source in enumerate(("flow", "head", "eta"), start=1):
+        graph.connect(f"{source}.y", f"power.x{i}")
+    return graph
+
+
+@pytest.fixture
+def inspector(qtbot, graph):
+    edits = Edits(graph)
+    view = NodeInspector(default_registry(), edits)
+    view.edits = edits
+    qtbot.addWidget(view)
+    view.show_node(graph, "power")
+    return view
+
+
+def typed(qtbot, inspector, name: str, text: str) -> None:
+    """Replace a field's text by typing, as a user does, without pressing Enter."""
+    editor = inspector.fields[name].editor
+    editor.selectAll()
+    qtbot.keyClick(editor, Qt.Key.Key_Delete)
+    qtbot.keyClicks(editor, text)
+
+
+def shown(inspector, name: str) -> str | None:
+    return inspector.fields[name].problem()
+
+
+def test_a_refused_token_is_named_while_typing(qtbot, inspector):
+    assert shown(inspector, "expression") is None
+    typed(qtbot, inspector, "expression", "flow.__class__")
+    qtbot.waitUntil(lambda: shown(inspector, "expression") is not None, timeout=5000)
+    assert "'__class__' at column 6 is not allowed" in shown(inspector, "expression")
+    assert inspector.edits.calls == []  # nothing is committed while typing
+    typed(qtbot, inspector, "expression", "flow * hed")
+    qtbot.waitUntil(lambda: "'hed' at column 8" in (shown(inspector, "expression") or ""), timeout=5000)
+    assert "did you mean 'head'?" in shown(inspector, "expression")
+
+
+def test_units_are_checked_while_typing_and_stay_shown_after_the_edit(qtbot, inspector, graph):
+    typed(qtbot, inspector, "expression", "flow * head * 9.81 / eta")
+    qtbot.waitUntil(lambda: shown(inspector, "expression") is not None, timeout=5000)
+    assert "the formula gives m⁴/h, which cannot be shown in kW" in shown(inspector, "expression")
+    # Enter commits it (it is a formula; the wiring may change): the graph then refuses it, and the field says why.
+    qtbot.keyClick(inspector.fields["expression"].editor, Qt.Key.Key_Return)
+    assert inspector.edits.calls == [("power", "expression", "flow * head * 9.81 / eta")]
+    assert "the formula gives m⁴/h" in (shown(inspector, "expression") or "")
+    typed(qtbot, inspector, "expression", PUMP)
+    qtbot.waitUntil(lambda: shown(inspector, "expression") is None, timeout=5000)
+    qtbot.keyClick(inspector.fields["expression"].editor, Qt.Key.Key_Return)
+    assert graph.nodes["power"].params["expression"] == PUMP
+    assert shown(inspector, "expression") is None
+
+
+def test_a_refused_formula_is_not_committed(qtbot, inspector, graph):
+    typed(qtbot, inspector, "expression", "__import__('os')")
+    qtbot.keyClick(inspector.fields["expression"].editor, Qt.Key.Key_Return)
+    assert inspector.edits.calls == []
+    assert graph.nodes["power"].params["expression"] == PUMP
+    assert "'__import__' at column 1 is not allowed" in shown(inspector, "expression")
+
+
+def test_disconnecting_an_input_the_formula_uses_is_shown(qtbot, inspector, graph):
+    edge = next(e for e in graph.edges if e.target == "power" and e.target_port == "x2")
+    graph.disconnect(edge)
+    assert "'head' (input x2), which is not connected" in (shown(inspector, "expression") or "")
+
+
+def test_bad_input_names_are_refused_as_typed(qtbot, inspector):
+    typed(qtbot, inspector, "names", "flow, sqrt, eta")
+    qtbot.waitUntil(lambda: shown(inspector, "names") is not None, timeout=5000)
+    assert "'sqrt' cannot name an input" in shown(inspector, "names")
