@@ -324,7 +324,7 @@ class _Structure:
             if key in self.literals:
                 self.literal_keys[key] = node.col_offset
                 return None  # a quantity with a unit: its value depends on the unit (stage 2)
-            return float(value)
+            return _float(value)
         if isinstance(value, str):
             self.refuse(1, node, f"the text {self.source.segment(node)} at {self.where(node)} {NOT_ALLOWED}")
         else:
@@ -378,7 +378,7 @@ class _Structure:
             self.visit(func)
             if not isinstance(func, ast.Attribute):
                 self.refuse(1, node, f"'(' at {self.where(node, func.end_col_offset)} calls something that is not "
-                                     "a function name; formulas may call the functions listed")
+                                     "a function name; formulas may call the functions listed", func.end_col_offset)
             for arg in node.args:
                 self.visit(arg)
             return None
@@ -467,6 +467,14 @@ class _Structure:
             self.visit(child)
 
 
+def _float(value: float | int) -> float:
+    """A literal as float64: an integer too large for it is inf (no big-integer arithmetic, ever)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
 def _number(value: float) -> str:
     return f"{value:.0f}" if abs(value) < 1e15 and float(value).is_integer() else f"{value:g}"
 
@@ -531,7 +539,7 @@ class _Binder:
 
     # leaves
     def visit_Constant(self, node: ast.Constant) -> _Term:
-        value = float(node.value)
+        value = _float(node.value)
         unit_text = self.formula.literals.get(node.col_offset)
         if unit_text is None:
             constant = np.float64(value)

@@ -166,18 +166,19 @@ def _check_cycles(graph, loop_delays, problems) -> list[str]:
 def _resolve_units(graph, classes, params, wired, order, problems):
     outputs: dict[tuple[str, str], str] = {}
     inputs: dict[tuple[str, str], str] = {}
+    fed = {(edge.target, edge.target_port) for edge in graph.edges}  # wired, known component or not
     # Feedback loops need a second pass: a delay's output unit follows its input, which comes later.
     for final in (False, True):
         for node_id in order:
             cls = classes.get(node_id)
             if cls is None or node_id not in params:
                 continue
-            classes[node_id] = _resolve_node(node_id, cls, params[node_id], wired, outputs, inputs,
+            classes[node_id] = _resolve_node(node_id, cls, params[node_id], wired, fed, outputs, inputs,
                                              problems if final else None)
     return outputs, inputs
 
 
-def _resolve_node(node_id, cls, values, wired, outputs, inputs, problems) -> type[Component]:
+def _resolve_node(node_id, cls, values, wired, fed, outputs, inputs, problems) -> type[Component]:
     """Units of the node's inputs and outputs; returns its class bound to the input units."""
     plain_first = sorted(cls.inputs, key=lambda p: p.unit.startswith("="))
     for port in plain_first:
@@ -193,7 +194,7 @@ def _resolve_node(node_id, cls, values, wired, outputs, inputs, problems) -> typ
             except UnitError as exc:
                 problems.append(Problem("unit_mismatch", f"{edge.source}.{edge.source_port} is wired in, but {exc}",
                                         node_id, port.name))
-    cls = _bind_units(node_id, cls, values, wired, inputs, problems)
+    cls = _bind_units(node_id, cls, values, fed, inputs, problems)
     for port in cls.outputs:
         unit = _unit_of(port.unit, node_id, values, inputs, cls, None)
         if unit is not None:
@@ -207,7 +208,7 @@ def _resolve_node(node_id, cls, values, wired, outputs, inputs, problems) -> typ
     return cls
 
 
-def _bind_units(node_id, cls, values, wired, inputs, problems) -> type[Component]:
+def _bind_units(node_id, cls, values, fed, inputs, problems) -> type[Component]:
     """The class bound to the units wired in (see :meth:`Component.with_input_units`); unbound on a problem.
 
     An input wired to a node whose unit is unknown (a missing component) has its own problem: then
@@ -217,7 +218,7 @@ def _bind_units(node_id, cls, values, wired, inputs, problems) -> type[Component
     try:
         return cls.with_input_units(values, units)
     except ParamError as exc:
-        unknown = any((node_id, p.name) in wired and (node_id, p.name) not in inputs for p in cls.inputs)
+        unknown = any((node_id, p.name) in fed and (node_id, p.name) not in inputs for p in cls.inputs)
         if problems is not None and not unknown:
             for name, reason in exc.problems.items():
                 problems.append(Problem("bad_parameter", f"parameter '{name}' {reason}", node_id, name))
