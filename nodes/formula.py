@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pint
 
-from nodes.units import UnitError, conversion, registry
+from nodes.units import UnitError, conversion, dimension_name, registry
 from nodes.units import parse as parse_unit
 
 MAX_LENGTH = 2000  # characters of a formula
@@ -760,20 +760,8 @@ def port_unit(unit: pint.Unit) -> str:
     return str(unit)
 
 
-_DIMENSION_WORDS = {"[length] / [time]": "a speed", "[temperature]": "a temperature",
-                    "[mass] / [length] / [time] ** 2": "a pressure", "[length] ** 3 / [time]": "a volume flow",
-                    "[mass] * [length] ** 2 / [time] ** 3": "a power", "[length] / [time] ** 2": "an acceleration",
-                    "1 / [time]": "a frequency", "[current]": "an electric current", "[time]": "a time",
-                    "[length]": "a length", "[mass] / [time]": "a mass flow", "[mass] / [length] ** 3": "a density",
-                    "[mass] * [length] ** 2 / [time] ** 2": "an energy", "[length] ** 3": "a volume",
-                    "[mass]": "a mass", "[length] ** 2": "an area", "[mass] * [length] / [time] ** 2": "a force"}
-
-
 def _dimension(unit: pint.Unit) -> str:
-    dims = unit.dimensionality
-    if not dims:
-        return "a plain number"
-    return _DIMENSION_WORDS.get(str(dims), f"{dims:P}")
+    return "a plain number" if not unit.dimensionality else dimension_name(unit)
 
 
 def check_names(text: str, count: int) -> tuple[str, ...]:

@@ -59,7 +59,7 @@ def conversion(source: str, target: str) -> Conversion:
         return Conversion()
     if src.dimensionality != dst.dimensionality:
         raise UnitError(f"{describe(source)} cannot be converted to {describe(target)} "
-                        f"({_dimension(src)} is not {_dimension(dst)})")
+                        f"({dimension_name(src)} is not {dimension_name(dst)})")
     zero = registry.Quantity(0.0, src).to(dst).magnitude
     one = registry.Quantity(1.0, src).to(dst).magnitude
     return Conversion(scale=float(one - zero), offset=float(zero))
@@ -69,7 +69,8 @@ def describe(unit: str) -> str:
     return f"'{unit}'" if unit else "a dimensionless value"
 
 
-def _dimension(unit: pint.Unit) -> str:
+def dimension_name(unit: pint.Unit) -> str:
+    """What a unit measures, in words where engineers have one ("a power"), else its dimension."""
     dims = unit.dimensionality
     if not dims:
         return "dimensionless"
@@ -77,5 +78,7 @@ def _dimension(unit: pint.Unit) -> str:
              "[mass] / [length] / [time] ** 2": "a pressure", "[length] ** 3 / [time]": "a volume flow",
              "[mass] * [length] ** 2 / [time] ** 3": "a power", "[length] / [time] ** 2": "an acceleration",
              "1 / [time]": "a frequency", "[current]": "an electric current", "[time]": "a time",
-             "[length]": "a length", "[mass] / [time]": "a mass flow"}
+             "[length]": "a length", "[mass] / [time]": "a mass flow", "[mass] / [length] ** 3": "a density",
+             "[mass] * [length] ** 2 / [time] ** 2": "an energy", "[length] ** 3": "a volume", "[mass]": "a mass",
+             "[length] ** 2": "an area", "[mass] * [length] / [time] ** 2": "a force"}
     return known.get(str(dims), f"dimension {dims}")

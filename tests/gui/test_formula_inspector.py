@@ -8,20 +8,9 @@ from qtpy.QtCore import Qt
 from model_designer.inspector import NodeInspector
 from nodes.graph import Graph
 from nodes.registry import default_registry
+from tests.gui.test_node_inspector import Edits
 
 PUMP = "flow * head * 9.81[m/s^2] * 1000[kg/m^3] / eta"
-
-
-class Edits:
-    """The ``edit`` callback: records, and applies to the graph as the canvas's undo command would."""
-
-    def __init__(self, graph: Graph):
-        self.graph = graph
-        self.calls: list[tuple[str, str, object]] = []
-
-    def __call__(self, node_id, name, value):
-        self.calls.append((node_id, name, value))
-        self.graph.set_param(node_id, name, value)
 
 
 @pytest.fixture
@@ -38,7 +27,8 @@ def graph():
 
 @pytest.fixture
 def inspector(qtbot, graph):
-    edits = Edits(graph)
+    edits = Edits()
+    edits.graph = graph
     view = NodeInspector(default_registry(), edits)
     view.edits = edits
     qtbot.addWidget(view)
