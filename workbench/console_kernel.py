@@ -41,6 +41,7 @@ FOLDER_PREFIX = "millwright-console-"
 # Run by the kernel before its first prompt: the helpers on the open project (see console_helpers).
 PRELOAD = "from workbench.console_helpers import preload as _preload; _preload(get_ipython()); del _preload"
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+OWNER_FILE = "workbench.pid"  # the pid of the workbench whose kernel the folder is for
 
 
 def runtime_base() -> Path | None:
@@ -54,13 +55,16 @@ def runtime_base() -> Path | None:
 class KernelFolder:
     """A private folder (0700) for one console kernel: its spec, connection file (0600) and log.
 
-    :meth:`remove` deletes it; a folder left by a killed workbench holds nothing that still works
-    (the kernel it described has exited with its parent).
+    :meth:`remove` deletes it. A folder left by a killed workbench holds nothing that still works
+    (its kernel exited with its parent); the next console removes it (:func:`remove_stale_folders`).
     """
 
     def __init__(self, base: Path | None = None):
-        self.path = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX, dir=base if base is not None else runtime_base()))
+        base = base if base is not None else runtime_base()
+        remove_stale_folders(base)
+        self.path = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX, dir=base))
         os.chmod(self.path, 0o700)  # mkdtemp makes it so; said again in case of an odd umask or platform
+        (self.path / OWNER_FILE).write_text(str(os.getpid()), encoding="utf-8")
         self.kernels = self.path / "kernels"
         self.connection_file = self.path / "connection.json"
         self.log_path = self.path / "kernel.log"
@@ -122,6 +126,26 @@ class KernelFolder:
                 self._log.close()
             self._log = None
         shutil.rmtree(self.path, ignore_errors=True)
+
+
+def remove_stale_folders(base: Path | None) -> list[Path]:
+    """Remove console folders of ours whose workbench has ended (killed: nobody removed them); returns them."""
+    removed = []
+    for folder in Path(base if base is not None else tempfile.gettempdir()).glob(f"{FOLDER_PREFIX}*"):
+        try:
+            if folder.stat().st_uid != os.getuid() or not folder.is_dir():
+                continue
+            owner = int((folder / OWNER_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # being made, or not ours to judge
+        try:
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+        except PermissionError:
+            pass  # alive, another user's process
+    return removed
 
 
 def die_with_parent(parent_pid: int):

@@ -1,0 +1,157 @@
+"""The console's helpers on the example project, without a kernel: what `project`, `recording`, `run`,
+`component` and `plot` give, and what they say when asked for something the project lacks."""
+
+from __future__ import annotations
+
+import shutil
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nodes.resources import example_project
+from workbench.cli import main
+from workbench.console_helpers import ConsoleError, ConsoleHelpers, preload
+from workbench.console_plot import WIDTH, plot
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture(scope="module")
+def helpers() -> ConsoleHelpers:
+    return ConsoleHelpers(example_project())
+
+
+@pytest.fixture(scope="module")
+def pump_run(helpers) -> pd.DataFrame:
+    return helpers.recording("pump_run")
+
+
+def test_project_lists_what_is_in_its_folders(helpers, tmp_path):
+    project = helpers.project
+    assert project.name == "Pump station"
+    assert list(project.graphs) == ["pump_efficiency", "vibration_alarm"]
+    assert list(project.recordings) == ["pump_run"]
+    assert project.components == []
+    assert "graphs: pump_efficiency, vibration_alarm" in repr(project)
+    # Read when asked: a recording copied in is there at once.
+    copy = tmp_path / "pump_station"
+    shutil.copytree(example_project(), copy)
+    fresh = ConsoleHelpers(copy)
+    (copy / "data" / "later.csv").write_text("time,x\n0,1\n1,2\n")
+    assert list(fresh.project.recordings) == ["later", "pump_run"]
+
+
+def test_recording_reads_like_the_engine_does(pump_run):
+    raw = pd.read_csv(example_project() / "data" / "pump_run.csv")
+    assert list(pump_run.columns) == list(raw.columns)
+    assert len(pump_run) == len(raw) == 40_000
+    assert str(pump_run["time"].dt.tz) == "UTC"
+    assert pump_run["time"].iloc[1] - pump_run["time"].iloc[0] == pd.Timedelta("0.5ms")
+    np.testing.assert_array_equal(pump_run["flow"].to_numpy(), raw["flow"].to_numpy())
+
+
+def test_run_gives_what_run_graph_writes(helpers, pump_run, tmp_path):
+    out = tmp_path / "efficiency.csv"
+    graph = example_project() / "graphs" / "pump_efficiency.json"
+    assert main(["run-graph", str(graph), "-i", str(example_project() / "data" / "pump_run.csv"), "-o", str(out),
+                 "-q"]) == 0
+    written = pd.read_csv(out)
+    from_frame = helpers.run("pump_efficiency", pump_run)
+    from_name = helpers.run("pump_efficiency", "pump_run")
+    assert list(from_frame.columns) == list(written.columns)
+    for column in written.columns[1:]:
+        np.testing.assert_allclose(from_frame[column], written[column], rtol=1e-9, equal_nan=True)
+    pd.testing.assert_frame_equal(from_frame, from_name)
+    assert from_frame.attrs["failures"] == {}
+
+
+def test_run_takes_parameter_overrides_and_a_datetime_index(helpers, pump_run):
+    indexed = pump_run.set_index("time")
+    plain = helpers.run("vibration_alarm", indexed)
+    graph = helpers.project.graph("vibration_alarm")
+    longer = helpers.run(graph, pump_run, params={"rms": {"block_size": 4000}})  # 2 s blocks instead of 1 s
+    assert len(plain) == 2 * len(longer) > 0
+
+
+def test_run_refuses_data_that_does_not_fit(helpers, pump_run):
+    with pytest.raises(ConsoleError, match=r"needs column\(s\) 'motor_current', 'flow'.*\(columns: time, acc\)"):
+        helpers.run("pump_efficiency", pump_run[["time", "acc"]])
+    backwards = pump_run.iloc[[0, 2, 1, 3]]
+    with pytest.raises(ConsoleError, match="time goes backwards at row 2"):
+        helpers.run("pump_efficiency", backwards)
+    with pytest.raises(ConsoleError, match=r"no graph 'pump_eficiency'.*Did you mean 'pump_efficiency'"):
+        helpers.run("pump_eficiency", pump_run)
+
+
+def test_mistakes_name_what_there_is(helpers):
+    with pytest.raises(ConsoleError, match=r"no recording 'pump'.*Did you mean 'pump_run'\?.*\(there: pump_run\)"):
+        helpers.recording("pump")
+    with pytest.raises(ConsoleError, match=r"Did you mean 'signal\.bandpass'"):
+        helpers.component("signal.bandpas")
+    nothing_open = ConsoleHelpers(None)
+    with pytest.raises(ConsoleError, match="No project is open"):
+        nothing_open.recording("pump_run")
+    assert nothing_open.component("signal.bandpass").type_name == "signal.bandpass"
+    assert len(nothing_open.recording(example_project() / "data" / "pump_run.csv")) == 40_000
+
+
+def test_a_bad_recording_is_named_with_its_line(helpers, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("time,flow\n2026-11-25T08:00:00Z,1\n2026-11-25T08:00:01Z,abc\n")
+    with pytest.raises(ValueError, match=r"bad.csv, line 3, column 'flow': 'abc' is not a number"):
+        helpers.recording(bad)
+
+
+def test_component_is_the_class_with_its_documentation(helpers, tmp_path):
+    cls = helpers.component("signal.bandpass")
+    assert cls.type_name == "signal.bandpass" and "Butterworth" in cls.__doc__
+    assert {p.name for p in cls.params} >= {"low", "high"}
+    # The project's own components are there too.
+    copy = tmp_path / "pump_station"
+    shutil.copytree(example_project(), copy)
+    shutil.copy(copy / "graphs" / "vibration_alarm.json", copy / "components" / "vibration_check.json")
+    project_helpers = ConsoleHelpers(copy)
+    assert "project.vibration_check" in project_helpers.project.components
+    assert project_helpers.component("project.vibration_check").category == "project"
+
+
+def test_preload_puts_the_helpers_in_the_namespace(monkeypatch):
+    class Shell:
+        def push(self, names):
+            self.names = names
+
+    monkeypatch.setenv("MILLWRIGHT_PROJECT", str(example_project()))
+    shell = Shell()
+    preload(shell)
+    assert {"project", "recording", "run", "component", "plot", "np", "pd"} <= set(shell.names)
+    assert shell.names["project"].root == example_project().resolve()
+    monkeypatch.setenv("MILLWRIGHT_PROJECT", "")
+    preload(shell)
+    assert shell.names["project"] is None
+
+
+def test_plot_is_svg_with_a_line_per_series_and_no_lost_spikes(pump_run):
+    picture = plot(pump_run, ["flow", "speed"], title="Pump <run>")
+    root = ET.fromstring(picture._repr_svg_())  # well-formed, the title escaped
+    lines = root.findall(f"{SVG}polyline")
+    assert len(lines) == 2
+    points = [len(line.get("points").split()) for line in lines]
+    assert all(count <= 2 * WIDTH for count in points)  # 40,000 samples reduced to the pixels' extremes
+    spiky = pump_run[["time"]].assign(x=0.0)
+    spiky.loc[12_345, "x"] = 100.0
+    spike = ET.fromstring(plot(spiky)._repr_svg_()).find(f"{SVG}polyline").get("points").split()
+    ys = [float(p.split(",")[1]) for p in spike]
+    assert min(ys) < max(ys) - 100  # the one high sample is still drawn
+
+
+def test_plot_breaks_the_line_at_gaps(tmp_path):
+    frame = pd.DataFrame({"time": pd.date_range("2026-01-01", periods=6, freq="s", tz="UTC"),
+                          "x": [1.0, 2.0, np.nan, np.nan, 3.0, 4.0]})
+    picture = plot(frame)
+    assert len(ET.fromstring(picture.svg).findall(f"{SVG}polyline")) == 2
+    saved = picture.save(tmp_path / "x.svg")
+    assert saved.read_text() == picture.svg
+    with pytest.raises(ValueError, match="no column"):
+        plot(frame, ["y"])
