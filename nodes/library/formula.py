@@ -19,7 +19,8 @@ import numpy as np
 
 from nodes.chunk import BAD, Chunk, require_aligned, worst_quality
 from nodes.component import Component, Kind, Param, ParamError, Port, Text
-from nodes.formula import BoundFormula, FormulaError, ParsedFormula, check_names, parse
+from nodes.formula import FormulaError, ParsedFormula, check_names, parse
+from nodes.formula_units import BoundFormula
 from nodes.units import UnitError
 from nodes.units import parse as parse_unit
 
