@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import ast
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from app_packager.errors import AppError
+from nodes.script_components import declared_type_names
 
 # What the headless runtime ships besides the standard library: the engine's numerical stack and
 # Millwright's own Qt-free packages (the workbench and the designer need Qt, which edge machines lack).
@@ -48,18 +48,6 @@ class PythonComponentFile:
                     problems.append(f"{self.shown}, line {node.lineno}: imports '{module}', which the app runtime "
                                     f"does not ship (it has the standard library and {_SHIPPED})")
         return problems
-
-
-def declared_type_names(tree: ast.Module) -> Iterator[str]:
-    """``type_name = "group.name"`` in the body of each class, as written in the source."""
-    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
-        for statement in cls.body:
-            targets = statement.targets if isinstance(statement, ast.Assign) else \
-                [statement.target] if isinstance(statement, ast.AnnAssign) else []
-            value = getattr(statement, "value", None)
-            if any(isinstance(t, ast.Name) and t.id == "type_name" for t in targets) \
-                    and isinstance(value, ast.Constant) and isinstance(value.value, str):
-                yield value.value
 
 
 def python_components(folder: Path) -> list[PythonComponentFile]:

@@ -10,12 +10,19 @@ A project component is data, not code: loading one reads JSON and runs nothing, 
 stranger's project can be opened and checked safely. Components may use other project
 components; they are loaded in dependency order, and a loop (a uses b uses a) is reported.
 Each bad file is reported with its name and why; the good ones still load.
+
+Python files in the same folder are *script components* (:mod:`nodes.script_components`): code,
+imported only when the caller says the folder is trusted (``scripts=True``, or the trust policy
+of :class:`ProjectComponents`). Untrusted, their types are listed in
+:attr:`ProjectComponents.not_loaded` with the reason, and nodes of those types show as missing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from psygnal import Signal
@@ -25,6 +32,7 @@ from nodes.component import Component, Text
 from nodes.composite import COMPOSITE_TYPE, composite_component
 from nodes.graph import Graph, GraphFormatError, load_graph
 from nodes.registry import ComponentRegistry, declaration_problem
+from nodes.script_components import ScriptFailure, ScriptLibrary, declared_in_source, script_files
 
 COMPONENTS_FOLDER = "components"
 PROJECT_GROUP = "project"  # the type names' group and the palette's category
@@ -61,14 +69,22 @@ def name_problem(name: str) -> str | None:
             "(it names the file and the component type)")
 
 
-def load_project_components(folder: Path, base: ComponentRegistry) -> tuple[ComponentRegistry, list[str]]:
+def load_project_components(folder: Path, base: ComponentRegistry, *,
+                            scripts: bool = False) -> tuple[ComponentRegistry, list[str]]:
     """A new registry holding ``base``'s types and the project components in ``folder``, and the problems found.
 
     ``base`` is not changed. A problem names the file (``components/pump.json: …``); the
-    components without problems are loaded all the same.
+    components without problems are loaded all the same. With ``scripts`` (the folder is
+    trusted) the ``*.py`` script components are imported first, so graph components may use them.
     """
     folder = Path(folder)
-    registry, problems = base.copy(), []
+    problems: list[str] = []
+    if scripts:
+        base = base.copy()
+        library = ScriptLibrary()
+        library.refresh(folder)
+        problems += [str(failure) for failure in library.register(base)]
+    registry = base.copy()
     graphs: dict[str, tuple[str, Graph]] = {}  # type name → (file as shown, graph)
     files = component_files(folder)
     for path in files:
@@ -160,25 +176,59 @@ class ProjectComponents:
 
     changed = Signal()
 
-    def __init__(self, base: ComponentRegistry):
+    def __init__(self, base: ComponentRegistry, trust: Callable[[Path], bool] = lambda root: False):
         self.base = base
         self.registry = base.copy()
         self.problems: list[str] = []
         self.folder: Path | None = None
+        # Whether the project in a folder may run its script components (the workbench asks the user once).
+        self.trust = trust
+        self.scripts = ScriptLibrary()
+        self.script_failures: dict[str, ScriptFailure] = {}  # components/x.py → why it gave no components
+        self.untrusted: list[Path] = []  # script files not imported: the folder is not trusted
+        self.not_loaded: dict[str, str] = {}  # type name declared by a script that did not load → why
 
     def open(self, project_root: Path | None) -> None:
         """Follow the project in ``project_root`` (None: no project, the base types only)."""
         self.folder = Path(project_root) / COMPONENTS_FOLDER if project_root is not None else None
         self.reload()
 
+    @property
+    def root(self) -> Path | None:
+        return self.folder.parent if self.folder is not None else None
+
     def reload(self) -> None:
-        """Read the components folder again; each problem also goes to the log."""
-        if self.folder is None:
-            loaded, self.problems = self.base.copy(), []
+        """Read the components folder again; each problem also goes to the log.
+
+        Script files are re-imported only when their text changed (a hot reload of one file
+        keeps the others' classes); a script that fails logs its traceback once per version.
+        """
+        base = self.base.copy()
+        files = script_files(self.folder) if self.folder is not None else []
+        self.untrusted, self.not_loaded = [], {}
+        if files and self.trust(self.root):
+            changed = self.scripts.refresh(self.folder)
+            failures = self.scripts.register(base)
+            for failure in failures:
+                for type_name in self.scripts.modules[self.folder / Path(failure.file).name].declared:
+                    if type_name not in base:
+                        self.not_loaded[type_name] = str(failure)
+                if self.folder / Path(failure.file).name in changed:
+                    log.error("Script component not loaded: %s\n%s", failure, failure.traceback.rstrip())
+            self.script_failures = {f.file: f for f in failures}
         else:
-            loaded, self.problems = load_project_components(self.folder, self.base)
+            self.scripts, self.script_failures, self.untrusted = ScriptLibrary(), {}, files
+            for path in files:
+                for type_name in declared_in_source(path.read_text(encoding="utf-8", errors="replace")):
+                    self.not_loaded[type_name] = (f"{self.folder.name}/{path.name} is not loaded: the project "
+                                                  "folder is not trusted to run its Python")
+        if self.folder is None:
+            loaded, self.problems = base, []
+        else:
+            loaded, self.problems = load_project_components(self.folder, base)
         for problem in self.problems:
             log.warning("Project component not loaded: %s", problem)
+        self.problems = [str(f) for f in self.script_failures.values()] + self.problems
         self.registry.replace_with(loaded)
         self.changed.emit()
 
@@ -194,6 +244,28 @@ class ProjectComponents:
             mine = f"{self.folder.name}/{name}.json"
             raise ComponentFileError("; ".join(p for p in self.problems if p.startswith(mine)) or mine)
         return type_name
+
+
+def scripts_used(graph: Graph, folder: Path) -> list[str]:
+    """The script files (``components/x.py``) declaring a type ``graph`` uses, also inside its project components.
+
+    Read, not run: a command asks this before deciding whether the folder must be trusted.
+    """
+    folder = Path(folder)
+    declared = {name: f"{folder.name}/{path.name}" for path in script_files(folder)
+                for name in declared_in_source(path.read_text(encoding="utf-8", errors="replace"))}
+    used: set[str] = set()
+    pending, seen = [graph], set()
+    while pending:
+        current = pending.pop()
+        used |= {node.type for node in _all_nodes(current)}
+        for type_name in sorted(_project_types_used(current) - seen):
+            seen.add(type_name)
+            path = folder / f"{type_name.partition('.')[2]}.json"
+            if path.is_file():
+                with contextlib.suppress(GraphFormatError):  # loading the components says what is wrong
+                    pending.append(load_graph(path))
+    return sorted({declared[name] for name in used if name in declared})
 
 
 def _all_nodes(graph: Graph):

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from workbench import __version__, app_commands, device_cli, graph_commands, project_commands
+from workbench import __version__, app_commands, component_commands, device_cli, graph_commands, project_commands
 from workbench.settings import LANGUAGES, THEMES
 
 
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     graph_commands.add_commands(commands)
     device_cli.add_commands(commands)
     app_commands.add_commands(commands)
+    component_commands.add_commands(commands)
     return parser
 
 

@@ -2,7 +2,9 @@
 
 Both use the project's own components (``components/*.json``) besides the installed ones:
 the project given with ``millwright --project FOLDER``, else, for ``run-graph``, the project
-the graph is in (``FOLDER/graphs/GRAPH`` beside ``FOLDER/project.json``).
+the graph is in (``FOLDER/graphs/GRAPH`` beside ``FOLDER/project.json``). Its Python script
+components (``components/*.py``) run only when the folder is trusted (in the workbench, or
+``run-graph --trust``): a graph that needs them refuses to run otherwise and says so.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--param", action="append", default=[], metavar="NODE.NAME=VALUE",
                      help="override a parameter, e.g. --param bp.low=10 (repeatable)")
     run.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    run.add_argument("--trust", action="store_true",
+                     help="run the project's Python script components (components/*.py) even though the folder "
+                          "was not trusted in the workbench")
     run.set_defaults(handler=run_graph)
 
     components = commands.add_parser("components", help="list or describe the available components")
@@ -95,7 +100,13 @@ def run_graph(args: argparse.Namespace) -> int:
         return _fail(EXIT_BAD_DATA, str(exc))
     try:
         graph = load_graph(args.graph)  # the one loader: schema with line and column, then the engine
-        registry = component_registry(getattr(args, "project", None) or project_of(args.graph))
+        project = getattr(args, "project", None) or project_of(args.graph)
+        scripts = scripts_needed(graph, project)
+        if scripts and not (args.trust or _trusted(project)):
+            return _fail(EXIT_BAD_GRAPH, f"{args.graph} uses Python script components ({', '.join(scripts)}); "
+                                         f"their code runs only in a trusted project folder: add --trust, or open "
+                                         f"{project} in the workbench and trust it")
+        registry = component_registry(project, scripts=bool(scripts))
         compiled = compile_graph(graph, registry, overrides=parse_overrides(args.param))
     except (FileFormatError, GraphFormatError, ValueError) as exc:
         if isinstance(exc, GraphError):
@@ -164,14 +175,33 @@ def project_of(graph: Path) -> Path | None:
     return folder.parent if folder.name == "graphs" and (folder.parent / "project.json").is_file() else None
 
 
-def component_registry(project: Path | None) -> ComponentRegistry:
-    """The installed components, and ``project``'s own when one is given; its bad component files are warned of."""
+def scripts_needed(graph, project: Path | None) -> list[str]:
+    """The script files (``components/x.py``) declaring a type ``graph`` uses, also inside its project components."""
+    from nodes.project_components import COMPONENTS_FOLDER, scripts_used
+
+    return scripts_used(graph, Path(project) / COMPONENTS_FOLDER) if project is not None else []
+
+
+def _trusted(project: Path) -> bool:
+    from app_packager.folder_trust import TrustedFolders
+
+    return TrustedFolders().is_trusted(project)
+
+
+def component_registry(project: Path | None, scripts: bool | None = None) -> ComponentRegistry:
+    """The installed components, and ``project``'s own when one is given; its bad component files are warned of.
+
+    Script components (``components/*.py``) are imported only with ``scripts`` (None: when the user
+    trusted the folder).
+    """
     from nodes.project_components import COMPONENTS_FOLDER, load_project_components
     from nodes.registry import default_registry
 
     if project is None:
         return default_registry()
-    registry, problems = load_project_components(Path(project) / COMPONENTS_FOLDER, default_registry())
+    scripts = _trusted(project) if scripts is None else scripts
+    registry, problems = load_project_components(Path(project) / COMPONENTS_FOLDER, default_registry(),
+                                                 scripts=scripts)
     for problem in problems:
         print(f"warning: {problem} (it is left out)", file=sys.stderr)
     return registry

@@ -1,0 +1,276 @@
+"""Script components: ``.py`` files in a project's ``components/`` folder, imported as component types.
+
+A script declares its components exactly as the built-in library does (:mod:`nodes.component`):
+a class deriving from :class:`~nodes.component.Component` with ``type_name``, ``title``, ports,
+parameters, a docstring with the formula and a reference, and one vectorised ``process``. Every
+such class defined in the file is a component type (or those listed in a module-level
+``COMPONENTS``, as a plug-in does).
+
+Importing a script runs its code, so nothing here decides *whether* to: the caller does, after
+the user trusted the project folder (the workbench asks; ``millwright run-graph`` needs
+``--trust``; the headless runtime runs what a verified app archive carries). Reading which types
+a file declares (:func:`declared_type_names`) parses it and runs nothing.
+
+A file that fails — a syntax error, an exception while importing, a declaration the registry
+refuses, a type another file already provides — is a :class:`ScriptFailure` naming the file and
+the line, with the traceback cut to the script's own frames; the other files still load.
+:class:`ScriptLibrary` keeps each file's module and re-imports a file only when its text
+changed, so a hot reload of one file leaves the classes of the others (and the nodes using
+them) as they were.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import inspect
+import re
+import sys
+import traceback
+import types
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nodes.component import Component
+from nodes.registry import ComponentRegistry, declaration_problem
+
+MODULE_PREFIX = "millwright_scripts"  # the scripts' modules live in sys.modules as millwright_scripts.<stem>_<hash>
+ORIGIN_PREFIX = "script "  # registry origin: "script components/pump.py"
+_STEM = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# module name → (file as shown, text) of every script imported in this process: a run in a worker
+# process is given the very text whose classes the graph holds, even after the file was edited.
+_SOURCES: dict[str, tuple[str, str]] = {}
+
+
+@dataclass(frozen=True)
+class ScriptFailure:
+    """Why a script file gave no components: its file as shown, the line (if known), one-line reason, traceback."""
+
+    file: str  # components/pump.py
+    line: int | None
+    message: str
+    traceback: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.file}, line {self.line}" if self.line else self.file
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class ScriptModule:
+    """One script file as last loaded: its text, and the classes it gave or why it gave none."""
+
+    path: Path
+    shown: str
+    source: str
+    digest: str
+    module: types.ModuleType | None = None
+    classes: tuple[type[Component], ...] = ()
+    failure: ScriptFailure | None = None
+    declared: tuple[str, ...] = ()  # the type names its source declares (read, not run)
+
+
+def script_files(folder: Path) -> list[Path]:
+    """The script files of a components ``folder``, sorted (``_helper.py`` and ``__init__.py`` are not scripts)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*.py") if not p.name.startswith("_"))
+
+
+def declared_type_names(tree: ast.Module) -> Iterator[str]:
+    """``type_name = "group.name"`` in the body of each class, as written in the source (nothing is run)."""
+    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+        for statement in cls.body:
+            targets = statement.targets if isinstance(statement, ast.Assign) else \
+                [statement.target] if isinstance(statement, ast.AnnAssign) else []
+            value = getattr(statement, "value", None)
+            if any(isinstance(t, ast.Name) and t.id == "type_name" for t in targets) \
+                    and isinstance(value, ast.Constant) and isinstance(value.value, str):
+                yield value.value
+
+
+def declared_in_source(source: str) -> tuple[str, ...]:
+    """The type names ``source`` declares, or none when it does not parse."""
+    try:
+        return tuple(declared_type_names(ast.parse(source)))
+    except (SyntaxError, ValueError):
+        return ()
+
+
+def is_script_class(cls: type) -> bool:
+    """Whether ``cls`` came from a script component file (its module is one of ours)."""
+    return getattr(cls, "__module__", "").startswith(f"{MODULE_PREFIX}.")
+
+
+def load_script(shown: str, source: str, path: Path | None = None) -> ScriptModule:
+    """Import ``source`` (the file ``shown``, e.g. ``components/pump.py``) as a fresh module; never raises.
+
+    The module is registered in ``sys.modules`` under a name of its own (dataclasses and
+    pickling look classes up there); an older version of the same file is replaced.
+    """
+    path = Path(path) if path is not None else Path(shown)
+    digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
+    loaded = ScriptModule(path, shown, source, digest, declared=declared_in_source(source))
+    stem = path.stem if _STEM.match(path.stem) else "script"
+    name = f"{MODULE_PREFIX}.{stem}_{digest[:12]}"
+    filename = str(path)
+    try:
+        code = compile(source, filename, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        loaded.failure = ScriptFailure(shown, exc.lineno, f"not valid Python: {exc.msg}",
+                                       "".join(traceback.format_exception_only(type(exc), exc)))
+        return loaded
+    module = types.ModuleType(name, None)
+    module.__file__ = filename
+    _forget(stem)
+    sys.modules.setdefault(MODULE_PREFIX, types.ModuleType(MODULE_PREFIX))
+    sys.modules[name] = module
+    _SOURCES[name] = (shown, source)
+    try:
+        exec(code, module.__dict__)  # a trusted project's own component file: the caller decided
+    except BaseException as exc:  # SystemExit in a script is its failure too
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        sys.modules.pop(name, None)
+        line, text = _script_traceback(exc, filename)
+        loaded.failure = ScriptFailure(shown, line, f"importing it raised {type(exc).__name__}: {exc}", text)
+        return loaded
+    loaded.module = module
+    try:
+        loaded.classes = tuple(_component_classes(module))
+    except TypeError as exc:
+        loaded.failure = ScriptFailure(shown, _line_of(source, "COMPONENTS"), str(exc))
+        return loaded
+    if not loaded.classes:
+        loaded.failure = ScriptFailure(shown, None, "it declares no component: a class deriving from "
+                                                    "nodes.component.Component with a type_name")
+        return loaded
+    for cls in loaded.classes:
+        problem = declaration_problem(cls)
+        if problem:
+            loaded.failure = ScriptFailure(shown, _class_line(cls), f"{cls.__name__}: {problem}")
+            loaded.classes = ()
+            break
+    return loaded
+
+
+def _forget(stem: str) -> None:
+    """Drop older modules of the file ``stem`` from sys.modules (their classes live on in nodes that hold them)."""
+    prefix = f"{MODULE_PREFIX}.{stem}_"
+    for name in [n for n in sys.modules if n.startswith(prefix)]:
+        del sys.modules[name]
+
+
+def _component_classes(module: types.ModuleType) -> Iterator[type[Component]]:
+    listed = getattr(module, "COMPONENTS", None)
+    if listed is not None:
+        for item in listed:
+            if not (inspect.isclass(item) and issubclass(item, Component)):
+                raise TypeError(f"COMPONENTS lists {item!r}, which is not a component class")
+            yield item
+        return
+    for value in vars(module).values():
+        if inspect.isclass(value) and issubclass(value, Component) and value.__module__ == module.__name__ \
+                and "type_name" in vars(value):
+            yield value
+
+
+def _class_line(cls: type) -> int | None:
+    """The line of ``class Name`` in the script ``cls`` came from (read from its text, not from the disk)."""
+    source = _SOURCES.get(cls.__module__, ("", ""))[1]
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    return next((n.lineno for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == cls.__name__), None)
+
+
+def _line_of(source: str, name: str) -> int | None:
+    for number, line in enumerate(source.splitlines(), 1):
+        if line.lstrip().startswith(name):
+            return number
+    return None
+
+
+def _script_traceback(exc: BaseException, filename: str) -> tuple[int | None, str]:
+    """The line in the script where ``exc`` arose, and its traceback with only the script's frames."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+    line = frames[-1].lineno if frames else getattr(exc, "lineno", None) if isinstance(exc, SyntaxError) else None
+    text = "Traceback (most recent call last):\n" if frames else ""
+    text += "".join(traceback.format_list(frames)) + "".join(traceback.format_exception_only(type(exc), exc))
+    return line, text
+
+
+@dataclass
+class ScriptLibrary:
+    """The script files of one components folder, each loaded once per version of its text."""
+
+    modules: dict[Path, ScriptModule] = field(default_factory=dict)
+
+    def refresh(self, folder: Path) -> set[Path]:
+        """Read ``folder`` again: import new and changed files, drop removed ones; returns the files that changed."""
+        changed: set[Path] = set()
+        files = script_files(folder)
+        for path in set(self.modules) - set(files):
+            del self.modules[path]
+            changed.add(path)
+        for path in files:
+            try:
+                source = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                failure = ScriptFailure(f"{path.parent.name}/{path.name}", None, f"cannot be read ({exc})")
+                self.modules[path] = ScriptModule(path, failure.file, "", "", failure=failure)
+                changed.add(path)
+                continue
+            old = self.modules.get(path)
+            if old is not None and old.source == source:
+                continue
+            self.modules[path] = load_script(f"{path.parent.name}/{path.name}", source, path)
+            changed.add(path)
+        return changed
+
+    def load_sources(self, sources: Mapping[str, str]) -> None:
+        """Load scripts given as text (``{"components/pump.py": source}``): a worker runs what the workbench showed."""
+        for shown, source in sorted(sources.items()):
+            path = Path(shown)
+            old = self.modules.get(path)
+            if old is None or old.source != source:
+                self.modules[path] = load_script(shown, source, path)
+
+    def register(self, registry: ComponentRegistry) -> list[ScriptFailure]:
+        """Add every loaded class to ``registry``; the failures, including types another file or the library has."""
+        failures = [m.failure for m in self.modules.values() if m.failure is not None]
+        for module in sorted(self.modules.values(), key=lambda m: m.shown):
+            if module.failure is not None:
+                continue
+            taken = [c for c in module.classes if c.type_name in registry and registry.get(c.type_name) is not c]
+            if taken:
+                cls = taken[0]
+                failure = ScriptFailure(module.shown, _class_line(cls),
+                                        f"its type '{cls.type_name}' is already provided by "
+                                        f"{registry.origin(cls.type_name)}; choose another type_name")
+                failures.append(failure)
+                continue
+            for cls in module.classes:
+                registry.register(cls, origin=f"{ORIGIN_PREFIX}{module.shown}")
+        return failures
+
+    def failures(self) -> dict[str, ScriptFailure]:
+        return {m.shown: m.failure for m in self.modules.values() if m.failure is not None}
+
+    def sources(self) -> dict[str, str]:
+        return {m.shown: m.source for m in self.modules.values()}
+
+
+def script_sources(classes: list[type[Component]]) -> dict[str, str]:
+    """The script files (as shown, with their text) the script classes among ``classes`` came from."""
+    sources = {}
+    for cls in classes:
+        if not is_script_class(cls):
+            continue
+        if cls.__module__ in _SOURCES:
+            shown, source = _SOURCES[cls.__module__]
+            sources[shown] = source
+    return sources
