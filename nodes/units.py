@@ -6,6 +6,7 @@ Unit strings follow pint's syntax with the symbols engineers write: ``mm/s``, ``
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,16 +25,50 @@ class UnitError(ValueError):
     """A unit string that cannot be parsed, or two units that cannot be converted."""
 
 
+MAX_UNIT_LENGTH = 100
+MAX_UNIT_EXPONENT = 100.0
+_POWER = re.compile(r"\*\*|\^")
+_NUMBER = re.compile(r"\d+(?:\.\d*)?(?:[eE][-+]?\d+)?")
+# What may follow a power: a number or a fraction, in parentheses or not (m**2, s^-1, m**(1/2)).
+_EXPONENT = re.compile(r"\s*(\()?\s*[-+]?\s*(\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)(?:\s*/\s*(\d+(?:\.\d*)?))?\s*(?(1)\))")
+
+
 @lru_cache(maxsize=1024)
 def parse(unit: str) -> pint.Unit:
+    """The pint unit of a unit string; :class:`UnitError` when there is none."""
     text = (unit or "").strip()
     if not text:
         return registry.dimensionless
+    _check_size(unit, text)
     try:
         return registry.Unit(text)
     except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, ValueError, TypeError,
             AttributeError, AssertionError) as exc:
         raise UnitError(f"'{unit}' is not a unit Millwright knows ({exc})") from None
+
+
+def _check_size(unit: str, text: str) -> None:
+    """Refuse what would make pint compute for ever: it evaluates ``9**9**9 m`` with Python integers.
+
+    Numbers in a unit may be exponents (at most 100, not a power of a power) and the 1 of ``1/s``;
+    any other number is a scaling factor, which a unit cannot have anyway.
+    """
+    def refuse(why: str) -> UnitError:
+        return UnitError(f"'{unit}' is not a unit Millwright knows ({why})")
+    if len(text) > MAX_UNIT_LENGTH:
+        raise refuse(f"it is over {MAX_UNIT_LENGTH} characters")
+    exponents: set[int] = set()
+    for power in _POWER.finditer(text):
+        exponent = _EXPONENT.match(text, power.end())
+        if exponent is None or _POWER.match(text[exponent.end():].lstrip()):
+            raise refuse("an exponent must be a number, as in m^2 or s**-1")
+        if abs(float(exponent.group(2)) / float(exponent.group(3) or 1.0)) > MAX_UNIT_EXPONENT:
+            raise refuse(f"an exponent may be at most {MAX_UNIT_EXPONENT:g}")
+        exponents.update(range(exponent.start(), exponent.end()))
+    for number in _NUMBER.finditer(text):
+        if number.start() not in exponents and number.group() != "1":
+            raise refuse(f"a number in a unit can only be an exponent, as in m^2, or the 1 of 1/s; "
+                         f"'{number.group()}' is neither")
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,17 @@ def test_huge_powers_are_refused_before_anything_is_computed():
     assert np.isinf(power({"x": np.array([9.0]), "y": np.array([9.0**9])}, 1)[0])
 
 
+@pytest.mark.parametrize("unit", ["m**9**9**9", "9**9**9 m", "(((9**99)**99)**99)**99 m", "m**(10**10)",
+                                  "m**99999999999"])
+def test_unit_literals_and_output_units_cannot_make_pint_compute_for_ever(unit):
+    # pint evaluates the numbers of a unit string with Python integers: 9**9**9 would never end.
+    with pytest.raises(FormulaError, match="is not a unit Millwright knows"):
+        bound(f"x * 2[{unit}]", {"x": ""})
+    with pytest.raises(FormulaError, match=r"the output unit: .* is not a unit Millwright knows"):
+        bound("x", {"x": ""}, unit)
+    assert bound("x * 2[m**(1/2)] * 3[s^-1]", {"x": ""}).unit_text == "m⁰⋅⁵/s"
+
+
 def test_size_and_depth_are_bounded():
     assert f"at most {MAX_LENGTH}" in refusal("x+" * MAX_LENGTH + "x")
     assert "nested more than" in refusal("-" * (MAX_DEPTH + 5) + "x")
