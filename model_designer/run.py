@@ -253,8 +253,8 @@ class GraphRunner:
     def _main(self) -> None:
         state, message = RunState.FINISHED, ""
         try:
-            compiled = compile_graph(self.graph, self.registry)
-            self.run = Run(compiled)
+            self.run = self._start_run()
+            compiled = self.run.compiled
             with self._lock:
                 self._sinks = {column: SinkBuffer(self.sink_capacity) for column in compiled.outputs}
             ticks = self._live(compiled) if isinstance(self.source, LiveInput) else self._recording(compiled)
@@ -268,11 +268,23 @@ class GraphRunner:
                 if self._stop:
                     state = RunState.STOPPED
         except Exception as exc:  # noqa: BLE001 - a bad graph or recording ends the run with its reason
-            state, message = RunState.FAILED, str(exc)
-            log.error("The run of graph '%s' failed: %s", self.graph.name or "graph", exc)
+            if self._stop:  # a worker process killed by Stop: stopped, not failed
+                state = RunState.STOPPED
+            else:
+                state, message = RunState.FAILED, str(exc)
+                log.error("The run of graph '%s' failed: %s", self.graph.name or "graph", exc)
+        finally:
+            self._end_run()
         self._publish(state, message)
         if self._on_finished is not None:
             self._on_finished(self.snapshot())
+
+    def _start_run(self) -> Run:
+        """Compile the graph and start its run (here, on the worker thread; see :mod:`model_designer.process_run`)."""
+        return Run(compile_graph(self.graph, self.registry))
+
+    def _end_run(self) -> None:
+        """The run is over, however it ended: let go of what :meth:`_start_run` holds."""
 
     def _gate(self) -> bool:
         """Before each tick: wait while paused (a step lets one tick through); False once stopped."""

@@ -20,6 +20,7 @@ from device_browser.tags import TagRef
 from model_designer.canvas.overlays import RunOverlay
 from model_designer.input_bindings import InputBindings, bindings_path, bound_inputs, graph_inputs
 from model_designer.probe import ProbeController
+from model_designer.process_run import runner_for
 from model_designer.run import GraphRunner, LiveInput, RecordingInput, RunSnapshot, RunState, watch_bindings
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,8 @@ class RunBar(QToolBar):
         source = self._source()
         if source is None:
             return
-        self.runner = GraphRunner(self.editor.graph, self.editor.registry, source)
+        # A graph holding script components runs in a worker process that Stop can kill.
+        self.runner = runner_for(self.editor.graph, self.editor.registry, source)
         self.runner.start()
         self.run_changed.emit()
         self.timer.start()

@@ -1,0 +1,237 @@
+"""Runs of graphs holding script components: the engine in a worker process that Stop can kill.
+
+A script component is the model author's own code; a ``while True:`` in it must not freeze the
+workbench nor outlive a Stop. :func:`runner_for` gives the canvas a :class:`ProcessGraphRunner`
+for such a graph (a plain :class:`~model_designer.run.GraphRunner` otherwise). It is the same
+runner — recording, paced replay and live ticks are read here, and snapshots, probes and sink
+buffers are kept here — but each tick is pushed through a :class:`WorkerRun` whose engine lives
+in a child process (``multiprocessing``, spawn):
+
+* the parent flattens the graph (project components inlined: the child needs no project files)
+  and sends it with the text of the script files its classes came from, so the child runs the
+  version the canvas shows even if a file changed since;
+* the child compiles and runs; each tick goes over a pipe (numpy chunks pickled between our
+  own two processes, never from a user's file) and comes back with the graph outputs, the
+  node statistics and the last :data:`~model_designer.run.HISTORY` samples of each port for probes;
+* Stop kills the child at once (a tick in progress is abandoned: the run is being stopped), and
+  the run ends "stopped"; the child also exits by itself when the workbench dies.
+
+No Qt here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+from model_designer.run import HISTORY, GraphRunner, LiveInput, RecordingInput, _slice
+from nodes.chunk import Chunk
+from nodes.composite import flatten
+from nodes.engine import NodeStats
+from nodes.graph import Graph
+from nodes.registry import ComponentRegistry
+from nodes.script_components import is_script_class, script_sources
+
+log = logging.getLogger(__name__)
+
+START_TIMEOUT_S = 120.0  # a cold start imports numpy, scipy and the library on a busy machine
+KILL_GRACE_S = 2.0
+PARENT_POLL_S = 0.5
+
+
+class WorkerError(RuntimeError):
+    """The worker process could not start the run, or ended while it was asked for a tick."""
+
+
+def uses_scripts(graph: Graph, registry: ComponentRegistry) -> bool:
+    """Whether ``graph`` (its project components inlined) holds a script component."""
+    try:
+        flat = flatten(graph, registry)
+    except (ValueError, KeyError):
+        return False  # a graph that cannot be flattened fails its run anyway, with the reason
+    return any(is_script_class(cls) for node in flat.nodes.values() if (cls := registry.get(node.type)))
+
+
+def runner_for(graph: Graph, registry: ComponentRegistry, source: RecordingInput | LiveInput, **kw: Any) -> GraphRunner:
+    """The runner for ``graph``: in a worker process when it holds script components."""
+    cls = ProcessGraphRunner if uses_scripts(graph, registry) else GraphRunner
+    return cls(graph, registry, source, **kw)
+
+
+@dataclass(frozen=True)
+class _PlanRef:
+    id: str
+
+
+@dataclass
+class RemoteCompiled:
+    """What the parent needs of the child's compiled graph: input columns and units, output nodes."""
+
+    inputs: dict[str, str]
+    input_units: dict[str, str]
+    outputs: dict[str, _PlanRef]
+    output_units: dict[str, str] = field(default_factory=dict)
+
+
+class WorkerRun:
+    """A :class:`~nodes.engine.Run` in a child process: ``push``, ``stats``, ``last_outputs``, ``compiled``."""
+
+    def __init__(self, graph: Graph, registry: ComponentRegistry):
+        flat = flatten(graph, registry)
+        classes = [cls for node in flat.nodes.values() if (cls := registry.get(node.type)) is not None]
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self.process = context.Process(target=worker_main, name="millwright-graph-run", daemon=True,
+                                       args=(child, flat.to_text(), script_sources(classes), os.getpid()))
+        self._killed = False
+        self._lock = threading.Lock()
+        self.compiled: RemoteCompiled | None = None
+        self.stats: dict[str, NodeStats] = {}
+        self.last_outputs: dict[tuple[str, str], Chunk] = {}
+        self.process.start()
+        child.close()
+
+    def wait_ready(self) -> None:
+        """Wait until the child has compiled the graph (user code runs there too); WorkerError says why not."""
+        kind, payload = self._receive(START_TIMEOUT_S)
+        if kind != "ready":
+            raise WorkerError(payload)
+        self.compiled = RemoteCompiled(payload["inputs"], payload["input_units"],
+                                       {c: _PlanRef(i) for c, i in payload["outputs"].items()}, payload["output_units"])
+        self.stats = payload["stats"]
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+    def push(self, inputs: dict[str, Chunk]) -> dict[str, Chunk]:
+        """One tick through the child's engine; :class:`WorkerError` if the child ended meanwhile."""
+        try:
+            self._conn.send(("push", inputs))
+        except (OSError, ValueError) as exc:
+            raise WorkerError(self._gone()) from exc
+        kind, payload = self._receive(None)
+        if kind != "pushed":
+            raise WorkerError(payload)
+        outputs, self.last_outputs, self.stats = payload
+        return outputs
+
+    @property
+    def failures(self) -> dict[str, str]:
+        return {node_id: s.failed for node_id, s in self.stats.items() if s.failed}
+
+    def kill(self) -> None:
+        """End the child now (Stop): a push waiting for it raises :class:`WorkerError`."""
+        with self._lock:
+            self._killed = True
+        if self.process.is_alive():
+            self.process.kill()
+
+    def close(self) -> None:
+        """Ask the child to end, kill it if it does not, and reap it: no process is left behind."""
+        with contextlib.suppress(OSError, ValueError):
+            self._conn.send(("close", None))
+        self.process.join(KILL_GRACE_S)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(KILL_GRACE_S)
+        self._conn.close()
+
+    def _receive(self, timeout: float | None) -> tuple[str, Any]:
+        try:
+            if timeout is not None and not self._conn.poll(timeout):
+                self.kill()
+                return "error", f"the worker process did not start within {timeout:.0f} s"
+            return self._conn.recv()
+        except (EOFError, OSError):
+            return "error", self._gone()
+
+    def _gone(self) -> str:
+        self.process.join(KILL_GRACE_S)
+        if self._killed:
+            return "the worker process was stopped"
+        return f"the worker process ended unexpectedly (exit code {self.process.exitcode})"
+
+
+class ProcessGraphRunner(GraphRunner):
+    """A :class:`~model_designer.run.GraphRunner` whose engine runs in a :class:`WorkerRun`; Stop kills it."""
+
+    def __init__(self, graph: Graph, registry: ComponentRegistry, source: RecordingInput | LiveInput, **kw: Any):
+        super().__init__(graph, registry, source, **kw)
+        self.worker: WorkerRun | None = None
+        self.worker_pid: int | None = None  # for the curious (and the tests): the child while it runs
+
+    def stop(self) -> None:
+        super().stop()
+        worker = self.worker
+        if worker is not None:
+            worker.kill()
+
+    def _start_run(self) -> WorkerRun:
+        worker = WorkerRun(self.graph, self.registry)
+        self.worker, self.worker_pid = worker, worker.pid
+        if self._stop:  # stopped while the worker was being started
+            worker.kill()
+        worker.wait_ready()  # a Stop meanwhile (a script hanging at import) kills it and ends the wait
+        return worker
+
+    def _end_run(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
+
+
+# -- the child process ---------------------------------------------------------------------------
+
+def worker_main(conn: Connection, graph_text: str, sources: dict[str, str], parent_pid: int) -> None:
+    """The worker process: load the scripts, compile the graph, answer ticks until told to close."""
+    threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
+    try:
+        from nodes.engine import Run, compile_graph
+        from nodes.registry import default_registry
+        from nodes.script_components import ScriptLibrary
+
+        registry = default_registry().copy()
+        library = ScriptLibrary()
+        library.load_sources(sources)
+        failures = library.register(registry)
+        if failures:
+            conn.send(("error", "; ".join(str(f) for f in failures)))
+            return
+        compiled = compile_graph(Graph.from_text(graph_text, "run"), registry)
+        run = Run(compiled)
+    except Exception as exc:  # noqa: BLE001 - the parent shows why the run could not start
+        conn.send(("error", str(exc)))
+        return
+    conn.send(("ready", {"inputs": compiled.inputs, "input_units": compiled.input_units,
+                         "outputs": {c: plan.id for c, plan in compiled.outputs.items()},
+                         "output_units": compiled.output_units, "stats": run.stats}))
+    while True:
+        try:
+            kind, payload = conn.recv()
+        except (EOFError, OSError):
+            return
+        if kind == "close":
+            return
+        try:
+            outputs = run.push(payload)
+        except Exception as exc:  # noqa: BLE001 - e.g. a tick without a column: the run fails with it
+            conn.send(("error", str(exc)))
+            continue
+        tails = {ref: _slice(chunk, max(0, len(chunk) - HISTORY), len(chunk))
+                 for ref, chunk in run.last_outputs.items()}
+        conn.send(("pushed", (outputs, tails, run.stats)))
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """End this process when the workbench is gone (even killed): a hung script must not be orphaned."""
+    while True:
+        time.sleep(PARENT_POLL_S)
+        if os.getppid() != parent_pid:
+            os._exit(0)
