@@ -10,6 +10,7 @@ from benchmarks import (
     devices,
     engine,
     foreign_opcua,
+    formula,
     outages,
     profiles,
     runtime,
@@ -28,7 +29,7 @@ BENCHMARKS = {"startup": startup.main, "engine": engine.main, "devices": devices
               "outages": outages.main, "profiles": profiles.main,
               "foreign_opcua": foreign_opcua.main, "app_build": app_build.main, "app_verify": app_verify.main,
               "app_publish": app_publish.main, "runtime": runtime.main,
-              "runtime_sparkplug": runtime_sparkplug.main,
+              "runtime_sparkplug": runtime_sparkplug.main, "formula": formula.main,
               "watch_list": lambda: __import__("benchmarks.watch_list", fromlist=["main"]).main(),  # Qt, lazily
               "trends": lambda: __import__("benchmarks.trends", fromlist=["main"]).main(),
               "address_space": lambda: _own_process("benchmarks.address_space"),

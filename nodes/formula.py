@@ -30,6 +30,7 @@ import ast
 import difflib
 import keyword
 import math
+import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -65,6 +66,11 @@ class Function:
     keywords: tuple[str, ...] = ()
 
 
+def as_number(condition):
+    """A condition as 1.0 / 0.0: numpy refuses arithmetic on booleans ((a > b) - (c > d), -(a > b))."""
+    return np.asarray(condition, dtype=np.float64)
+
+
 def round_to(x, decimals=0):
     """``np.round`` with the number of decimals a formula gives as a float."""
     return np.round(x, int(decimals))
@@ -84,20 +90,21 @@ FUNCTIONS: dict[str, Function] = {
     "clip": Function(np.clip, (3,), "same"),
     "arctan2": Function(np.arctan2, (2,), "ratio"),
     "sign": Function(np.sign, (1,), "any"),
-    "isnan": Function(np.isnan, (1,), "any"),
-    "isfinite": Function(np.isfinite, (1,), "any"),
+    "isnan": Function(lambda x: as_number(np.isnan(x)), (1,), "any"),
+    "isfinite": Function(lambda x: as_number(np.isfinite(x)), (1,), "any"),
     "where": Function(np.where, (3,), "where"),
     "round": Function(round_to, (1, 2), "round", keywords=("decimals",)),
 }
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e, "nan": math.nan, "inf": math.inf}
 
-BINARY = {ast.Add: ("+", np.add), ast.Sub: ("-", np.subtract), ast.Mult: ("*", np.multiply),
-           ast.Div: ("/", np.true_divide), ast.Pow: ("**", np.power)}
-_REFUSEDBINARY = {ast.Mod: "%", ast.FloorDiv: "//", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>",
+# Python's operators, not the ufuncs: numpy then reuses the temporaries of a chain (a * b * c) in place.
+BINARY = {ast.Add: ("+", operator.add), ast.Sub: ("-", operator.sub), ast.Mult: ("*", operator.mul),
+          ast.Div: ("/", operator.truediv), ast.Pow: ("**", operator.pow)}
+_REFUSED_BINARY = {ast.Mod: "%", ast.FloorDiv: "//", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>",
                    ast.BitOr: "|", ast.BitAnd: "&", ast.BitXor: "^"}
 COMPARE = {ast.Lt: ("<", np.less), ast.LtE: ("<=", np.less_equal), ast.Gt: (">", np.greater),
             ast.GtE: (">=", np.greater_equal), ast.Eq: ("==", np.equal), ast.NotEq: ("!=", np.not_equal)}
-_REFUSEDCOMPARE = {ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
+_REFUSED_COMPARE = {ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
 _TOKENS = {ast.Lambda: "lambda", ast.ListComp: "for", ast.SetComp: "for", ast.DictComp: "for",
            ast.GeneratorExp: "for", ast.Await: "await", ast.Yield: "yield", ast.YieldFrom: "yield",
            ast.NamedExpr: ":=", ast.Starred: "*", ast.JoinedStr: "f-string", ast.Dict: "{", ast.Set: "{",
@@ -385,8 +392,8 @@ class _Structure:
     def visit_BinOp(self, node: ast.BinOp) -> float | None:
         op = type(node.op)
         left, right = self.visit(node.left), self.visit(node.right)
-        if op in _REFUSEDBINARY:
-            token = _REFUSEDBINARY[op]
+        if op in _REFUSED_BINARY:
+            token = _REFUSED_BINARY[op]
             self.refuse_token(1, node, token, self.source.find(node.left, token))
             return None
         impl = BINARY[op][1]
@@ -419,8 +426,8 @@ class _Structure:
         self.visit(node.left)
         previous = node.left
         for op, right in zip(node.ops, node.comparators, strict=True):
-            if type(op) in _REFUSEDCOMPARE:
-                token = _REFUSEDCOMPARE[type(op)]
+            if type(op) in _REFUSED_COMPARE:
+                token = _REFUSED_COMPARE[type(op)]
                 self.refuse_token(1, node, token, self.source.find(previous, token.split()[0]))
             self.visit(right)
             previous = right

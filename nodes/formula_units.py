@@ -27,9 +27,10 @@ from nodes.formula import (
     FormulaError,
     ParsedFormula,
     as_float,
+    as_number,
     round_to,
 )
-from nodes.units import UnitError, conversion, dimension_name, registry
+from nodes.units import Conversion, UnitError, conversion, dimension_name, registry
 from nodes.units import parse as parse_unit
 
 
@@ -42,7 +43,7 @@ class BoundFormula:
     output_unit: str
     _inputs: tuple[tuple[str, Callable[[np.ndarray], np.ndarray]], ...]
     _root: Callable[[dict[str, Any]], Any]
-    _output: Callable[[np.ndarray], np.ndarray]
+    _output: Conversion
 
     @property
     def unit_text(self) -> str:
@@ -50,15 +51,20 @@ class BoundFormula:
         return show_unit(self.unit)
 
     def __call__(self, values: Mapping[str, np.ndarray], n: int) -> np.ndarray:
-        """The formula over ``n`` samples; ``values`` maps each used input to its array.
+        """The formula over ``n`` samples, a new array; ``values`` maps each used input to its array.
 
         Arithmetic is IEEE: a division by zero gives ±inf or NaN, never an exception.
         """
         with np.errstate(all="ignore"):
             env = {name: to_base(np.asarray(values[name], dtype=np.float64)) for name, to_base in self._inputs}
             result = np.asarray(self._root(env), dtype=np.float64)
-            result = self._output(result)
-        return np.array(np.broadcast_to(result, (n,)), dtype=np.float64)
+            if result.shape != (n,) or any(np.may_share_memory(result, v) for v in (*values.values(), *env.values())):
+                result = np.array(np.broadcast_to(result, (n,)), dtype=np.float64)  # a constant, or an input as is
+            if not self._output.identity:  # in place: the result is ours
+                result *= self._output.scale
+                if self._output.offset:
+                    result += self._output.offset
+        return result
 
 
 
@@ -166,10 +172,10 @@ class _Binder:
         fn = operand.fn
         if isinstance(node.op, ast.Not):
             self._plain(operand, node.operand, "'not' needs a condition")
-            return _Term(_DIMENSIONLESS, lambda env: np.logical_not(fn(env)))
+            return _Term(_DIMENSIONLESS, lambda env: as_number(np.logical_not(fn(env))))
         unit = None if operand.unit is None else _arithmetic(operand.unit)
         if isinstance(node.op, ast.USub):
-            return _Term(unit, lambda env: np.negative(fn(env)), zero=operand.zero)
+            return _Term(unit, lambda env: -fn(env), zero=operand.zero)
         return _Term(unit, fn, zero=operand.zero)
 
     def visit_BinOp(self, node: ast.BinOp) -> _Term:
@@ -218,7 +224,7 @@ class _Binder:
             result = fns[0](env)
             for f in fns[1:]:
                 result = impl(result, f(env))
-            return result
+            return as_number(result)
         return _Term(_DIMENSIONLESS, combine)
 
     def visit_Compare(self, node: ast.Compare) -> _Term:
@@ -238,7 +244,7 @@ class _Binder:
             for impl, a, b in pairs:
                 step = impl(a(env), b(env))
                 result = step if result is None else np.logical_and(result, step)
-            return result
+            return as_number(result)
         return _Term(_DIMENSIONLESS, compare)
 
     def visit_IfExp(self, node: ast.IfExp) -> _Term:
@@ -341,8 +347,18 @@ def _finish(formula: ParsedFormula, term: _Term, units: Mapping[str, pint.Unit],
     else:
         shown = port_unit(unit)
     to_output = conversion(str(_base(unit)), shown)
-    inputs = tuple((name, conversion(str(u), str(_base(u)))) for name, u in units.items())
+    inputs = tuple((name, _converter(conversion(str(u), str(_base(u))))) for name, u in units.items())
     return BoundFormula(formula, unit, shown, inputs, term.fn, to_output)
+
+
+def _converter(convert: Conversion) -> Callable[[np.ndarray], np.ndarray]:
+    """``convert`` in as few passes over the data as it needs (most units have no offset)."""
+    if convert.identity:
+        return lambda values: values
+    if not convert.offset:
+        scale = convert.scale
+        return lambda values: values * scale
+    return convert
 
 
 def port_unit(unit: pint.Unit) -> str:

@@ -235,6 +235,9 @@ CASES = [
     ("hypot(a, b) - sinh(c) * cosh(c) + tanh(b)", np.hypot(A, B) - np.sinh(C) * np.cosh(C) + np.tanh(B)),
     ("log1p(c) + expm1(c) + arcsin(c) + arccos(c)", np.log1p(C) + np.expm1(C) + np.arcsin(C) + np.arccos(C)),
     ("3", np.full(200, 3.0)),
+    # Conditions are numbers 1/0: numpy alone refuses to subtract or negate booleans.
+    ("(b > 0) - (c > 0.5) + -(a > 5) + sign(b > 0) * 2", (B > 0) * 1.0 - (C > 0.5) - (A > 5) + (B > 0) * 2.0),
+    ("isnan(b) - isfinite(b) + (not (b > 0)) * 3", 0.0 - 1.0 + (B <= 0) * 3.0),
 ]
 
 
