@@ -80,9 +80,13 @@ class SparkplugSession:
         """Connect and subscribe ``spBv1.0/#``; a :class:`DeviceError` naming the broker when it cannot."""
         self._loop = asyncio.get_running_loop()
         self._set_status(ConnectionState.CONNECTING)
-        client = self._make_client()
-        self._connack = self._loop.create_future()
         where = f"MQTT broker {self.host}:{self.port}"
+        try:
+            client = self._make_client()
+        except (OSError, ValueError) as exc:  # the CA or client certificate files
+            await self._give_up(f"{where}: the TLS files cannot be used (CA {self.settings.ca_file or 'of the system'}"
+                                f", certificate {self.settings.client_cert or 'none'}): {exc}")
+        self._connack = self._loop.create_future()
         deadline = self._loop.time() + self.settings.timeout_s
         try:
             await asyncio.wait_for(asyncio.to_thread(client.connect, self.host, self.port, self.settings.keepalive_s),
@@ -105,10 +109,11 @@ class SparkplugSession:
                              protocol=mqtt.MQTTv311)
         if s.username:
             client.username_pw_set(s.username, s.password or None)
-        if s.tls:
-            client.tls_set(ca_certs=str(s.ca_file) if s.ca_file else None,
-                           certfile=str(s.client_cert) if s.client_cert else None,
-                           keyfile=str(s.client_key) if s.client_key else None, cert_reqs=ssl.CERT_REQUIRED)
+        if s.tls:  # the default context verifies the broker's certificate and its host name
+            context = ssl.create_default_context(cafile=str(s.ca_file) if s.ca_file else None)
+            if s.client_cert:
+                context.load_cert_chain(s.client_cert, s.client_key)
+            client.tls_set_context(context)
         client.reconnect_delay_set(min_delay=0.5, max_delay=5)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect

@@ -33,6 +33,7 @@ from tests.app_packager.test_runtime import BINDINGS
 from tests.app_packager.test_runtime_sparkplug import APP, DEADLINE, DEVICE, Host, tick, until
 from tests.mosquitto import MosquittoProcess, mosquitto_missing
 from tests.simulator_process import SimulatorProcess
+from workbench.cli import main as cli_main
 
 USER, PASSWORD = "edge-runtime", "s3cret-on-site"
 
@@ -201,3 +202,30 @@ def _wait(condition, deadline_s: float) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+def test_the_host_view_browses_the_secure_broker_and_names_a_missing_ca_file(secure_broker, manifest, tmp_path,
+                                                                             capsys, monkeypatch):
+    broker, ca_file = secure_broker
+    node = SparkplugEdgeNode(manifest, _config(tmp_path, broker.url, ca_file=ca_file, username=USER,
+                                               password=PASSWORD))
+    loop = asyncio.new_event_loop()
+    edge = threading.Thread(target=loop.run_forever, daemon=True)
+    edge.start()
+    asyncio.run_coroutine_threadsafe(node.start(), loop).result(DEADLINE)
+    asyncio.run_coroutine_threadsafe(node.publish(tick(1000, efficiency=64.5)), loop).result(DEADLINE)
+    monkeypatch.setenv("MILLWRIGHT_MQTT_PASSWORD", PASSWORD)
+    try:
+        code = cli_main(["device", "browse", broker.url, "--ca-file", str(ca_file), "--user", USER, "--wait", "5"])
+        out = capsys.readouterr().out
+        missing = cli_main(["device", "browse", broker.url, "--ca-file", str(tmp_path / "no-ca.pem"), "--user", USER])
+        err = capsys.readouterr().err
+    finally:
+        asyncio.run_coroutine_threadsafe(node.close(), loop).result(DEADLINE)
+        loop.call_soon_threadsafe(loop.stop)
+        edge.join(DEADLINE)
+    assert code == 0, out
+    lines = [line.split() for line in out.splitlines()]
+    assert next(line for line in lines if line and line[0] == "runtime-tls")[:2] == ["runtime-tls", "online"]
+    assert next(line for line in lines if line and line[0] == "efficiency")[2:5] == ["%", "64.5", "good"]
+    assert missing == 1 and "the TLS files cannot be used" in err and "no-ca.pem" in err
