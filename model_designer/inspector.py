@@ -275,6 +275,7 @@ class NodeInspector(QWidget):
         self.binding: BindingField | None = None
         # Text fields are checked as they are typed, once typing pauses (the check may validate the graph).
         self._typed: str | None = None
+        self._wiring_shown: set[str] = set()  # fields whose message comes from the wiring, not a refused value
         self._typed_timer = QTimer(self)
         self._typed_timer.setSingleShot(True)
         self._typed_timer.setInterval(150)
@@ -413,9 +414,8 @@ class NodeInspector(QWidget):
         for name, field in self.fields.items():
             field.set_value(values.get(name))
             field.set_unit(units.get(name, ""))
-        for name, reason in self._wiring_problems(cls, values).items():
-            if name in self.fields:
-                self.fields[name].show_problem(reason)
+        self._wiring_shown = set()
+        self._show_wiring(self._wiring_problems(cls, values))
         if self.binding is not None:
             self.binding.refresh()
 
@@ -456,6 +456,23 @@ class NodeInspector(QWidget):
             return dict(exc.problems)
         return {}
 
+    def _show_wiring(self, problems: dict[str, str], typed: str | None = None) -> None:
+        """Show what the wiring says under each field, and clear what it said before and no longer says.
+
+        A field that shows its own refusal (a value that cannot be one) keeps it; ``typed`` is the
+        field being typed in, whose message :meth:`_check_typed` sets.
+        """
+        for name, field in self.fields.items():
+            if name == typed:
+                continue
+            own = name not in self._wiring_shown and field.problem() is not None
+            if name in problems and not own:
+                field.show_problem(problems[name])
+                self._wiring_shown.add(name)
+            elif name in self._wiring_shown and name not in problems:
+                field.show_problem(None)
+                self._wiring_shown.discard(name)
+
     def _typed_changed(self, name: str) -> None:
         self._typed = name
         self._typed_timer.start()
@@ -471,11 +488,15 @@ class NodeInspector(QWidget):
         except ValueError as exc:
             field.show_problem(str(exc))
             return
+        name = field.param.name
         values = self._values(node, cls)
-        reason = self._reason_refused(cls, values, field.param.name, value)
-        if reason is None:
-            reason = self._wiring_problems(cls, {**values, field.param.name: value}).get(field.param.name)
-        field.show_problem(reason)
+        reason = self._reason_refused(cls, values, name, value)
+        wiring = {} if reason is not None else self._wiring_problems(cls, {**values, name: value})
+        field.show_problem(reason or wiring.get(name))
+        self._wiring_shown.discard(name)
+        if name in wiring:
+            self._wiring_shown.add(name)
+        self._show_wiring(wiring, typed=name)
 
     # -- edits ------------------------------------------------------------------------------------
     def _commit(self, name: str, value: Any) -> None:
@@ -485,10 +506,12 @@ class NodeInspector(QWidget):
         values = self._values(node, cls)
         current = values[name]
         if value == current and isinstance(value, bool) == isinstance(current, bool):  # 10 == 10.0: no edit
-            self.fields[name].show_problem(self._wiring_problems(cls, values).get(name))
+            self._wiring_shown.discard(name)
+            self._show_wiring(self._wiring_problems(cls, values))
             return
         reason = self._reason_refused(cls, values, name, value)
         self.fields[name].show_problem(reason)
+        self._wiring_shown.discard(name)
         if reason is None:
             self._edit(node.id, name, value)
             if name == "column" and self.binding is not None:

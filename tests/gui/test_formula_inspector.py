@@ -92,3 +92,16 @@ def test_bad_input_names_are_refused_as_typed(qtbot, inspector):
     typed(qtbot, inspector, "names", "flow, sqrt, eta")
     qtbot.waitUntil(lambda: shown(inspector, "names") is not None, timeout=5000)
     assert "'sqrt' cannot name an input" in shown(inspector, "names")
+
+
+def test_typing_the_output_unit_updates_what_the_expression_field_says(qtbot, inspector, graph):
+    graph.set_param("power", "expression", "flow * head * 9.81 / eta")
+    assert "the formula gives m⁴/h, which cannot be shown in kW" in (shown(inspector, "expression") or "")
+    typed(qtbot, inspector, "output_unit", "m^4/h")
+    qtbot.waitUntil(lambda: shown(inspector, "expression") is None, timeout=5000)
+    assert shown(inspector, "output_unit") is None
+    typed(qtbot, inspector, "output_unit", "W")
+    qtbot.waitUntil(lambda: "cannot be shown in W" in (shown(inspector, "expression") or ""), timeout=5000)
+    typed(qtbot, inspector, "output_unit", "")
+    qtbot.waitUntil(lambda: shown(inspector, "expression") is None, timeout=5000)  # empty: as the formula gives
+    assert inspector.edits.calls == []
