@@ -1,11 +1,14 @@
-"""The inspector checks a formula as it is typed: syntax and refusals, then the units wired in."""
+"""The inspector checks a formula as it is typed (syntax and refusals, then the units wired in); the canvas and
+the Problems panel name a formula node the wiring refuses."""
 
 from __future__ import annotations
 
 import pytest
 from qtpy.QtCore import Qt
 
+from model_designer.editor import GraphEditor
 from model_designer.inspector import NodeInspector
+from model_designer.validation_panel import ValidationPanel
 from nodes.graph import Graph
 from nodes.registry import default_registry
 from tests.gui.test_node_inspector import Edits
@@ -105,3 +108,23 @@ def test_typing_the_output_unit_updates_what_the_expression_field_says(qtbot, in
     typed(qtbot, inspector, "output_unit", "")
     qtbot.waitUntil(lambda: shown(inspector, "expression") is None, timeout=5000)  # empty: as the formula gives
     assert inspector.edits.calls == []
+
+
+def test_the_canvas_and_the_problems_panel_name_the_formula_node(qtbot, graph, tmp_path):
+    graph.add_node("out", "io.output", {"column": "power"})
+    graph.connect("power.y", "out.x")
+    path = tmp_path / "pump.json"
+    path.write_text(graph.to_text())
+    editor = GraphEditor.open(path, default_registry())
+    qtbot.addWidget(editor, before_close_func=lambda e: e.undo_stack.clear())
+    editor.show()
+    panel = ValidationPanel()
+    qtbot.addWidget(panel)
+    panel.set_editor(editor)
+    assert panel.tree.topLevelItemCount() == 0
+    editor.graph.set_param("power", "expression", "flow * head * 9.81 / eta")
+    qtbot.waitUntil(lambda: panel.tree.topLevelItemCount() == 1, timeout=5000)
+    row = panel.tree.topLevelItem(0)
+    assert row.text(1) == "power.expression" and "the formula gives m⁴/h" in row.text(2)
+    qtbot.waitUntil(lambda: "m⁴/h" in (editor.canvas.scene.nodes["power"].problem or ""), timeout=5000)
+    editor.canvas.detach()
