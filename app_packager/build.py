@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from app_packager.app_checks import component_versions, graph_problems, millwright_version
 from app_packager.archive import write_archive
 from app_packager.errors import AppError
+from app_packager.folder_trust import TrustedFolders
 from app_packager.golden import Cancelled, GoldenReport, run_golden_test
 from app_packager.manifest import MANIFEST_NAME, AppManifest, ManifestError, load_manifest
 from app_packager.python_components import PythonComponentFile, python_components
@@ -29,8 +30,9 @@ from device_browser.session import DeviceError
 from nodes.composite import CompositeComponent
 from nodes.engine import CompiledGraph, GraphError, compile_graph
 from nodes.graph import Graph, GraphFormatError, load_graph
-from nodes.project_components import COMPONENTS_FOLDER, PROJECT_GROUP, load_project_components
+from nodes.project_components import COMPONENTS_FOLDER, PROJECT_GROUP, load_project_components, scripts_used
 from nodes.registry import ComponentRegistry, default_registry
+from nodes.script_components import DECLARATIONS_SUFFIX, declarations_text, is_script_class
 
 APPS_FOLDER = "apps"
 BUILD_FOLDER = "build"  # inside the project, ignored by git
@@ -79,11 +81,15 @@ class _App:
 
 def build_app(project: Path, manifest_path: Path | None = None, output: Path | None = None, *,
               progress: Progress = lambda step, done: None,
-              cancelled: Callable[[], bool] = lambda: False) -> BuildResult:
+              cancelled: Callable[[], bool] = lambda: False, trust_scripts: bool | None = None) -> BuildResult:
     """Build the app of ``manifest_path`` (default: the project's only app) into ``output``.
 
     Default output: ``PROJECT/build/ID-VERSION.iapp``. ``progress`` is told each step;
     ``cancelled`` is asked between steps and during golden tests (:class:`Cancelled` then).
+    An app using script components (``components/*.py``) runs them in its golden tests, so the
+    project folder must be trusted: ``trust_scripts``, or (None) the user's trust store
+    (:mod:`app_packager.folder_trust`). The archive carries each script with its declarations
+    (``components/NAME.declarations.json``), which verify checks the graph against without running it.
     """
     project = Path(project).resolve()
 
@@ -94,7 +100,7 @@ def build_app(project: Path, manifest_path: Path | None = None, output: Path | N
 
     step("Reading the manifest", 0.0)
     manifest_path = Path(manifest_path) if manifest_path is not None else find_manifest(project)
-    app = _load(project, manifest_path)
+    app = _load(project, manifest_path, trust_scripts)
     step("Checking the graph and the files the manifest names", 0.1)
     problems = _check(app)
     if problems:
@@ -153,9 +159,24 @@ def _only(paths: list[Path], none: str, several: str) -> Path:
     return paths[0]
 
 
-def project_registry(project: Path) -> tuple[ComponentRegistry, list[str]]:
-    """The installed components plus the project's own; the problems of project components that did not load."""
-    return load_project_components(Path(project) / COMPONENTS_FOLDER, default_registry())
+def project_registry(project: Path, scripts: bool = False) -> tuple[ComponentRegistry, list[str]]:
+    """The installed components plus the project's own (its scripts too with ``scripts``); the problems of those
+    that did not load."""
+    return load_project_components(Path(project) / COMPONENTS_FOLDER, default_registry(), scripts=scripts)
+
+
+def app_registry(project: Path, graph: Graph, shown: str,
+                 trust_scripts: bool | None = None) -> tuple[ComponentRegistry, list[str]]:
+    """:func:`project_registry` for an app of ``graph``, with the script components it uses.
+
+    Their code runs (golden tests, derived units), so the folder must be trusted: ``trust_scripts``,
+    or (None) the user's trust store; :class:`AppError` names the scripts and ``shown`` otherwise.
+    """
+    scripts = scripts_used(graph, Path(project) / COMPONENTS_FOLDER, default_registry())
+    if scripts and not (TrustedFolders().is_trusted(project) if trust_scripts is None else trust_scripts):
+        raise AppError(f"{shown}: the app uses Python script components ({', '.join(scripts)}), whose code runs "
+                       f"when it is built; trust the project folder {project} in the workbench, or give --trust")
+    return project_registry(project, scripts=bool(scripts))
 
 
 def _graph_of(project: Path, manifest_path: Path) -> Path | None:
@@ -180,7 +201,7 @@ def _inside(project: Path, relative: str) -> Path | None:
     return path if path.is_relative_to(project) else None
 
 
-def _load(project: Path, manifest_path: Path) -> _App:
+def _load(project: Path, manifest_path: Path, trust_scripts: bool | None = None) -> _App:
     manifest = load_manifest(manifest_path)
     shown = _shown(project, manifest_path)
     graph_path = _inside(project, manifest.graph)
@@ -193,7 +214,7 @@ def _load(project: Path, manifest_path: Path) -> _App:
         raise AppError(f"{shown}: graph: {exc}") from None
     except OSError as exc:
         raise AppError(f"{shown}: graph: {manifest.graph} cannot be read ({exc.strerror or exc})") from None
-    registry, component_problems = project_registry(project)
+    registry, component_problems = app_registry(project, graph, shown, trust_scripts)
     return _App(project, manifest, shown, graph_bytes, graph, registry, component_problems)
 
 
@@ -270,10 +291,11 @@ def _project_components_used(graph: Graph, registry: ComponentRegistry, used: se
         if node.graph is not None:
             _project_components_used(node.graph, registry, used)
         cls = registry.get(node.type)
-        if node.type.startswith(f"{PROJECT_GROUP}.") and node.type not in used and cls is not None:
+        # Script components may be in the project group too: they are packed as scripts, not graph files.
+        if node.type.startswith(f"{PROJECT_GROUP}.") and node.type not in used and cls is not None \
+                and issubclass(cls, CompositeComponent):
             used.add(node.type)
-            if issubclass(cls, CompositeComponent):
-                _project_components_used(cls.graph, registry, used)
+            _project_components_used(cls.graph, registry, used)
     return used
 
 
@@ -301,7 +323,14 @@ def _entries(app: _App) -> tuple[dict[str, bytes], list[UsedComponent]]:
         used.append(UsedComponent(type_name, app.registry.get(type_name).version, app.registry.origin(type_name),
                                   hashlib.sha256(data).hexdigest()))
     for python in app.python_files:
-        entries[f"{COMPONENTS_FOLDER}/{python.path.name}"] = python.path.read_bytes()
+        data = python.path.read_bytes()
+        entries[f"{COMPONENTS_FOLDER}/{python.path.name}"] = data
+        classes = [cls for name in sorted(python.type_names) if is_script_class(cls := app.registry.get(name))]
+        if classes:
+            entries[f"{COMPONENTS_FOLDER}/{python.path.stem}{DECLARATIONS_SUFFIX}"] = \
+                declarations_text(classes).encode("utf-8")
+        digest = hashlib.sha256(data).hexdigest()
+        used = [replace(u, sha256=digest) if u.type_name in python.type_names else u for u in used]
     return entries, used
 
 

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from app_packager.app_checks import derive_manifest
-from app_packager.build import APPS_FOLDER, project_registry
+from app_packager.build import APPS_FOLDER, app_registry
 from app_packager.errors import AppError
 from app_packager.manifest import MANIFEST_NAME, AppManifest
 from device_browser.session import DeviceError
@@ -44,7 +44,7 @@ def default_app_id(project: str, graph: str) -> str:
 
 
 def write_new_app(project: Path, graph: str, app_id: str, registry: ComponentRegistry | None = None, *,
-                  replace: bool = False) -> tuple[Path, AppManifest]:
+                  replace: bool = False, trust_scripts: bool | None = None) -> tuple[Path, AppManifest]:
     """Write ``apps/<graph>/app.yaml`` derived from project graph ``graph`` (a project path).
 
     An existing manifest is replaced only with ``replace``; a graph or bindings file that cannot
@@ -60,7 +60,7 @@ def write_new_app(project: Path, graph: str, app_id: str, registry: ComponentReg
         bindings = load_bindings(bindings_file) if bindings_file.is_file() else {}
     except (GraphFormatError, DeviceError) as exc:
         raise AppError(str(exc)) from None
-    registry = registry or project_registry(project)[0]
+    registry = registry or app_registry(project, loaded, graph, trust_scripts)[0]
     manifest = derive_manifest(loaded, graph, registry, app_id=app_id, bindings=bindings)
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(target, manifest.to_yaml())

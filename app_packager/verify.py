@@ -33,6 +33,7 @@ from app_packager.zip_safety import read_entries
 from nodes.graph import Graph, GraphFormatError
 from nodes.project_components import COMPONENTS_FOLDER, component_type, project_component
 from nodes.registry import ComponentRegistry, default_registry
+from nodes.script_components import DECLARATIONS_SUFFIX, declaration_classes
 
 MAX_PROBLEMS_SHOWN = 10
 
@@ -175,6 +176,8 @@ class _Verification:
     def with_archive_components(self) -> tuple[ComponentRegistry, list[str]]:
         """The installed components plus the project components in the archive's ``components/*.json``.
 
+        Script components count by their declarations (``components/NAME.declarations.json``).
+
         Components may use each other: each pass registers those whose components are loaded,
         until a pass adds none; what is left over is reported with its last error.
         """
@@ -183,6 +186,15 @@ class _Verification:
         problems: list[str] = []
         for name in sorted(self.report.entries):
             folder, _, file = name.partition("/")
+            if folder == COMPONENTS_FOLDER and file.endswith(DECLARATIONS_SUFFIX) and "/" not in file:
+                # A script component, as declared at build time: checked against the graph, not run.
+                script = f"{COMPONENTS_FOLDER}/{file.removesuffix(DECLARATIONS_SUFFIX)}.py"
+                try:
+                    for cls in declaration_classes(self.text(name), self.where(name)):
+                        registry.register(cls, origin=self.where(script))
+                except ValueError as exc:
+                    problems.append(str(exc))
+                continue
             if folder == COMPONENTS_FOLDER and file.endswith(".json") and "/" not in file:
                 try:
                     pending[component_type(file.removesuffix(".json"))] = (name, Graph.from_text(

@@ -32,7 +32,13 @@ from nodes.component import Component, Text
 from nodes.composite import COMPOSITE_TYPE, composite_component
 from nodes.graph import Graph, GraphFormatError, load_graph
 from nodes.registry import ComponentRegistry, declaration_problem
-from nodes.script_components import ScriptFailure, ScriptLibrary, declared_in_source, script_files
+from nodes.script_components import (
+    DECLARATIONS_SUFFIX,
+    ScriptFailure,
+    ScriptLibrary,
+    declared_in_source,
+    script_files,
+)
 
 COMPONENTS_FOLDER = "components"
 PROJECT_GROUP = "project"  # the type names' group and the palette's category
@@ -116,8 +122,13 @@ def load_project_components(folder: Path, base: ComponentRegistry, *,
 
 
 def component_files(folder: Path) -> list[Path]:
-    """The component files in a project's components ``folder``, sorted (none if it does not exist)."""
-    return sorted(Path(folder).glob("*.json")) if Path(folder).is_dir() else []
+    """The component files in a project's components ``folder``, sorted (none if it does not exist).
+
+    An app's ``NAME.declarations.json`` (what its script ``NAME.py`` declares) is not one.
+    """
+    if not Path(folder).is_dir():
+        return []
+    return sorted(p for p in Path(folder).glob("*.json") if not p.name.endswith(DECLARATIONS_SUFFIX))
 
 
 def project_component(graph: Graph, type_name: str, registry: ComponentRegistry) -> type[Component]:
@@ -246,10 +257,11 @@ class ProjectComponents:
         return type_name
 
 
-def scripts_used(graph: Graph, folder: Path) -> list[str]:
+def scripts_used(graph: Graph, folder: Path, installed: ComponentRegistry | None = None) -> list[str]:
     """The script files (``components/x.py``) declaring a type ``graph`` uses, also inside its project components.
 
-    Read, not run: a command asks this before deciding whether the folder must be trusted.
+    Read, not run: a command asks this before deciding whether the folder must be trusted. Types
+    ``installed`` provides (built-ins, plug-ins) are not needed from a script.
     """
     folder = Path(folder)
     declared = {name: f"{folder.name}/{path.name}" for path in script_files(folder)
@@ -265,7 +277,8 @@ def scripts_used(graph: Graph, folder: Path) -> list[str]:
             if path.is_file():
                 with contextlib.suppress(GraphFormatError):  # loading the components says what is wrong
                     pending.append(load_graph(path))
-    return sorted({declared[name] for name in used if name in declared})
+    needed = {name for name in used if name in declared and (installed is None or name not in installed)}
+    return sorted({declared[name] for name in needed})
 
 
 def _all_nodes(graph: Graph):

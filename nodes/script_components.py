@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import inspect
+import json
 import re
 import sys
 import traceback
@@ -32,7 +33,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nodes.component import Component
+from nodes.component import Component, Kind, Param, Port, Text
 from nodes.registry import ComponentRegistry, declaration_problem
 
 MODULE_PREFIX = "millwright_scripts"  # the scripts' modules live in sys.modules as millwright_scripts.<stem>_<hash>
@@ -274,3 +275,70 @@ def script_sources(classes: list[type[Component]]) -> dict[str, str]:
             shown, source = _SOURCES[cls.__module__]
             sources[shown] = source
     return sources
+
+
+# -- declarations without code: what an app archive says of its script components -------------------
+
+DECLARATIONS_SUFFIX = ".declarations.json"  # components/pump.py → components/pump.declarations.json
+
+
+def declarations_text(classes: list[type[Component]]) -> str:
+    """The declarations of ``classes`` as stable JSON (an app archive carries it beside the script)."""
+    specs = [cls.spec() for cls in sorted(classes, key=lambda c: c.type_name)]
+    return json.dumps({"schema_version": 1, "components": specs}, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def declaration_classes(text: str, where: str) -> list[type[Component]]:
+    """Component classes made from :func:`declarations_text` output: ports, units and parameters, no code.
+
+    Verifying an archive checks its graph against these without running the script; ``process``
+    of such a class raises. ValueError names ``where`` when the text is not a declarations file.
+    """
+    try:
+        specs = json.loads(text)["components"]
+        return [_declared(spec) for spec in specs]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{where}: not a component declarations file ({exc})") from None
+
+
+def _declared(spec: dict) -> type[Component]:
+    def text(value: dict) -> Text:
+        return Text(value.get("en", ""), value.get("zh", ""))
+
+    def port(p: dict) -> Port:
+        return Port(p["name"], Kind(p["kind"]), p["unit"], text(p["title"]), text(p["description"]), p["required"])
+
+    def param(p: dict) -> Param:
+        return Param(p["name"], p["type"], p["default"], p.get("minimum"), p.get("maximum"),
+                     tuple(p.get("choices", ())), p["unit"], text(p["title"]), text(p["description"]))
+
+    def process(self, inputs, state):
+        raise RuntimeError(f"{spec['type']} is a declaration only: its script was not loaded")
+
+    return type(spec["type"].rpartition(".")[2].title().replace("_", ""), (Component,), {
+        "__doc__": spec["summary"] or spec["type"], "__module__": __name__, "type_name": spec["type"],
+        "version": spec["version"], "category": spec["category"], "title": text(spec["title"]),
+        "inputs": tuple(port(p) for p in spec["inputs"]), "outputs": tuple(port(p) for p in spec["outputs"]),
+        "params": tuple(param(p) for p in spec["params"]), "feedback": spec["feedback"], "process": process})
+
+
+def declaration_mismatches(folder: Path, registry: ComponentRegistry) -> list[str]:
+    """Each script in ``folder`` whose loaded classes differ from its ``NAME.declarations.json`` (as built).
+
+    The archive was verified against the declarations; the runtime runs the code: they must agree.
+    """
+    problems = []
+    for path in sorted(Path(folder).glob(f"*{DECLARATIONS_SUFFIX}")) if Path(folder).is_dir() else []:
+        shown = f"{path.parent.name}/{path.name}"
+        try:
+            declared = {cls.type_name: cls.spec() for cls in declaration_classes(path.read_text("utf-8"), shown)}
+        except (OSError, ValueError) as exc:
+            problems.append(str(exc))
+            continue
+        for type_name, spec in sorted(declared.items()):
+            cls = registry.get(type_name)
+            if cls is None or not is_script_class(cls):
+                problems.append(f"{shown}: declares '{type_name}', which its script does not provide")
+            elif json.loads(json.dumps(cls.spec())) != spec:
+                problems.append(f"{shown}: the script's '{type_name}' does not match its declaration in the archive")
+    return problems

@@ -9,6 +9,8 @@ from pathlib import Path
 from workbench.app_commands import reporting_errors
 
 BINDINGS_FILE = "bindings.yaml"
+TRUST_HELP = ("run the project's Python script components (components/*.py) the app uses, even though the folder "
+              "was not trusted in the workbench")
 
 
 def register(actions: argparse._SubParsersAction) -> None:
@@ -25,6 +27,7 @@ def register(actions: argparse._SubParsersAction) -> None:
                      help="reverse-DNS id of the app, e.g. com.example.pump-efficiency "
                           "(default: com.example.<project>.<graph>, to be replaced)")
     new.add_argument("--force", action="store_true", help="replace an existing app.yaml")
+    new.add_argument("--trust", action="store_true", help=TRUST_HELP)
     new.set_defaults(handler=reporting_errors(app_new))
 
     build = actions.add_parser("build", help="check, test and pack an app as ID-VERSION.iapp",
@@ -39,6 +42,7 @@ def register(actions: argparse._SubParsersAction) -> None:
     key = build.add_mutually_exclusive_group()
     key.add_argument("--sign", metavar="KEY", help="sign the archive with this key from the keyring (app keygen)")
     key.add_argument("--sign-file", type=Path, metavar="PATH", help="sign the archive with this private key file")
+    build.add_argument("--trust", action="store_true", help=TRUST_HELP)
     build.set_defaults(handler=reporting_errors(app_build))
 
 
@@ -58,7 +62,7 @@ def app_new(args: argparse.Namespace) -> int:
     app_id = args.app_id or default_app_id(project.name, graph_path.stem)
     try:
         target, manifest = write_new_app(project, graph_path.relative_to(project).as_posix(), app_id,
-                                         replace=args.force)
+                                         replace=args.force, trust_scripts=args.trust or None)
     except AppError as exc:
         raise AppError(f"{exc}; give --force to replace it" if "exists already" in str(exc) else str(exc)) from None
     shown = target.relative_to(project).as_posix()
@@ -94,7 +98,7 @@ def app_build(args: argparse.Namespace) -> int:
         print(f"[{done:4.0%}] {step}", flush=True)
 
     try:
-        result = build_app(args.project, manifest, args.output, progress=progress)
+        result = build_app(args.project, manifest, args.output, progress=progress, trust_scripts=args.trust or None)
     except BuildError as exc:
         for report in exc.reports:
             if report.passed:

@@ -178,8 +178,9 @@ def project_of(graph: Path) -> Path | None:
 def scripts_needed(graph, project: Path | None) -> list[str]:
     """The script files (``components/x.py``) declaring a type ``graph`` uses, also inside its project components."""
     from nodes.project_components import COMPONENTS_FOLDER, scripts_used
+    from nodes.registry import default_registry
 
-    return scripts_used(graph, Path(project) / COMPONENTS_FOLDER) if project is not None else []
+    return scripts_used(graph, Path(project) / COMPONENTS_FOLDER, default_registry()) if project is not None else []
 
 
 def _trusted(project: Path) -> bool:

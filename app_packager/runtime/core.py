@@ -60,6 +60,7 @@ from nodes.engine import CompiledGraph, GraphError, Run, compile_graph
 from nodes.graph import GraphFormatError, load_graph
 from nodes.project_components import COMPONENTS_FOLDER, load_project_components
 from nodes.registry import default_registry
+from nodes.script_components import declaration_mismatches
 from nodes.units import UnitError, conversion
 
 log = logging.getLogger(__name__)
@@ -179,7 +180,9 @@ def _bindings(manifest: AppManifest, path: Path) -> tuple[dict[str, TagRef], dic
 
 
 def _compiled(manifest: AppManifest, folder: Path, overrides: dict[str, dict[str, float]]) -> CompiledGraph:
-    registry, problems = load_project_components(folder / COMPONENTS_FOLDER, default_registry())
+    # The app's files were verified (signature, RECORD): its script components are the publisher's and run.
+    registry, problems = load_project_components(folder / COMPONENTS_FOLDER, default_registry(), scripts=True)
+    problems += declaration_mismatches(folder / COMPONENTS_FOLDER, registry)
     if problems:
         raise AppError(f"{folder}: the app's components cannot be loaded:\n  " + "\n  ".join(problems))
     try:
