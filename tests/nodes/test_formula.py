@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 from nodes.chunk import BAD, GOOD, UNCERTAIN, Chunk
 from nodes.engine import GraphError, Run, compile_graph
 from nodes.formula import MAX_DEPTH, MAX_EXPONENT, MAX_LENGTH, MAX_NODES, FormulaError, check_names, parse
-from nodes.graph import Graph
+from nodes.graph import Graph, load_graph
 from nodes.library.formula import Formula
+from nodes.resources import example_project
 from nodes.units import registry
 from tests.nodes.helpers import cut_points, run, signal
 
@@ -402,3 +403,22 @@ def test_any_text_is_either_refused_with_a_message_or_a_formula(text):
         return
     result = formula({"x": np.linspace(-2, 2, 5), "y": np.arange(5.0)}, 5)
     assert result.dtype == np.float64 and result.shape == (5,)
+
+
+def test_a_formula_gives_what_the_pump_power_component_gives_in_the_example_graph():
+    """The example's pump-efficiency graph computes ρ·g·Q·H with process.pump_power; a formula beside it agrees."""
+    graph = load_graph(example_project() / "graphs" / "pump_efficiency.json")
+    graph.add_node("hydraulic", "signal.formula", {"expression": "flow * head * 998.2[kg/m^3] * 9.80665[m/s^2]",
+                                                   "names": "flow, head", "output_unit": "kW"})
+    graph.add_node("out_formula", "io.output", {"column": "formula_power"})
+    graph.connect("flow.y", "hydraulic.x1")
+    graph.connect("head.y", "hydraulic.x2")
+    graph.connect("hydraulic.y", "out_formula.x")
+    rng = np.random.default_rng(11)
+    n = 300
+    inputs = {"flow": signal(rng.uniform(20, 180, n), rate=1.0),
+              "discharge_pressure": signal(rng.uniform(1, 4, n), rate=1.0),
+              "motor_current": signal(rng.uniform(10, 40, n), rate=1.0)}
+    outputs = Run(compile_graph(graph)).push(inputs)
+    assert outputs["formula_power"].v.shape == (n,)
+    np.testing.assert_allclose(outputs["formula_power"].v, outputs["hydraulic_power"].v, rtol=1e-12)
