@@ -66,12 +66,12 @@ class Function:
     keywords: tuple[str, ...] = ()
 
 
-def as_number(condition):
+def as_number(condition: Any) -> np.ndarray:
     """A condition as 1.0 / 0.0: numpy refuses arithmetic on booleans ((a > b) - (c > d), -(a > b))."""
     return np.asarray(condition, dtype=np.float64)
 
 
-def round_to(x, decimals=0):
+def round_to(x: Any, decimals: float = 0) -> Any:
     """``np.round`` with the number of decimals a formula gives as a float."""
     return np.round(x, int(decimals))
 
@@ -289,7 +289,7 @@ class _Structure:
 
     def visit_Constant(self, node: ast.Constant) -> float | None:
         value = node.value
-        if isinstance(value, bool) or (isinstance(value, (int, float)) and not isinstance(value, complex)):
+        if isinstance(value, (bool, int, float)):
             key = self.source.column(node.col_offset) - 1
             if key in self.literals:
                 self.literal_keys[key] = node.col_offset
@@ -301,7 +301,7 @@ class _Structure:
             self.refuse_token(1, node, self.source.segment(node))
         return None
 
-    def visit_Name(self, node: ast.Name, called: bool = False) -> float | None:
+    def visit_Name(self, node: ast.Name) -> float | None:
         name = node.id
         if name.startswith("__") or name.startswith("_"):
             self.refuse_token(0, node, name)
