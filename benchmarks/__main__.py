@@ -35,7 +35,8 @@ BENCHMARKS = {"startup": startup.main, "engine": engine.main, "devices": devices
               "address_space": lambda: _own_process("benchmarks.address_space"),
               "device_views": lambda: _own_process("benchmarks.device_views"),
               "model_designer": lambda: _own_process("benchmarks.model_designer"),
-              "graph_live": lambda: _own_process("benchmarks.graph_live")}
+              "graph_live": lambda: _own_process("benchmarks.graph_live"),
+              "console": lambda: _own_process("benchmarks.console")}
 
 if __name__ == "__main__":
     chosen = sys.argv[1:] or list(BENCHMARKS)

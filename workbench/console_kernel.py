@@ -26,6 +26,7 @@ import contextlib
 import ctypes
 import json
 import os
+import platform
 import shutil
 import signal
 import subprocess
@@ -73,7 +74,10 @@ class KernelFolder:
 
     def _write_spec(self) -> None:
         spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
-                         f"--IPKernelApp.exec_lines={PRELOAD}"],
+                         f"--IPKernelApp.exec_lines={PRELOAD}",
+                         # the console shows our banner; IPython's own would add a random tip
+                         f"--InteractiveShell.banner1=Python {platform.python_version()}, IPython\n",
+                         "--InteractiveShell.enable_tip=False"],
                 "display_name": "Millwright", "language": "python", "interrupt_mode": "signal",
                 "metadata": {"debugger": False}}
         folder = self.kernels / KERNEL_NAME

@@ -51,10 +51,14 @@ class ConsoleView(QWidget):
     """A toolbar (interrupt, restart, the kernel's state) over qtconsole's RichJupyterWidget.
 
     ``state`` is one of ``not started``, ``starting``, ``idle``, ``busy``, ``restarting``,
-    ``stopped`` and ``failed``; ``state_changed`` announces each change.
+    ``stopped`` and ``failed``; ``state_changed`` announces each change. ``code_started`` gives
+    the code the kernel has begun to run, ``code_finished`` the reply's content when it is done
+    (``status`` ok or error, with ``ename`` such as KeyboardInterrupt), after its output is shown.
     """
 
     state_changed = Signal(str)
+    code_started = Signal(str)
+    code_finished = Signal(dict)
 
     def __init__(self, project_root: Path | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -63,7 +67,7 @@ class ConsoleView(QWidget):
         self.console: Any = None  # qtconsole's RichJupyterWidget, made with the kernel
         self.state = "not started"
         self._restarting = False
-        self._ready = False  # the kernel has answered since it was (re)started
+        self._ready = False  # the console's prompt is there since the kernel was (re)started
         self._pending: list[str] = []  # code given to execute() before the kernel was ready
         self._watchdog = QTimer(self, interval=1000)
         self._watchdog.timeout.connect(self._check_started)
@@ -156,24 +160,22 @@ class ConsoleView(QWidget):
         # The heartbeat waits for the kernel's first word: a kernel still importing on a busy
         # machine is not dead (qtconsole gives it 3 s), and a restart for that would never end.
         client.start_channels(hb=False)  # the channels exist from here on
-        self._show_console(client)  # qtconsole asks for the kernel's info, and handles the reply first
+        self._show_console(client)
         client.iopub_channel.message_received.connect(self._kernel_message)
-        client.shell_channel.message_received.connect(self._kernel_message)
         self._watchdog.start()
 
     def _show_console(self, client: Any) -> None:
-        from qtconsole.rich_jupyter_widget import RichJupyterWidget
+        from workbench.ui.jupyter_console import JupyterConsole
 
-        console = RichJupyterWidget()
-        console.custom_interrupt = console.custom_restart = True  # the kernel is ours, not qtconsole's
-        console.confirm_restart = False  # a modal question would stall the asyncio loop
-        console.override_shortcuts = True  # Ctrl+C interrupts here, not the window's Copy
-        console.banner = self._banner()
+        console = JupyterConsole(self._banner())
         console.kernel_manager = self._notice = _RestartNotice(console)
         console.kernel_client = client
         console.custom_interrupt_requested.connect(lambda: self.spawn(self.interrupt()))
         console.custom_restart_requested.connect(lambda: self.spawn(self.restart()))
         console.custom_restart_kernel_died.connect(lambda _seconds: self._kernel_died())
+        console.executed.connect(lambda reply: self.code_finished.emit(reply.get("content", {})))
+        # Queued: the prompt is drawn inside qtconsole's handler, which goes on after announcing it.
+        console.prompt_shown.connect(self._prompt_shown, Qt.ConnectionType.QueuedConnection)
         old, self.console = self.console, console
         self.stack.addWidget(console)
         self.stack.setCurrentWidget(console)
@@ -206,9 +208,7 @@ class ConsoleView(QWidget):
             self._restarting = False
         self._watchdog.start()
         if self.console is not None and shiboken.isValid(self.console):
-            # qtconsole's own reaction to a restart its kernel manager made: a note, then a fresh prompt
-            self.console._handle_kernel_restarted(died=died)
-            self.console.kernel_client.kernel_info()  # its reply says the new kernel is ready
+            self.console.show_restarted(died)  # its fresh prompt says the new kernel is ready
 
     def _kernel_died(self) -> None:
         """The heartbeat stopped (the kernel crashed or was killed): start a fresh one, as Jupyter does."""
@@ -288,20 +288,22 @@ class ConsoleView(QWidget):
 
     # -- state and text --------------------------------------------------------------------------
     def _kernel_message(self, message: dict) -> None:
-        """Status (busy, idle) from the kernel once it is ready; before, its first answer makes it ready."""
-        if self.kernel is None or self._restarting or self.console is None:
+        """The kernel's status (busy, idle) and the code it begins, once the console is ready."""
+        if not self._ready or self._restarting:
             return
-        kind = message.get("msg_type")
-        if kind == "kernel_info_reply" and not self._ready:
+        kind, content = message.get("msg_type"), message.get("content", {})
+        if kind == "status" and content.get("execution_state") in ("busy", "idle"):
+            self._set_state(content["execution_state"])
+        elif kind == "execute_input" and self.console.from_here(message):
+            self.code_started.emit(content.get("code", ""))
+
+    def _prompt_shown(self) -> None:
+        if not self._ready and not self._restarting and self.kernel is not None and self.console is not None:
             self._became_ready()
-        elif kind == "status" and self._ready:
-            state = message.get("content", {}).get("execution_state")
-            if state in ("busy", "idle"):
-                self._set_state(state)
 
     def _became_ready(self) -> None:
-        # qtconsole has shown its prompt (it handled the same reply first); from now on the kernel's
-        # silence means it died, and code waiting to run can go.
+        # The kernel answered and qtconsole drew its prompt: from now on the kernel's silence
+        # means it died, and code waiting to run can go.
         self._ready = True
         hb = self.console.kernel_client.hb_channel
         hb.unpause()
