@@ -32,6 +32,7 @@ import keyword
 import math
 import operator
 import re
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -194,7 +195,9 @@ def parse(text: str, names: Sequence[str]) -> ParsedFormula:
     stripped = masked.strip()
     shift = len(masked) - len(masked.lstrip())  # Python's parser refuses leading spaces; columns keep them
     try:
-        tree = ast.parse(stripped, mode="eval")
+        with warnings.catch_warnings():  # "invalid escape sequence" and the like: the whitelist decides
+            warnings.simplefilter("ignore")
+            tree = ast.parse(stripped, mode="eval")
     except SyntaxError as exc:
         raise FormulaError(_syntax_message(exc, stripped, shift)) from None
     except (RecursionError, MemoryError, ValueError) as exc:

@@ -394,8 +394,9 @@ def test_a_missing_upstream_component_causes_no_knock_on_formula_error():
 
 @given(st.text(alphabet="xy0123456789.+-*/()[]<>=!, ._aeEimnopqrstw'\"\\", max_size=60))
 @settings(max_examples=300, deadline=None)
+@pytest.mark.filterwarnings("error")
 def test_any_text_is_either_refused_with_a_message_or_a_formula(text):
-    """No text makes the checker raise anything but FormulaError, nor evaluate to anything but float64."""
+    """No text makes the checker raise anything but FormulaError, warn, or evaluate to anything but float64."""
     try:
         formula = parse(text, ["x", "y"]).bind({"x": "", "y": ""})
     except FormulaError as exc:
@@ -422,3 +423,9 @@ def test_a_formula_gives_what_the_pump_power_component_gives_in_the_example_grap
     outputs = Run(compile_graph(graph)).push(inputs)
     assert outputs["formula_power"].v.shape == (n,)
     np.testing.assert_allclose(outputs["formula_power"].v, outputs["hydraulic_power"].v, rtol=1e-12)
+
+
+@pytest.mark.filterwarnings("error")
+def test_the_parser_s_warnings_do_not_reach_the_log():
+    assert "the text '\\d' at column 1 is not allowed" in refusal("'\\d'")
+    assert "'is' at column 2 is not allowed" in refusal("1is x")
