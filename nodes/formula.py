@@ -187,7 +187,7 @@ def parse(text: str, names: Sequence[str]) -> ParsedFormula:
     nodes.formula.FormulaError: '__class__' at column 4 is not allowed: formulas may use inputs, numbers and ...
     """
     if not text.strip():
-        raise FormulaError("the formula is empty; write an expression over the inputs, e.g. a * b")
+        raise FormulaError("the formula is empty; write an expression over the inputs, e.g. x1 * x2")
     if len(text) > MAX_LENGTH:
         raise FormulaError(f"the formula is {len(text)} characters long; at most {MAX_LENGTH} are allowed")
     # A formula is one line; line breaks (from a file edited by hand) count as spaces.

@@ -33,6 +33,8 @@ from nodes.formula import (
 from nodes.units import Conversion, UnitError, conversion, dimension_name, registry
 from nodes.units import parse as parse_unit
 
+_DIMENSIONLESS = registry.dimensionless
+
 
 @dataclass(frozen=True)
 class BoundFormula:
@@ -65,7 +67,6 @@ class BoundFormula:
                 if self._output.offset:
                     result += self._output.offset
         return result
-
 
 
 def bind(formula: ParsedFormula, input_units: Mapping[str, str], output_unit: str = "") -> BoundFormula:
@@ -123,9 +124,6 @@ class _Term:
     unit: pint.Unit | None
     fn: Callable[[dict[str, Any]], Any]
     zero: bool = False  # a bare 0: fits any unit except an offset scale, where it is ambiguous
-
-
-_DIMENSIONLESS = registry.dimensionless
 
 
 class _Binder:
