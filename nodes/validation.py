@@ -194,8 +194,9 @@ def _resolve_node(node_id, cls, values, wired, fed, outputs, inputs, problems) -
             except UnitError as exc:
                 problems.append(Problem("unit_mismatch", f"{edge.source}.{edge.source_port} is wired in, but {exc}",
                                         node_id, port.name))
-    cls = _bind_units(node_id, cls, values, fed, inputs, problems)
-    for port in cls.outputs:
+    bound = _bind_units(node_id, cls, values, fed, inputs, problems)
+    # A node its wiring refuses gives no unit downstream: what follows is not judged by a guess.
+    for port in bound.outputs if bound is not None else ():
         unit = _unit_of(port.unit, node_id, values, inputs, cls, None)
         if unit is not None:
             outputs[(node_id, port.name)] = unit
@@ -205,11 +206,11 @@ def _resolve_node(node_id, cls, values, wired, fed, outputs, inputs, problems) -
                 parse(values.get(name, unit))
             except UnitError as exc:
                 problems.append(Problem("bad_parameter", f"parameter '{name}': {exc}", node_id, name))
-    return cls
+    return bound or cls
 
 
-def _bind_units(node_id, cls, values, fed, inputs, problems) -> type[Component]:
-    """The class bound to the units wired in (see :meth:`Component.with_input_units`); unbound on a problem.
+def _bind_units(node_id, cls, values, fed, inputs, problems) -> type[Component] | None:
+    """The class bound to the units wired in (see :meth:`Component.with_input_units`); None when they do not fit.
 
     An input wired to a node whose unit is unknown (a missing component) has its own problem: then
     the binding's complaints would be knock-on errors and are not reported.
@@ -222,7 +223,7 @@ def _bind_units(node_id, cls, values, fed, inputs, problems) -> type[Component]:
         if problems is not None and not unknown:
             for name, reason in exc.problems.items():
                 problems.append(Problem("bad_parameter", f"parameter '{name}' {reason}", node_id, name))
-        return cls
+        return None
 
 
 def _unit_of(spec, node_id, values, inputs, cls, source_unit):

@@ -429,3 +429,11 @@ def test_a_formula_gives_what_the_pump_power_component_gives_in_the_example_grap
 def test_the_parser_s_warnings_do_not_reach_the_log():
     assert "the text '\\d' at column 1 is not allowed" in refusal("'\\d'")
     assert "'is' at column 2 is not allowed" in refusal("1is x")
+
+
+def test_a_refused_formula_gives_no_unit_downstream_so_no_knock_on_errors():
+    # 'watts' converts to W downstream; a guessed unit for the refused formula would add an error there.
+    with pytest.raises(GraphError) as caught:
+        compile_graph(pump_graph("flow + head", ""))
+    assert [(p.node, p.code) for p in caught.value.problems] == [("power", "bad_parameter")]
+    assert "'+' at column 6 adds m to m³/h" in str(caught.value)
