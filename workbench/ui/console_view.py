@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import importlib
 import logging
 import weakref
 from collections.abc import Coroutine
@@ -140,13 +141,14 @@ class ConsoleView(QWidget):
         """Start the kernel on the project and put the console in the view (nothing if it runs)."""
         if self.kernel is not None:
             return
-        from qtconsole.client import QtKernelClient
-
         self.kernel = kernel = ConsoleKernel(self.project_root)
         self._ready = False
         self._set_state("starting")
         try:
             await kernel.start()
+            # qtconsole's modules take ~0.5 s of imports: on a worker thread while the kernel boots,
+            # so the window goes on drawing (the imports define classes, they make no Qt objects).
+            await asyncio.to_thread(importlib.import_module, "workbench.ui.jupyter_console")
         except Exception as exc:  # any launch failure is shown, the workbench goes on
             log.error("The Python console's kernel did not start: %s\n%s", exc, kernel.folder.log_tail(),
                       exc_info=exc)
@@ -156,6 +158,8 @@ class ConsoleView(QWidget):
         if self.kernel is not kernel:  # shut down (window closed, project changed) while it started
             kernel.shutdown()
             return
+        from qtconsole.client import QtKernelClient
+
         client = QtKernelClient(**kernel.connection_info())
         # The heartbeat waits for the kernel's first word: a kernel still importing on a busy
         # machine is not dead (qtconsole gives it 3 s), and a restart for that would never end.
