@@ -339,9 +339,10 @@ def _finish(formula: ParsedFormula, term: _Term, units: Mapping[str, pint.Unit],
             raise FormulaError(f"the output unit: {exc}") from None
         if target.dimensionality != unit.dimensionality:
             missing = (registry.Quantity(1.0, target) / registry.Quantity(1.0, unit)).to_base_units().units
+            measures = [f"{text} is {_dimension(u)}" for text, u in ((show_unit(unit), unit), (shown, target))
+                        if u.dimensionality]
             raise FormulaError(f"the formula gives {show_unit(unit)}, which cannot be shown in {shown} "
-                               f"({show_unit(unit)} is {_dimension(unit)}, {shown} is {_dimension(target)}; "
-                               f"a factor in {show_unit(missing)} is missing)")
+                               f"({', '.join(measures)}; a factor in {show_unit(missing)} is missing)")
     else:
         shown = port_unit(unit)
     to_output = conversion(str(_base(unit)), shown)
@@ -373,4 +374,8 @@ def port_unit(unit: pint.Unit) -> str:
 
 
 def _dimension(unit: pint.Unit) -> str:
-    return "a plain number" if not unit.dimensionality else dimension_name(unit)
+    """What a unit measures: "a power", else its dimension as engineers read it ([length]⁴/[time])."""
+    if not unit.dimensionality:
+        return "a plain number"
+    name = dimension_name(unit)
+    return f"of dimension {unit.dimensionality:P}" if name.startswith("dimension ") else name
