@@ -87,14 +87,25 @@ class ProjectData:
         return [cls.type_name for cls in self.registry() if cls.category == PROJECT_GROUP]
 
     def registry(self) -> ComponentRegistry:
-        """Installed components and the project's own, read now; a bad component file is warned of and left out."""
-        from nodes.project_components import COMPONENTS_FOLDER, load_project_components
-        from nodes.registry import default_registry
+        """Installed components and the project's own, read now, as ``millwright run-graph`` has them.
 
-        registry, problems = load_project_components(self.root / COMPONENTS_FOLDER, default_registry())
-        for problem in problems:
-            print(f"warning: {problem} (it is left out)", file=sys.stderr)
-        return registry
+        The Python script components (``components/*.py``) are imported only if the folder was
+        trusted in the workbench: opening the console runs no stranger's code by itself.
+        """
+        from workbench.graph_commands import component_registry
+
+        return component_registry(self.root)
+
+    @property
+    def untrusted_scripts(self) -> list[str]:
+        """The script component files left unloaded because the folder is not trusted."""
+        from app_packager.folder_trust import TrustedFolders
+        from nodes.project_components import COMPONENTS_FOLDER
+        from nodes.script_components import script_files
+
+        if TrustedFolders().is_trusted(self.root):
+            return []
+        return [f"{COMPONENTS_FOLDER}/{path.name}" for path in script_files(self.root / COMPONENTS_FOLDER)]
 
     def graph(self, name: str | Path) -> Graph:
         """The graph ``name`` of ``graphs/`` (or a graph file's path), loaded and checked."""
@@ -107,6 +118,10 @@ class ProjectData:
         for title, names in (("graphs", list(self.graphs)), ("recordings", list(self.recordings)),
                              ("components", self.components)):
             lines.append(f"  {title}: {', '.join(names) if names else '(none)'}")
+        untrusted = self.untrusted_scripts
+        if untrusted:
+            lines.append(f"  not loaded: {', '.join(untrusted)} (Python runs only once the folder is trusted "
+                         "in the workbench)")
         return "\n".join(lines)
 
 

@@ -155,3 +155,19 @@ def test_plot_breaks_the_line_at_gaps(tmp_path):
     assert saved.read_text() == picture.svg
     with pytest.raises(ValueError, match="no column"):
         plot(frame, ["y"])
+
+
+def test_script_components_load_only_in_a_trusted_folder(tmp_path, capsys):
+    from app_packager.folder_trust import TrustedFolders
+
+    copy = tmp_path / "pump_station"
+    shutil.copytree(example_project(), copy)
+    assert main(["component", "new", "head_check", "--project", str(copy)]) == 0
+    helpers = ConsoleHelpers(copy)
+    assert "project.head_check" not in helpers.project.components
+    assert "not loaded: components/head_check.py" in repr(helpers.project)
+    with pytest.raises(ConsoleError, match=r"no component 'project\.head_check'"):
+        helpers.component("project.head_check")
+    TrustedFolders().trust(copy)
+    assert helpers.component("project.head_check").type_name == "project.head_check"
+    assert "not loaded" not in repr(helpers.project)
