@@ -64,7 +64,8 @@ def value_stats(v: np.ndarray) -> tuple[int, float | None, float | None, float |
     finite = v[~np.isnan(v)]
     if not len(finite):
         return 0, None, None, None
-    return len(finite), float(finite.min()), float(finite.max()), float(finite.sum())
+    with np.errstate(invalid="ignore"):  # inf + -inf is NaN, as numpy says
+        return len(finite), float(finite.min()), float(finite.max()), float(finite.sum())
 
 
 def encode_block(t: np.ndarray, v: np.ndarray, q: np.ndarray) -> EncodedBlock:

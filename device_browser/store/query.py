@@ -112,10 +112,10 @@ def iter_chunks(store: RecordingStore, tag: str, start: TimeLike | None = None, 
                 pending.append((t, v, q))
                 held += len(t)
             if held and held >= (samples or 1):
-                yield _joined(pending)
+                yield Chunk(*_joined(pending))
                 pending, held = [], 0
     if held:
-        yield _joined(pending)
+        yield Chunk(*_joined(pending))
 
 
 def statistics(store: RecordingStore, tags: str | Sequence[str] | None = None, start: TimeLike | None = None,
@@ -139,6 +139,7 @@ def statistics(store: RecordingStore, tags: str | Sequence[str] | None = None, s
             rows = connection.execute(sa.select(*meta_columns).where(table.c.tag_id.in_(batch),
                                                                      *_overlap(start_ns, end_ns))).all()
             frames.append(pd.DataFrame(rows, columns=[c.name for c in meta_columns]))
+        frames = [f for f in frames if len(f)]
         blocks = (pd.concat(frames, ignore_index=True) if frames
                   else pd.DataFrame(columns=[c.name for c in meta_columns]))
         cut_mask = np.zeros(len(blocks), bool)
@@ -147,25 +148,35 @@ def statistics(store: RecordingStore, tags: str | Sequence[str] | None = None, s
         if end_ns is not None:
             cut_mask |= blocks.t_last.to_numpy(np.int64) >= end_ns
         exact = _cut_block_stats(connection, blocks.id[cut_mask].tolist(), start_ns, end_ns)
-    parts = pd.concat([blocks[~cut_mask].drop(columns="id"), exact], ignore_index=True)
-    parts = parts[parts["count"] > 0].astype({"v_min": float, "v_max": float, "v_sum": float})
-    parts = parts.merge(infos[["name"]], left_on="tag_id", right_index=True)
+    pieces = [p for p in (blocks[~cut_mask].drop(columns="id"), exact) if len(p)]
+    parts = pd.concat(pieces, ignore_index=True) if pieces else exact
+    parts = parts.astype({"t_first": np.int64, "t_last": np.int64, "count": np.int64, "n_values": np.int64,
+                          "v_min": float, "v_max": float, "v_sum": float})
+    parts = parts[parts["count"] > 0].merge(infos[["name"]], left_on="tag_id", right_index=True)
     grouped = parts.groupby("name", sort=False)
     summary = pd.DataFrame({"count": grouped["count"].sum(), "values": grouped["n_values"].sum(),
                             "min": grouped["v_min"].min(), "max": grouped["v_max"].max(),
                             "sum": grouped["v_sum"].sum(min_count=1),
                             "first": grouped["t_first"].min(), "last": grouped["t_last"].max()})
     names = list(dict.fromkeys(infos.name))
+    at = summary.index.get_indexer(names)  # -1: a tag without samples in the range
+    found = at >= 0
+
+    def column(name: str, empty: float | int, dtype: type) -> np.ndarray:
+        values = np.full(len(names), empty, dtype)
+        values[found] = summary[name].to_numpy(dtype)[at[found]]
+        return values
+
     result = pd.DataFrame(index=pd.Index(names, name="tag"))
-    result["recordings"] = infos.groupby("name").recording_id.nunique().reindex(names)
-    result["unit"] = infos.groupby("name").unit.first().reindex(names)
-    summary = summary.reindex(names)
-    result["count"] = summary["count"].fillna(0).astype(np.int64)
-    result["values"] = summary["values"].fillna(0).astype(np.int64)
-    result["min"], result["max"] = summary["min"], summary["max"]
-    result["mean"] = summary["sum"] / summary["values"].where(summary["values"] > 0)
-    result["first"] = _times(summary["first"].fillna(0).to_numpy(np.int64)).where(summary["first"].notna().to_numpy())
-    result["last"] = _times(summary["last"].fillna(0).to_numpy(np.int64)).where(summary["last"].notna().to_numpy())
+    result["recordings"] = infos.groupby("name").recording_id.nunique().reindex(names).to_numpy()
+    result["unit"] = infos.groupby("name").unit.first().reindex(names).to_numpy()
+    result["count"] = column("count", 0, np.int64)
+    result["values"] = column("values", 0, np.int64)
+    result["min"], result["max"] = column("min", np.nan, float), column("max", np.nan, float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        result["mean"] = np.where(result["values"] > 0, column("sum", np.nan, float) / result["values"], np.nan)
+    result["first"] = _times(column("first", 0, np.int64)).where(found)
+    result["last"] = _times(column("last", 0, np.int64)).where(found)
     result["gaps"] = _gap_counts(store, infos, start_ns, end_ns).reindex(names).fillna(0).astype(np.int64)
     return result
 
