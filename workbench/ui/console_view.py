@@ -69,7 +69,8 @@ class ConsoleView(QWidget):
         self.state = "not started"
         self._restarting = False
         self._ready = False  # the console's prompt is there since the kernel was (re)started
-        self._pending: list[str] = []  # code given to execute() before the kernel was ready
+        self._pending: list[str] = []  # code given to execute(), waiting for the kernel or for the code before
+        self._running_given = False  # code given to execute() runs now
         self._watchdog = QTimer(self, interval=1000)
         self._watchdog.timeout.connect(self._check_started)
         self._tasks: set[asyncio.Task] = set()
@@ -177,7 +178,7 @@ class ConsoleView(QWidget):
         console.custom_interrupt_requested.connect(lambda: self.spawn(self.interrupt()))
         console.custom_restart_requested.connect(lambda: self.spawn(self.restart()))
         console.custom_restart_kernel_died.connect(lambda _seconds: self._kernel_died())
-        console.executed.connect(lambda reply: self.code_finished.emit(reply.get("content", {})))
+        console.executed.connect(self._finished)
         # Queued: the prompt is drawn inside qtconsole's handler, which goes on after announcing it.
         console.prompt_shown.connect(self._prompt_shown, Qt.ConnectionType.QueuedConnection)
         old, self.console = self.console, console
@@ -264,14 +265,25 @@ class ConsoleView(QWidget):
         """Run ``code`` in the console as if typed (shown with its output); starts the kernel if needed.
 
         For other views that hand the user something to try (a script component on a recording).
-        Code given before the kernel is ready runs once it is.
+        Code waits its turn: until the kernel is ready, and until code given before has finished
+        (qtconsole draws each cell's prompt when the one before is done).
         """
-        if self._ready and self.console is not None:
-            self.console.execute(code)
-            return
         self._pending.append(code)
         if self.kernel is None:
             self.spawn(self.start())
+        self._run_next()
+
+    def _run_next(self) -> None:
+        # qtconsole's own flag: code the user typed may be running too
+        if (self._ready and not self._running_given and self._pending and self.console is not None
+                and not self.console._executing):
+            self._running_given = True
+            self.console.execute(self._pending.pop(0))
+
+    def _finished(self, reply: dict) -> None:
+        self._running_given = False
+        self.code_finished.emit(reply.get("content", {}))
+        self._run_next()
 
     # -- the window's end is the kernel's ---------------------------------------------------------
     def _watch_window(self) -> None:
@@ -314,9 +326,8 @@ class ConsoleView(QWidget):
         if not hb.is_alive():
             hb.start()
         self._set_state("idle")
-        pending, self._pending = self._pending, []
-        for code in pending:
-            self.console.execute(code)
+        self._running_given = False
+        self._run_next()
 
     def _set_state(self, state: str) -> None:
         if not shiboken.isValid(self):
