@@ -235,3 +235,69 @@ def _exit_with_parent(parent_pid: int) -> None:
         time.sleep(PARENT_POLL_S)
         if os.getppid() != parent_pid:
             os._exit(0)
+
+
+# -- "Try on data": one component on a recording, before it goes on a canvas ---------------------------
+
+TRY_ROWS = 200_000  # rows of a recording a try runs on (the plot shows the start of a long recording)
+
+
+def try_graph(type_name: str, registry: ComponentRegistry, columns: dict[str, str],
+              params: dict[str, Any] | None = None) -> Graph:
+    """A graph of one component: each input fed from the recording column ``columns`` names, each output a column.
+
+    An input declared in a plain unit reads its column in that unit; outputs keep their port names.
+    """
+    cls = registry.get(type_name)
+    graph = Graph(f"Try {type_name}")
+    graph.add_node("component", type_name, dict(params or {}))
+    for port in cls.inputs:
+        if port.name not in columns:
+            continue
+        unit = port.unit if port.unit not in ("*", "") and port.unit[0] not in "=@" else ""
+        graph.add_node(f"in_{port.name}", "io.input", {"column": columns[port.name], "unit": unit})
+        graph.connect(f"in_{port.name}.y", f"component.{port.name}")
+    for port in cls.outputs:
+        graph.add_node(f"out_{port.name}", "io.output", {"column": port.name})
+        graph.connect(f"component.{port.name}", f"out_{port.name}.x")
+    return graph
+
+
+class TryRun:
+    """Run one component over a recording in a worker process; :meth:`kill` from any thread ends it."""
+
+    def __init__(self, graph: Graph, registry: ComponentRegistry, recording: RecordingInput, rows: int = TRY_ROWS):
+        self.graph, self.registry, self.recording, self.rows = graph, registry, recording, rows
+        self.worker: WorkerRun | None = None
+        self._killed = False
+
+    def run(self) -> dict[str, Chunk]:
+        """The component's outputs over the recording's first :attr:`rows` rows (blocks: call off the UI thread)."""
+        from device_browser.recordings import open_source
+
+        source = open_source(self.recording.path, self.recording.time_column, self.recording.time_unit)
+        self.worker = WorkerRun(self.graph, self.registry)
+        try:
+            if self._killed:
+                self.worker.kill()
+            self.worker.wait_ready()
+            columns = list(self.worker.compiled.inputs)
+            source.check_columns(columns)
+            parts: dict[str, list[Chunk]] = {}
+            done = 0
+            for chunk in source.chunks(columns, 10_000):
+                for column, out in self.worker.push(chunk).items():
+                    parts.setdefault(column, []).append(out)
+                done += len(next(iter(chunk.values()))) if chunk else 0
+                if done >= self.rows:
+                    break
+            if self.worker.failures:
+                raise WorkerError("; ".join(self.worker.failures.values()))
+            return {column: Chunk.join(chunks) for column, chunks in parts.items()}
+        finally:
+            self.worker.close()
+
+    def kill(self) -> None:
+        self._killed = True
+        if self.worker is not None:
+            self.worker.kill()

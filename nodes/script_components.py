@@ -342,3 +342,19 @@ def declaration_mismatches(folder: Path, registry: ComponentRegistry) -> list[st
             elif json.loads(json.dumps(cls.spec())) != spec:
                 problems.append(f"{shown}: the script's '{type_name}' does not match its declaration in the archive")
     return problems
+
+
+def undeclared_params(nodes, registry: ComponentRegistry) -> dict[str, list[str]]:
+    """Node id → the parameters it holds that its script component no longer declares (after a reload).
+
+    ``nodes`` are a graph's nodes; only nodes of script components are looked at, and only when
+    their type is loaded (a file that fails to import keeps its nodes' values until it loads again).
+    """
+    dropped = {}
+    for node in nodes:
+        cls = registry.get(node.type)
+        if cls is not None and is_script_class(cls):
+            names = sorted(set(node.params) - {p.name for p in cls.params})
+            if names:
+                dropped[node.id] = names
+    return dropped

@@ -149,6 +149,34 @@ class GraphScene(QGraphicsScene):
         self.nodes[node_id].refresh_kinds(self.graph.nodes[node_id].params)
         self._validation.start()  # units and problems may follow from parameters (e.g. a unit choice)
 
+    def refresh_types(self) -> list[str]:
+        """Rebuild the items of nodes whose component class changed; returns their ids.
+
+        The registry is refilled in place when the project's components change (a script component
+        saved and reloaded, a file that no longer imports, a folder trusted): such a node gets the
+        new version's ports, or is drawn as a missing component, and keeps its wires and selection.
+        """
+        stale = [node_id for node_id, item in self.nodes.items() if not _same_class(
+            item, node_class(self.graph, node_id, self.registry))]
+        if not stale:
+            return []
+        selected = set(self.selected_node_ids())
+        for node_id in stale:
+            for wire in list(self._wires_of.get(node_id, ())):
+                self.edges.pop(wire.edge, None)
+                for end in (wire.edge.source, wire.edge.target):
+                    self._wires_of.get(end, set()).discard(wire)
+                self._stale_wires.discard(wire)
+                self.removeItem(wire)
+            self.removeItem(self.nodes.pop(node_id))
+            self._add_node(self.graph.nodes[node_id])
+            self.nodes[node_id].setSelected(node_id in selected)
+        for edge in self.graph.edges:
+            if edge not in self.edges:
+                self._add_edge(edge)
+        self._validation.start()
+        return stale
+
     def retranslate(self) -> None:
         """Titles in the UI language after a language change."""
         self.language = QLocale().name()
@@ -175,3 +203,10 @@ class GraphScene(QGraphicsScene):
             wire.set_conversion(conversion_label(self.graph, self.registry, f"{edge.source}.{edge.source_port}",
                                                  f"{edge.target}.{edge.target_port}", resolution))
         self.validated.emit()
+
+
+def _same_class(item: NodeItem, cls) -> bool:
+    """Whether ``item`` already shows ``cls`` (a group's class is made anew each time: compare its ports)."""
+    if item.cls is cls:
+        return True
+    return item.group and item.cls is not None and cls is not None and item.cls.spec() == cls.spec()

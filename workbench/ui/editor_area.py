@@ -139,8 +139,10 @@ class EditorArea(QTabWidget):
             self.open_group(editor, node_id)
 
     def _revalidate(self) -> None:
-        """The project's component types changed: nodes of a new type resolve, of a lost one are flagged."""
+        """The project's component types changed: nodes of a new type resolve, of a lost one are flagged,
+        and nodes of a reloaded script component are drawn anew with its new ports."""
         for editor in self.editors():
+            editor.canvas.scene.refresh_types()
             editor.canvas.scene.revalidate()
 
     def save_current(self) -> bool:

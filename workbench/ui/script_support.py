@@ -1,0 +1,144 @@
+"""The workbench's side of script components: the trust question, the file watcher, canvases following reloads.
+
+:class:`ScriptSupport` gives the project's :class:`~nodes.project_components.ProjectComponents`
+its trust policy (the user's :class:`~app_packager.folder_trust.TrustedFolders`), and then:
+
+* when a project opens with Python in ``components/`` that is not trusted, it asks "Trust this
+  folder?" (window-modal, once per folder and session; nothing is imported before the answer, and
+  an untrusted project stays open with those nodes shown as missing components);
+* it watches ``components/`` and its ``*.py`` files (``QFileSystemWatcher``) and reloads after a
+  burst of changes settles (an editor's save is a write, a rename and a delete); only the files
+  whose text changed are imported again;
+* after every reload, nodes on the open canvases whose script component no longer declares a
+  parameter they hold let that value go (the others keep theirs); the canvases themselves draw
+  the new ports (:meth:`~model_designer.canvas.scene.GraphScene.refresh_types`).
+
+A file that fails to import is logged with its traceback (the Log panel shows it) by the
+components model; its nodes show as missing until it loads again.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from qtpy import shiboken
+from qtpy.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
+from qtpy.QtWidgets import QMessageBox, QWidget
+
+from app_packager.folder_trust import TrustedFolders
+from nodes.project_components import ProjectComponents
+from nodes.script_components import script_files, undeclared_params
+
+log = logging.getLogger(__name__)
+
+DEBOUNCE_MS = 300
+
+
+class ScriptSupport(QObject):
+    """Trust, watching and reloading of the open project's script components (see the module docstring)."""
+
+    trust_changed = Signal()  # the open project's folder was trusted (or not) just now
+
+    def __init__(self, components: ProjectComponents, editors, window: QWidget | None = None,
+                 trusted: TrustedFolders | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.components, self.editors, self.window = components, editors, window
+        self.trusted = trusted or TrustedFolders()
+        components.trust = self.trusted.is_trusted
+        self.watcher = QFileSystemWatcher(self)
+        self.watcher.directoryChanged.connect(lambda _path: self._debounce.start())
+        self.watcher.fileChanged.connect(lambda _path: self._debounce.start())
+        self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.reload)
+        self._asked: set[Path] = set()
+        self.trust_box: QMessageBox | None = None
+        self.reloads = 0  # reloads made here (watcher or save): tests and the curious count them
+        components.changed.connect(self._on_components_changed)
+        if components.folder is not None:  # a project opened before this view was built
+            self._on_components_changed()
+
+    @property
+    def untrusted(self) -> bool:
+        """Whether the open project has script components that are not loaded for want of trust."""
+        return bool(self.components.untrusted)
+
+    def reload(self) -> None:
+        """Read the components folder again (the unchanged files are not imported again)."""
+        self._debounce.stop()
+        self.reloads += 1
+        self.components.reload()
+
+    def trust_folder(self) -> None:
+        """Trust the open project's folder (remembered for this user) and load its script components."""
+        root = self.components.root
+        if root is None:
+            return
+        self.trusted.trust(root)
+        log.info("The project folder %s is trusted: its script components are loaded", root)
+        self.reload()
+        self.trust_changed.emit()
+
+    def ask_trust(self) -> None:
+        """"Trust this folder?" for the open project; Yes loads its scripts, No leaves them unloaded."""
+        root = self.components.root
+        if root is None or self.trust_box is not None:
+            return
+        self._asked.add(root)
+        names = ", ".join(path.name for path in self.components.untrusted)
+        box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Trust this folder?"),
+                          self.tr("The project in {folder} has Python components ({files}).").format(
+                              folder=root, files=names),
+                          QMessageBox.StandardButton.NoButton, self.window)
+        box.setInformativeText(self.tr(
+            "Their code runs on this computer with your rights as soon as they are loaded. Trust the folder only "
+            "if you know where the project comes from. If you do not trust it, the project opens with those "
+            "components not loaded, and nothing of them runs."))
+        self.trust_yes = box.addButton(self.tr("Trust and load"), QMessageBox.ButtonRole.AcceptRole)
+        self.trust_no = box.addButton(self.tr("Do not trust"), QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(self.trust_no)
+        box.finished.connect(lambda _result: shiboken.isValid(self) and self._answered(box))
+        self.trust_box = box
+        box.open()
+
+    def _answered(self, box: QMessageBox) -> None:
+        trusted = box.clickedButton() is self.trust_yes
+        self.trust_box = None
+        box.deleteLater()
+        if trusted and self.components.root is not None:
+            self.trust_folder()
+        else:
+            log.warning("The project's script components are not loaded: the folder is not trusted "
+                        "(%s); their nodes show as missing components", ", ".join(
+                            p.name for p in self.components.untrusted))
+            self.trust_changed.emit()
+
+    # -- after each reload --------------------------------------------------------------------------
+    def _on_components_changed(self) -> None:
+        if not shiboken.isValid(self):
+            return
+        self._watch()
+        self._forget_dropped_parameters()
+        root = self.components.root
+        if self.components.untrusted and root not in self._asked:
+            self.ask_trust()
+
+    def _watch(self) -> None:
+        """Watch the components folder and each script in it (a file replaced on save must be watched anew)."""
+        watched = self.watcher.files() + self.watcher.directories()
+        if watched:
+            self.watcher.removePaths(watched)
+        folder = self.components.folder
+        if folder is not None and folder.is_dir():
+            self.watcher.addPaths([str(folder), *(str(p) for p in script_files(folder))])
+
+    def _forget_dropped_parameters(self) -> None:
+        """Nodes of a reloaded script component keep the parameters it still declares, and only those."""
+        for editor in self.editors.editors():
+            graph = editor.graph
+            for node_id, names in undeclared_params(graph.nodes.values(), self.components.registry).items():
+                for name in names:
+                    graph.reset_param(node_id, name)
+                log.info("Node '%s' of graph '%s': %s no longer declared by %s, removed", node_id,
+                         graph.name or editor.path.stem, ", ".join(f"parameter '{n}'" for n in names),
+                         graph.nodes[node_id].type)
