@@ -71,9 +71,10 @@ def open_store(location: str | Path, *, read_only: bool = False,
                       f"{found.current}; this version knows up to {found.head}), so it is opened read-only; "
                       "update Millwright to record into it")
             log.warning(reason)
-            if isinstance(target, Path) and not read_only:
+            if not read_only:  # let the database refuse writes too, not only this code
                 engine.dispose()
-                engine = sqlite_engine(target, read_only=True)
+                engine = (sqlite_engine(target, read_only=True) if isinstance(target, Path)
+                          else postgres_engine(target, read_only=True))
     except sa.exc.DBAPIError as exc:
         engine.dispose()
         raise StoreError(f"{shown}: cannot be opened as a recording store ({exc.orig})") from None
