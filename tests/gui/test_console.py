@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -181,3 +184,23 @@ def test_another_project_restarts_the_kernel_in_its_folder(make_window, loop, pr
     assert gone(old)
     assert Path(psutil.Process(view.kernel.pid).cwd()) == other
     assert str(other) in execute(loop, view, "project.root")
+
+
+def test_a_kernel_that_cannot_start_is_reported_in_the_log(make_window, loop, project, monkeypatch, caplog):
+    monkeypatch.setenv("PYTHONHOME", str(project / "no-such-python"))  # the kernel's interpreter cannot start
+    window, view = console_window(make_window, loop, project)
+    window.docks["console"].raise_()
+    run(loop, until(lambda: view.state == "failed", KERNEL_START), timeout=KERNEL_START + 5)
+    message = next(r.getMessage() for r in caplog.records if "kernel exited while starting" in r.getMessage())
+    assert "no-such-python" in message  # the interpreter's own words, from the kernel's log
+    assert "failed to start" in view.state_label.text()
+    assert view.restart_action.isEnabled()  # the user may try again once the cause is fixed
+
+
+def test_the_workbench_starts_without_the_console_libraries():
+    """The dock is registered at start-up; qtconsole, jupyter_client and IPython come only when it is shown."""
+    code = ("import sys, workbench.ui.docks.console; "
+            "print(sorted(m for m in ('qtconsole', 'jupyter_client', 'zmq', 'IPython') if m in sys.modules))")
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "QT_API": "pyside6"}).stdout
+    assert shown.strip() == "[]"
