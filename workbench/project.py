@@ -21,6 +21,7 @@ from typing import Any
 
 from psygnal import Signal
 
+from device_browser.store.files import GITIGNORE_PATTERNS
 from nodes.atomic_file import TEMP_PREFIX, atomic_write_text, remove_stale_temp_files
 from nodes.json_structure import StructureProblem, shipped_schema, structure_problems
 from workbench import __version__
@@ -83,7 +84,8 @@ class Project:
             raise ProjectError(f"Cannot create the folder {root}: {exc.strerror}.", root) from None
         project = cls(root, name.strip())
         project.save()
-        atomic_write_text(root / ".gitignore", "build/\n")  # what `millwright app build` writes
+        # what `millwright app build` writes, and recording stores (large, binary, live while recording)
+        atomic_write_text(root / ".gitignore", "\n".join(("build/", *GITIGNORE_PATTERNS)) + "\n")
         return project
 
     @classmethod

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from app_packager.python_components import declared_type_names
 from device_browser.profiles import DeviceProfile, ProfileError, parse_profile
+from device_browser.store.files import is_store_file
 from device_browser.tags import BindingError, parse_bindings
 from device_browser.yaml_source import YamlSource
 from nodes.atomic_file import TEMP_PREFIX
@@ -301,6 +302,8 @@ def _leftovers(root: Path, fix: bool, report: CheckReport) -> None:
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d != ".git")
         for name in sorted(files):
+            if is_store_file(name):  # a store's -wal holds committed samples: never a leftover
+                continue
             if any(fnmatch.fnmatchcase(name, pattern) for pattern in TEMP_PATTERNS):
                 path = Path(folder) / name
                 report.leftovers.append(path)

@@ -50,11 +50,32 @@ Example
     >>> store.read(["flow"], recording=rec, label="pump cavitating", form="wide")
 """
 
-from device_browser.store.connect import DEFAULT_STORE_NAME, STORE_SUFFIXES, project_store_path
-from device_browser.store.errors import StoreError, StoreFullError, StoreReadOnlyError
-from device_browser.store.model import Annotation, Gap, Recording, TagInfo, to_ns
-from device_browser.store.store import DEFAULT_BLOCK_SIZE, RecordingStore, open_store
+from __future__ import annotations
 
-__all__ = ["DEFAULT_BLOCK_SIZE", "DEFAULT_STORE_NAME", "STORE_SUFFIXES", "Annotation", "Gap", "Recording",
-           "RecordingStore", "StoreError", "StoreFullError", "StoreReadOnlyError", "TagInfo", "open_store",
-           "project_store_path", "to_ns"]
+import importlib
+from typing import TYPE_CHECKING
+
+from device_browser.store.files import DEFAULT_STORE_NAME, GITIGNORE_PATTERNS, is_store_file, project_store_path
+
+if TYPE_CHECKING:
+    from device_browser.store.errors import StoreError, StoreFullError, StoreReadOnlyError
+    from device_browser.store.model import Annotation, Gap, Recording, TagInfo, to_ns
+    from device_browser.store.store import DEFAULT_BLOCK_SIZE, RecordingStore, open_store
+
+# The rest loads SQLAlchemy, Alembic and pandas: imported when first used, so that the project
+# model can ask which files are stores without paying for a database layer.
+_LAZY = {"StoreError": "errors", "StoreFullError": "errors", "StoreReadOnlyError": "errors",
+         "Annotation": "model", "Gap": "model", "Recording": "model", "TagInfo": "model", "to_ns": "model",
+         "DEFAULT_BLOCK_SIZE": "store", "RecordingStore": "store", "open_store": "store"}
+
+__all__ = ["DEFAULT_BLOCK_SIZE", "DEFAULT_STORE_NAME", "GITIGNORE_PATTERNS", "Annotation", "Gap", "Recording",
+           "RecordingStore", "StoreError", "StoreFullError", "StoreReadOnlyError", "TagInfo", "is_store_file",
+           "open_store", "project_store_path", "to_ns"]
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"device_browser.store.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'device_browser.store' has no attribute '{name}'")

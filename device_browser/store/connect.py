@@ -20,16 +20,6 @@ import sqlalchemy as sa
 from device_browser.store.errors import StoreError
 
 BUSY_TIMEOUT_MS = 60_000  # a writer waits this long for another one before giving up
-DEFAULT_STORE_NAME = "recordings.sqlite"
-STORE_SUFFIXES = (".sqlite", ".sqlite-wal", ".sqlite-shm", ".sqlite-journal")  # what a project's git ignores
-
-
-def project_store_path(project_root: Path, *, create: bool = False) -> Path:
-    """Where a project keeps its embedded store: ``data/recordings.sqlite`` (``create`` makes ``data/``)."""
-    folder = Path(project_root) / "data"
-    if create:
-        folder.mkdir(exist_ok=True)
-    return folder / DEFAULT_STORE_NAME
 
 
 def parse_location(location: str | os.PathLike) -> sa.URL | Path:

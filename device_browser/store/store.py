@@ -40,7 +40,7 @@ def open_store(location: str | Path, *, read_only: bool = False,
     Parameters
     ----------
     location
-        An SQLite file path (see :func:`~device_browser.store.connect.project_store_path`) or a
+        An SQLite file path (see :func:`~device_browser.store.files.project_store_path`) or a
         ``postgresql+psycopg://user:password@host:port/database`` URL.
     read_only
         Open without writing anything. A store written by a newer Millwright is always opened

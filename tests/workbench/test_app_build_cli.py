@@ -112,7 +112,7 @@ def test_app_build_names_the_app_to_build_and_fails_with_the_report(tmp_path, ca
 
 def test_a_new_project_ignores_its_build_folder(tmp_path):
     project = Project.create(tmp_path / "p", "P")
-    assert (project.root / ".gitignore").read_text() == "build/\n"
+    assert (project.root / ".gitignore").read_text().splitlines()[0] == "build/"
 
 
 def test_default_ids_are_reverse_dns_labels():
