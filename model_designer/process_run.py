@@ -239,6 +239,7 @@ def _exit_with_parent(parent_pid: int) -> None:
 
 # -- "Try on data": one component on a recording, before it goes on a canvas ---------------------------
 
+INPUT_SUFFIX = " (input)"  # a try's copy of an input, beside the outputs
 TRY_ROWS = 200_000  # rows of a recording a try runs on (the plot shows the start of a long recording)
 
 
@@ -246,7 +247,8 @@ def try_graph(type_name: str, registry: ComponentRegistry, columns: dict[str, st
               params: dict[str, Any] | None = None) -> Graph:
     """A graph of one component: each input fed from the recording column ``columns`` names, each output a column.
 
-    An input declared in a plain unit reads its column in that unit; outputs keep their port names.
+    An input declared in a plain unit reads its column in that unit; outputs keep their port names,
+    and each input comes out too (``x (input)``), to be plotted beside them.
     """
     cls = registry.get(type_name)
     graph = Graph(f"Try {type_name}")
@@ -257,6 +259,8 @@ def try_graph(type_name: str, registry: ComponentRegistry, columns: dict[str, st
         unit = port.unit if port.unit not in ("*", "") and port.unit[0] not in "=@" else ""
         graph.add_node(f"in_{port.name}", "io.input", {"column": columns[port.name], "unit": unit})
         graph.connect(f"in_{port.name}.y", f"component.{port.name}")
+        graph.add_node(f"echo_{port.name}", "io.output", {"column": f"{port.name}{INPUT_SUFFIX}"})
+        graph.connect(f"in_{port.name}.y", f"echo_{port.name}.x")
     for port in cls.outputs:
         graph.add_node(f"out_{port.name}", "io.output", {"column": port.name})
         graph.connect(f"component.{port.name}", f"out_{port.name}.x")

@@ -168,7 +168,8 @@ def test_try_on_data_plots_the_outputs_computed_in_a_worker(make_window, loop, p
     run(loop, until(lambda: view._try is None and view.last_outputs, DEADLINE), DEADLINE + 5)
     y = view.last_outputs["y"]
     assert len(y) == 400 and list(y.v[:8]) == [0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 0.0]
-    assert len(view.plot.getPlotItem().listDataItems()) == 1
+    assert list(view.last_outputs["x (input)"].v[:8]) == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 0.0]
+    assert len(view.plot.getPlotItem().listDataItems()) == 2  # the input beside the output
 
 
 def test_stopping_a_hung_script_run_from_the_run_bar_kills_its_process(make_window, loop, project):

@@ -38,7 +38,7 @@ from qtpy.QtWidgets import (
 )
 
 from device_browser.recordings import RecordingError, open_source
-from model_designer.process_run import TryRun, try_graph
+from model_designer.process_run import INPUT_SUFFIX, TryRun, try_graph
 from model_designer.run import RecordingInput
 from nodes.atomic_file import atomic_write_text
 from nodes.project_components import ProjectComponents
@@ -69,7 +69,8 @@ class ScriptEditorView(QWidget):
         self.last_outputs: dict = {}
 
         self.files = QComboBox(minimumContentsLength=18)
-        self.files.currentIndexChanged.connect(lambda _i: self._open(self.files.currentData()))
+        self.files.currentIndexChanged.connect(lambda _i: self._open(Path(self.files.currentData())
+                                                                     if self.files.currentData() else None))
         self.new_action = QAction(self, triggered=self.ask_new)
         self.save_action = QAction(self, triggered=self.save)
         self.try_action = QAction(self, triggered=self.show_try, checkable=True)
@@ -101,6 +102,8 @@ class ScriptEditorView(QWidget):
         top_layout.addWidget(self.status)
         split.addWidget(top)
         split.addWidget(self.try_panel)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(toolbar)
@@ -122,8 +125,8 @@ class ScriptEditorView(QWidget):
         self.files.blockSignals(True)
         self.files.clear()
         for path in files:
-            self.files.addItem(path.name, path)
-        self.files.setCurrentIndex(self.files.findData(current) if current else -1)
+            self.files.addItem(path.name, str(path))  # str: a Path in a QVariant is not found again by findData
+        self.files.setCurrentIndex(self.files.findData(str(current)) if current else -1)
         self.files.blockSignals(False)
         if current != self.path:
             self._open(current)
@@ -139,7 +142,7 @@ class ScriptEditorView(QWidget):
 
     def open_file(self, path: Path) -> None:
         """Show ``path`` (a script of the project's components folder)."""
-        index = self.files.findData(Path(path))
+        index = self.files.findData(str(path))
         if index >= 0:
             self.files.setCurrentIndex(index)
 
@@ -261,7 +264,7 @@ class ScriptEditorView(QWidget):
         self.stop_try = QPushButton(clicked=self.kill_try, enabled=False)
         self.try_status = QLabel(wordWrap=True)
         self.plot = pg.PlotWidget(background="w")
-        self.plot.addLegend()
+        self.plot.addLegend(offset=(-10, 10), brush=(255, 255, 255, 210))
         self.plot.showGrid(x=True, y=True, alpha=0.3)
         row = QHBoxLayout()
         for widget in (self.choose_recording, self.recording_label, self.component_choice):
@@ -380,18 +383,21 @@ class ScriptEditorView(QWidget):
             return
         self.last_outputs = result
         pens = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
-        rows = 0
-        for index, (column, chunk) in enumerate(sorted(result.items())):
+        rows, start = 0, min((int(c.t[0]) for c in result.values() if len(c)), default=0)
+        inputs = sorted(c for c in result if c.endswith(INPUT_SUFFIX))  # drawn first, in grey, behind
+        outputs = sorted(c for c in result if not c.endswith(INPUT_SUFFIX))
+        for index, column in enumerate([*inputs, *outputs]):
+            chunk = result[column]
             rows = max(rows, len(chunk))
             if not len(chunk) or np.asarray(chunk.v).ndim != 1:
                 continue
             step = max(1, len(chunk) // PLOT_POINTS)
-            seconds = (chunk.t[::step] - chunk.t[0]) / 1e9
-            self.plot.plot(seconds, np.asarray(chunk.v[::step], dtype=float), name=column,
-                           pen=pg.mkPen(pens[index % len(pens)], width=1.5))
+            pen = pg.mkPen("#9e9e9e", width=1) if column in inputs else \
+                pg.mkPen(pens[(index - len(inputs)) % len(pens)], width=2)
+            self.plot.plot((chunk.t[::step] - start) / 1e9, np.asarray(chunk.v[::step], dtype=float), name=column,
+                           pen=pen)
         self.plot.setLabel("bottom", self.tr("time since the start of the recording"), units="s")
-        self.try_status.setText(self.tr("{rows} samples of {outputs}").format(
-            rows=rows, outputs=", ".join(sorted(result))))
+        self.try_status.setText(self.tr("{rows} samples of {outputs}").format(rows=rows, outputs=", ".join(outputs)))
         self.try_status.setStyleSheet(OK_STYLE)
 
     def shutdown(self) -> None:
