@@ -204,3 +204,19 @@ def test_the_workbench_starts_without_the_console_libraries():
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                            env={**os.environ, "QT_API": "pyside6"}).stdout
     assert shown.strip() == "[]"
+
+
+def test_the_console_follows_the_workbench_theme(make_window, loop, project):
+    window, view = console_window(make_window, loop, project)
+    show_console(window, loop, view)
+
+    def background():  # a corner of the text area as drawn, below the last line
+        image = view.console._control.viewport().grab().toImage()
+        return image.pixelColor(image.width() - 3, image.height() - 3)
+
+    assert background().lightness() > 128
+    window.set_theme("dark")
+    run(loop, until(lambda: background().lightness() < 128, 5))
+    assert "2" in execute(loop, view, "1 + 1")
+    window.set_theme("light")
+    run(loop, until(lambda: background().lightness() > 128, 5))

@@ -373,6 +373,8 @@ class ConsoleView(QWidget):
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
+        elif event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange) and self.console is not None:
+            self.console.follow_theme()  # the console's own style sheet keeps it from seeing the change
         super().changeEvent(event)
 
     # -- async plumbing --------------------------------------------------------------------------
