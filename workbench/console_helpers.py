@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from difflib import get_close_matches
 from pathlib import Path
@@ -43,6 +44,17 @@ CHUNK_ROWS = 100_000  # rows per chunk when a graph runs over a recording file, 
 
 class ConsoleError(ValueError):
     """A helper called with something the project does not have; the message says what it has."""
+
+
+@dataclass(frozen=True)
+class StoredRecording:
+    """A recording in a recording store (``device_browser.store``), by its store and name."""
+
+    store: Path
+    name: str
+
+    def __repr__(self) -> str:
+        return f"{self.name!r} in {self.store.name}"
 
 
 @dataclass(frozen=True)
@@ -71,13 +83,31 @@ class ProjectData:
         return {path.stem: path for path in sorted(folder.glob("*.json"))} if folder.is_dir() else {}
 
     @property
-    def recordings(self) -> dict[str, Path]:
-        """Recording name (file stem) → CSV or Parquet file, from ``data/``."""
+    def recordings(self) -> dict[str, Path | StoredRecording]:
+        """Recording name → its CSV or Parquet file in ``data/``, or its place in the project's recording store."""
         folder = self.root / "data"
         if not folder.is_dir():
             return {}
-        return {path.stem: path for path in sorted(folder.iterdir())
-                if path.is_file() and path.suffix.lower() in RECORDING_SUFFIXES}
+        found: dict[str, Path | StoredRecording] = {
+            path.stem: path for path in sorted(folder.iterdir())
+            if path.is_file() and path.suffix.lower() in RECORDING_SUFFIXES}
+        for name in self.stored_recordings():
+            found.setdefault(name, StoredRecording(self.store_path, name))  # a file of that name comes first
+        return found
+
+    @property
+    def store_path(self) -> Path:
+        """The project's recording store (``data/recordings.sqlite``), whether it exists or not."""
+        from device_browser.store import project_store_path
+
+        return project_store_path(self.root)
+
+    def stored_recordings(self) -> list[str]:
+        """The names of the recordings in the project's store, oldest first (none without a store)."""
+        if not self.store_path.is_file():
+            return []
+        with _open_store(self.store_path) as store:
+            return [recording.name for recording in store.recordings()]
 
     @property
     def components(self) -> list[str]:
@@ -111,7 +141,7 @@ class ProjectData:
         """The graph ``name`` of ``graphs/`` (or a graph file's path), loaded and checked."""
         from nodes.graph import load_graph
 
-        return load_graph(_find(name, self.graphs, "graph", "graphs/"))
+        return load_graph(_find(name, self.graphs, "graph", "graphs/ folder"))
 
     def __repr__(self) -> str:
         lines = [f"Project {self.name!r} in {self.root}"]
@@ -137,26 +167,25 @@ class ConsoleHelpers:
                                "its folder. Files can still be given by path.")
         return self.project
 
-    def recording(self, name: str | Path) -> pd.DataFrame:
+    def recording(self, name: str | Path, start: Any = None, end: Any = None, *,
+                  label: str | None = None) -> pd.DataFrame:
         """The recording ``name`` as a DataFrame: a ``time`` column (UTC), then one column per tag.
 
-        ``name`` is a recording of the project's ``data/`` folder (``"pump_run"``) or a CSV or
-        Parquet file's path. It is read by the reader graph runs use, with the same checks
-        (times that go backwards, text that is not a number, each named with its line); empty
-        cells are NaN.
+        ``name`` is a recording of the project: a CSV or Parquet file of ``data/`` (``"pump_run"``)
+        or a recording in its store (``data/recordings.sqlite``); or a file's path. Files are read
+        by the reader graph runs use, with the same checks (times that go backwards, text that is
+        not a number, each named with its line); empty cells are NaN. ``start`` and ``end`` (ISO
+        text, datetimes or ns) keep ``start <= time < end``; ``label`` (stored recordings) keeps
+        the samples inside the annotations with that label.
         """
-        import pandas as pd
-
-        from device_browser.recordings import open_source
-
-        path = self._recording_path(name)
-        source = open_source(path)
-        columns = source.columns()
-        source.check_rows()
-        if not columns:
-            raise ConsoleError(f"{path}: the recording has only its time column ({source.time_column})")
-        frames = [_frame(chunks, columns) for chunks in source.chunks(columns, CHUNK_ROWS)]
-        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        source = self._recording_source(name)
+        if isinstance(source, StoredRecording):
+            with _open_store(source.store) as store:
+                frame = store.read(None, start, end, recording=source.name, label=label, form="wide")
+            return frame.reset_index()
+        if label is not None:
+            raise ConsoleError(f"{source}: a file has no annotations; label= selects data of stored recordings")
+        return _between(_read_file(source), start, end)
 
     def run(self, graph: str | Path | Graph, data: pd.DataFrame | str | Path,
             params: dict[str, dict[str, Any]] | None = None) -> pd.DataFrame:
@@ -177,6 +206,8 @@ class ConsoleHelpers:
         registry = self.project.registry() if self.project is not None else None
         compiled = compile_graph(loaded, registry, overrides=params)
         columns = list(compiled.inputs)
+        if not isinstance(data, pd.DataFrame) and isinstance(self._recording_source(data), StoredRecording):
+            data = self.recording(data)
         chunks = (_frame_chunks(data, columns) if isinstance(data, pd.DataFrame)
                   else self._recording_chunks(data, columns))
         engine_run = Run(compiled)
@@ -211,21 +242,21 @@ class ConsoleHelpers:
             return load_graph(Path(name))
         return self._project().graph(name)
 
-    def _recording_path(self, name: str | Path) -> Path:
+    def _recording_source(self, name: str | Path) -> Path | StoredRecording:
         if Path(name).suffix.lower() in RECORDING_SUFFIXES and Path(name).exists():
             return Path(name)
-        return _find(name, self._project().recordings, "recording", "data/")
+        return _find(name, self._project().recordings, "recording", "data/ folder or its store")
 
     def _recording_chunks(self, name: str | Path, columns: list[str]) -> Iterator[dict[str, Chunk]]:
         from device_browser.recordings import open_source
 
-        source = open_source(self._recording_path(name))
+        source = open_source(self._recording_source(name))
         source.check_columns(columns)
         source.check_rows()
         return source.chunks(columns, CHUNK_ROWS)
 
 
-def _find(name: str | Path, known: dict[str, Path], what: str, folder: str) -> Path:
+def _find(name: str | Path, known: Mapping[str, Any], what: str, folder: str) -> Any:
     """The file of ``known`` named ``name`` (with or without its suffix); else a message with close names."""
     if isinstance(name, Path) or os.sep in str(name):
         if Path(name).exists():
@@ -237,7 +268,46 @@ def _find(name: str | Path, known: dict[str, Path], what: str, folder: str) -> P
     close = get_close_matches(key, known, n=3)
     hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
     there = ", ".join(known) or "none"
-    raise ConsoleError(f"There is no {what} {name!r} in the project's {folder} folder.{hint} (there: {there})")
+    raise ConsoleError(f"There is no {what} {name!r} in the project's {folder}.{hint} (there: {there})")
+
+
+def _read_file(path: Path) -> pd.DataFrame:
+    """A CSV or Parquet recording, read and checked as a graph run reads it."""
+    import pandas as pd
+
+    from device_browser.recordings import open_source
+
+    source = open_source(path)
+    columns = source.columns()
+    source.check_rows()
+    if not columns:
+        raise ConsoleError(f"{path}: the recording has only its time column ({source.time_column})")
+    frames = [_frame(chunks, columns) for chunks in source.chunks(columns, CHUNK_ROWS)]
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def _between(frame: pd.DataFrame, start: Any, end: Any) -> pd.DataFrame:
+    """The rows with ``start <= time < end`` (either may be None), times read as the store reads them."""
+    if start is None and end is None:
+        return frame
+    from device_browser.store import to_ns
+
+    t = frame["time"].dt.tz_convert(None).to_numpy("datetime64[ns]").view("int64")
+    keep = (t >= to_ns(start, "start") if start is not None else True) & (
+        t < to_ns(end, "end") if end is not None else True)
+    return frame[keep].reset_index(drop=True)
+
+
+@contextmanager
+def _open_store(path: Path) -> Iterator[Any]:
+    """The project's store opened read-only (the recorder may be writing: WAL readers never block it)."""
+    from device_browser.store import open_store
+
+    store = open_store(path, read_only=True)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def _frame(chunks: dict[str, Chunk], columns: list[str]) -> pd.DataFrame:

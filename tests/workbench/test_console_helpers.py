@@ -171,3 +171,30 @@ def test_script_components_load_only_in_a_trusted_folder(tmp_path, capsys):
     TrustedFolders().trust(copy)
     assert helpers.component("project.head_check").type_name == "project.head_check"
     assert "not loaded" not in repr(helpers.project)
+
+
+def test_recordings_of_the_project_store_read_and_run_like_files(helpers, pump_run, tmp_path):
+    from device_browser.store import open_store, project_store_path
+
+    copy = tmp_path / "pump_station"
+    shutil.copytree(example_project(), copy)
+    t = pump_run["time"].dt.tz_convert(None).to_numpy("datetime64[ns]").view("int64")
+    with open_store(project_store_path(copy)) as store:
+        recording = store.create_recording("pump test 3", operator="li.wei")
+        store.append(recording, {name: (t, pump_run[name].to_numpy()) for name in pump_run.columns[1:]})
+        store.annotate(recording, int(t[1000]), int(t[3000]), "rub")
+    stored = ConsoleHelpers(copy)
+    assert list(stored.project.recordings) == ["pump_run", "pump test 3"]
+    assert "recordings: pump_run, pump test 3" in repr(stored.project)
+    frame = stored.recording("pump test 3")
+    assert list(frame.columns) == list(pump_run.columns)
+    np.testing.assert_array_equal(frame["flow"].to_numpy(), pump_run["flow"].to_numpy())
+    assert (frame["time"] == pump_run["time"]).all()
+    pd.testing.assert_frame_equal(stored.run("pump_efficiency", "pump test 3"),
+                                  helpers.run("pump_efficiency", pump_run))
+    assert len(stored.recording("pump test 3", label="rub")) == 2000  # half-open: t[1000] <= time < t[3000]
+    assert len(stored.recording("pump_run", "2026-11-25T08:00:01Z", "2026-11-25T08:00:02Z")) == 2000
+    with pytest.raises(ConsoleError, match="a file has no annotations"):
+        stored.recording("pump_run", label="rub")
+    with pytest.raises(ConsoleError, match=r"Did you mean 'pump test 3'\?"):
+        stored.recording("pump test 4")
