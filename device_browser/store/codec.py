@@ -83,8 +83,8 @@ def encode_block(t: np.ndarray, v: np.ndarray, q: np.ndarray) -> EncodedBlock:
                         codec.compress(np.ascontiguousarray(q, dtype=np.uint8), asbytes=True))
 
 
-def decode_times(t_first: int, count: int, t_width: int, t_data: bytes) -> np.ndarray:
-    t = np.empty(count, np.int64)
+def decode_times(t_first: int, count: int, t_width: int, t_data: bytes, out: np.ndarray | None = None) -> np.ndarray:
+    t = np.empty(count, np.int64) if out is None else out
     t[0] = t_first
     if count > 1:
         raw = _codec().decompress(t_data, decompressed_size=(count - 1) * t_width, asbytes=True)
@@ -94,19 +94,26 @@ def decode_times(t_first: int, count: int, t_width: int, t_data: bytes) -> np.nd
     return t
 
 
-def decode_values(count: int, v_data: bytes) -> np.ndarray:
+def decode_values(count: int, v_data: bytes, out: np.ndarray | None = None) -> np.ndarray:
+    v = np.empty(count, np.float64) if out is None else out
     raw = _codec().decompress(v_data, decompressed_size=count * 8, asbytes=True)
-    return np.frombuffer(raw, np.uint8).reshape(8, count).T.copy().view(np.float64).reshape(count)
+    v.view(np.uint8).reshape(count, 8)[:] = np.frombuffer(raw, np.uint8).reshape(8, count).T  # un-shuffle
+    return v
 
 
-def decode_quality(count: int, q_data: bytes) -> np.ndarray:
-    return np.frombuffer(_codec().decompress(q_data, decompressed_size=count, asbytes=True), np.uint8)
+def decode_quality(count: int, q_data: bytes, out: np.ndarray | None = None) -> np.ndarray:
+    q = np.empty(count, np.uint8) if out is None else out
+    q[:] = np.frombuffer(_codec().decompress(q_data, decompressed_size=count, asbytes=True), np.uint8)
+    return q
 
 
 def decode_block(t_first: int, count: int, encoding: int, t_width: int, t_data: bytes, v_data: bytes,
-                 q_data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The block's ``(t, v, q)`` arrays; refuses an encoding this version does not know."""
+                 q_data: bytes, out: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The block's ``(t, v, q)`` arrays (written into ``out``'s three arrays of ``count`` if given);
+    refuses an encoding this version does not know."""
     if encoding != ENCODING:
         raise ValueError(f"block encoding {encoding} is not known to this version of Millwright")
-    return (decode_times(t_first, count, t_width, t_data), decode_values(count, v_data),
-            decode_quality(count, q_data))
+    t_out, v_out, q_out = out if out is not None else (None, None, None)
+    return (decode_times(t_first, count, t_width, t_data, t_out), decode_values(count, v_data, v_out),
+            decode_quality(count, q_data, q_out))

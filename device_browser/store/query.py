@@ -49,13 +49,12 @@ def read(store: RecordingStore, tags: str | Sequence[str] | None = None, start: 
     names, data = _fetch(store, tags, start, end, recording, label)
     if form == "long":
         lengths = [len(data[n][0]) for n in names]
-        t = np.concatenate([data[n][0] for n in names]) if names else np.empty(0, np.int64)
         return pd.DataFrame({
-            "time": _times(t),
+            "time": _times(_concat([data[n][0] for n in names], np.int64)),
             "tag": pd.Categorical.from_codes(np.repeat(np.arange(len(names), dtype=np.int32), lengths),
                                              categories=list(names)),
-            "value": np.concatenate([data[n][1] for n in names]) if names else np.empty(0),
-            "quality": np.concatenate([data[n][2] for n in names]) if names else np.empty(0, np.uint8)})
+            "value": _concat([data[n][1] for n in names], np.float64),
+            "quality": _concat([data[n][2] for n in names], np.uint8)}, copy=False)
     if form != "wide":
         raise StoreError(f"form '{form}': choose 'long' or 'wide'")
     union = np.unique(np.concatenate([data[n][0] for n in names])) if names else np.empty(0, np.int64)
@@ -72,7 +71,7 @@ def read(store: RecordingStore, tags: str | Sequence[str] | None = None, start: 
             quality = np.full(len(union), BAD, np.uint8)
             quality[at] = q[keep]
             columns[f"{name} quality"] = quality
-    return pd.DataFrame(columns, index=pd.DatetimeIndex(_times(union), name="time"))
+    return pd.DataFrame(columns, index=pd.DatetimeIndex(_times(union), name="time", copy=False), copy=False)
 
 
 def read_chunk(store: RecordingStore, tag: str, start: TimeLike | None = None, end: TimeLike | None = None, *,
@@ -203,7 +202,7 @@ def _fetch(store: RecordingStore, tags: str | Sequence[str] | None, start: TimeL
         hi = int(max(r[:, 1].max() for r in ranges.values()))
         start_ns = lo if start_ns is None else max(start_ns, lo)
         end_ns = hi if end_ns is None else min(end_ns, hi)
-    per_tag: dict[int, list[Arrays]] = {}
+    per_tag: dict[int, list[sa.Row]] = {}
     table = schema.blocks
     with store._read() as connection:
         for batch in _batches(list(infos.index)):
@@ -211,14 +210,14 @@ def _fetch(store: RecordingStore, tags: str | Sequence[str] | None, start: TimeL
                       .where(table.c.tag_id.in_(batch), *_overlap(start_ns, end_ns))
                       .order_by(table.c.tag_id, table.c.t_first, table.c.id))
             for row in connection.execute(select):
-                per_tag.setdefault(row.tag_id, []).append(_decode(row))
+                per_tag.setdefault(row.tag_id, []).append(row)
     data: dict[str, Arrays] = {}
     for name in names:
         parts = []
         for tag_id, recording_id in infos[infos.name == name].recording_id.items():
             if tag_id not in per_tag:
                 continue
-            t, v, q = _clip(*_joined(per_tag[tag_id]), start_ns, end_ns)
+            t, v, q = _clip(*_decode_rows(per_tag.pop(tag_id)), start_ns, end_ns)
             if label is not None:
                 keep = _inside(t, ranges[recording_id])
                 t, v, q = t[keep], v[keep], q[keep]
@@ -273,16 +272,39 @@ def _decode(row: sa.Row) -> Arrays:
     return decode_block(row.t_first, row.count, row.encoding, row.t_width, row.t_data, row.v_data, row.q_data)
 
 
-def _joined(parts: list[Arrays]) -> Arrays:
-    """Concatenated arrays, sorted by time (stably) only if the parts overlap."""
-    if len(parts) == 1:
-        t, v, q = parts[0]
-    else:
-        t, v, q = (np.concatenate(a) for a in zip(*parts, strict=True))
+def _decode_rows(rows: list[sa.Row]) -> Arrays:
+    """Blocks decoded straight into one set of arrays (no per-block arrays joined afterwards), sorted."""
+    total = sum(row.count for row in rows)
+    t, v, q = np.empty(total, np.int64), np.empty(total, np.float64), np.empty(total, np.uint8)
+    at = 0
+    for row in rows:
+        part = slice(at, at + row.count)
+        decode_block(row.t_first, row.count, row.encoding, row.t_width, row.t_data, row.v_data, row.q_data,
+                     out=(t[part], v[part], q[part]))
+        at += row.count
+    return _sorted(t, v, q)
+
+
+def _sorted(t: np.ndarray, v: np.ndarray, q: np.ndarray) -> Arrays:
+    """Stably sorted by time, only if the parts were written out of order."""
     if len(t) > 1 and np.any(t[1:] < t[:-1]):
         order = np.argsort(t, kind="stable")
         t, v, q = t[order], v[order], q[order]
     return t, v, q
+
+
+def _joined(parts: list[Arrays]) -> Arrays:
+    """Concatenated arrays, sorted by time (stably) only if the parts overlap."""
+    if len(parts) == 1:
+        return _sorted(*parts[0])
+    return _sorted(*(np.concatenate(a) for a in zip(*parts, strict=True)))
+
+
+def _concat(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
+    """One array of several without a copy when there is only one (10 M samples cost 80 MB a copy)."""
+    if len(arrays) == 1:
+        return arrays[0]
+    return np.concatenate(arrays) if arrays else np.empty(0, dtype)
 
 
 def _clip(t: np.ndarray, v: np.ndarray, q: np.ndarray, start_ns: int | None, end_ns: int | None) -> Arrays:
