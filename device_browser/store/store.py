@@ -173,6 +173,9 @@ class RecordingStore:
         rec = self.recording(recording)
         if changes:
             with self._write(f"change the recording '{rec.name}'") as connection:
+                if name is not None and name != rec.name and connection.execute(
+                        sa.select(schema.recordings.c.id).where(schema.recordings.c.name == name)).first():
+                    raise StoreError(f"{self.location}: there is already a recording named '{name}'")
                 connection.execute(schema.recordings.update().where(schema.recordings.c.id == rec.id).values(**changes))
             self._forget(rec.id)
         return self.recording(rec.id)

@@ -145,6 +145,10 @@ def test_recordings_and_tags_are_listed_and_updated(store):
     assert [r.name for r in store.recordings()] == ["commissioning 1"] and renamed.notes == "valve 3 stuck"
     with pytest.raises(StoreError, match="already a recording named 'commissioning 1'"):
         store.create_recording("commissioning 1")
+    other = store.create_recording("other")
+    with pytest.raises(StoreError, match="already a recording named 'commissioning 1'"):
+        store.update_recording(other, name="commissioning 1")
+    store.delete_recording(other)
     store.delete_recording(renamed)
     assert store.recordings() == [] and store.tags() == []
     with pytest.raises(StoreError, match="no recording 'commissioning 1'"):
