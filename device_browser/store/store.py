@@ -29,6 +29,7 @@ from nodes.chunk import Chunk
 log = logging.getLogger(__name__)
 
 DEFAULT_BLOCK_SIZE = 65_536  # samples per block: ~0.5 MB of values before compression
+COMPACT_SAMPLES = 1_000_000  # samples merged per compaction transaction (~0.1-0.3 s of work)
 RecordingRef = int | str | Recording
 Samples = Chunk | tuple[Any, Any] | tuple[Any, Any, Any]
 
@@ -303,7 +304,8 @@ class RecordingStore:
     def compact(self, recording: RecordingRef | None = None, *, block_size: int | None = None) -> int:
         """Merge runs of small consecutive blocks of each tag into full ones; the number of blocks removed.
 
-        One transaction per tag, so a recorder appending meanwhile waits at most for one tag's merge.
+        Runs are merged in transactions of about ``COMPACT_SAMPLES`` samples (many tags each, as every
+        commit costs an fsync), so a recorder appending meanwhile waits only for one such batch.
         """
         size = block_size or self.block_size
         table = schema.blocks
@@ -312,12 +314,27 @@ class RecordingStore:
         if recording is not None:
             select = select.where(table.c.recording_id == self.recording(recording).id)
         with self._read() as connection:
-            small = connection.execute(select).all()
+            every = connection.execute(select).all()
+        removed, batch, held = 0, [], 0
+        for tag_id, group, samples in _runs(every, size):
+            batch.append((tag_id, group))
+            held += samples
+            if held >= COMPACT_SAMPLES:
+                removed += self._merge(batch, size)
+                batch, held = [], 0
+        return removed + (self._merge(batch, size) if batch else 0)
+
+    def _merge(self, groups: list[tuple[int, list[int]]], size: int) -> int:
+        """Replace each group of blocks by as few as hold its samples, all in one transaction."""
+        table = schema.blocks
         removed = 0
-        for tag_id, group in _runs(small, size):
-            with self._write("compact blocks") as connection:
-                rows = connection.execute(sa.select(table).where(table.c.id.in_(group))
-                                          .order_by(table.c.t_first, table.c.id)).all()
+        with self._write("compact blocks") as connection:
+            rows_by_id = {}
+            for part in range(0, len(groups), 64):
+                ids = [i for _, group in groups[part:part + 64] for i in group]
+                rows_by_id.update({r.id: r for r in connection.execute(sa.select(table).where(table.c.id.in_(ids)))})
+            for tag_id, group in groups:
+                rows = sorted((rows_by_id[i] for i in group if i in rows_by_id), key=lambda r: (r.t_first, r.id))
                 if len(rows) < 2:
                     continue  # another program compacted them meanwhile
                 parts = [decode_block(r.t_first, r.count, r.encoding, r.t_width, r.t_data, r.v_data, r.q_data)
@@ -499,7 +516,7 @@ def _encode(name: str, data: Samples, block_size: int) -> list[EncodedBlock]:
             for i in range(0, len(t), block_size)]
 
 
-def _runs(small: Sequence[Any], size: int) -> Iterator[tuple[int, list[int]]]:
+def _runs(small: Sequence[Any], size: int) -> Iterator[tuple[int, list[int], int]]:
     """Groups of consecutive blocks of one tag whose samples fit one block (two or more each).
 
     ``small`` is every block's (id, tag_id, count) in time order; a full block ends a group.
@@ -509,9 +526,9 @@ def _runs(small: Sequence[Any], size: int) -> Iterator[tuple[int, list[int]]]:
     for row in small:
         if row.tag_id != tag or total + row.count > size:
             if len(group) > 1:
-                yield tag, group
+                yield tag, group, total
             group, total, tag = [], 0, row.tag_id
         group.append(row.id)
         total += row.count
     if len(group) > 1:
-        yield tag, group
+        yield tag, group, total
