@@ -19,7 +19,8 @@ def test_window_has_all_menus_docks_and_status(make_window):
     # A dock's objectName is its view id: the saved layout follows it.
     assert docks == {"project": "Project", "devices": "Devices", "browser": "Device browser", "palette": "Palette",
                      "inspector": "Inspector", "watch": "Watch", "trends": "Trends", "log": "Log",
-                     "outputs": "Outputs", "problems": "Problems", "apps": "Apps", "scripts": "Scripts"}
+                     "outputs": "Outputs", "problems": "Problems", "apps": "Apps", "scripts": "Scripts",
+                     "console": "Console"}
     assert window.devices_label.text() == "No devices connected" and window.run_label.text() == "Model: idle"
     window.status.devices_total, window.status.devices_connected, window.status.run_state = 3, 2, "running"
     assert window.devices_label.text() == "Devices: 2/3 connected" and window.run_label.text() == "Model: running"

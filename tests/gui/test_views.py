@@ -56,7 +56,7 @@ def test_a_view_that_raises_is_left_out_with_its_error_in_the_log_panel(make_win
     window = make_window_with(views)
     assert "broken" not in window.docks and "broken" in window.dock_host.failed
     assert set(window.docks) == {"project", "devices", "browser", "palette", "inspector", "watch", "trends", "log",
-                                 "outputs", "problems", "apps", "scripts"}
+                                 "outputs", "problems", "apps", "scripts", "console"}
     log_panel = window.views["log"]
     log_panel.refresh()
     errors = [e.text.splitlines()[0] for e in log_panel.shown_entries() if e.level_name == "ERROR"]
@@ -84,12 +84,12 @@ def test_docks_are_named_by_view_id_and_a_saved_layout_survives_a_new_view(make_
     first.close()
     settings = Settings.load(first.settings_path)
 
-    views.add(ViewSpec("console", Title("Console", "控制台"), Area.BOTTOM, _label_view("console"), order=70))
+    views.add(ViewSpec("notes", Title("Notes", "笔记"), Area.BOTTOM, _label_view("notes"), order=70))
     again = make_window_with(views, settings)
-    assert again._layout_restored  # the saved state was accepted although it has no "console"
+    assert again._layout_restored  # the saved state was accepted although it has no "notes"
     assert again.docks["devices"].isHidden()
-    assert again.docks["console"].isVisible()
-    assert again.dockWidgetArea(again.docks["console"]) == Area.BOTTOM.value
+    assert again.docks["notes"].isVisible()
+    assert again.dockWidgetArea(again.docks["notes"]) == Area.BOTTOM.value
     assert not again.docks["log"].isHidden() and not again.docks["project"].isHidden()
 
 
@@ -104,7 +104,8 @@ def test_reset_layout_puts_every_view_back_in_its_declared_area(make_window_with
         assert not dock.isHidden() and not dock.isFloating(), view_id
         assert window.dockWidgetArea(dock) == spec.area.value, view_id
     assert window.tabifiedDockWidgets(window.docks["log"]) == [window.docks["trends"], window.docks["outputs"],
-                                                               window.docks["problems"], window.docks["scripts"]]
+                                                               window.docks["problems"], window.docks["console"],
+                                                               window.docks["scripts"]]
     assert window.tabifiedDockWidgets(window.docks["palette"]) == [window.docks["browser"], window.docks["inspector"],
                                                                    window.docks["apps"]]
 

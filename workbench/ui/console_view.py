@@ -32,6 +32,7 @@ from qtpy.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from qtpy.QtGui import QAction, QKeySequence
 from qtpy.QtWidgets import QDockWidget, QLabel, QStackedWidget, QToolBar, QVBoxLayout, QWidget
 
+from device_browser.ui.tasks import TaskSet
 from workbench.console_kernel import ConsoleKernel
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ class ConsoleView(QWidget):
         self._running_given = False  # code given to execute() runs now
         self._watchdog = QTimer(self, interval=1000)
         self._watchdog.timeout.connect(self._check_started)
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = TaskSet()
         self._watched: QWidget | None = None
         self._dock: QDockWidget | None = None
         self._follow_timer = QTimer(self, singleShot=True, interval=300)
@@ -377,18 +378,9 @@ class ConsoleView(QWidget):
             self.console.follow_theme()  # the console's own style sheet keeps it from seeing the change
         super().changeEvent(event)
 
-    # -- async plumbing --------------------------------------------------------------------------
-    def spawn(self, coroutine: Coroutine) -> asyncio.Task:
-        """Run a coroutine on the loop; an error is logged (the Log panel), never raised into Qt."""
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("Console: %s", task.exception(), exc_info=task.exception())
+    def spawn(self, work: Coroutine) -> asyncio.Task:
+        """Run a coroutine on the loop; an error goes to the Log panel, never into Qt."""
+        return self._tasks.spawn_guarded(work, "Python console")
 
 
 @atexit.register
