@@ -194,7 +194,10 @@ def test_a_kernel_that_cannot_start_is_reported_in_the_log(make_window, loop, pr
     message = next(r.getMessage() for r in caplog.records if "kernel exited while starting" in r.getMessage())
     assert "no-such-python" in message  # the interpreter's own words, from the kernel's log
     assert "failed to start" in view.state_label.text()
-    assert view.restart_action.isEnabled()  # the user may try again once the cause is fixed
+    monkeypatch.delenv("PYTHONHOME")  # the cause fixed, Restart tries again from scratch
+    view.restart_action.trigger()
+    run(loop, until(lambda: view.state == "idle", KERNEL_START), timeout=KERNEL_START + 5)
+    assert "2" in execute(loop, view, "1 + 1")
 
 
 def test_the_workbench_starts_without_the_console_libraries():

@@ -84,12 +84,12 @@ class ConsoleView(QWidget):
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.interrupt_action = QAction(self)
         self.restart_action = QAction(self)
-        # Ctrl+C and Ctrl+. are the console's own keys (qtconsole handles them while it has the
-        # focus); the actions take them from anywhere in this view, the toolbar included.
-        self.interrupt_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
+        # Ctrl+C interrupts in the console itself, as in any terminal (qtconsole takes the key from
+        # the window's Copy while it has the focus; with text selected it copies). A second Ctrl+C
+        # shortcut here would clash with Copy. Ctrl+. restarts from anywhere in this view.
         self.restart_action.setShortcut(QKeySequence("Ctrl+."))
+        self.restart_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         for action in (self.interrupt_action, self.restart_action):
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.addAction(action)
             self.toolbar.addAction(action)
         self.interrupt_action.triggered.connect(lambda: self.spawn(self.interrupt()))
@@ -196,8 +196,17 @@ class ConsoleView(QWidget):
             await self.kernel.interrupt()
 
     async def restart(self, died: bool = False) -> None:
-        """A fresh kernel on the same project: variables go, the helpers come back."""
-        if self.kernel is None or self._restarting:
+        """A fresh kernel on the same project: variables go, the helpers come back.
+
+        After a kernel that could not be launched at all, this is the way to try again.
+        """
+        if self._restarting:
+            return
+        if self.state in ("failed", "stopped"):  # a new kernel from scratch, launched as at first
+            self._discard_kernel()
+            await self.start()
+            return
+        if self.kernel is None:
             return
         self._restarting, self._ready = True, False
         client = self.console.kernel_client if self.console is not None else None
@@ -341,9 +350,8 @@ class ConsoleView(QWidget):
             self.state_changed.emit(state)
 
     def _update_actions(self) -> None:
-        running = self.kernel is not None
-        self.interrupt_action.setEnabled(running and self.state == "busy")
-        self.restart_action.setEnabled(running and self.state not in ("restarting",))
+        self.interrupt_action.setEnabled(self.kernel is not None and self.state == "busy")
+        self.restart_action.setEnabled(self.state not in ("not started", "starting", "restarting"))
 
     def _show_state(self) -> None:
         texts = {"not started": self.tr("Kernel: not started"), "starting": self.tr("Kernel: starting…"),
