@@ -36,6 +36,7 @@ from nodes.script_components import (
     DECLARATIONS_SUFFIX,
     ScriptFailure,
     ScriptLibrary,
+    Vet,
     declared_in_source,
     script_files,
 )
@@ -198,6 +199,9 @@ class ProjectComponents:
         self.script_failures: dict[str, ScriptFailure] = {}  # components/x.py → why it gave no components
         self.untrusted: list[Path] = []  # script files not imported: the folder is not trusted
         self.not_loaded: dict[str, str] = {}  # type name declared by a script that did not load → why
+        # Imports new and changed scripts elsewhere first (the workbench: vet_in_subprocess), so that one
+        # hanging or ending the process at import is refused instead of taking this process with it.
+        self.vet: Vet | None = None
 
     def open(self, project_root: Path | None) -> None:
         """Follow the project in ``project_root`` (None: no project, the base types only)."""
@@ -218,7 +222,7 @@ class ProjectComponents:
         files = script_files(self.folder) if self.folder is not None else []
         self.untrusted, self.not_loaded = [], {}
         if files and self.trust(self.root):
-            changed = self.scripts.refresh(self.folder)
+            changed = self.scripts.refresh(self.folder, self.vet)
             failures = self.scripts.register(base)
             for failure in failures:
                 for type_name in self.scripts.modules[self.folder / Path(failure.file).name].declared:

@@ -22,14 +22,17 @@ them) as they were.
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 import inspect
 import json
 import re
+import subprocess
 import sys
+import time
 import traceback
 import types
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -204,16 +207,36 @@ def _script_traceback(exc: BaseException, filename: str) -> tuple[int | None, st
     return line, text
 
 
+Vet = Callable[[Mapping[str, str]], dict[str, ScriptFailure]]
+
+
 @dataclass
 class ScriptLibrary:
     """The script files of one components folder, each loaded once per version of its text."""
 
     modules: dict[Path, ScriptModule] = field(default_factory=dict)
 
-    def refresh(self, folder: Path) -> set[Path]:
-        """Read ``folder`` again: import new and changed files, drop removed ones; returns the files that changed."""
+    def refresh(self, folder: Path, vet: Vet | None = None) -> set[Path]:
+        """Read ``folder`` again: import new and changed files, drop removed ones; returns the files that changed.
+
+        ``vet`` (e.g. :func:`vet_in_subprocess`) is given the new and changed files first; those it
+        refuses are recorded as failed and not imported.
+        """
         changed: set[Path] = set()
         files = script_files(folder)
+        if vet is not None:
+            fresh = {}
+            for path in files:
+                with contextlib.suppress(OSError, UnicodeDecodeError):  # an unreadable file is reported below
+                    source = path.read_text(encoding="utf-8")
+                    if path not in self.modules or self.modules[path].source != source:
+                        fresh[f"{path.parent.name}/{path.name}"] = (path, source)
+            refused = vet({shown: source for shown, (_, source) in fresh.items()}) if fresh else {}
+            for shown, failure in refused.items():
+                path, source = fresh[shown]
+                self.modules[path] = ScriptModule(path, shown, source, hashlib.sha256(source.encode()).hexdigest(),
+                                                  failure=failure, declared=declared_in_source(source))
+                changed.add(path)
         for path in set(self.modules) - set(files):
             del self.modules[path]
             changed.add(path)
@@ -227,7 +250,7 @@ class ScriptLibrary:
                 continue
             old = self.modules.get(path)
             if old is not None and old.source == source:
-                continue
+                continue  # unchanged, or just refused by the vet
             self.modules[path] = load_script(f"{path.parent.name}/{path.name}", source, path)
             changed.add(path)
         return changed
@@ -358,3 +381,54 @@ def undeclared_params(nodes, registry: ComponentRegistry) -> dict[str, list[str]
             if names:
                 dropped[node.id] = names
     return dropped
+
+
+# -- a first import in a throw-away process --------------------------------------------------------
+
+VET_TIMEOUT_S = 20.0
+_VET_DONE = "millwright-vet-done"
+
+
+def vet_in_subprocess(sources: Mapping[str, str], timeout: float = VET_TIMEOUT_S) -> dict[str, ScriptFailure]:
+    """Import each script (``{"components/x.py": text}``) in a process of its own first; the ones that hang or kill it.
+
+    The workbench imports scripts into its own process, so one whose module-level code never returns
+    (a loop, a blocking read) or ends the process (``os._exit``, a crash in an extension) would take
+    the window with it. Each file is first imported in a child (in parallel, ``timeout`` seconds in
+    all); a file whose child did not finish cleanly is refused with the reason and never imported
+    here. Other failures (exceptions, bad declarations) are left to the real import, which names
+    them with the line. Module-level code therefore runs twice: once in the child, once here.
+    """
+    children = {}
+    for shown in sources:
+        children[shown] = subprocess.Popen(
+            [sys.executable, "-c", f"from nodes.script_components import _vet_main; _vet_main({shown!r})"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, encoding="utf-8")
+    for child, source in zip(children.values(), sources.values(), strict=True):
+        with contextlib.suppress(OSError):  # a child that died at once: its exit code says so below
+            child.stdin.write(source)
+        with contextlib.suppress(OSError):
+            child.stdin.close()
+        child.stdin = None  # written and closed: communicate() only reads
+    failures = {}
+    deadline = time.monotonic() + timeout
+    for shown, child in children.items():
+        try:
+            out, _ = child.communicate(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.communicate()
+            failures[shown] = ScriptFailure(shown, None, f"importing it did not finish within {timeout:g} s (code at "
+                                                         "module level that never returns?); it was not loaded")
+            continue
+        if child.returncode != 0 or _VET_DONE not in out:
+            failures[shown] = ScriptFailure(shown, None, f"importing it ended the process (exit code "
+                                                         f"{child.returncode}); it was not loaded")
+    return failures
+
+
+def _vet_main(shown: str) -> None:
+    """The child of :func:`vet_in_subprocess`: import the script read from stdin, say it came back."""
+    source = sys.stdin.read()
+    load_script(shown, source)
+    print(_VET_DONE, flush=True)

@@ -32,7 +32,6 @@ COMPONENT_TEMPLATE = '''"""Script component {type_name} of this project (made by
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import lfilter
 
 from nodes.chunk import Chunk
 from nodes.component import Component, Kind, Param, Port, Text
@@ -84,6 +83,8 @@ class {class_name}(Component):
         return {{"zi": None}}
 
     def process(self, inputs: dict[str, Chunk], state: dict) -> dict[str, Chunk]:
+        from scipy.signal import lfilter  # where it is used: loading the file (and an app's runtime) stays light
+
         x = inputs["x"]
         if not len(x):
             return {{"y": x}}

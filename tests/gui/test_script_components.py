@@ -5,11 +5,14 @@ Conditions are awaited under generous deadlines; nothing asserts a duration.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import shutil
+import time
 
 import pytest
+from qtpy.QtCore import QTimer
 
 from app_packager.folder_trust import TrustedFolders
 from model_designer.process_run import ProcessGraphRunner
@@ -138,8 +141,9 @@ def test_the_editor_marks_syntax_errors_and_save_reloads(make_window, loop, proj
     window = open_project(make_window, loop, project)
     view = scripts(window)
     path = view.new_component("smooth")
+    run(loop, until(lambda: "project.smooth" in window.components.registry, DEADLINE), DEADLINE + 5)
     assert path == project / "components" / "smooth.py" and view.path == path
-    assert "project.smooth" in window.components.registry and "project.smooth" in view.status.text()
+    assert "project.smooth" in view.status.text()
     assert (project / "tests" / "test_smooth.py").is_file()
     text = view.editor.toPlainText()
     view.editor.setPlainText(text.replace("    def process(self", "    def process(self,,"))
@@ -150,6 +154,7 @@ def test_the_editor_marks_syntax_errors_and_save_reloads(make_window, loop, proj
     view.editor.setPlainText(text.replace('title = Text("Smooth", "Smooth")', 'title = Text("Smoothing", "平滑")'))
     before = window.components.registry.get("project.smooth")
     assert view.save()
+    run(loop, until(lambda: window.components.registry.get("project.smooth") is not before, DEADLINE), DEADLINE + 5)
     after = window.components.registry.get("project.smooth")
     assert after is not before and after.title.zh == "平滑" and view.editor.error_line is None
     assert path.read_text(encoding="utf-8") == view.editor.toPlainText()
@@ -194,3 +199,22 @@ def test_stopping_a_hung_script_run_from_the_run_bar_kills_its_process(make_wind
 @pytest.fixture(autouse=True)
 def _info_logs(caplog):
     caplog.set_level(logging.INFO)
+
+
+def test_a_script_that_hangs_at_import_is_refused_and_the_window_stays_responsive(make_window, loop, project, qapp):
+    TrustedFolders().trust(project)
+    window = open_project(make_window, loop, project)
+    support = scripts(window).support
+    support.vet_timeout_s = 5.0
+    hanging = gain().replace("class Gain", "while True:\n    pass\n\n\nclass Gain")
+    (project / "components" / "gain.py").write_text(hanging, encoding="utf-8")
+    support.reload()  # what the watcher or a save does
+    ticks = []
+    timer = QTimer(interval=50, timeout=lambda: ticks.append(time.monotonic()))
+    timer.start()
+    run(loop, until(lambda: "components/gain.py" in window.components.script_failures, DEADLINE), DEADLINE + 5)
+    timer.stop()
+    assert "did not finish within 5 s" in window.components.script_failures["components/gain.py"].message
+    assert "project.gain" not in window.components.registry and "signal.bandpass" in window.components.registry
+    # Importing it here would have frozen the UI thread for good; vetting costs it no stall near the 5 s timeout.
+    assert len(ticks) >= 2 and max(b - a for a, b in itertools.pairwise(ticks)) < 2.5

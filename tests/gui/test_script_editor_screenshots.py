@@ -35,9 +35,12 @@ def test_script_editor_screenshot(make_window, loop, qapp, tmp_path, language):
     window.reset_layout()
     view = window.views["scripts"]
     path = view.new_component("flow_smooth")
+    run(loop, until(lambda: view.path == path, DEADLINE), DEADLINE + 5)
     text = path.read_text(encoding="utf-8").replace('"alpha", "float", 0.5', '"alpha", "float", 0.002')
     view.editor.setPlainText(text)
-    assert view.save() and "project.flow_smooth" in window.components.registry
+    assert view.save()
+    run(loop, until(lambda: not view.support.busy and "project.flow_smooth" in window.components.registry
+                    and not view.editor.document().isModified(), DEADLINE), DEADLINE + 5)
     # the component on a canvas, between the recording's flow and a graph output
     graph = Graph("Smoothed flow")
     graph.add_node("flow", "io.input", {"column": "flow", "unit": "m^3/h"}, position=(0.0, 0.0))

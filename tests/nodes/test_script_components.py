@@ -10,7 +10,7 @@ from nodes.engine import compile_graph, run_batch
 from nodes.graph import Graph
 from nodes.project_components import ProjectComponents, load_project_components, scripts_used
 from nodes.registry import default_registry
-from nodes.script_components import ScriptLibrary, is_script_class, load_script, script_sources
+from nodes.script_components import ScriptLibrary, is_script_class, load_script, script_sources, vet_in_subprocess
 
 GAIN = '''"""Gain of a pump curve."""
 from nodes.component import Component, Kind, Param, Port, Text
@@ -166,3 +166,21 @@ def test_a_script_loads_from_its_text_as_the_worker_does():
     loaded = load_script("components/gain.py", GAIN.format(extra="", offset=""))
     assert loaded.failure is None and [c.type_name for c in loaded.classes] == ["project.gain"]
     assert loaded.declared == ("project.gain",)
+
+
+def test_scripts_that_hang_or_end_the_process_at_import_are_refused_before_being_imported_here(tmp_path):
+    folder = tmp_path / "components"
+    write(folder, "twice.py", OTHER)
+    write(folder, "hang.py", "while True:\n    pass\n" + GAIN.format(extra="", offset=""))
+    write(folder, "quit.py", "import os\nos._exit(3)\n")
+    components = ProjectComponents(default_registry(), trust=lambda root: True)
+    components.vet = lambda sources: vet_in_subprocess(sources, timeout=6.0)
+    components.open(tmp_path)  # returns: nothing hanging was imported into this process
+    assert "project.twice" in components.registry and "project.gain" not in components.registry
+    assert "did not finish within 6 s" in components.script_failures["components/hang.py"].message
+    assert "ended the process (exit code 3)" in components.script_failures["components/quit.py"].message
+    assert "did not finish" in components.not_loaded["project.gain"]
+    # fixed: vetted again (it changed) and imported
+    write(folder, "hang.py", GAIN.format(extra="", offset=""))
+    components.reload()
+    assert "project.gain" in components.registry and "components/hang.py" not in components.script_failures

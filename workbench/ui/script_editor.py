@@ -67,6 +67,7 @@ class ScriptEditorView(QWidget):
         self._try: TryRun | None = None
         self.recording: Path | None = None
         self.last_outputs: dict = {}
+        self._wanted: Path | None = None  # a file to show once the reload under way lists it (New…)
 
         self.files = QComboBox(minimumContentsLength=18)
         self.files.currentIndexChanged.connect(lambda _i: self._open(Path(self.files.currentData())
@@ -121,7 +122,8 @@ class ScriptEditorView(QWidget):
         """The project's scripts or their state changed (a reload, a new project, a trust decision)."""
         folder = self.components.folder
         files = script_files(folder) if folder is not None else []
-        current = self.path if self.path in files else (files[0] if files else None)
+        wanted, self._wanted = self._wanted, None if self._wanted in files else self._wanted
+        current = wanted if wanted in files else self.path if self.path in files else (files[0] if files else None)
         self.files.blockSignals(True)
         self.files.clear()
         for path in files:
@@ -167,7 +169,8 @@ class ScriptEditorView(QWidget):
         self._fill_try_choices()
 
     def save(self) -> bool:
-        """Write the file (whole or not at all) and reload it: the palette and the canvases follow."""
+        """Write the file (whole or not at all) and reload it: the palette and the canvases follow (once the
+        new text has been vetted in a throw-away process, a moment later)."""
         if self.path is None:
             return False
         try:
@@ -198,8 +201,8 @@ class ScriptEditorView(QWidget):
         except ScaffoldError as exc:
             self._say(str(exc), False)
             return None
+        self._wanted = written[0]  # shown once it is loaded (the reload vets it first)
         self.support.reload()
-        self.open_file(written[0])
         return written[0]
 
     # -- errors --------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ its trust policy (the user's :class:`~app_packager.folder_trust.TrustedFolders`)
   an untrusted project stays open with those nodes shown as missing components);
 * it watches ``components/`` and its ``*.py`` files (``QFileSystemWatcher``) and reloads after a
   burst of changes settles (an editor's save is a write, a rename and a delete); only the files
-  whose text changed are imported again;
+  whose text changed are imported again, each first in a throw-away process on a worker thread
+  (a script that hangs or ends the process at import is refused, and the window stays responsive);
 * after every reload, nodes on the open canvases whose script component no longer declares a
   parameter they hold let that value go (the others keep theirs); the canvases themselves draw
   the new ports (:meth:`~model_designer.canvas.scene.GraphScene.refresh_types`).
@@ -19,7 +20,9 @@ components model; its nodes show as missing until it loads again.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
 from pathlib import Path
 
 from qtpy import shiboken
@@ -28,17 +31,23 @@ from qtpy.QtWidgets import QMessageBox, QWidget
 
 from app_packager.folder_trust import TrustedFolders
 from nodes.project_components import ProjectComponents
-from nodes.script_components import script_files, undeclared_params
+from nodes.script_components import ScriptFailure, script_files, undeclared_params, vet_in_subprocess
 
 log = logging.getLogger(__name__)
 
 DEBOUNCE_MS = 300
+VET_TIMEOUT_S = 10.0  # a script whose import takes longer is refused (it would have frozen the window)
+
+
+def _key(path: Path, source: str) -> tuple[str, str]:
+    return path.name, hashlib.sha256(source.encode("utf-8")).hexdigest()
 
 
 class ScriptSupport(QObject):
     """Trust, watching and reloading of the open project's script components (see the module docstring)."""
 
     trust_changed = Signal()  # the open project's folder was trusted (or not) just now
+    vetted = Signal(object)  # from the vetting thread: verdicts for a reload
 
     def __init__(self, components: ProjectComponents, editors, window: QWidget | None = None,
                  trusted: TrustedFolders | None = None, parent: QObject | None = None):
@@ -46,6 +55,12 @@ class ScriptSupport(QObject):
         self.components, self.editors, self.window = components, editors, window
         self.trusted = trusted or TrustedFolders()
         components.trust = self.trusted.is_trusted
+        components.vet = self._vet
+        self.vet_timeout_s = VET_TIMEOUT_S
+        self._verdicts: dict[tuple[str, str], ScriptFailure | None] = {}  # (file name, text hash) → refused why
+        self._pending = 0
+        self._vetting: set[tuple[str, str]] = set()  # texts being vetted now
+        self.vetted.connect(self._on_vetted)
         self.watcher = QFileSystemWatcher(self)
         self.watcher.directoryChanged.connect(lambda _path: self._debounce.start())
         self.watcher.fileChanged.connect(lambda _path: self._debounce.start())
@@ -64,10 +79,65 @@ class ScriptSupport(QObject):
         return bool(self.components.untrusted)
 
     def reload(self) -> None:
-        """Read the components folder again (the unchanged files are not imported again)."""
+        """Reload the components folder once its new and changed scripts are vetted (off the UI thread).
+
+        Each such file is first imported in a throw-away process (:func:`vet_in_subprocess`) on a
+        worker thread; the reload itself then happens here with the verdicts at hand, so a script
+        that hangs at import costs neither the window nor a frozen UI, only its own loading.
+        """
         self._debounce.stop()
+        folder = self.components.folder
+        if folder is None or not self.components.trust(self.components.root):
+            self._reload_now()
+            return
+        fresh = {}
+        for path in script_files(folder):
+            try:
+                source = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue  # the reload reports it
+            module = self.components.scripts.modules.get(path)
+            key = _key(path, source)
+            if (module is None or module.source != source) and key not in self._verdicts and key not in self._vetting:
+                fresh[f"{folder.name}/{path.name}"] = source
+                self._vetting.add(key)
+        if not fresh:
+            if not self._pending:  # else the reload comes when the vets under way end
+                self._reload_now()
+            return
+        self._pending += 1
+        threading.Thread(target=self._vet_main, args=(fresh,), name="vet-scripts", daemon=True).start()
+
+    def _vet_main(self, sources: dict[str, str]) -> None:
+        failures = vet_in_subprocess(sources, self.vet_timeout_s)
+        verdicts = {_key(Path(shown), source): failures.get(shown) for shown, source in sources.items()}
+        if shiboken.isValid(self):
+            self.vetted.emit(verdicts)
+
+    def _on_vetted(self, verdicts: dict) -> None:
+        self._verdicts.update(verdicts)
+        self._vetting -= set(verdicts)
+        self._pending -= 1
+        if not self._pending:
+            self._reload_now()
+
+    def _reload_now(self) -> None:
         self.reloads += 1
         self.components.reload()
+
+    def _vet(self, sources) -> dict:
+        """The components model's vet: verdicts reached off the UI thread, else (opening a project) here and now."""
+        known = {shown: self._verdicts[_key(Path(shown), text)] for shown, text in sources.items()
+                 if _key(Path(shown), text) in self._verdicts}
+        unknown = {shown: text for shown, text in sources.items() if _key(Path(shown), text) not in self._verdicts}
+        failures = vet_in_subprocess(unknown, self.vet_timeout_s) if unknown else {}
+        self._verdicts.update({_key(Path(shown), text): failures.get(shown) for shown, text in unknown.items()})
+        return {shown: failure for shown, failure in {**known, **failures}.items() if failure is not None}
+
+    @property
+    def busy(self) -> bool:
+        """Whether scripts are being vetted before a reload."""
+        return self._pending > 0
 
     def trust_folder(self) -> None:
         """Trust the open project's folder (remembered for this user) and load its script components."""
