@@ -14,6 +14,8 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +23,7 @@ from workbench.jsonfile import FileFormatError
 from workbench.settings import LANGUAGES
 
 if TYPE_CHECKING:
+    from nodes.engine import CompiledGraph
     from nodes.registry import ComponentRegistry
 
 EXIT_BAD_GRAPH, EXIT_BAD_DATA, EXIT_NODES_FAILED, EXIT_INTERRUPTED = 2, 1, 3, 130
@@ -32,8 +35,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     run = commands.add_parser("run-graph", help="run a graph over a recording (CSV or Parquet)",
                               description="Run GRAPH over a recording and write its outputs.")
     run.add_argument("graph", type=Path, metavar="GRAPH")
-    run.add_argument("--input", "-i", type=Path, required=True, metavar="IN", help="CSV or Parquet recording")
-    run.add_argument("--output", "-o", type=Path, required=True, metavar="OUT", help="CSV or Parquet file to write")
+    run.add_argument("--input", "-i", nargs="+", required=True, metavar="IN",
+                     help="CSV or Parquet recording; several, a quoted pattern ('recordings/*.parquet') or a "
+                          "folder run as a batch on a Dask cluster, one result per recording")
+    run.add_argument("--output", "-o", type=Path, required=True, metavar="OUT",
+                     help="CSV or Parquet file to write (a batch run: the folder for OUT/<recording>.<ext>)")
     run.add_argument("--chunk", type=int, default=100_000, metavar="N", help="rows per chunk (default 100000)")
     run.add_argument("--time-column", metavar="NAME", help="time column (default: detected)")
     run.add_argument("--time-unit", choices=("s", "ms", "us", "ns"), default="s",
@@ -44,6 +50,18 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--trust", action="store_true",
                      help="run the project's Python script components (components/*.py) even though the folder "
                           "was not trusted in the workbench")
+    batch = run.add_argument_group("batch runs (Dask distributed)")
+    batch.add_argument("--scheduler", metavar="ADDRESS",
+                       help="an existing Dask scheduler, tcp://HOST:PORT or tls://HOST:PORT (default: a "
+                            "LocalCluster on this machine); it runs code this command sends: name only your own")
+    batch.add_argument("--workers", type=int, metavar="N",
+                       help="worker processes of the LocalCluster (default: one per CPU); with --scheduler, "
+                            "the workers to wait for")
+    batch.add_argument("--format", choices=("parquet", "csv"),
+                       help="format of the results (default: each recording's own)")
+    batch.add_argument("--tls-ca", type=Path, metavar="PEM", help="the CA certificate of a tls:// cluster")
+    batch.add_argument("--tls-cert", type=Path, metavar="PEM", help="this client's certificate for a tls:// cluster")
+    batch.add_argument("--tls-key", type=Path, metavar="PEM", help="the key of --tls-cert (unless in the same file)")
     run.set_defaults(handler=run_graph)
 
     components = commands.add_parser("components", help="list or describe the available components")
@@ -88,16 +106,38 @@ def parse_overrides(items: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def run_graph(args: argparse.Namespace) -> int:
-    from device_browser.recordings import RecordingError, check_output, open_sink, open_source
-    from nodes.engine import GraphError, compile_graph, run_batch
-    from nodes.graph import GraphFormatError, load_graph
+    from device_browser.recordings import RecordingError, check_output
+    from workbench.batch_runs import is_batch, run_many
 
     if args.chunk < 1:
         return _fail(EXIT_BAD_DATA, "--chunk must be at least 1")
-    try:  # before any work: a run is not lost to an output that cannot be written
-        check_output(args.output, args.input)
-    except RecordingError as exc:
-        return _fail(EXIT_BAD_DATA, str(exc))
+    batch = is_batch(args)
+    if not batch:
+        args.input = Path(args.input[0])
+        try:  # before any work: a run is not lost to an output that cannot be written
+            check_output(args.output, args.input)
+        except RecordingError as exc:
+            return _fail(EXIT_BAD_DATA, str(exc))
+    prepared = prepare_graph(args)
+    if isinstance(prepared, int):
+        return prepared
+    graph, project, scripts, registry, compiled = prepared
+    for warning in compiled.warnings:
+        print(f"  {warning}", file=sys.stderr)
+    if batch:
+        return run_many(args, graph.to_text(), project, bool(scripts), registry)
+    return _run_one(args, compiled)
+
+
+def prepare_graph(args: argparse.Namespace) -> int | tuple:
+    """The graph of ``args``, its project, the scripts it needs, the registry and the compiled graph; or an exit code.
+
+    Every problem of the graph is printed at once; a graph needing script components of an
+    untrusted folder is refused.
+    """
+    from nodes.engine import GraphError, compile_graph
+    from nodes.graph import GraphFormatError, load_graph
+
     try:
         graph = load_graph(args.graph)  # the one loader: schema with line and column, then the engine
         project = getattr(args, "project", None) or project_of(args.graph)
@@ -115,58 +155,99 @@ def run_graph(args: argparse.Namespace) -> int:
                 print(f"  {problem}", file=sys.stderr)
             return EXIT_BAD_GRAPH
         return _fail(EXIT_BAD_GRAPH, str(exc))
-    for warning in compiled.warnings:
-        print(f"  {warning}", file=sys.stderr)
-    columns = list(compiled.inputs)
+    return graph, project, scripts, registry, compiled
+
+
+def _run_one(args: argparse.Namespace, compiled: CompiledGraph) -> int:
+    """``run-graph`` over one recording into one file, with a progress bar."""
+    from device_browser.recordings import RecordingError
+
     started = time.perf_counter()
-    try:
-        source = open_source(args.input, args.time_column, args.time_unit)
-        source.check_columns(columns)
-        source.check_rows()
-        sink = open_sink(args.output)
-    except RecordingError as exc:
-        return _fail(EXIT_BAD_DATA, str(exc))
-    except OSError as exc:  # the input cannot be opened (permissions, a folder, a device error)
-        return _fail(EXIT_BAD_DATA, f"{args.input}: the recording cannot be read ({exc.strerror or exc})")
-    rows = 0
     progress = None
 
-    def counted(chunks):
-        nonlocal rows
-        for chunk in chunks:
-            size = len(next(iter(chunk.values()))) if chunk else 0
-            rows += size
-            progress.update(size)
-            yield chunk
+    def begin(total: int) -> None:
+        nonlocal progress
+        progress = _progress(total, args.quiet)
 
     try:
-        progress = _progress(source.count_rows(), args.quiet)
-        run = run_batch(compiled, counted(source.chunks(columns, args.chunk)), sink.write)
-        sink.close()
+        run = run_recording(compiled, args.input, args.output, chunk=args.chunk, time_column=args.time_column,
+                            time_unit=args.time_unit, begin=begin, counted=lambda rows: progress.update(rows))
     except RecordingError as exc:
-        sink.abort()
-        return _fail(EXIT_BAD_DATA, f"{exc}\nNothing was written to {args.output}.")
-    except OSError as exc:  # reading the input failed midway (the sink words its own errors)
-        sink.abort()
-        return _fail(EXIT_BAD_DATA, f"{args.input}: the recording cannot be read ({exc.strerror or exc})\n"
-                                    f"Nothing was written to {args.output}.")
+        return _fail(EXIT_BAD_DATA, str(exc))
     except KeyboardInterrupt:
-        sink.abort()
         return _fail(EXIT_INTERRUPTED, f"interrupted; nothing was written to {args.output}")
-    except BaseException:
-        sink.abort()
-        raise
     finally:
         if progress is not None:
             progress.close()
     seconds = time.perf_counter() - started
-    rate = rows / seconds if seconds > 0 else float("inf")
-    print(f"{rows} rows in {seconds:.2f} s ({rate:,.0f} rows/s); {sink.rows} rows written to {args.output}")
+    rate = run.rows / seconds if seconds > 0 else float("inf")
+    print(f"{run.rows} rows in {seconds:.2f} s ({rate:,.0f} rows/s); {run.written} rows written to {args.output}")
     if run.failures:
         for node, message in run.failures.items():
             print(f"  node '{node}' failed: {message} (its outputs are marked bad)", file=sys.stderr)
         return EXIT_NODES_FAILED
     return 0
+
+
+@dataclass
+class RecordingRun:
+    """What one run of a graph over one recording did: rows read and written, nodes that failed."""
+
+    rows: int = 0
+    written: int = 0
+    failures: dict[str, str] = field(default_factory=dict)  # node id -> message
+
+
+def run_recording(compiled: CompiledGraph, source_path: Path, output: Path, *, chunk: int = 100_000,
+                  time_column: str | None = None, time_unit: str = "s",
+                  begin: Callable[[int], None] | None = None,
+                  counted: Callable[[int], None] | None = None) -> RecordingRun:
+    """Run ``compiled`` over the recording ``source_path`` and write its outputs to ``output`` atomically.
+
+    The one way a recording is run headless, so that ``run-graph`` on one file and each task of
+    a batch run (:mod:`workbench.batch_runs`) give the same file. ``begin`` is told the row count
+    before the first chunk, ``counted`` each chunk's rows (progress). Raises
+    :class:`~device_browser.recordings.RecordingError` with a message naming the file, row and
+    column; on any failure or interruption nothing is written to ``output``.
+    """
+    from device_browser.recordings import RecordingError, open_sink, open_source
+    from nodes.engine import run_batch
+
+    columns = list(compiled.inputs)
+    try:
+        source = open_source(source_path, time_column, time_unit)
+        source.check_columns(columns)
+        source.check_rows()
+        sink = open_sink(output)
+    except OSError as exc:  # the input cannot be opened (permissions, a folder, a device error)
+        raise RecordingError(f"{source_path}: the recording cannot be read ({exc.strerror or exc})") from None
+    result = RecordingRun()
+
+    def rows_of(chunks):
+        for piece in chunks:
+            size = len(next(iter(piece.values()))) if piece else 0
+            result.rows += size
+            if counted is not None:
+                counted(size)
+            yield piece
+
+    try:
+        if begin is not None:
+            begin(source.count_rows())
+        run = run_batch(compiled, rows_of(source.chunks(columns, chunk)), sink.write)
+        sink.close()
+    except RecordingError as exc:
+        sink.abort()
+        raise RecordingError(f"{exc}\nNothing was written to {output}.") from None
+    except OSError as exc:  # reading the input failed midway (the sink words its own errors)
+        sink.abort()
+        raise RecordingError(f"{source_path}: the recording cannot be read ({exc.strerror or exc})\n"
+                             f"Nothing was written to {output}.") from None
+    except BaseException:
+        sink.abort()
+        raise
+    result.written, result.failures = sink.rows, dict(run.failures)
+    return result
 
 
 def project_of(graph: Path) -> Path | None:
@@ -208,12 +289,12 @@ def component_registry(project: Path | None, scripts: bool | None = None) -> Com
     return registry
 
 
-def _progress(total: int, quiet: bool):
+def _progress(total: int, quiet: bool, unit: str = "rows", minimum: int = 200_000):
     from tqdm import tqdm
 
-    # A bar only where it helps: long inputs on a terminal.
-    disable = quiet or total < 200_000 or not sys.stderr.isatty()
-    return tqdm(total=total, unit="rows", unit_scale=True, disable=disable, file=sys.stderr)
+    # A bar only where it helps: long inputs (``minimum`` units) on a terminal.
+    disable = quiet or total < minimum or not sys.stderr.isatty()
+    return tqdm(total=total, unit=unit, unit_scale=unit == "rows", disable=disable, file=sys.stderr)
 
 
 def _fail(code: int, message: str) -> int:
