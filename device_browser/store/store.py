@@ -60,6 +60,9 @@ def open_store(location: str | Path, *, read_only: bool = False,
         if read_only:
             with engine.connect() as connection:
                 found = revision_of(connection)
+            if found.current is None:
+                raise StoreError(f"{shown}: there is no recording store here yet; open it once for writing to "
+                                 "create one")
             if found.outdated:
                 raise StoreError(f"{shown}: the store has schema revision {found.current or 'none'} and needs an "
                                  f"upgrade to {found.head}; open it once for writing to upgrade it")
@@ -286,6 +289,9 @@ class RecordingStore:
         (:meth:`define_tags` gives them units and sources). Each tag's samples are sorted by time and
         cut into blocks of at most ``block_size``. Small appends make small blocks: a recorder that
         writes every second calls :meth:`compact` now and then.
+
+        Blocks go in with one ``executemany``; PostgreSQL's COPY would not help, as a million
+        samples are some tens of rows (the benchmark's inserts spend their time compressing).
         """
         rec_id, rec_name = self._recording_key(recording)
         size = block_size or self.block_size

@@ -101,3 +101,12 @@ def test_opening_twice_does_not_migrate_twice(store_url):
         assert store.revision.current is None
     with open_store(store_url) as store:
         assert store.revision.current == head() and not store.revision.outdated
+
+
+def test_an_empty_database_opened_read_only_is_named_as_no_store(store_url):
+    engine = _engine(store_url)  # an empty SQLite file or PostgreSQL database
+    with engine.connect() as connection:
+        connection.execute(sa.text("SELECT 1"))
+    engine.dispose()
+    with pytest.raises(StoreError, match="there is no recording store here yet; open it once for writing"):
+        open_store(store_url, read_only=True)
