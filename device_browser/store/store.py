@@ -18,12 +18,12 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from device_browser.store import query, schema
+from device_browser.store import gaps_annotations, query, schema
 from device_browser.store.codec import EncodedBlock, decode_block, encode_block
 from device_browser.store.connect import is_disk_full, parse_location, postgres_engine, sqlite_engine
 from device_browser.store.errors import StoreError, StoreFullError, StoreReadOnlyError
 from device_browser.store.migrate import Revision, prepare, revision_of
-from device_browser.store.model import Annotation, Gap, Recording, TagInfo, TimeLike, to_ns
+from device_browser.store.model import Recording, TagInfo, TimeLike, to_ns
 from nodes.chunk import Chunk
 
 log = logging.getLogger(__name__)
@@ -363,116 +363,15 @@ class RecordingStore:
         with self._read() as connection:
             return int(connection.execute(select).scalar())
 
-    # -- gaps -------------------------------------------------------------------------------------
-    def add_gap(self, recording: RecordingRef, start: TimeLike, end: TimeLike | None = None, *,
-                device: str = "", reason: str = "") -> Gap:
-        """Record a device outage (``end`` None while it lasts; ``device`` empty for every tag)."""
-        rec = self.recording(recording)
-        start_ns, end_ns = to_ns(start, "gap start"), to_ns(end, "gap end")
-        _check_range(start_ns, end_ns, "gap")
-        with self._write(f"record a gap in '{rec.name}'") as connection:
-            gap_id = connection.execute(schema.gaps.insert().values(
-                recording_id=rec.id, device=device, start_ns=start_ns, end_ns=end_ns, reason=reason)
-            ).inserted_primary_key[0]
-        return Gap(gap_id, rec.id, start_ns, end_ns, device, reason)
-
-    def end_gap(self, gap: int | Gap, end: TimeLike) -> Gap:
-        """Close an open gap when the device is back."""
-        gap_id = gap.id if isinstance(gap, Gap) else gap
-        end_ns = to_ns(end, "gap end")
-        with self._write(f"end gap {gap_id}") as connection:
-            row = connection.execute(sa.select(schema.gaps).where(schema.gaps.c.id == gap_id)).first()
-            if row is None:
-                raise StoreError(f"{self.location}: there is no gap {gap_id}")
-            _check_range(row.start_ns, end_ns, "gap")
-            connection.execute(schema.gaps.update().where(schema.gaps.c.id == gap_id).values(end_ns=end_ns))
-        return Gap(row.id, row.recording_id, row.start_ns, end_ns, row.device, row.reason)
-
-    def gaps(self, recording: RecordingRef | None = None, start: TimeLike | None = None, end: TimeLike | None = None,
-             *, device: str | None = None) -> list[Gap]:
-        """Gaps overlapping ``[start, end)`` (an open gap lasts until now), oldest first."""
-        table = schema.gaps
-        select = sa.select(table).order_by(table.c.start_ns, table.c.id)
-        if recording is not None:
-            select = select.where(table.c.recording_id == self.recording(recording).id)
-        if device is not None:
-            select = select.where(table.c.device == device)
-        if (end_ns := to_ns(end, "end")) is not None:
-            select = select.where(table.c.start_ns < end_ns)
-        if (start_ns := to_ns(start, "start")) is not None:
-            select = select.where(sa.or_(table.c.end_ns.is_(None), table.c.end_ns > start_ns))
-        with self._read() as connection:
-            rows = connection.execute(select).all()
-        return [Gap(r.id, r.recording_id, r.start_ns, r.end_ns, r.device, r.reason) for r in rows]
-
-    # -- annotations ------------------------------------------------------------------------------
-    def annotate(self, recording: RecordingRef, start: TimeLike, end: TimeLike, label: str, *, note: str = "",
-                 author: str = "", tags: Sequence[str] = ()) -> Annotation:
-        """Label the time range ``[start, end)`` of a recording ("pump cavitating")."""
-        rec = self.recording(recording)
-        start_ns, end_ns = to_ns(start, "annotation start"), to_ns(end, "annotation end")
-        _check_range(start_ns, end_ns, f"annotation '{label}'")
-        if not label.strip():
-            raise StoreError("an annotation needs a label")
-        created = time.time_ns()
-        with self._write(f"annotate '{rec.name}'") as connection:
-            new_id = connection.execute(schema.annotations.insert().values(
-                recording_id=rec.id, start_ns=start_ns, end_ns=end_ns, label=label, note=note, author=author,
-                tags=list(tags), created_ns=created)).inserted_primary_key[0]
-        return Annotation(new_id, rec.id, start_ns, end_ns, label, note, author, tuple(tags), created)
-
-    def update_annotation(self, annotation: int | Annotation, *, start: TimeLike | None = None,
-                          end: TimeLike | None = None, label: str | None = None, note: str | None = None,
-                          author: str | None = None, tags: Sequence[str] | None = None) -> Annotation:
-        """Change an annotation's range, label, note, author or tags."""
-        old = self.annotation(annotation)
-        changes: dict[str, Any] = {k: v for k, v in (("label", label), ("note", note), ("author", author))
-                                   if v is not None}
-        if tags is not None:
-            changes["tags"] = list(tags)
-        start_ns = to_ns(start, "annotation start") if start is not None else old.start_ns
-        end_ns = to_ns(end, "annotation end") if end is not None else old.end_ns
-        _check_range(start_ns, end_ns, f"annotation '{changes.get('label', old.label)}'")
-        if label is not None and not label.strip():
-            raise StoreError("an annotation needs a label")
-        changes.update(start_ns=start_ns, end_ns=end_ns)
-        with self._write(f"change annotation {old.id}") as connection:
-            connection.execute(schema.annotations.update().where(schema.annotations.c.id == old.id).values(**changes))
-        return self.annotation(old.id)
-
-    def delete_annotation(self, annotation: int | Annotation) -> None:
-        old = self.annotation(annotation)
-        with self._write(f"delete annotation {old.id}") as connection:
-            connection.execute(schema.annotations.delete().where(schema.annotations.c.id == old.id))
-
-    def annotation(self, annotation: int | Annotation) -> Annotation:
-        annotation_id = annotation.id if isinstance(annotation, Annotation) else annotation
-        found = self._annotations(schema.annotations.c.id == annotation_id)
-        if not found:
-            raise StoreError(f"{self.location}: there is no annotation {annotation_id}")
-        return found[0]
-
-    def annotations(self, recording: RecordingRef | None = None, *, label: str | None = None,
-                    start: TimeLike | None = None, end: TimeLike | None = None) -> list[Annotation]:
-        """Annotations, optionally of one recording, with one label, overlapping ``[start, end)``."""
-        table = schema.annotations
-        where = []
-        if recording is not None:
-            where.append(table.c.recording_id == self.recording(recording).id)
-        if label is not None:
-            where.append(table.c.label == label)
-        if (end_ns := to_ns(end, "end")) is not None:
-            where.append(table.c.start_ns < end_ns)
-        if (start_ns := to_ns(start, "start")) is not None:
-            where.append(table.c.end_ns > start_ns)
-        return self._annotations(*where)
-
-    def _annotations(self, *where: Any) -> list[Annotation]:
-        table = schema.annotations
-        with self._read() as connection:
-            rows = connection.execute(sa.select(table).where(*where).order_by(table.c.start_ns, table.c.id)).all()
-        return [Annotation(r.id, r.recording_id, r.start_ns, r.end_ns, r.label, r.note, r.author, tuple(r.tags),
-                           r.created_ns) for r in rows]
+    # -- gaps and annotations (device_browser.store.gaps_annotations) ----------------------------
+    add_gap = gaps_annotations.add_gap
+    end_gap = gaps_annotations.end_gap
+    gaps = gaps_annotations.gaps
+    annotate = gaps_annotations.annotate
+    update_annotation = gaps_annotations.update_annotation
+    delete_annotation = gaps_annotations.delete_annotation
+    annotation = gaps_annotations.annotation
+    annotations = gaps_annotations.annotations
 
     # -- reads (device_browser.store.query) -------------------------------------------------------
     read = query.read
@@ -485,11 +384,6 @@ class RecordingStore:
 def _recording(row: Any) -> Recording:
     return Recording(row.id, row.name, row.operator, row.started_ns, row.ended_ns, tuple(row.devices or ()),
                      row.notes)
-
-
-def _check_range(start_ns: int, end_ns: int | None, what: str) -> None:
-    if end_ns is not None and end_ns < start_ns:
-        raise StoreError(f"{what}: the end is before the start")
 
 
 def _encode(name: str, data: Samples, block_size: int) -> list[EncodedBlock]:
