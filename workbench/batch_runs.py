@@ -384,8 +384,8 @@ def run_many(args: argparse.Namespace, graph_text: str, project: Path | None, sc
                    scripts, args.chunk, args.time_column, args.time_unit, registry_fingerprint(registry))
     folder = Path(args.output).resolve()
     temporary_before = _temporary_files(folder)
-    started = time.perf_counter()
-    results: list[FileResult] = []  # filled as tasks finish: an interrupted run still counts what it wrote
+    started, started_wall = time.perf_counter(), time.time()
+    results: list[FileResult] = []
     accepted: list[str] = []
     try:
         with dask_client(args.scheduler, args.workers, security) as client:
@@ -398,7 +398,8 @@ def run_many(args: argparse.Namespace, graph_text: str, project: Path | None, sc
             for stray in _temporary_files(folder) - temporary_before:
                 with contextlib.suppress(OSError):
                     stray.unlink()
-        done = sum(1 for r in results if r.error is None)
+        # Counted on disk: a worker may have finished a file whose news had not reached us yet.
+        done = sum(1 for _, output in plan if output.exists() and output.stat().st_mtime >= started_wall)
         still = "" if args.scheduler is None else "; tasks already running on the cluster may still finish theirs"
         return _fail(EXIT_INTERRUPTED, f"interrupted; {done} of {len(plan)} results were written to {folder}{still}")
     return _report(results, folder, len(accepted), time.perf_counter() - started)
