@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COMMIT_S = 1.0  # the most a kill or power cut may lose
+COMMIT_AIM = 0.8  # commits are started at this fraction of commit_s
 COMPACT_S = 60.0  # small per-second blocks are merged this often (and at stop)
 DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
@@ -70,7 +71,7 @@ class RecorderStatus:
     message: str = ""  # why a failed recording stopped (names the path)
 
     def text(self) -> str:
-        return (f"{self.committed} samples committed, {self.duration_s:.1f} s, {_size(self.size_bytes)}, "
+        return (f"{self.committed} samples committed, {self.duration_s:.1f} s, {format_size(self.size_bytes)}, "
                 f"{self.gaps} gap(s)")
 
 
@@ -280,7 +281,12 @@ class LiveRecorder:
 
     # -- commits ----------------------------------------------------------------------------------
     def commit_due(self) -> bool:
-        return self.recording and self._clock() - self._last_commit >= self.commit_s
+        return self.recording and self.until_commit() <= 0
+
+    def until_commit(self) -> float:
+        """Seconds until the next commit is due: aimed at 80 % of ``commit_s``, so that the commit's
+        own fsync still ends within ``commit_s`` of the previous one."""
+        return self._last_commit + COMMIT_AIM * self.commit_s - self._clock()
 
     def tick(self) -> bool:
         """Commit (and compact) when due; False once the recording has stopped or failed."""
@@ -371,7 +377,7 @@ async def record_from_bus(recorder: LiveRecorder, reader: BusReader, duration_s:
             left = deadline - time.monotonic()
             if left <= 0:
                 break
-            await reader.wait(max(0.01, min(left, recorder.commit_s / 2)))
+            await reader.wait(max(0.01, min(left, recorder.until_commit())))
             recorder.add_chunks(reader.read())
             if recorder.commit_due():
                 await asyncio.to_thread(recorder.commit)
@@ -381,7 +387,7 @@ async def record_from_bus(recorder: LiveRecorder, reader: BusReader, duration_s:
     return recorder.status
 
 
-def _size(n: int) -> str:
+def format_size(n: int) -> str:
     for unit in ("B", "kB", "MB", "GB"):
         if n < 1000 or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"

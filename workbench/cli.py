@@ -11,7 +11,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from workbench import __version__, app_commands, component_commands, device_cli, graph_commands, project_commands
+from workbench import (
+    __version__,
+    app_commands,
+    component_commands,
+    data_commands,
+    device_cli,
+    graph_commands,
+    project_commands,
+)
 from workbench.settings import LANGUAGES, THEMES
 
 
@@ -33,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     device_cli.add_commands(commands)
     app_commands.add_commands(commands)
     component_commands.add_commands(commands)
+    data_commands.add_commands(commands)
     return parser
 
 
