@@ -37,7 +37,8 @@ BENCHMARKS = {"startup": startup.main, "engine": engine.main, "devices": devices
               "device_views": lambda: _own_process("benchmarks.device_views"),
               "model_designer": lambda: _own_process("benchmarks.model_designer"),
               "graph_live": lambda: _own_process("benchmarks.graph_live"),
-              "console": lambda: _own_process("benchmarks.console")}
+              "console": lambda: _own_process("benchmarks.console"),
+              "script_components": lambda: __import__("benchmarks.script_components", fromlist=["main"]).main()}
 
 if __name__ == "__main__":
     chosen = sys.argv[1:] or list(BENCHMARKS)

@@ -26,12 +26,11 @@ import logging
 import multiprocessing
 import os
 import threading
-import time
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from typing import Any
 
-from model_designer.run import HISTORY, GraphRunner, LiveInput, RecordingInput, _slice
+from model_designer.run import HISTORY, GraphRunner, LiveInput, RecordingInput
+from model_designer.run_worker import worker_main
 from nodes.chunk import Chunk
 from nodes.composite import flatten
 from nodes.engine import NodeStats
@@ -43,7 +42,6 @@ log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 120.0  # a cold start imports numpy, scipy and the library on a busy machine
 KILL_GRACE_S = 2.0
-PARENT_POLL_S = 0.5
 
 
 class WorkerError(RuntimeError):
@@ -89,7 +87,7 @@ class WorkerRun:
         context = multiprocessing.get_context("spawn")
         self._conn, child = context.Pipe()
         self.process = context.Process(target=worker_main, name="millwright-graph-run", daemon=True,
-                                       args=(child, flat.to_text(), script_sources(classes), os.getpid()))
+                                       args=(child, flat.to_text(), script_sources(classes), os.getpid(), HISTORY))
         self._killed = False
         self._lock = threading.Lock()
         self.compiled: RemoteCompiled | None = None
@@ -185,56 +183,6 @@ class ProcessGraphRunner(GraphRunner):
     def _end_run(self) -> None:
         if self.worker is not None:
             self.worker.close()
-
-
-# -- the child process ---------------------------------------------------------------------------
-
-def worker_main(conn: Connection, graph_text: str, sources: dict[str, str], parent_pid: int) -> None:
-    """The worker process: load the scripts, compile the graph, answer ticks until told to close."""
-    threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
-    try:
-        from nodes.engine import Run, compile_graph
-        from nodes.registry import default_registry
-        from nodes.script_components import ScriptLibrary
-
-        registry = default_registry().copy()
-        library = ScriptLibrary()
-        library.load_sources(sources)
-        failures = library.register(registry)
-        if failures:
-            conn.send(("error", "; ".join(str(f) for f in failures)))
-            return
-        compiled = compile_graph(Graph.from_text(graph_text, "run"), registry)
-        run = Run(compiled)
-    except Exception as exc:  # noqa: BLE001 - the parent shows why the run could not start
-        conn.send(("error", str(exc)))
-        return
-    conn.send(("ready", {"inputs": compiled.inputs, "input_units": compiled.input_units,
-                         "outputs": {c: plan.id for c, plan in compiled.outputs.items()},
-                         "output_units": compiled.output_units, "stats": run.stats}))
-    while True:
-        try:
-            kind, payload = conn.recv()
-        except (EOFError, OSError):
-            return
-        if kind == "close":
-            return
-        try:
-            outputs = run.push(payload)
-        except Exception as exc:  # noqa: BLE001 - e.g. a tick without a column: the run fails with it
-            conn.send(("error", str(exc)))
-            continue
-        tails = {ref: _slice(chunk, max(0, len(chunk) - HISTORY), len(chunk))
-                 for ref, chunk in run.last_outputs.items()}
-        conn.send(("pushed", (outputs, tails, run.stats)))
-
-
-def _exit_with_parent(parent_pid: int) -> None:
-    """End this process when the workbench is gone (even killed): a hung script must not be orphaned."""
-    while True:
-        time.sleep(PARENT_POLL_S)
-        if os.getppid() != parent_pid:
-            os._exit(0)
 
 
 # -- "Try on data": one component on a recording, before it goes on a canvas ---------------------------
