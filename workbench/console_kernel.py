@@ -2,22 +2,25 @@
 
 User code typed in the console runs in a separate kernel process (ipykernel, started through
 jupyter_client), so a hang or a crash there never takes the workbench down. This module is
-the headless half of the console (no Qt): the Qt view hands :meth:`KernelFolder.launch_options`
-to its kernel manager.
+the headless half of the console (no Qt): :class:`ConsoleKernel` starts, interrupts, restarts
+and stops the kernel; the Qt view (:mod:`workbench.ui.console_view`) talks to it.
 
-Three things keep the kernel from outliving or leaking out of the workbench:
+What keeps the kernel private and from outliving the workbench:
 
 * **A private folder.** The kernel's connection file holds the key that signs every message
   to it: anyone who reads it can run code as the user. It lives in a folder of its own, mode
   0700, under ``$XDG_RUNTIME_DIR`` when there is one (a per-user tmpfs), and is written 0600.
+  On Unix the kernel listens on Unix sockets in that folder, not on TCP ports every local user
+  could reach.
 * **Our own kernel spec.** A user's ``python3`` kernel spec may name another interpreter that
   cannot import Millwright; the spec in the private folder always names this interpreter.
 * **Death with its parent.** ipykernel polls its parent (``JPY_PARENT_PID``, which
   jupyter_client sets) and exits within a second of the workbench dying; on Linux the kernel
   also asks Linux for ``PR_SET_PDEATHSIG``, which ends it at once even when it is stuck in
-  C code and its poller thread never runs. The signal follows the *thread* that started the
-  kernel: jupyter_client's synchronous calls run on one long-lived helper thread, which lives as
-  long as the workbench.
+  C code and its poller thread never runs. That signal follows the *thread* that started the
+  kernel: :class:`ConsoleKernel` launches it from the caller's asyncio loop, the UI thread,
+  which lives as long as the workbench.
+* **A folder left by a killed workbench** is removed by the next console (:func:`remove_stale_folders`).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ FOLDER_PREFIX = "millwright-console-"
 # Run by the kernel before its first prompt: the helpers on the open project (see console_helpers).
 PRELOAD = "from workbench.console_helpers import preload as _preload; _preload(get_ipython()); del _preload"
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+SOCKET_PATH_MAX = 104  # bytes in a Unix socket's path (sun_path: 108 on Linux, 104 on macOS, with its NUL)
 OWNER_FILE = "workbench.pid"  # the pid of the workbench whose kernel the folder is for
 
 
@@ -95,7 +99,14 @@ class KernelFolder:
         manager.kernel_spec_manager = self.spec_manager()
         manager.kernel_name = KERNEL_NAME
         manager.connection_file = str(self.connection_file)
-        manager.ip = "127.0.0.1"
+        sockets = str(self.path / "kernel")  # jupyter_client adds "-PORT" to name each socket
+        if os.name == "posix" and len(sockets.encode()) + len("-65535") < SOCKET_PATH_MAX:
+            # Unix sockets in this 0700 folder: no other user can even connect (TCP on 127.0.0.1 is
+            # open to every local user, who would then need only the key).
+            manager.transport = "ipc"
+            manager.ip = sockets
+        else:  # Windows, or a folder too deep for a socket's name: loopback TCP, still with the key
+            manager.ip = "127.0.0.1"
         manager.shutdown_wait_time = 2.0  # the window waits this long at most for a clean exit, then kills
 
     def launch_options(self, project: Path | None) -> dict[str, Any]:
@@ -104,7 +115,7 @@ class KernelFolder:
         The kernel starts in ``project`` (the home folder without one) and finds it again in
         ``MILLWRIGHT_PROJECT``; its output goes to ``kernel.log`` here, not to the workbench's terminal.
         """
-        env = {key: value for key, value in os.environ.items() if key not in ("QT_QPA_PLATFORM", PROJECT_ENV)}
+        env = dict(os.environ)
         env[PROJECT_ENV] = str(project) if project is not None else ""
         env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # ipykernel's debugger warns of frozen modules otherwise
         if self._log is None:

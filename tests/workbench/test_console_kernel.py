@@ -6,6 +6,8 @@ import asyncio
 import json
 import os
 import sys
+import tempfile
+from pathlib import Path
 
 import psutil
 import pytest
@@ -33,6 +35,20 @@ def test_the_folder_is_private_and_names_this_interpreter(tmp_path):
     finally:
         folder.remove()
     assert not folder.path.exists()
+
+
+def test_the_kernel_listens_on_sockets_in_its_folder_where_the_path_allows(tmp_path):
+    from jupyter_client import AsyncKernelManager
+
+    short, deep = Path(tempfile.mkdtemp(dir="/tmp")), tmp_path / ("d" * 80)
+    deep.mkdir()
+    for base, transport in ((short, "ipc"), (deep, "tcp")):
+        folder, manager = KernelFolder(base), AsyncKernelManager()
+        folder.configure(manager)
+        assert manager.transport == transport
+        assert manager.ip == (str(folder.path / "kernel") if transport == "ipc" else "127.0.0.1")
+        folder.remove()
+    short.rmdir()
 
 
 def test_folders_of_ended_workbenches_are_removed(tmp_path):
