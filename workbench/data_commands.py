@@ -474,13 +474,32 @@ def _time(text: str | None, rec: Any, option: str) -> int | None:
 
 # -- run-graph on a stored recording ----------------------------------------------------------------
 
-def run_stored(args: argparse.Namespace, compiled: CompiledGraph, project: Path | None) -> int:
-    """``run-graph GRAPH --recording NAME --output OUT``: the graph over a stored recording.
+def run_stored_graph(args: argparse.Namespace) -> int:
+    """``run-graph GRAPH --recording NAME [--store] --output OUT``: the graph over a stored recording.
 
     The graph's inputs are the recording's tags of the same names, read on the union of their
     times (a tag without a sample at a time is NaN there, bad quality), exactly what
     ``data export`` writes to CSV: so this run and ``run-graph --input`` on the export agree.
+    The store defaults to the project of the graph (``PROJECT/graphs/GRAPH``).
     """
+    from workbench.graph_commands import EXIT_BAD_DATA, prepare_graph
+
+    if args.recording is None:
+        return _fail("give the recording to run: --input FILE or --recording NAME", EXIT_BAD_DATA)
+    if args.input:
+        return _fail("give --input FILE or --recording NAME, not both", EXIT_USAGE)
+    if args.chunk < 1:
+        return _fail("--chunk must be at least 1", EXIT_BAD_DATA)
+    prepared = prepare_graph(args)
+    if isinstance(prepared, int):
+        return prepared
+    _graph, project, _scripts, _registry, compiled = prepared
+    for warning in compiled.warnings:
+        print(f"  {warning}", file=sys.stderr)
+    return _run_stored(args, compiled, project)
+
+
+def _run_stored(args: argparse.Namespace, compiled: CompiledGraph, project: Path | None) -> int:
     from device_browser.recordings import RecordingError, check_output, open_sink
     from nodes.engine import run_batch
 

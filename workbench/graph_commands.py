@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workbench import data_commands
 from workbench.jsonfile import FileFormatError
 from workbench.settings import LANGUAGES
 
@@ -35,7 +36,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     run = commands.add_parser("run-graph", help="run a graph over a recording (CSV or Parquet)",
                               description="Run GRAPH over a recording and write its outputs.")
     run.add_argument("graph", type=Path, metavar="GRAPH")
-    run.add_argument("--input", "-i", nargs="+", required=True, metavar="IN",
+    run.add_argument("--input", "-i", nargs="+", metavar="IN",
                      help="CSV or Parquet recording; several, a quoted pattern ('recordings/*.parquet') or a "
                           "folder run as a batch on a Dask cluster, one result per recording")
     run.add_argument("--output", "-o", type=Path, required=True, metavar="OUT",
@@ -62,6 +63,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     batch.add_argument("--tls-ca", type=Path, metavar="PEM", help="the CA certificate of a tls:// cluster")
     batch.add_argument("--tls-cert", type=Path, metavar="PEM", help="this client's certificate for a tls:// cluster")
     batch.add_argument("--tls-key", type=Path, metavar="PEM", help="the key of --tls-cert (unless in the same file)")
+    data_commands.add_recording_input(run)  # --recording NAME [--store]: a stored recording (issue 21)
     run.set_defaults(handler=run_graph)
 
     components = commands.add_parser("components", help="list or describe the available components")
@@ -109,6 +111,8 @@ def run_graph(args: argparse.Namespace) -> int:
     from device_browser.recordings import RecordingError, check_output
     from workbench.batch_runs import is_batch, run_many
 
+    if args.recording is not None or not args.input:  # a stored recording: workbench.data_commands
+        return data_commands.run_stored_graph(args)
     if args.chunk < 1:
         return _fail(EXIT_BAD_DATA, "--chunk must be at least 1")
     batch = is_batch(args)
