@@ -224,9 +224,7 @@ class ConsoleHelpers:
         ``component("name")?`` shows the documentation (formula, references); its declaration
         is in ``.inputs``, ``.outputs`` and ``.params``, and ``.spec()`` gives all of it as a dict.
         """
-        from nodes.registry import default_registry
-
-        registry = self.project.registry() if self.project is not None else default_registry()
+        registry = self.project.registry() if self.project is not None else _installed()
         cls = registry.get(name)
         if cls is None:
             close = registry.close_matches(name)
@@ -234,6 +232,34 @@ class ConsoleHelpers:
             raise ConsoleError(f"There is no component {name!r}.{hint} `project.components` lists the "
                                "project's own; `millwright components list` all of them.")
         return cls
+
+    def try_component(self, name: str, data: pd.DataFrame | str | Path, columns: dict[str, str] | None = None,
+                      params: dict[str, Any] | None = None) -> pd.DataFrame:
+        """Run one component on recorded data, before it goes on a canvas: its outputs, and its inputs beside them.
+
+        What the Scripts view's "Try on data" does, in the console: ``columns`` maps the
+        component's input ports to the data's columns (default: each port reads the column of its
+        own name); ``params`` sets its parameters. ``data`` is a DataFrame or a recording's name.
+        The inputs come out as ``"<port> (input)"``, to be plotted beside the outputs::
+
+            plot(try_component("signal.bandpass", "pump_run", {"x": "acc"}, {"low": 10, "high": 800}))
+        """
+        import pandas as pd
+
+        from model_designer.process_run import try_graph
+
+        cls = self.component(name)
+        frame = data if isinstance(data, pd.DataFrame) else self.recording(data)
+        ports = [port.name for port in cls.inputs]
+        columns = dict(columns) if columns is not None else {p: p for p in ports if p in frame.columns}
+        unknown = sorted(set(columns) - set(ports))
+        if unknown:
+            raise ConsoleError(f"{name} has no input {', '.join(map(repr, unknown))} (its inputs: {', '.join(ports)})")
+        if not columns:
+            raise ConsoleError(f"None of the inputs of {name} ({', '.join(ports)}) is a column of the data; map them: "
+                               f"columns={{{ports[0]!r}: 'a column'}} (columns: {', '.join(map(str, frame.columns))})")
+        registry = self.project.registry() if self.project is not None else None
+        return self.run(try_graph(name, registry or _installed(), columns, params), frame)
 
     def _graph(self, name: str | Path) -> Graph:
         from nodes.graph import load_graph
@@ -254,6 +280,13 @@ class ConsoleHelpers:
         source.check_columns(columns)
         source.check_rows()
         return source.chunks(columns, CHUNK_ROWS)
+
+
+def _installed() -> ComponentRegistry:
+    """The installed components (built-in and plug-ins): what there is without a project."""
+    from nodes.registry import default_registry
+
+    return default_registry()
 
 
 def _find(name: str | Path, known: Mapping[str, Any], what: str, folder: str) -> Any:
@@ -363,4 +396,5 @@ def preload(shell: Any) -> None:
     root = os.environ.get(PROJECT_ENV) or None
     helpers = ConsoleHelpers(Path(root) if root else None)
     shell.push({"project": helpers.project, "recording": helpers.recording, "run": helpers.run,
-                "component": helpers.component, "plot": plot, "np": np, "pd": pd})
+                "component": helpers.component, "try_component": helpers.try_component, "plot": plot,
+                "np": np, "pd": pd})

@@ -125,7 +125,7 @@ def test_preload_puts_the_helpers_in_the_namespace(monkeypatch):
     monkeypatch.setenv("MILLWRIGHT_PROJECT", str(example_project()))
     shell = Shell()
     preload(shell)
-    assert {"project", "recording", "run", "component", "plot", "np", "pd"} <= set(shell.names)
+    assert {"project", "recording", "run", "component", "try_component", "plot", "np", "pd"} <= set(shell.names)
     assert shell.names["project"].root == example_project().resolve()
     monkeypatch.setenv("MILLWRIGHT_PROJECT", "")
     preload(shell)
@@ -198,3 +198,20 @@ def test_recordings_of_the_project_store_read_and_run_like_files(helpers, pump_r
         stored.recording("pump_run", label="rub")
     with pytest.raises(ConsoleError, match=r"Did you mean 'pump test 3'\?"):
         stored.recording("pump test 4")
+
+
+def test_try_component_runs_one_component_on_a_recording(helpers, pump_run):
+    params = {"low": 10.0, "high": 800.0, "order": 4, "sample_rate": 2000.0}
+    tried = helpers.try_component("signal.bandpass", "pump_run", {"x": "acc"}, params)
+    assert list(tried.columns) == ["time", "x (input)", "y"]
+    np.testing.assert_array_equal(tried["x (input)"].to_numpy(), pump_run["acc"].to_numpy())
+    # 1 Hz drift under a 100 Hz tone: the band-pass keeps the tone (RMS 0.5/√2) and drops the drift.
+    seconds = np.arange(8000) / 2000.0
+    frame = pd.DataFrame({"time": pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(seconds, unit="s"),
+                          "x": np.sin(2 * np.pi * seconds) + 0.5 * np.sin(2 * np.pi * 100 * seconds)})
+    y = helpers.try_component("signal.bandpass", frame, params=params)["y"].to_numpy()[2000:]
+    assert np.sqrt(np.mean(y ** 2)) == pytest.approx(0.5 / np.sqrt(2), rel=0.05)
+    with pytest.raises(ConsoleError, match=r"has no input 'acc' \(its inputs: x\)"):
+        helpers.try_component("signal.bandpass", pump_run, {"acc": "acc"}, params)
+    with pytest.raises(ConsoleError, match=r"None of the inputs of signal\.bandpass \(x\)"):
+        helpers.try_component("signal.bandpass", pump_run, params=params)

@@ -367,6 +367,7 @@ class ConsoleView(QWidget):
                        "  recording(name)     a recording as a DataFrame\n"
                        "  run(graph, data)    a graph's outputs on a recording or DataFrame\n"
                        "  component(name)     a component class; add ? for its documentation\n"
+                       "  try_component(name, data, columns, params)   one component on recorded data\n"
                        "  plot(frame)         the columns over time, drawn here\n"
                        "Ctrl+C interrupts, Ctrl+. restarts.\n\n").format(project=where)
 
