@@ -9,9 +9,10 @@ that statistics and the data browser show an outage as such and not as a flat li
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -66,6 +67,10 @@ class StoreSink(Sink):
         self._gap_ops.append(("end", device, t_ns, ""))
 
     def commit(self) -> None:
+        with self._database("commit samples"):
+            self._commit()
+
+    def _commit(self) -> None:
         if self._pending:
             samples = {tag: _joined(chunks) for tag, chunks in self._pending.items()}
             self.committed += self.store.append(self.recording, samples)  # StoreFullError: nothing kept
@@ -78,12 +83,14 @@ class StoreSink(Sink):
         self._gap_ops.clear()
 
     def compact(self) -> None:
-        self.store.compact(self.recording)
+        with self._database("compact blocks"):
+            self.store.compact(self.recording)
         self._size_at = 0.0  # measure again
 
     def size_bytes(self) -> int:
         if time.monotonic() - self._size_at >= SIZE_EVERY_S:
-            self._size = self.store.stored_bytes(self.recording)
+            with self._database("measure the recording"):
+                self._size = self.store.stored_bytes(self.recording)
             self._size_at = time.monotonic()
         return self._size
 
@@ -93,14 +100,30 @@ class StoreSink(Sink):
         self._closed = True
         if failed:
             return  # the store refused a write: what was committed stays as it is
-        self.commit()
-        now = time.time_ns()
-        for gap in self._open_gaps.values():  # the recording ends during an outage: the gap ends with it
-            self.store.end_gap(gap, now)
-        self._open_gaps.clear()
-        self.store.compact(self.recording)
-        self.store.finish_recording(self.recording, now)
+        with self._database("finish the recording"):
+            self._commit()
+            now = time.time_ns()
+            for gap in self._open_gaps.values():  # the recording ends during an outage: the gap ends with it
+                self.store.end_gap(gap, now)
+            self._open_gaps.clear()
+            self.store.compact(self.recording)
+            self.store.finish_recording(self.recording, now)
         self._size_at = 0.0
+
+    @contextlib.contextmanager
+    def _database(self, what: str) -> Iterator[None]:
+        """The store's own errors pass; a database failure it does not word (an I/O error, a file
+        over the size limit, a server gone) becomes a :class:`StoreError` naming the store."""
+        from sqlalchemy.exc import DBAPIError
+
+        from device_browser.store import StoreError
+
+        try:
+            yield
+        except DBAPIError as exc:
+            reason = str(exc.orig or exc).strip().splitlines()[0]
+            raise StoreError(f"{self.location}: could not {what} ({reason}); recording stopped, what was "
+                             "committed before is kept") from None
 
 
 def _joined(chunks: list[Chunk]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
