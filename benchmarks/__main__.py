@@ -7,6 +7,7 @@ from benchmarks import (
     app_build,
     app_publish,
     app_verify,
+    batch,
     devices,
     engine,
     foreign_opcua,
@@ -29,7 +30,7 @@ BENCHMARKS = {"startup": startup.main, "engine": engine.main, "devices": devices
               "outages": outages.main, "profiles": profiles.main,
               "foreign_opcua": foreign_opcua.main, "app_build": app_build.main, "app_verify": app_verify.main,
               "app_publish": app_publish.main, "runtime": runtime.main,
-              "runtime_sparkplug": runtime_sparkplug.main, "formula": formula.main,
+              "runtime_sparkplug": runtime_sparkplug.main, "formula": formula.main, "batch": batch.main,
               "watch_list": lambda: __import__("benchmarks.watch_list", fromlist=["main"]).main(),  # Qt, lazily
               "trends": lambda: __import__("benchmarks.trends", fromlist=["main"]).main(),
               "store": lambda: __import__("benchmarks.store", fromlist=["main"]).main(),

@@ -1,0 +1,172 @@
+"""Batch runs over many recordings: serial against a 2-worker Dask LocalCluster, in the same run.
+
+32 recordings of 2 M samples each (2 kHz vibration of 32 pumps, 16.7 minutes apiece, Parquet with
+time in seconds since 1970) run through the pump-station example's vibration_alarm graph:
+
+* serial: one process runs :func:`workbench.batch_runs.run_file` on each recording in turn (what a
+  task does, without Dask), imports and caches warm;
+* dask, end to end: ``millwright run-graph GRAPH --input 'DIR/*.parquet' --output OUT --workers 2``
+  as a user types it, in a process of its own: Python's start, the imports and the LocalCluster's
+  start and shutdown included (the serial run is spared all of these);
+* dask, warm cluster: the same 32 tasks on a LocalCluster of 2 workers that is already running
+  (what a cluster that stays up gives).
+
+Every result file of the Dask runs is checked to equal the serial run's byte for byte. Target
+(issue 22): the 2-worker LocalCluster at least 1.6x the serial run. Best of 2 runs each; the load
+average is recorded around each measurement, since the machine is shared. Results:
+benchmarks/results/batch.json.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from benchmarks import best_of
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "batch.json"
+GRAPH = ROOT / "resources" / "examples" / "pump_station" / "graphs" / "vibration_alarm.json"
+RECORDINGS, SAMPLES, RATE, WORKERS, RUNS = 32, 2_000_000, 2000.0, 2, 2
+
+
+def make_recordings(folder: Path) -> list[Path]:
+    """Pump vibration as an accelerometer records it: running speed, blade pass, bearing noise, a fault growing.
+
+    Each pump runs at its own speed with its own noise and fault onset, so no two files are alike.
+    """
+    rng = np.random.default_rng(22)
+    k = np.arange(SAMPLES)
+    paths = []
+    for pump in range(RECORDINGS):
+        speed = 24.0 + rng.uniform(-1.0, 1.0)  # Hz, ~1,450 rpm
+        onset = rng.uniform(0.2, 0.8)
+        growth = np.clip((k / SAMPLES - onset) / (1 - onset), 0.0, None) * rng.uniform(1.0, 4.0)
+        acc = ((0.3 + growth) * np.sin(2 * np.pi * speed * k / RATE)
+               + 0.08 * np.sin(2 * np.pi * 5 * speed * k / RATE + rng.uniform(0, np.pi))
+               + rng.normal(scale=0.05, size=SAMPLES))
+        start = 1_767_225_600.0 + pump * 3600.0  # 2026-01-01, one recording an hour
+        path = folder / f"pump_{pump:02d}.parquet"
+        pd.DataFrame({"time": start + k / RATE, "acc": acc}).to_parquet(path)
+        paths.append(path)
+    return paths
+
+
+def _job():
+    from nodes.graph import load_graph
+    from workbench.batch_runs import BatchJob, registry_fingerprint
+    from workbench.graph_commands import component_registry
+
+    return BatchJob(load_graph(GRAPH).to_text(), str(GRAPH), {}, (), False, 100_000, None, "s",
+                    registry_fingerprint(component_registry(None)))
+
+
+def _serial(job, recordings: list[Path], out: Path) -> None:
+    from workbench.batch_runs import run_file
+
+    for path in recordings:
+        result = run_file(job, str(path), str(out / path.name))
+        if result.error:
+            raise RuntimeError(result.error)
+
+
+def _end_to_end(folder: Path, out: Path) -> None:
+    """The command as a user types it, in a process of its own: start, imports and cluster included."""
+    subprocess.run([sys.executable, "-m", "workbench", "run-graph", str(GRAPH), "--input", str(folder / "*.parquet"),
+                    "--output", str(out), "--workers", str(WORKERS), "-q"], check=True, cwd=ROOT,
+                   stdout=subprocess.DEVNULL)
+
+
+def _warm(client, job, recordings: list[Path], out: Path) -> None:
+    from distributed import wait
+
+    from workbench.batch_runs import run_file
+
+    futures = [client.submit(run_file, job, str(p), str(out / p.name), pure=False) for p in recordings]
+    wait(futures)
+    errors = [f.result().error for f in futures if f.result().error]
+    if errors:
+        raise RuntimeError(errors[0])
+
+
+def _same(folder: Path, reference: Path) -> bool:
+    names = sorted(p.name for p in reference.glob("*.parquet"))
+    return names == sorted(p.name for p in folder.glob("*.parquet")) and all(
+        (folder / n).read_bytes() == (reference / n).read_bytes() for n in names)
+
+
+def _loaded(work) -> tuple[float, list[float]]:
+    """``work``'s best-of-RUNS time and the 1-minute load average before and after."""
+    before = os.getloadavg()[0]
+    seconds = best_of(RUNS, work)
+    return seconds, [round(before, 2), round(os.getloadavg()[0], 2)]
+
+
+def measure() -> dict:
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    from workbench.batch_runs import QUIET_SCHEDULER
+
+    job = _job()
+    with tempfile.TemporaryDirectory(prefix="millwright-bench-batch-") as tmp:
+        tmp = Path(tmp)
+        (tmp / "in").mkdir()
+        started = time.perf_counter()
+        recordings = make_recordings(tmp / "in")
+        made_s = time.perf_counter() - started
+        size = sum(p.stat().st_size for p in recordings)
+        outs = {name: tmp / name for name in ("serial", "dask", "warm")}
+        for folder in outs.values():
+            folder.mkdir()
+        _serial(job, recordings[:1], outs["serial"])  # imports and the engine warm, as on a worker after its first
+        serial_s, serial_load = _loaded(lambda: _serial(job, recordings, outs["serial"]))
+        e2e_s, e2e_load = _loaded(lambda: _end_to_end(tmp / "in", outs["dask"]))
+        with LocalCluster(n_workers=WORKERS, threads_per_worker=1, processes=True, host="127.0.0.1",
+                          silence_logs=logging.ERROR, **QUIET_SCHEDULER) as cluster, Client(cluster) as client:
+            _warm(client, job, recordings[:WORKERS], outs["warm"])  # each worker imports once
+            warm_s, warm_load = _loaded(lambda: _warm(client, job, recordings, outs["warm"]))
+        equal = _same(outs["dask"], outs["serial"]) and _same(outs["warm"], outs["serial"])
+        with contextlib.suppress(OSError):
+            shutil.rmtree(tmp)
+    total = RECORDINGS * SAMPLES
+    return {
+        "recordings": RECORDINGS, "samples_each": SAMPLES, "input_mb": round(size / 1e6, 1),
+        "generate_s": round(made_s, 2), "workers": WORKERS, "cpus": os.cpu_count(), "runs": RUNS,
+        "serial_s": round(serial_s, 2), "serial_samples_per_s": round(total / serial_s),
+        "dask_end_to_end_s": round(e2e_s, 2), "dask_warm_s": round(warm_s, 2),
+        "end_to_end_vs_serial": round(serial_s / e2e_s, 3), "warm_vs_serial": round(serial_s / warm_s, 3),
+        "load_1min": {"serial": serial_load, "end_to_end": e2e_load, "warm": warm_load},
+        "results_equal_serial": equal,
+    }
+
+
+def main() -> None:
+    result = measure()
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    print(f"\nBatch run of vibration_alarm over {RECORDINGS} recordings x {SAMPLES:,} samples "
+          f"({result['input_mb']} MB Parquet), best of {RUNS}")
+    print(f"serial, one process:                  {result['serial_s']:7.2f} s "
+          f"({result['serial_samples_per_s']:,} samples/s)   load {result['load_1min']['serial']}")
+    print(f"Dask, {WORKERS}-worker LocalCluster, end to end: {result['dask_end_to_end_s']:7.2f} s  "
+          f"ratio {result['end_to_end_vs_serial']:.2f}   load {result['load_1min']['end_to_end']}")
+    print(f"Dask, {WORKERS}-worker LocalCluster, warm:       {result['dask_warm_s']:7.2f} s  "
+          f"ratio {result['warm_vs_serial']:.2f}   load {result['load_1min']['warm']}")
+    print(f"Results equal the serial run's: {result['results_equal_serial']}. Target: ratio >= 1.6 "
+          f"on {result['cpus']} CPUs. Written to {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
