@@ -185,7 +185,9 @@ class ConsoleView(QWidget):
         old, self.console = self.console, console
         self.stack.addWidget(console)
         self.stack.setCurrentWidget(console)
-        if old is not None:
+        if old is not None:  # a console of an earlier kernel: its channels' threads end with it
+            if old.kernel_client is not None:
+                old.kernel_client.stop_channels()
             self.stack.removeWidget(old)
             old.deleteLater()
         console.setFocus()
