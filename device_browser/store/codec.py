@@ -27,6 +27,7 @@ import numpy as np
 ENCODING = 1
 _WIDTHS = ((1, np.uint8), (2, np.uint16), (4, np.uint32), (8, np.uint64))
 _DTYPES = dict(_WIDTHS)
+_LIMITS = tuple((w, d, int(np.iinfo(d).max)) for w, d in _WIDTHS)
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def encode_block(t: np.ndarray, v: np.ndarray, q: np.ndarray) -> EncodedBlock:
     count = len(t)
     deltas = np.diff(t).view(np.uint64)  # never negative; as uint64 even a span beyond 2**63 is exact
     largest = int(deltas.max()) if count > 1 else 0
-    width, dtype = next((w, d) for w, d in _WIDTHS if largest <= np.iinfo(d).max)
+    width, dtype = next((w, d) for w, d, most in _LIMITS if largest <= most)
     codec = _codec()
     n_values, v_min, v_max, v_sum = value_stats(v)
     shuffled = np.ascontiguousarray(v, dtype=np.float64).view(np.uint8).reshape(count, 8).T.copy()
