@@ -1,9 +1,13 @@
 """Recordings as graph sources and sinks: CSV and Parquet files.
 
 A recording has one time column (ISO 8601 text, or seconds since the Unix epoch as numbers)
-and one column per tag. Reading checks what engineers get wrong with exported files and says
-where: unknown column names, timestamps that go backwards (with the row), text that is not a
-number (with the row and column). Empty cells become NaN with bad quality.
+and one column per tag. A header may carry the tag's unit, as exports write it (``flow [m³/h]``,
+:mod:`device_browser.exchange.headers`): the column is then named by the tag alone (``flow``)
+or by its whole header, and :attr:`_Source.units` gives the unit.
+
+Reading checks what engineers get wrong with exported files and says where: unknown column
+names, timestamps that go backwards (with the row), text that is not a number (with the row
+and column). Empty cells become NaN with bad quality.
 
 Outputs are written wide (one row per timestamp, one column per output) to a temporary file
 that replaces the target only when the run completes, so a failed or cancelled run leaves no
@@ -75,12 +79,22 @@ class _Source:
         names = self._header()
         if not names:
             raise RecordingError(f"{path}: the file has no columns")
+        from device_browser.exchange.headers import split_header  # lazily: exchange imports this module
+
+        headers = [split_header(n) for n in names]
         if time_column is None:
-            time_column = next((n for n in names if n.strip().lower() in TIME_NAMES), names[0])
+            time_column = next((h.text for h in headers if h.name.lower() in TIME_NAMES), names[0])
         elif time_column not in names:
-            raise RecordingError(f"{path}: there is no time column '{time_column}' (columns: {', '.join(names)})")
+            time_column = next((h.text for h in headers if h.name == time_column), None) or time_column
+            if time_column not in names:
+                raise RecordingError(f"{path}: there is no time column '{time_column}' (columns: {', '.join(names)})")
         self.time_column = time_column
         self._names = names
+        # A column is named by its tag (the header without its unit) unless two headers share a tag.
+        tags = [h.name for h in headers]
+        self._tags = {n: (t if tags.count(t) == 1 else n) for n, t in zip(names, tags, strict=True)}
+        self._by_tag = {tag: n for n, tag in self._tags.items()}
+        self.units = {self._tags[h.text]: h.unit for h in headers if h.unit and h.text != time_column}
         self._last_t: int | None = None
         self._rows_read = 0
 
@@ -95,10 +109,14 @@ class _Source:
         raise NotImplementedError
 
     def columns(self) -> list[str]:
-        return [n for n in self._names if n != self.time_column]
+        return [self._tags[n] for n in self._names if n != self.time_column]
+
+    def _header_of(self, column: str) -> str | None:
+        """The header of the column named ``column`` (its tag, or its whole header text)."""
+        return self._by_tag.get(column, column if column in self._names else None)
 
     def check_columns(self, wanted: list[str]) -> None:
-        missing = [c for c in wanted if c not in self._names]
+        missing = [c for c in wanted if self._header_of(c) is None]
         if missing:
             raise RecordingError(f"{self.path}: the graph needs column(s) {', '.join(repr(m) for m in missing)}, "
                                  f"which the file does not have (columns: {', '.join(self.columns())})")
@@ -114,7 +132,7 @@ class _Source:
         t = self._timestamps(frame[self.time_column], first)
         chunks = {}
         for column in columns:
-            values, quality = self._numbers(frame[column], column, first)
+            values, quality = self._numbers(frame[self._header_of(column)], column, first)
             chunks[column] = Chunk(t, values, quality)
         return chunks
 
@@ -249,7 +267,7 @@ class CsvSource(_Source):
         # pyarrow reads strictly (a row with an extra field is an error, wherever it falls);
         # every cell comes as text so that our own checks can name the row of a bad number.
         options = pacsv.ConvertOptions(column_types={name: pa.string() for name in self._names},
-                                       include_columns=[self.time_column, *columns])
+                                       include_columns=[self.time_column, *map(self._header_of, columns)])
         invalid: list = []  # rows with too many or too few fields, as pyarrow meets them
 
         def refuse(row) -> str:
@@ -307,7 +325,8 @@ class ParquetSource(_Source):
     def chunks(self, columns: list[str], rows: int) -> Iterator[dict[str, Chunk]]:
         self.check_columns(columns)
         row = 0
-        for batch in self._file.iter_batches(batch_size=rows, columns=[self.time_column, *columns]):
+        wanted = [self.time_column, *map(self._header_of, columns)]
+        for batch in self._file.iter_batches(batch_size=rows, columns=wanted):
             frame = batch.to_pandas()
             if pd.api.types.is_datetime64_any_dtype(frame[self.time_column]):
                 stamps = frame[self.time_column]
