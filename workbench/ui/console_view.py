@@ -268,10 +268,19 @@ class ConsoleView(QWidget):
     def _restart_in_project(self) -> None:
         if self.kernel is None or self.kernel.project == self.project_root:
             return
-        self.shutdown()
-        self.state = "not started"
-        if self.isVisible():
-            self.spawn(self.start())
+        self.spawn(self._move_to_project())
+
+    async def _move_to_project(self) -> None:
+        # The old kernel takes a second to exit: it is waited for on a worker thread, while the
+        # window goes on (only closing the window waits for it on the UI thread, which ends then).
+        old, self.kernel = self.kernel, None
+        if self.console is not None and self.console.kernel_client is not None:
+            self.console.kernel_client.stop_channels()
+        self._ready = False
+        self._set_state("not started")
+        await asyncio.to_thread(old.shutdown)
+        if shiboken.isValid(self) and self.isVisible() and self.kernel is None:
+            await self.start()
 
     def execute(self, code: str) -> None:
         """Run ``code`` in the console as if typed (shown with its output); starts the kernel if needed.
