@@ -1,4 +1,5 @@
-"""The names the console's kernel starts with: ``project``, ``recording``, ``run``, ``component``, ``plot``.
+"""The names the console's kernel starts with: ``project``, ``recording``, ``run``, ``component``,
+``try_component`` and ``plot`` (with ``np`` and ``pd``).
 
 Imported in the kernel process, never in the workbench's, and headless (no Qt): a model
 author tries a formula on recorded data the way the engine will run it, with the same readers
@@ -12,6 +13,7 @@ and the same engine, so what the console shows is what the canvas and the packag
     In [3]: out = run("pump_efficiency", data)    # the graph's outputs, one column each
     In [4]: plot(out, ["efficiency"])             # drawn inline
     In [5]: component("signal.bandpass")?         # the class, with its documentation
+    In [6]: plot(try_component("signal.bandpass", data, {"x": "acc"}, {"low": 10, "high": 800}))
 
 The kernel finds the project in ``MILLWRIGHT_PROJECT`` (the console sets it and starts the
 kernel in that folder). Mistakes are :class:`ConsoleError` with a message naming what is
