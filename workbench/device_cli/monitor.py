@@ -3,10 +3,12 @@
 Both keep going when the device goes away: the session reconnects by itself (see
 :mod:`device_browser.session`), the outage is recorded as one ``bad`` row per tag with status
 ``BadNoCommunication``, and recording resumes when the device is back. Rows reach the disk at
-least every second (:mod:`device_browser.recorder`); ``--duration`` or Ctrl-C end a run
-cleanly, and nothing recorded is ever deleted. ``poll`` reads on a fixed schedule and says so
-when the device cannot keep it; ``watch`` records what subscriptions deliver (OPC UA monitored
-items; a poll loop for Modbus) and reports per-tag update, drop and overflow counts at the end.
+least every second: the file of :mod:`device_browser.recorder` is a sink of the one recorder
+layer (:mod:`device_browser.live_recorder`), which also stops a run cleanly on a full disk, naming
+the file; ``--duration`` or Ctrl-C end a run cleanly, and nothing recorded is ever deleted.
+``poll`` reads on a fixed schedule and says so when the device cannot keep it; ``watch`` records
+what subscriptions deliver (OPC UA monitored items; a poll loop for Modbus) and reports per-tag
+update, drop and overflow counts at the end.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from workbench.device_cli.connection import EXIT_USAGE, add_connection_options, run_async, session_for
+from workbench.device_cli.connection import EXIT_DEVICE, EXIT_USAGE, add_connection_options, run_async, session_for
 
 
 def add_commands(actions: argparse._SubParsersAction) -> None:
@@ -56,10 +58,14 @@ class _Run:
     """What a monitoring run shares between its loop, its status messages and its summary."""
 
     def __init__(self, args: argparse.Namespace, profile, session, tags: list[str], names: list[str]):
+        from device_browser.live_recorder import FileSink, LiveRecorder
         from device_browser.recorder import open_recorder
 
         self.args, self.profile, self.session, self.tags, self.names = args, profile, session, tags, names
-        self.recorder = open_recorder(args.output, names, args.layout)
+        self.file = FileSink(open_recorder(args.output, names, args.layout))
+        self.recorder = LiveRecorder(names, [self.file])
+        self.recorder.start()
+        self.device = profile.id if profile else args.target
         self.started = time.monotonic()
         self.deadline = self.started + args.duration if args.duration else math.inf
         self.gaps = 0
@@ -79,6 +85,7 @@ class _Run:
         self.gaps += 1
         self.recorder.add_row(now, [math.nan] * len(self.names), [BAD] * len(self.names),
                               [NO_COMMUNICATION] * len(self.names))
+        self.recorder.device_lost(self.device, now)
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -89,7 +96,13 @@ class _Run:
     def finish(self) -> None:
         with contextlib.suppress(TypeError, ValueError):
             self.session.status_changed.disconnect(self._say_status)
-        self.recorder.close()
+        self.recorder.stop()
+
+    def stopped_by_disk(self) -> bool:
+        """The file could not be written (a full disk): say so, naming it; the rows written before are kept."""
+        if self.recorder.failed:
+            print(f"millwright: {self.recorder.status.message}", file=sys.stderr)
+        return self.recorder.failed
 
 
 async def _open_run(args: argparse.Namespace, *, wide: bool) -> _Run | None:
@@ -144,11 +157,13 @@ async def poll_device(args: argparse.Namespace) -> int:
     interval = _interval_s(args, min((p.interval_ms for p in points if p.interval_ms), default=None))
     stats = {"polls": 0, "missed": 0, "warned": False}
     await _until_stopped(run, lambda: _poll_loop(run, interval, stats))
+    if run.stopped_by_disk():
+        return EXIT_DEVICE
     achieved = stats["polls"] / max(run.elapsed(), 1e-9)
     missed = f"; {stats['missed']} missed: a poll took longer than the interval" if stats["missed"] else ""
     print(f"{stats['polls']} polls of {len(run.tags)} tags in {run.elapsed():.1f} s "
           f"({achieved:.2f} polls/s of {1 / interval:.2f} asked{missed}); "
-          f"{run.gaps} outage(s); {run.recorder.rows} rows written to {args.output}"
+          f"{run.gaps} outage(s); {run.file.rows} rows written to {args.output}"
           f"{' (stopped by Ctrl-C)' if run.interrupted else ''}")
     _print_counters(run.session)
     return 0
@@ -168,13 +183,15 @@ async def _poll_loop(run: _Run, interval: float, stats: dict) -> None:
                 run.gap()
                 in_gap = True
         else:
+            if in_gap:
+                run.recorder.device_back(run.device)
             in_gap = False
             now = time.time_ns()  # one time per poll, as engineers read a poll log
             run.recorder.add_row(now, [s.value for s in samples], [s.quality for s in samples],
                                  [s.status for s in samples])
             stats["polls"] += 1
-        if run.recorder.flush_due():
-            run.recorder.flush()
+        if not run.recorder.tick():
+            return  # the file could not be written: stopped cleanly, said after the loop
         slot += interval
         behind = time.monotonic() - slot
         if behind > 0:  # the poll took longer than the interval: skip the slots already missed
@@ -206,16 +223,18 @@ async def watch_device(args: argparse.Namespace) -> int:
             while run.remaining() > 0:
                 await reader.wait(min(0.5, max(0.0, run.remaining())))
                 _record_chunks(run, reader.read(), by_tag)
-                if run.recorder.flush_due():
-                    run.recorder.flush()
+                if not run.recorder.tick():
+                    return
         finally:
             _record_chunks(run, reader.read(), by_tag)
             with contextlib.suppress(Exception):
                 await asyncio.shield(subscription.close())
 
     await _until_stopped(run, record)
+    if run.stopped_by_disk():
+        return EXIT_DEVICE
     stats = subscription.stats
-    print(f"{run.recorder.rows} samples of {len(run.tags)} tags in {run.elapsed():.1f} s written to {args.output}"
+    print(f"{run.file.rows} samples of {len(run.tags)} tags in {run.elapsed():.1f} s written to {args.output}"
           f"{' (stopped by Ctrl-C)' if run.interrupted else ''}")
     counts = [stats.updates.get(tag, 0) for tag in run.tags]
     print(f"updates per tag: min {min(counts)}, max {max(counts)}; outages {stats.gaps}; "
@@ -229,10 +248,7 @@ async def watch_device(args: argparse.Namespace) -> int:
 
 def _record_chunks(run: _Run, chunks: dict, by_tag: dict[str, str]) -> None:
     # The bus keeps (time, value, quality): an outage shows as a bad sample without a status text.
-    for tag, chunk in chunks.items():
-        name = by_tag[tag]
-        for t, v, q in zip(chunk.t.tolist(), chunk.v.tolist(), chunk.q.tolist(), strict=True):
-            run.recorder.add(name, t, v, q)
+    run.recorder.add_chunks({by_tag[tag]: chunk for tag, chunk in chunks.items()})
 
 
 def _print_counters(session) -> None:
