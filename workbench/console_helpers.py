@@ -13,7 +13,8 @@ and the same engine, so what the console shows is what the canvas and the packag
     In [3]: out = run("pump_efficiency", data)    # the graph's outputs, one column each
     In [4]: plot(out, ["efficiency"])             # drawn inline
     In [5]: component("signal.bandpass")?         # the class, with its documentation
-    In [6]: plot(try_component("signal.bandpass", data, {"x": "acc"}, {"low": 10, "high": 800}))
+    In [6]: plot(try_component("signal.bandpass", data, {"x": "acc"},
+       ...:                    {"low": 10, "high": 800, "sample_rate": 2000}))
 
 The kernel finds the project in ``MILLWRIGHT_PROJECT`` (the console sets it and starts the
 kernel in that folder). Mistakes are :class:`ConsoleError` with a message naming what is
@@ -244,7 +245,8 @@ class ConsoleHelpers:
         own name); ``params`` sets its parameters. ``data`` is a DataFrame or a recording's name.
         The inputs come out as ``"<port> (input)"``, to be plotted beside the outputs::
 
-            plot(try_component("signal.bandpass", "pump_run", {"x": "acc"}, {"low": 10, "high": 800}))
+            plot(try_component("signal.bandpass", "pump_run", {"x": "acc"},
+                               {"low": 10, "high": 800, "sample_rate": 2000}))
         """
         import pandas as pd
 
