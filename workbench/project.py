@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from psygnal import Signal
 
-from device_browser.store.files import GITIGNORE_PATTERNS
+from device_browser.store.files import GITIGNORE_PATTERNS, STORE_COMPANIONS, STORE_SUFFIX
 from nodes.atomic_file import TEMP_PREFIX, atomic_write_text, remove_stale_temp_files
 from nodes.json_structure import StructureProblem, shipped_schema, structure_problems
 from workbench import __version__
@@ -255,7 +256,10 @@ def copy_project_tree(source: Path, target: Path,
                 raise CopyCancelled()
             destination = target / file.relative_to(source)
             destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(file, destination)
+            if file.name.endswith(STORE_SUFFIX):
+                _copy_store(file, destination)
+            else:
+                shutil.copy2(file, destination)
             done += file.stat().st_size
             progress(done, total)
     except OSError as exc:
@@ -267,9 +271,32 @@ def copy_project_tree(source: Path, target: Path,
         raise
 
 
+_STORE_COMPANION_FILES = tuple(STORE_SUFFIX + companion for companion in STORE_COMPANIONS)
+
+
 def _project_files(source: Path):
     for folder, dirs, files in os.walk(source):
         dirs[:] = sorted(d for d in dirs if d != ".git")
         for name in sorted(files):
-            if not name.startswith(TEMP_PREFIX):
+            # A recording store is copied whole through SQLite (its -wal holds committed samples).
+            if not name.startswith(TEMP_PREFIX) and not name.endswith(_STORE_COMPANION_FILES):
                 yield Path(folder) / name
+
+
+def _copy_store(source: Path, destination: Path) -> None:
+    """A consistent copy of a recording store, also while a recorder writes to it (SQLite's backup).
+
+    Copying the file and its -wal separately could catch them at different moments: a copy that
+    misses committed samples or does not open.
+    """
+    reader = sqlite3.connect(f"{source.as_uri()}?mode=ro", uri=True)
+    try:
+        writer = sqlite3.connect(destination)
+        try:
+            reader.backup(writer)
+        finally:
+            writer.close()
+    except sqlite3.Error as exc:
+        raise OSError(0, f"the recording store cannot be copied ({exc})", str(source)) from None
+    finally:
+        reader.close()

@@ -1,6 +1,7 @@
 import json
 import threading
 
+import numpy as np
 import pytest
 
 from workbench import __version__
@@ -202,3 +203,23 @@ def test_copy_refuses_a_target_inside_the_project(tmp_path):
     Project.create(source, "P")
     with pytest.raises(ProjectError, match="inside its own folder"):
         copy_project_tree(source, source / "data" / "copy")
+
+
+def test_save_as_copies_a_recording_store_whole_while_it_is_open_for_writing(tmp_path):
+    from device_browser.store import open_store, project_store_path
+
+    source = tmp_path / "src"
+    Project.create(source, "P")
+    store = open_store(project_store_path(source, create=True))
+    try:
+        recording = store.create_recording("run 1")
+        t = np.arange(10_000, dtype=np.int64) * 1_000_000
+        store.append(recording, {"flow": (t, np.sin(t / 1e9), np.zeros(len(t), np.uint8))})
+        # Committed samples sit in the -wal file while the writer keeps the store open.
+        assert (project_store_path(source).with_name("recordings.sqlite-wal")).stat().st_size > 0
+        copy_project_tree(source, tmp_path / "dst")
+    finally:
+        store.close()
+    assert not list((tmp_path / "dst" / "data").glob("*-wal")) and not list((tmp_path / "dst" / "data").glob("*-shm"))
+    with open_store(project_store_path(tmp_path / "dst"), read_only=True) as copy:
+        assert len(copy.read_chunk("flow", recording="run 1")) == 10_000
