@@ -1,0 +1,27 @@
+"""The Data view: the open project's recording store (or any store opened by path or URL) browsed,
+plotted, annotated and exported (bottom dock, tabbed behind the Log)."""
+
+from __future__ import annotations
+
+from qtpy import shiboken
+from qtpy.QtWidgets import QWidget
+
+from workbench.ui.data_browser import DataBrowserView
+from workbench.ui.views import Area, ViewContext, register_view
+
+
+@register_view("data", title=("Data", "数据"), area=Area.BOTTOM, order=55, tab_with="log", height=320)
+def data_view(context: ViewContext) -> QWidget:
+    session = context.session
+    view = DataBrowserView()
+
+    def follow(root) -> None:
+        if shiboken.isValid(view):
+            view.follow_project(root)
+
+    session.opened.connect(lambda project: follow(project.root))
+    session.closed.connect(lambda _project: follow(None))
+    session.root_changed.connect(follow)
+    if session.project is not None:
+        follow(session.project.root)
+    return view
