@@ -83,7 +83,10 @@ def test_an_untrusted_folder_is_asked_about_and_nothing_runs_until_trusted(make_
     run(loop, until(lambda: support.trust_box is not None and support.trust_box.isVisible()))
     assert "gain.py" in support.trust_box.text() and not marker.exists()
     editor = window.editor_area.open_graph(project / "graphs" / "gain.json")
-    assert editor.canvas.scene.nodes["gain"].cls is None  # shown as a missing component
+    item = editor.canvas.scene.nodes["gain"]
+    assert item.cls is None  # shown as a missing component, saying why
+    assert "is not installed" in item.problem and "components/gain.py is not loaded: the project folder is not " \
+        "trusted" in item.problem
     support.trust_no.click()
     run(loop, until(lambda: support.trust_box is None))
     assert not marker.exists() and "project.gain" not in window.components.registry
@@ -126,6 +129,7 @@ def test_a_changed_file_reloads_and_canvases_follow_keeping_parameters_that_stil
     path.write_text(gain().replace("class Gain", "LIMIT = undefined_name\n\n\nclass Gain"), encoding="utf-8")
     run(loop, until(lambda: "project.gain" not in window.components.registry, DEADLINE), DEADLINE + 5)
     assert editor.canvas.scene.nodes["gain"].cls is None
+    run(loop, until(lambda: "NameError" in (editor.canvas.scene.nodes["gain"].problem or "")))
     assert editor.graph.nodes["gain"].params == {"k": 3.0}  # kept for when it loads again
     assert "signal.bandpass" in window.components.registry
     records = [r for r in caplog.records if "NameError" in r.getMessage()]

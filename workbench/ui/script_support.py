@@ -70,6 +70,8 @@ class ScriptSupport(QObject):
         self.trust_box: QMessageBox | None = None
         self.reloads = 0  # reloads made here (watcher or save): tests and the curious count them
         components.changed.connect(self._on_components_changed)
+        self._explained: set[int] = set()  # id() of the scenes whose missing script nodes say why
+        editors.current_editor_changed.connect(lambda editor: shiboken.isValid(self) and self._explain(editor))
         if components.folder is not None:  # a project opened before this view was built
             self._on_components_changed()
 
@@ -192,6 +194,24 @@ class ScriptSupport(QObject):
         root = self.components.root
         if self.components.untrusted and root not in self._asked:
             self.ask_trust()
+
+    def _explain(self, editor) -> None:
+        """After each validation of ``editor``'s canvas, a node of a script type that is not loaded says why."""
+        if editor is None or id(editor.canvas.scene) in self._explained:
+            return
+        scene = editor.canvas.scene
+        key = id(scene)
+        self._explained.add(key)
+        scene.destroyed.connect(lambda _obj=None: self._explained.discard(key))
+        scene.validated.connect(lambda: shiboken.isValid(self) and shiboken.isValid(scene) and self._add_reasons(scene))
+        self._add_reasons(scene)
+
+    def _add_reasons(self, scene) -> None:
+        for node_id, item in scene.nodes.items():
+            node = scene.graph.nodes.get(node_id)
+            reason = self.components.not_loaded.get(node.type) if node is not None else None
+            if reason and reason not in (item.problem or ""):
+                item.set_problem(f"{item.problem}\n{reason}" if item.problem else reason)
 
     def _watch(self) -> None:
         """Watch the components folder and each script in it (a file replaced on save must be watched anew)."""
