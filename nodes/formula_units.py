@@ -24,6 +24,7 @@ from nodes.formula import (
     COMPARE,
     CONSTANTS,
     FUNCTIONS,
+    MAX_EXPONENT,
     FormulaError,
     ParsedFormula,
     as_float,
@@ -79,10 +80,24 @@ def bind(formula: ParsedFormula, input_units: Mapping[str, str], output_unit: st
     for name in formula.used:
         try:
             units[name] = parse_unit(input_units[name])
+            _base(units[name])
+        except OverflowError:
+            raise FormulaError(f"input '{name}': {input_units[name]} is too large a power of a unit to compute "
+                               "with") from None
         except UnitError as exc:
             raise FormulaError(f"input '{name}': {exc}") from None
-    term = _Binder(formula, units).visit(formula.tree.body)
-    return _finish(formula, term, units, output_unit)
+    try:
+        term = _Binder(formula, units).visit(formula.tree.body)
+        return _finish(formula, term, units, output_unit)
+    except (OverflowError, UnitError) as exc:
+        # A unit whose power is so large that its factor overflows float64 (h¹⁰⁰ is 3600¹⁰⁰ s¹⁰⁰), or one
+        # our unit parser refuses (m²⁰⁰): the operators name their own; this is for what they cannot see.
+        raise FormulaError(f"the units of the formula cannot be worked out: {_overflow(exc)}; divide by a unit "
+                           "first, as in (x / 1[h])**2") from None
+
+
+def _overflow(exc: Exception) -> str:
+    return "a power of a unit is too large" if isinstance(exc, OverflowError) else str(exc)
 
 
 def _names(names: Sequence[str]) -> str:
@@ -154,7 +169,11 @@ class _Binder:
             unit = parse_unit(unit_text)
         except UnitError as exc:
             raise FormulaError(f"the unit of the number at {where}: {exc}") from None
-        constant = np.float64(conversion(str(unit), str(_base(unit)))(value))
+        try:
+            constant = np.float64(conversion(str(unit), str(_base(unit)))(value))
+        except (OverflowError, UnitError) as exc:
+            raise FormulaError(f"the unit of the number at {where}: {unit_text} cannot be computed with "
+                               f"({_overflow(exc)})") from None
         return _Term(unit, lambda env: constant)
 
     def visit_Name(self, node: ast.Name) -> _Term:
@@ -192,8 +211,21 @@ class _Binder:
             if left.unit is None and right.unit is None:
                 return _Term(None, fn)
             lu, ru = _factor(left.unit), _factor(right.unit)
-            return _Term(lu * ru if symbol == "*" else lu / ru, fn)
+            return _Term(self._bounded(lu * ru if symbol == "*" else lu / ru, node, column, symbol), fn)
         return self._power(node, left, right, fn, column)
+
+    def _bounded(self, unit: pint.Unit, node: ast.AST, column: int, symbol: str) -> pint.Unit:
+        """``unit``, if it can be computed with: powers of at most MAX_EXPONENT and a factor float64 can hold."""
+        try:
+            ok = all(abs(power) <= MAX_EXPONENT for power in unit.dimensionality.values())
+            if ok:
+                _base(unit)
+        except (OverflowError, UnitError):
+            ok = False
+        if not ok:
+            raise FormulaError(f"'{symbol}' at {self.where(node, column)} gives {show_unit(unit)}, too large a power "
+                               f"of a unit to compute with; divide by a unit first, as in (x / 1[h])**2")
+        return unit
 
     def _power(self, node: ast.BinOp, base: _Term, exponent: _Term, fn, column: int) -> _Term:
         where = self.where(node, column)
@@ -208,7 +240,7 @@ class _Binder:
             raise FormulaError(f"'**' at {where} raises {show_unit(base.unit)} to a power that is not a constant "
                                "number; the unit of the result would change with the data (write e.g. x**2, or "
                                "divide by a unit first: (x / 1[m])**k)")
-        return _Term(_factor(base.unit) ** value, fn)
+        return _Term(self._bounded(_factor(base.unit) ** value, node, column, "**"), fn)
 
     def visit_BoolOp(self, node: ast.BoolOp) -> _Term:
         terms = [self.visit(value) for value in node.values]
@@ -268,7 +300,8 @@ class _Binder:
             self._plain(args[0], node.args[0], f"{name}() at {where} needs a plain number (dimensionless)")
             unit = _DIMENSIONLESS if args[0].unit is not None else None
         elif rule == "power":
-            unit = None if args[0].unit is None else _factor(args[0].unit) ** function.power
+            unit = None if args[0].unit is None else self._bounded(_factor(args[0].unit) ** function.power, node,
+                                                                   node.col_offset, f"{name}()")
         elif rule == "same":
             unit = self._same(pairs, lambda a, b: f"{name}() at {where} is given {a} and {b}: its arguments need "
                                                   "the same dimension")
@@ -335,6 +368,9 @@ def _finish(formula: ParsedFormula, term: _Term, units: Mapping[str, pint.Unit],
     if shown:
         try:
             target = parse_unit(shown)
+            _base(target)
+        except OverflowError:
+            raise FormulaError(f"the output unit: {shown} is too large a power of a unit to compute with") from None
         except UnitError as exc:
             raise FormulaError(f"the output unit: {exc}") from None
         if target.dimensionality != unit.dimensionality:

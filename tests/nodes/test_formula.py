@@ -127,6 +127,25 @@ def test_unit_literals_and_output_units_cannot_make_pint_compute_for_ever(unit):
     assert bound("x * 2[m**(1/2)] * 3[s^-1]", {"x": ""}).unit_text == "m⁰⋅⁵/s"
 
 
+@pytest.mark.parametrize(("text", "units", "output_unit", "expected"), [
+    ("x**100", {"x": "h"}, "", "'**' at column 2 gives h¹⁰⁰, too large a power"),  # 3600**100 overflows float64
+    ("(x**100)**100", {"x": "m"}, "", "'**' at column 9 gives m¹⁰⁰⁰⁰, too large a power"),
+    ("x**60 * x**60", {"x": "m"}, "", "'*' at column 7 gives m¹²⁰, too large a power"),
+    ("1[m^100] * 1[m^100]", {"x": "m"}, "", "'*' at column 10 gives m²⁰⁰"),
+    ("sqrt(x**80 * x**80)", {"x": "m"}, "", "'*' at column 12 gives m¹⁶⁰"),
+    ("x * 1[h^100]", {"x": ""}, "", "the unit of the number at column 5: h^100 cannot be computed with"),
+    ("x", {"x": "h^100"}, "", "input 'x': h^100 is too large a power of a unit"),
+    ("x", {"x": "h"}, "h^100", "the output unit: h^100 is too large a power of a unit"),
+])
+def test_powers_of_units_too_large_to_compute_with_are_refused_naming_the_operator(text, units, output_unit,
+                                                                                     expected):
+    """Not an OverflowError or UnitError from pint, which the inspector and the engine would not catch."""
+    with pytest.raises(FormulaError) as caught:
+        bound(text, units, output_unit)
+    assert expected in str(caught.value)
+    assert bound("(x / 1[h])**100", {"x": "h"}).unit_text == "a plain number"
+
+
 def test_size_and_depth_are_bounded():
     assert f"at most {MAX_LENGTH}" in refusal("x+" * MAX_LENGTH + "x")
     assert "nested more than" in refusal("-" * (MAX_DEPTH + 5) + "x")
