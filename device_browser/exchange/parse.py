@@ -60,14 +60,16 @@ def numbers(column: pa.ChunkedArray | pa.Array, decimal: str = ".") -> Parsed:
     if pa.types.is_boolean(kind) or pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_null(kind):
         values = array.to_numpy(zero_copy_only=False).astype(np.float64)
         return Parsed(values, np.zeros(len(values), bool))
-    text = pc.utf8_trim_whitespace(as_text(array))
+    text = as_text(array)
     if decimal != ".":
         text = pc.replace_substring(text, decimal, ".")
-    try:
-        cast = pc.cast(text, pa.float64())
-        return Parsed(cast.to_numpy(zero_copy_only=False), np.zeros(len(text), bool))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
+    for attempt in range(2):  # as written, then without spaces around the numbers
+        try:
+            cast = pc.cast(text, pa.float64())
+            return Parsed(cast.to_numpy(zero_copy_only=False), np.zeros(len(text), bool))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            if attempt == 0:
+                text = pc.utf8_trim_whitespace(text)
     for word, digit in _BOOLEANS.items():  # rare: only on the slow path
         text = pc.if_else(pc.equal(text, word), digit, text)
     empty = pc.fill_null(pc.equal(text, ""), True)
