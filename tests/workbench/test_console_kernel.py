@@ -89,7 +89,11 @@ def test_code_runs_in_the_project_folder_and_shutdown_ends_a_busy_kernel(tmp_pat
         assert kernel.pid is None and not kernel.folder.path.exists()
         return pid, content
 
-    pid, content = asyncio.run(scenario())
+    loop = asyncio.new_event_loop()  # not asyncio.run: it would unset the GUI tests' session loop
+    try:
+        pid, content = loop.run_until_complete(scenario())
+    finally:
+        loop.close()
     assert content["status"] == "ok"
     shown = content["user_expressions"]["result"]["data"]["text/plain"]
     assert shown == repr((str(example_project()), 40000, "ProjectData"))
