@@ -32,6 +32,7 @@ import keyword
 import math
 import operator
 import re
+import unicodedata
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -177,7 +178,8 @@ class ParsedFormula:
 def parse(text: str, names: Sequence[str]) -> ParsedFormula:
     """Check a formula's syntax and that it uses only what is allowed; raise :class:`FormulaError`.
 
-    ``names`` are the inputs the formula may read.
+    ``names`` are the inputs the formula may read; like the formula's own identifiers they are
+    folded to NFKC (ﬂow is flow), and :attr:`ParsedFormula.names` and ``used`` hold them folded.
 
     >>> parse("flow * head / eta", ["flow", "head", "eta", "spare"]).used
     ('flow', 'head', 'eta')
@@ -204,6 +206,7 @@ def parse(text: str, names: Sequence[str]) -> ParsedFormula:
         raise FormulaError(f"the formula is nested too deeply ({type(exc).__name__})") from None
     source = Source(stripped, shift)
     _check_size(tree)
+    names = [unicodedata.normalize("NFKC", name) for name in names]  # as Python folds the formula's identifiers
     structure = _Structure(names, source, literals)
     structure.visit(tree.body)
     if structure.problems:
@@ -458,20 +461,25 @@ def check_names(text: str, count: int) -> tuple[str, ...]:
     Raises :class:`FormulaError` for a name that is not an identifier, a keyword, a function or
     constant, private (``_x``) or given twice.
     """
-    names = tuple(part.strip() for part in text.split(",")) if text.strip() else ()
+    given = tuple(part.strip() for part in text.split(",")) if text.strip() else ()
+    # Python folds the identifiers of a formula to NFKC (ｐｉ is pi, ﬂow is flow): names are folded alike, so
+    # an input named ｐｉ is refused as the constant it would silently be, and ﬂow finds its input.
+    names = tuple(unicodedata.normalize("NFKC", name) for name in given)
     if len(names) > count:
         raise FormulaError(f"{len(names)} names are given, but the node has {count} inputs")
     seen: set[str] = set()
-    for name in names:
+    for original, name in zip(given, names, strict=True):
         if not name:
             continue
+        quoted = f"'{original}'" + (f" (read as '{name}')" if original != name else "")
         if not name.isidentifier() or keyword.iskeyword(name):
-            raise FormulaError(f"'{name}' cannot name an input: use letters, digits and _, starting with a letter")
+            raise FormulaError(f"{quoted} cannot name an input: use letters, digits and _, starting with a letter, "
+                               "and no Python keyword")
         if name.startswith("_"):
-            raise FormulaError(f"'{name}' cannot name an input: names may not start with _")
+            raise FormulaError(f"{quoted} cannot name an input: names may not start with _")
         if name in FUNCTIONS or name in CONSTANTS:
-            raise FormulaError(f"'{name}' cannot name an input: it is a function or constant formulas use")
+            raise FormulaError(f"{quoted} cannot name an input: it is a function or constant formulas use")
         if name in seen:
-            raise FormulaError(f"'{name}' names two inputs")
+            raise FormulaError(f"{quoted} names two inputs")
         seen.add(name)
     return names

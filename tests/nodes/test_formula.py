@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -331,13 +333,26 @@ def test_a_constant_formula_follows_the_connected_input_and_boolean_inputs_count
     ("two words", "'two words' cannot name an input"),
     ("lambda", "'lambda' cannot name an input"),
     ("a, b, c, d, f, g, h", "7 names are given, but the node has 6 inputs"),
+    # Python reads the formula's ｐｉ as pi: an input of that name would silently be the constant.
+    ("flow, \uff50\uff49", "'\uff50\uff49' (read as 'pi') cannot name an input: it is a function or constant"),
+    ("\u212f", "(read as 'e') cannot name an input"),
+    ("flow, \uff46low", "'\uff46low' (read as 'flow') names two inputs"),
 ])
 def test_bad_input_names_are_refused(names, expected):
-    with pytest.raises(FormulaError, match=expected):
+    with pytest.raises(FormulaError, match=re.escape(expected)):
         check_names(names, 6)
     problems: dict[str, str] = {}
     Formula.check_params({"expression": "1", "names": names, "output_unit": ""}, problems)
     assert expected in problems["names"]
+
+
+def test_names_written_with_lookalike_letters_find_their_input():
+    """Python folds ﬂow (a ligature) and ｆｌｏｗ (fullwidth) in the formula to flow; the names fold alike."""
+    for names, expression in [("\ufb02ow", "\ufb02ow * 2"), ("\uff46\uff4c\uff4f\uff57", "flow * 2")]:
+        params = {"expression": expression, "names": names, "output_unit": ""}
+        node = Formula.with_input_units(params, {"x1": "m"})(params)
+        assert node.used == ["x1"]
+        assert node.process({"x1": signal([1.0, 2.5])}, None)["y"].v.tolist() == [2.0, 5.0]
 
 
 def test_unnamed_inputs_keep_their_port_names():
