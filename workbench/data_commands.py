@@ -84,7 +84,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     imported = actions.add_parser("import", help="a CSV or Parquet file (time column, one column per tag) as a "
                                                  "new recording",
                                   description="Read a wide file (a time column, one column per tag), checked row "
-                                              "by row as run-graph reads it, into a new recording.")
+                                              "by row as run-graph reads it, into a new recording; an empty cell "
+                                              "is no sample of that tag at that time.")
     imported.add_argument("file", type=Path)
     imported.add_argument("--name", help="name of the new recording (default: the file's name)")
     imported.add_argument("--time-column", metavar="NAME", help="time column (default: detected)")
@@ -408,7 +409,7 @@ def _import(args: argparse.Namespace) -> int:
         samples = 0
         try:
             for chunk in chunks:
-                samples += store.append(rec, chunk)
+                samples += store.append(rec, {tag: _present(c) for tag, c in chunk.items()})
             store.compact(rec)
             store.finish_recording(rec, int(chunks[-1][columns[0]].t[-1]))
         except BaseException:
@@ -416,6 +417,14 @@ def _import(args: argparse.Namespace) -> int:
             raise
     print(f"imported {samples} samples of {len(columns)} tag(s) from {args.file} as '{name}'")
     return 0
+
+
+def _present(chunk: Any) -> tuple[Any, Any, Any]:
+    """A wide file's column without its empty cells: an empty cell means the tag had no sample then."""
+    import numpy as np
+
+    keep = ~np.isnan(chunk.v)
+    return chunk.t[keep], chunk.v[keep], chunk.q[keep]
 
 
 # -- annotations ------------------------------------------------------------------------------------
