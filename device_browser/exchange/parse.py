@@ -114,7 +114,13 @@ def _all_numbers(array: pa.Array) -> bool:
 
 def _iso(text: pa.Array) -> tuple[Parsed, np.ndarray]:
     n = len(text)
-    for zoned in (False, True):  # the fast path: every time naive, or every time with an offset
+    # The fast path: every time naive, or every time with an offset, as the first ones are (a failed
+    # cast costs as much as a whole parse, so the likely one is tried first).
+    head = pc.fill_null(pc.match_substring_regex(text.slice(0, 1000).drop_null(), _OFFSET), False)
+    first_zoned = pc.sum(head).as_py() or 0
+    guesses = (True, False) if first_zoned == len(head) and len(head) else \
+        (False, True) if first_zoned == 0 else ()
+    for zoned in guesses:
         try:
             cast = pc.cast(text, pa.timestamp("ns", "UTC" if zoned else None))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
