@@ -400,11 +400,15 @@ def _encode(name: str, data: Samples, block_size: int) -> list[EncodedBlock]:
             t = t.astype("datetime64[ns]").view(np.int64)
         elif t.dtype.kind not in "iu":
             raise StoreError(f"tag '{name}': timestamps must be int64 nanoseconds or datetime64, not {t.dtype}")
+        if t.dtype.kind == "u" and t.size and int(t.max()) > np.iinfo(np.int64).max:
+            # astype would wrap them to times before 1970 without a word.
+            raise StoreError(f"tag '{name}': timestamp {int(t.max())} is beyond int64 nanoseconds (year 2262)")
         t = t.astype(np.int64, copy=False)
         v = np.asarray(v, dtype=np.float64)
-        q = np.zeros(len(t), np.uint8) if q is None else np.asarray(q, dtype=np.uint8)
+        q = np.zeros(len(t), np.uint8) if q is None else np.asarray(q)
     except (TypeError, ValueError) as exc:
         raise StoreError(f"tag '{name}': {exc}") from None
+    q = _quality(name, q)
     if v.ndim != 1 or t.ndim != 1 or q.ndim != 1:
         raise StoreError(f"tag '{name}': one value per timestamp is stored (a signal), not {v.ndim}-D values")
     if not (len(t) == len(v) == len(q)):
@@ -414,6 +418,19 @@ def _encode(name: str, data: Samples, block_size: int) -> list[EncodedBlock]:
         t, v, q = t[order], v[order], q[order]
     return [encode_block(t[i:i + block_size], v[i:i + block_size], q[i:i + block_size])
             for i in range(0, len(t), block_size)]
+
+
+def _quality(name: str, q: np.ndarray) -> np.ndarray:
+    """Qualities as uint8, refusing what does not fit one: a cast would wrap 300 to 44 silently."""
+    if q.dtype == np.uint8:
+        return q
+    if q.dtype.kind not in "iubf" or (q.dtype.kind == "f" and not np.all(np.mod(q, 1) == 0)):
+        raise StoreError(f"tag '{name}': qualities must be whole numbers from 0 to 255"
+                         + (f", not {q.dtype}" if q.dtype.kind != "f" else ""))
+    if q.size and (q.min() < 0 or q.max() > 255):
+        bad = q.min() if q.min() < 0 else q.max()
+        raise StoreError(f"tag '{name}': quality {bad:g} is outside 0 to 255")
+    return q.astype(np.uint8)
 
 
 def _runs(small: Sequence[Any], size: int) -> Iterator[tuple[int, list[int], int]]:

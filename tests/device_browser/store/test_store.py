@@ -199,6 +199,17 @@ def test_bad_input_is_refused_naming_the_tag(store):
         store.append(rec, {"flow": (np.array([0.5, 1.5]), np.zeros(2))})
     with pytest.raises(StoreError, match="tag 'flow'"):
         store.append(rec, {"flow": (np.arange(2), np.array(["a", "b"]))})
+    # A cast to uint8 would store 300 as 44 and a uint64 time beyond int64 as a time before 1970.
+    with pytest.raises(StoreError, match="tag 'flow': quality 300 is outside 0 to 255"):
+        store.append(rec, {"flow": (np.arange(2), np.zeros(2), np.array([300, 0]))})
+    with pytest.raises(StoreError, match="tag 'flow': quality 300 is outside 0 to 255"):
+        store.append(rec, {"flow": (np.arange(2), np.zeros(2), [300, 0])})
+    with pytest.raises(StoreError, match="tag 'flow': quality -1 is outside 0 to 255"):
+        store.append(rec, {"flow": (np.arange(2), np.zeros(2), np.array([0, -1]))})
+    with pytest.raises(StoreError, match="tag 'flow': qualities must be whole numbers"):
+        store.append(rec, {"flow": (np.arange(2), np.zeros(2), np.array([0.5, 1.0]))})
+    with pytest.raises(StoreError, match="tag 'flow': timestamp 9223372036854775813 is beyond int64"):
+        store.append(rec, {"flow": (np.array([1, 2**63 + 5], np.uint64), np.zeros(2))})
     with pytest.raises(StoreError, match="has no tag 'nope'"):
         store.read(["nope"], recording=rec)
     with pytest.raises(StoreError, match="is a number with a fraction"):
