@@ -49,6 +49,7 @@ def open_store(location: str | Path, *, read_only: bool = False,
     block_size
         The most samples per block that :meth:`RecordingStore.append` and ``compact`` write.
     """
+    _check_block_size(block_size)  # before any engine exists: a refusal leaves no connection and no file
     target = parse_location(location)
     if isinstance(target, Path):
         engine = sqlite_engine(target, read_only=read_only)
@@ -93,8 +94,7 @@ class RecordingStore:
 
     def __init__(self, engine: sa.Engine, location: str, revision: Revision, *, read_only_reason: str | None,
                  block_size: int = DEFAULT_BLOCK_SIZE):
-        if block_size < 1:
-            raise StoreError(f"block size {block_size}: a block holds at least one sample")
+        _check_block_size(block_size)
         self.engine = engine
         self.location = location
         self.revision = revision
@@ -379,6 +379,11 @@ class RecordingStore:
     read_chunks = query.read_chunks
     iter_chunks = query.iter_chunks
     statistics = query.statistics
+
+
+def _check_block_size(block_size: int) -> None:
+    if block_size < 1:
+        raise StoreError(f"block size {block_size}: a block holds at least one sample")
 
 
 def _recording(row: Any) -> Recording:
