@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 EXIT_DATA = 1  # a store, recording or file that cannot be used; a recording stopped by a full disk
 EXPORT_FORMATS = ("csv", "parquet", "xlsx")
-EXCEL_ROWS = 1_048_575  # rows of an Excel sheet below its header
 
 
 class DataCommandError(Exception):
@@ -74,23 +73,29 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                                             "that time is empty); 'run-graph --input' reads the result.")
     export.add_argument("name", help="the recording")
     export.add_argument("--output", "-o", type=Path, required=True, metavar="FILE")
-    export.add_argument("--format", choices=EXPORT_FORMATS, help="default: from the file's suffix")
+    export.add_argument("--format", choices=EXPORT_FORMATS, help="checked against the file's suffix")
+    export.add_argument("--quality", action="store_true", help="also a '<tag> quality' column per tag")
+    export.add_argument("--timezone", metavar="ZONE", help="write times in this zone, e.g. Asia/Shanghai "
+                                                           "(default UTC)")
     _add_range_options(export)
     export.add_argument("--tags", metavar="A,B", help="only these tags (default: all)")
     export.add_argument("--label", help="only the samples inside annotations with this label")
     _add_store_options(export)
     export.set_defaults(handler=run_command(export_data))
 
-    imported = actions.add_parser("import", help="a CSV or Parquet file (time column, one column per tag) as a "
-                                                 "new recording",
-                                  description="Read a wide file (a time column, one column per tag), checked row "
-                                              "by row as run-graph reads it, into a new recording; an empty cell "
-                                              "is no sample of that tag at that time.")
+    imported = actions.add_parser("import", help="a CSV, Parquet or Excel file (or a historian's export) as a new "
+                                                 "recording",
+                                  description="Read a file (units in headers such as 'flow [m3/h]'), or a "
+                                              "historian's CSV export laid out as a mapping file says, into a new "
+                                              "recording. Every bad cell or line is reported by line number; too "
+                                              "many refuse the file.")
     imported.add_argument("file", type=Path)
     imported.add_argument("--name", help="name of the new recording (default: the file's name)")
-    imported.add_argument("--time-column", metavar="NAME", help="time column (default: detected)")
-    imported.add_argument("--time-unit", choices=("s", "ms", "us", "ns"), default="s",
-                          help="unit of numeric times since 1970 (default s)")
+    imported.add_argument("--mapping", type=Path, metavar="MAPPING.yaml",
+                          help="the export's layout: time column and format, zone, wide or long, renames, units, "
+                               "quality codes, separator, decimal comma, encoding (see device_browser.exchange)")
+    imported.add_argument("--tz", metavar="ZONE", help="zone of times written without one, e.g. Asia/Shanghai "
+                                                       "(default UTC)")
     _add_store_options(imported)
     imported.set_defaults(handler=run_command(import_data))
 
@@ -172,7 +177,7 @@ def _fail(message: str, code: int = EXIT_DATA) -> int:
 
 def _handled(call):
     """Run ``call``; a store, recording or file problem becomes one line and exit status 1."""
-    from device_browser.recordings import RecordingError
+    from device_browser.recordings import RecordingError  # ExchangeError is one
     from device_browser.store import StoreError
 
     try:
@@ -334,56 +339,23 @@ def export_data(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from nodes.atomic_file import AtomicFile
+    from device_browser.exchange import export_recording
 
-    fmt = args.format or _format_of(args.output)
+    _check_format(args.output, args.format)
     with opened_store(args, read_only=True) as store:
         rec = store.recording(args.name)
-        start, end = _time(args.start, rec, "--start"), _time(args.end, rec, "--end")
-        frame = store.read(_split(args.tags) or None, start, end, recording=rec, label=args.label, form="wide")
-    if fmt == "xlsx" and len(frame) > EXCEL_ROWS:
-        raise DataCommandError(f"{args.output}: {len(frame)} rows do not fit an Excel sheet ({EXCEL_ROWS}); export "
-                               "a shorter range (--start/--end) or use csv or parquet")
-    frame = frame.reset_index()
-    target = AtomicFile(args.output)
-    try:
-        if fmt == "csv":
-            frame["time"] = iso_times(frame["time"])
-            frame.to_csv(target.tmp, index=False)
-        elif fmt == "parquet":
-            frame.to_parquet(target.tmp, index=False)
-        else:  # Excel has no time zones: UTC wall-clock times, said in the header
-            frame["time"] = frame["time"].dt.tz_convert(None)
-            frame.rename(columns={"time": "time (UTC)"}).to_excel(target.tmp, index=False, engine="openpyxl")
-        target.commit()
-    except OSError as exc:
-        target.abort()
-        raise DataCommandError(f"{args.output}: cannot be written ({exc.strerror or exc}); nothing was written") \
-            from None
-    except BaseException:
-        target.abort()
-        raise
-    print(f"{len(frame)} rows of {len(frame.columns) - 1} tag(s) of '{rec.name}' written to {args.output}")
+        rows = export_recording(store, rec, args.output, tags=_split(args.tags) or None,
+                                start=_time(args.start, rec, "--start"), end=_time(args.end, rec, "--end"),
+                                label=args.label, quality=args.quality, timezone=args.timezone)
+    print(f"{rows} rows of '{rec.name}' written to {args.output}")
     return 0
 
 
-def iso_times(times: pd.Series) -> Any:
-    """ISO 8601 UTC text with as many digits as the times need (a nanosecond stamp keeps all nine)."""
-    import numpy as np
-
-    ns = times.dt.tz_convert(None).to_numpy("datetime64[ns]")
-    raw = ns.view(np.int64)
-    unit = next((u for u, step in (("s", 10**9), ("ms", 10**6), ("us", 10**3)) if not np.any(raw % step)), "ns")
-    return np.char.add(np.datetime_as_string(ns, unit=unit), "Z")
-
-
-def _format_of(path: Path) -> str:
-    suffix = path.suffix.lower().lstrip(".")
-    found = {"csv": "csv", "parquet": "parquet", "pq": "parquet", "xlsx": "xlsx"}.get(suffix)
-    if found is None:
-        raise DataCommandError(f"{path}: say --format {'|'.join(EXPORT_FORMATS)} (the suffix '{path.suffix}' does "
-                               "not tell)")
-    return found
+def _check_format(path: Path, fmt: str | None) -> None:
+    """``--format`` must agree with the file's suffix (which is what other tools go by)."""
+    suffixes = {"csv": (".csv", ".txt"), "parquet": (".parquet", ".pq"), "xlsx": (".xlsx",)}
+    if fmt is not None and path.suffix.lower() not in suffixes[fmt]:
+        raise DataCommandError(f"{path}: --format {fmt} needs a file named *{suffixes[fmt][0]}")
 
 
 def import_data(args: argparse.Namespace) -> int:
@@ -391,40 +363,51 @@ def import_data(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from device_browser.recordings import open_source
+    import dataclasses
 
-    source = open_source(args.file, args.time_column, args.time_unit)
-    columns = source.columns()
-    if not columns:
-        raise DataCommandError(f"{args.file}: the file has only its time column ({source.time_column})")
-    source.check_rows()
+    from device_browser.exchange import CsvMapping, read_file
+    from device_browser.store import TagInfo
+
+    mapping = CsvMapping.load(args.mapping) if args.mapping else None
+    if args.tz:
+        mapping = dataclasses.replace(mapping or CsvMapping(), timezone=args.tz)
+    imported = read_file(args.file, mapping)  # refuses a file with too many bad rows, listing them
+    for problem in imported.problems:  # each bad cell or line, by line number: never dropped silently
+        print(f"warning: {problem}", file=sys.stderr)
+    for note in imported.notes:
+        print(note, file=sys.stderr)
+    chunks = {tag: _present(chunk) for tag, chunk in imported.chunks.items()}
+    chunks = {tag: chunk for tag, chunk in chunks.items() if len(chunk)}
+    if not chunks:
+        raise DataCommandError(f"{args.file}: no samples to import")
     name = args.name or args.file.stem
     with opened_store(args, read_only=False) as store:
         if any(r.name == name for r in store.recordings()):
             raise DataCommandError(f"{store.location}: there is already a recording named '{name}'; choose another "
                                    "--name")
-        chunks = list(source.chunks(columns, 200_000))  # every row is checked before anything is stored
-        first = int(chunks[0][columns[0]].t[0])
+        first = min(int(c.t[0]) for c in chunks.values())
+        last = max(int(c.t[-1]) for c in chunks.values())
         rec = store.create_recording(name, operator=_user(), notes=f"imported from {args.file.name}", started=first)
-        samples = 0
         try:
-            for chunk in chunks:
-                samples += store.append(rec, {tag: _present(c) for tag, c in chunk.items()})
-            store.compact(rec)
-            store.finish_recording(rec, int(chunks[-1][columns[0]].t[-1]))
+            store.define_tags(rec, [TagInfo(tag, unit=imported.units.get(tag, "")) for tag in chunks])
+            samples = store.append(rec, chunks)
+            store.finish_recording(rec, last)
         except BaseException:
             store.delete_recording(rec)  # no half recording left behind
             raise
-    print(f"imported {samples} samples of {len(columns)} tag(s) from {args.file} as '{name}'")
+    skipped = f"; {len(imported.problems)} bad cell(s) or line(s) left out (above)" if len(imported.problems) else ""
+    print(f"imported {samples} samples of {len(chunks)} tag(s) from {args.file} as '{name}'{skipped}")
     return 0
 
 
-def _present(chunk: Any) -> tuple[Any, Any, Any]:
-    """A wide file's column without its empty cells: an empty cell means the tag had no sample then."""
+def _present(chunk: Any) -> Any:
+    """A tag's samples without the empty cells of a wide file (no sample of that tag at that time)."""
     import numpy as np
 
-    keep = ~np.isnan(chunk.v)
-    return chunk.t[keep], chunk.v[keep], chunk.q[keep]
+    from nodes.chunk import BAD, Chunk
+
+    keep = ~(np.isnan(chunk.v) & (chunk.q == BAD))
+    return chunk if keep.all() else Chunk(chunk.t[keep], chunk.v[keep], chunk.q[keep])
 
 
 # -- annotations ------------------------------------------------------------------------------------
@@ -487,8 +470,8 @@ def run_stored_graph(args: argparse.Namespace) -> int:
     """``run-graph GRAPH --recording NAME [--store] --output OUT``: the graph over a stored recording.
 
     The graph's inputs are the recording's tags of the same names, read on the union of their
-    times (a tag without a sample at a time is NaN there, bad quality), exactly what
-    ``data export`` writes to CSV: so this run and ``run-graph --input`` on the export agree.
+    times (a tag without a sample at a time is NaN there, bad quality; a bad sample is NaN), as
+    ``data export`` writes them to CSV: so this run and ``run-graph --input`` on the export agree.
     The store defaults to the project of the graph (``PROJECT/graphs/GRAPH``).
     """
     from workbench.graph_commands import EXIT_BAD_DATA, prepare_graph
@@ -553,7 +536,7 @@ def _run_stored(args: argparse.Namespace, compiled: CompiledGraph, project: Path
 
 
 def _frame_chunks(frame: pd.DataFrame, columns: list[str], rows: int) -> Iterator[dict[str, Any]]:
-    """Chunks of ``rows`` rows of a wide frame with quality columns; NaN is bad, as a CSV's empty cell."""
+    """Chunks of ``rows`` rows of a wide frame with quality columns; NaN is bad, and bad is NaN, as in an export."""
     import numpy as np
 
     from nodes.chunk import BAD, Chunk
@@ -562,5 +545,6 @@ def _frame_chunks(frame: pd.DataFrame, columns: list[str], rows: int) -> Iterato
     values = {c: frame[c].to_numpy(np.float64) for c in columns}
     qualities = {c: np.where(np.isnan(values[c]), BAD, frame[f"{c} quality"].to_numpy(np.uint8)).astype(np.uint8)
                  for c in columns}
+    values = {c: np.where(qualities[c] == BAD, np.nan, values[c]) for c in columns}  # as an export writes them
     for i in range(0, len(t), rows):
         yield {c: Chunk(t[i:i + rows], values[c][i:i + rows], qualities[c][i:i + rows]) for c in columns}

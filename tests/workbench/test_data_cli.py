@@ -21,6 +21,7 @@ import pytest
 
 from device_browser.store import TagInfo, open_store
 from nodes.resources import resources_dir
+from tests.postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
 from tests.simulator_process import SimulatorProcess
 from workbench.cli import main
 
@@ -71,22 +72,54 @@ def test_list_shows_tags_with_units_samples_range_and_annotations(store_path, ca
     assert "2026-11-30 00:53:20.000 UTC → 2026-11-30 00:53:39.990 UTC (20.0 s)" in out
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request, tmp_path):
+    """'site run' in an SQLite file or in a real PostgreSQL database (by URL)."""
+    location = tmp_path / "recordings.sqlite" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    make_recording(location)
+    return location
+
+
 @pytest.mark.parametrize("suffix", ["csv", "parquet"])
-def test_export_then_import_gives_the_same_recording(store_path, tmp_path, capsys, suffix):
+def test_export_then_import_gives_the_same_recording(any_store, tmp_path, capsys, suffix):
+    store_path = any_store
     exported = tmp_path / f"site.{suffix}"
     code, out, err = data("export", "site run", "-o", exported, "--store", store_path, capsys=capsys)
     assert code == 0, err
-    assert f"2000 rows of 3 tag(s) of 'site run' written to {exported}" in out  # the union of the times
+    assert f"2000 rows of 'site run' written to {exported}" in out  # the union of the times
     code, out, err = data("import", exported, "--name", "copy", "--store", store_path, capsys=capsys)
     assert code == 0, err
     with open_store(store_path, read_only=True) as store:
         original = store.read(None, recording="site run", form="wide")
         copy = store.read(None, recording="copy", form="wide")
-        if suffix == "parquet":  # device_browser.recordings.ParquetSource reads times to the microsecond only
-            original.index = original.index.floor("us")
-        pd.testing.assert_frame_equal(copy, original)  # exact: every time (CSV: to the ns), every value
+        pd.testing.assert_frame_equal(copy, original)  # exact: every time to the ns, every value
         counts = store.statistics(recording="copy")["count"].to_dict()
+        assert {t.name: t.unit for t in store.tags("copy")} == TAGS  # units travel in the headers
     assert counts == {"flow": 1999, "discharge_pressure": 1000, "motor_current": 400}  # the NaN is no sample
+
+
+def test_a_historian_export_is_imported_with_its_mapping_and_its_bad_lines_reported(tmp_path, capsys):
+    export = tmp_path / "historian.csv"
+    export.write_text("TagName;Timestamp;Value\n"
+                      "FIC101.PV;2026-11-30 08:00:00;12,5\n"
+                      "PT102.PV;2026-11-30 08:00:00;4,61\n"
+                      "FIC101.PV;2026-11-30 08:00:01;12,x\n"  # line 4: not a number
+                      "FIC101.PV;2026-11-30 08:00:02;12,7\n", encoding="utf-8")
+    mapping = tmp_path / "historian.yaml"
+    mapping.write_text("layout: long\ntag_column: TagName\ntime: Timestamp\nvalue_column: Value\n"
+                       "rename: {FIC101.PV: flow, PT102.PV: pressure}\nunits: {flow: m^3/h, pressure: bar}\n"
+                       "max_bad_fraction: 0.5\n", encoding="utf-8")
+    store = tmp_path / "recordings.sqlite"
+    code, out, err = data("import", export, "--mapping", mapping, "--tz", "Asia/Shanghai", "--name", "historian",
+                          "--store", store, capsys=capsys)
+    assert code == 0, err
+    assert "line 4" in err and "'12,x'" in err  # reported by line, not dropped silently
+    assert "imported 3 samples of 2 tag(s)" in out and "1 bad cell(s) or line(s) left out" in out
+    with open_store(store, read_only=True) as opened:
+        frame = opened.read(["flow"], recording="historian")
+        assert {t.name: t.unit for t in opened.tags("historian")} == {"flow": "m^3/h", "pressure": "bar"}
+    assert frame.value.tolist() == [12.5, 12.7]
+    assert frame.time.iloc[0] == pd.Timestamp("2026-11-30T00:00:00Z")  # 08:00 in Shanghai
 
 
 def test_excel_export_of_a_range(store_path, tmp_path, capsys):
@@ -95,13 +128,13 @@ def test_excel_export_of_a_range(store_path, tmp_path, capsys):
                           "flow,motor_current", "--store", store_path, capsys=capsys)
     assert code == 0, err
     sheet = pd.read_excel(exported)
-    assert list(sheet.columns) == ["time (UTC)", "flow", "motor_current"]
+    assert list(sheet.columns) == ["time [UTC]", "flow [m³/h]", "motor_current [A]"]
     with open_store(store_path, read_only=True) as store:
         expected = store.read(["flow", "motor_current"], T0 + 10**9, T0 + 2 * 10**9, recording="site run",
                               form="wide")
     assert len(sheet) == len(expected) == 100
-    np.testing.assert_allclose(sheet["flow"], expected["flow"], equal_nan=True)
-    late = (sheet["time (UTC)"] - expected.index.tz_convert(None)).abs().max()
+    np.testing.assert_allclose(sheet["flow [m³/h]"], expected["flow"], equal_nan=True)
+    late = (sheet["time [UTC]"] - expected.index.tz_convert(None)).abs().max()
     assert late < pd.Timedelta("1ms")  # Excel keeps times to the millisecond
 
 
@@ -128,8 +161,11 @@ def test_annotations_are_added_listed_used_and_removed(store_path, tmp_path, cap
 def test_mistakes_are_one_clear_line(store_path, tmp_path, capsys, monkeypatch):
     code, _, err = data("export", "no such run", "-o", tmp_path / "x.csv", "--store", store_path, capsys=capsys)
     assert code == 1 and "there is no recording 'no such run' (recordings: site run)" in err
-    code, _, err = data("export", "site run", "-o", tmp_path / "x.txt", "--store", store_path, capsys=capsys)
-    assert code == 2 and "say --format csv|parquet|xlsx" in err
+    code, _, err = data("export", "site run", "-o", tmp_path / "x.dat", "--store", store_path, capsys=capsys)
+    assert code == 1 and "cannot tell the format from '.dat'" in err
+    code, _, err = data("export", "site run", "-o", tmp_path / "x.csv", "--format", "parquet", "--store", store_path,
+                        capsys=capsys)
+    assert code == 2 and "--format parquet needs a file named *.parquet" in err
     code, _, err = data("annotate", "site run", "--start", "yesterday-ish", "--end", "+1", "--label", "x",
                         "--store", store_path, capsys=capsys)
     assert code == 1 and "--start: 'yesterday-ish' is not a date-time" in err
