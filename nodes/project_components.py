@@ -228,7 +228,7 @@ class ProjectComponents:
                 for type_name in self.scripts.modules[self.folder / Path(failure.file).name].declared:
                     if type_name not in base:
                         self.not_loaded[type_name] = str(failure)
-                if self.folder / Path(failure.file).name in changed:
+                if self.folder / Path(failure.file).name in changed and not failure.pending:
                     log.error("Script component not loaded: %s\n%s", failure, failure.traceback.rstrip())
             self.script_failures = {f.file: f for f in failures}
         else:

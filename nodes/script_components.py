@@ -55,6 +55,7 @@ class ScriptFailure:
     line: int | None
     message: str
     traceback: str = ""
+    pending: bool = False  # not a verdict: the file is still being checked, the next refresh tries it again
 
     def __str__(self) -> str:
         where = f"{self.file}, line {self.line}" if self.line else self.file
@@ -224,34 +225,37 @@ class ScriptLibrary:
         """
         changed: set[Path] = set()
         files = script_files(folder)
+        sources: dict[Path, str | OSError | UnicodeDecodeError] = {}
+        for path in files:  # read once: what is vetted is what is imported, even if the file changes meanwhile
+            try:
+                sources[path] = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                sources[path] = exc
+        refused_now: set[Path] = set()
         if vet is not None:
-            fresh = {}
-            for path in files:
-                with contextlib.suppress(OSError, UnicodeDecodeError):  # an unreadable file is reported below
-                    source = path.read_text(encoding="utf-8")
-                    if path not in self.modules or self.modules[path].source != source:
-                        fresh[f"{path.parent.name}/{path.name}"] = (path, source)
-            refused = vet({shown: source for shown, (_, source) in fresh.items()}) if fresh else {}
+            fresh = {f"{p.parent.name}/{p.name}": (p, text) for p, text in sources.items() if isinstance(text, str)
+                     and (p not in self.modules or self.modules[p].source != text or _pending(self.modules[p]))}
+            refused = vet({shown: text for shown, (_, text) in fresh.items()}) if fresh else {}
             for shown, failure in refused.items():
-                path, source = fresh[shown]
-                self.modules[path] = ScriptModule(path, shown, source, hashlib.sha256(source.encode()).hexdigest(),
-                                                  failure=failure, declared=declared_in_source(source))
+                path, text = fresh[shown]
+                self.modules[path] = ScriptModule(path, shown, text, hashlib.sha256(text.encode()).hexdigest(),
+                                                  failure=failure, declared=declared_in_source(text))
+                refused_now.add(path)
                 changed.add(path)
         for path in set(self.modules) - set(files):
             del self.modules[path]
             changed.add(path)
-        for path in files:
-            try:
-                source = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                failure = ScriptFailure(f"{path.parent.name}/{path.name}", None, f"cannot be read ({exc})")
-                self.modules[path] = ScriptModule(path, failure.file, "", "", failure=failure)
+        for path, source in sources.items():
+            shown = f"{path.parent.name}/{path.name}"
+            if not isinstance(source, str):
+                self.modules[path] = ScriptModule(path, shown, "", "",
+                                                  failure=ScriptFailure(shown, None, f"cannot be read ({source})"))
                 changed.add(path)
                 continue
             old = self.modules.get(path)
-            if old is not None and old.source == source:
+            if old is not None and old.source == source and (path in refused_now or not _pending(old)):
                 continue  # unchanged, or just refused by the vet
-            self.modules[path] = load_script(f"{path.parent.name}/{path.name}", source, path)
+            self.modules[path] = load_script(shown, source, path)
             changed.add(path)
         return changed
 
@@ -286,6 +290,10 @@ class ScriptLibrary:
 
     def sources(self) -> dict[str, str]:
         return {m.shown: m.source for m in self.modules.values()}
+
+
+def _pending(module: ScriptModule) -> bool:
+    return module.failure is not None and module.failure.pending
 
 
 def script_sources(classes: list[type[Component]]) -> dict[str, str]:

@@ -240,6 +240,10 @@ class ScriptEditorView(QWidget):
             self._say(self.tr("Not loaded: the project folder is not trusted"), False)
             return
         failure = self.components.script_failures.get(shown)
+        if failure is not None and failure.pending:
+            self.editor.clear_error()
+            self._say(self.tr("Checking {file} before it is loaded…").format(file=self.path.name), True)
+            return
         if failure is not None:
             self.editor.mark_error(failure.line, failure.message)
             where = self.tr("Line {line}: ").format(line=failure.line) if failure.line else ""

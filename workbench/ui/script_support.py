@@ -99,16 +99,12 @@ class ScriptSupport(QObject):
             except (OSError, UnicodeDecodeError):
                 continue  # the reload reports it
             module = self.components.scripts.modules.get(path)
-            key = _key(path, source)
-            if (module is None or module.source != source) and key not in self._verdicts and key not in self._vetting:
+            changed = module is None or module.source != source or (module.failure and module.failure.pending)
+            if changed and _key(path, source) not in self._verdicts:
                 fresh[f"{folder.name}/{path.name}"] = source
-                self._vetting.add(key)
-        if not fresh:
-            if not self._pending:  # else the reload comes when the vets under way end
-                self._reload_now()
-            return
-        self._pending += 1
-        threading.Thread(target=self._vet_main, args=(fresh,), name="vet-scripts", daemon=True).start()
+        self._start_vet(fresh)
+        if not self._pending:  # else the reload comes when the vets under way end
+            self._reload_now()
 
     def _vet_main(self, sources: dict[str, str]) -> None:
         failures = vet_in_subprocess(sources, self.vet_timeout_s)
@@ -128,13 +124,28 @@ class ScriptSupport(QObject):
         self.components.reload()
 
     def _vet(self, sources) -> dict:
-        """The components model's vet: verdicts reached off the UI thread, else (opening a project) here and now."""
+        """The components model's vet: the verdicts reached off the UI thread.
+
+        A text not vetted yet (a project just opened, a file changed since the last check) is held
+        back as "being checked" and vetted on a worker thread; a reload follows the verdict. The
+        UI thread never waits on a script's import.
+        """
         known = {shown: self._verdicts[_key(Path(shown), text)] for shown, text in sources.items()
                  if _key(Path(shown), text) in self._verdicts}
         unknown = {shown: text for shown, text in sources.items() if _key(Path(shown), text) not in self._verdicts}
-        failures = vet_in_subprocess(unknown, self.vet_timeout_s) if unknown else {}
-        self._verdicts.update({_key(Path(shown), text): failures.get(shown) for shown, text in unknown.items()})
-        return {shown: failure for shown, failure in {**known, **failures}.items() if failure is not None}
+        if unknown:
+            self._start_vet(unknown)
+        held = {shown: ScriptFailure(shown, None, self.tr("being checked before it is loaded"), pending=True)
+                for shown in unknown}
+        return {shown: failure for shown, failure in {**known, **held}.items() if failure is not None}
+
+    def _start_vet(self, sources: dict[str, str]) -> None:
+        fresh = {shown: text for shown, text in sources.items() if _key(Path(shown), text) not in self._vetting}
+        if not fresh:
+            return
+        self._vetting.update(_key(Path(shown), text) for shown, text in fresh.items())
+        self._pending += 1
+        threading.Thread(target=self._vet_main, args=(fresh,), name="vet-scripts", daemon=True).start()
 
     @property
     def busy(self) -> bool:
