@@ -128,3 +128,12 @@ def test_the_canvas_and_the_problems_panel_name_the_formula_node(qtbot, graph, t
     assert row.text(1) == "power.expression" and "the formula gives m⁴/h" in row.text(2)
     qtbot.waitUntil(lambda: "m⁴/h" in (editor.canvas.scene.nodes["power"].problem or ""), timeout=5000)
     editor.canvas.detach()
+
+
+def test_a_power_of_a_unit_too_large_is_explained_while_typing(qtbot, inspector):
+    """pint's OverflowError (h**100 is 3600**100 s**100) and the unit parser's refusal of m**120 once escaped the
+    check as typed; the field now says which operator gives what."""
+    typed(qtbot, inspector, "expression", "head**60 * head**60")
+    qtbot.waitUntil(lambda: shown(inspector, "expression") is not None, timeout=5000)
+    assert "'*' at column 10 gives m¹²⁰, too large a power of a unit" in shown(inspector, "expression")
+    assert inspector.edits.calls == []
