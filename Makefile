@@ -37,7 +37,7 @@ bench: $(STAMP) translations
 
 ## Render the workbench's views into docs/images/VIEW.LANG.png (offscreen), for the docs and for review.
 screenshots: $(STAMP) translations
-	MILLWRIGHT_DOCS_IMAGES=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests/gui/test_screenshots.py tests/gui/test_device_screenshots.py tests/gui/test_graph_screenshots.py tests/gui/test_app_screenshots.py tests/gui/test_script_editor_screenshots.py tests/gui/test_console_screenshots.py
+	MILLWRIGHT_DOCS_IMAGES=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests/gui/test_screenshots.py tests/gui/test_device_screenshots.py tests/gui/test_graph_screenshots.py tests/gui/test_app_screenshots.py tests/gui/test_script_editor_screenshots.py tests/gui/test_console_screenshots.py tests/gui/test_data_browser_screenshots.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

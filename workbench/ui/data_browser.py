@@ -55,7 +55,6 @@ from device_browser.data_browser import (
     recording_rows,
     tag_rows,
 )
-from device_browser.display import format_value
 from device_browser.recordings import RecordingError
 from device_browser.store import Annotation, RecordingStore, StoreError, open_store
 from device_browser.ui.tasks import TaskSet
@@ -108,6 +107,7 @@ def _table(columns: int) -> QTableWidget:
     table.horizontalHeader().setStretchLastSection(True)
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     table.setAlternatingRowColors(True)
+    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
     return table
 
 
@@ -127,6 +127,7 @@ class DataBrowserView(QWidget):
         self.annotations: list[Annotation] = []
         self.last_export: tuple[Path, int] | None = None
         self.error: str = ""
+        self.queried_width = 0  # the plot's width in pixels at the last read: envelopes have this many buckets
         self._tasks = TaskSet()
         self._jobs: dict[str, Job] = {}  # kind ("store", "plot", "export") → the job running
         self._hint_key = "none"
@@ -161,6 +162,7 @@ class DataBrowserView(QWidget):
         self.plot = DataPlot()
         self.plot.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.plot.range_changed.connect(self._range_moved)
+        self.plot.resized.connect(self._resized)
         self.plot.annotation_clicked.connect(self.choose_annotation)
         self.plot.selection_changed.connect(self._update_actions)
         self.requery = QTimer(self)
@@ -206,13 +208,14 @@ class DataBrowserView(QWidget):
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.plot)
         right.addWidget(notes)
-        right.setStretchFactor(0, 3)
+        right.setStretchFactor(0, 2)
         right.setStretchFactor(1, 1)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(left)
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
+        self.splitter.setSizes([620, 680])  # the tables' columns readable, the plot the larger part
 
         self.status = QLabel()
         self.status.setWordWrap(True)
@@ -347,7 +350,7 @@ class DataBrowserView(QWidget):
 
     @property
     def busy(self) -> bool:
-        return bool(self._jobs) or bool(self._tasks)
+        return bool(self._jobs) or bool(self._tasks) or self.requery.isActive()
 
     def cancel(self) -> None:
         """Call off every running read and export."""
@@ -506,7 +509,7 @@ class DataBrowserView(QWidget):
             name.setCheckState(Qt.CheckState.Unchecked)
             if tag.device:
                 name.setToolTip(tag.device)
-            numbers = [_item(format_value(value) if tag.values else "", right=True)
+            numbers = [_item(f"{value:.7g}" if tag.values else "", right=True)  # a statistic, not a reading
                        for value in (tag.min, tag.max, tag.mean)]
             cells = [name, _item(tag.unit), _item(f"{tag.count:,}", right=True), *numbers,
                      _item(str(tag.gaps), right=True)]
@@ -556,13 +559,19 @@ class DataBrowserView(QWidget):
         if self.readers:
             self.requery.start()
 
+    def _resized(self) -> None:
+        # Only a real change of width: new data can widen the y axis' labels, which narrows the plot
+        # by a few pixels, which must not read again (and again).
+        if self.readers and abs(self.plot.width_px() - self.queried_width) > 0.1 * self.queried_width:
+            self.requery.start()
+
     def refresh_plot(self) -> asyncio.Task | None:
         """Read the envelopes of the ticked tags over the visible range (calling off a read running)."""
         self.requery.stop()
         if not self.readers:
             return None
         start, end = self.plot.visible_ns()
-        width = self.plot.width_px()
+        width = self.queried_width = self.plot.width_px()
         readers = dict(self.readers)
 
         def read(job: Job) -> dict:

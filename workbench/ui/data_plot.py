@@ -58,7 +58,8 @@ class _AnnotationRegion(pg.LinearRegionItem):
 class DataPlot(pg.PlotWidget):
     """Recorded tags over time, with annotations and a selected range."""
 
-    range_changed = Signal()  # the visible time range moved (zoom, pan, resize)
+    range_changed = Signal()  # the visible time range moved (zoom, pan)
+    resized = Signal()  # the plot area changed size (also when the y axis' labels widen)
     selection_changed = Signal()
     annotation_clicked = Signal(int)
 
@@ -70,12 +71,12 @@ class DataPlot(pg.PlotWidget):
         item.setMenuEnabled(False)
         item.hideButtons()
         item.showGrid(x=True, y=True, alpha=0.2)
-        self.legend = item.addLegend(offset=(10, 10))
+        self.legend = item.addLegend(offset=(-10, 10))  # top right: annotation labels sit top left of their region
         self._box.disableAutoRange(pg.ViewBox.XAxis)  # x follows the user; y fits what is shown
         self._box.enableAutoRange(pg.ViewBox.YAxis)
         self._box.setAutoVisible(y=True)
         self._box.sigXRangeChanged.connect(lambda *_: self.range_changed.emit())
-        self._box.sigResized.connect(lambda *_: self.range_changed.emit())
+        self._box.sigResized.connect(lambda *_: self.resized.emit())
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.regions: dict[int, _AnnotationRegion] = {}
         self.selected_annotation: int | None = None
