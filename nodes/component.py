@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from nodes.chunk import Chunk
+from nodes.kernels import Kernel
 
 
 class Kind(enum.StrEnum):
@@ -251,3 +252,12 @@ class Component:
     def feedback_capacity(self) -> int:
         """Feedback components only: how many samples :meth:`emit` can give before new input."""
         return 1
+
+    def kernel(self, state: Any) -> Kernel | None:
+        """This component's per-sample step for fusion (:mod:`nodes.kernels`), or None.
+
+        A chain of components that all declare one runs as one compiled pass over each chunk instead
+        of a pass per component; a component without one (the default) runs its ``process`` as
+        always. ``state`` is what :meth:`init_state` gave: some kernels take coefficients from it.
+        """
+        return None

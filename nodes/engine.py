@@ -10,13 +10,18 @@ A node that raises does not stop the run: it is marked failed with its message, 
 become bad-quality samples for the rest of the run, and every other node goes on. A node that
 declares a ``sample_rate`` fails the same way when a signal input is not regularly sampled at it
 (:mod:`nodes.sample_clock`).
+
+A run told which wires are watched (``observe``: probes, nothing for a batch run) may fuse chains
+of per-sample components into one compiled pass (:mod:`nodes.fusion`); outputs, node statistics
+and failures are the same as unfused. Without ``observe`` every wire stays visible in
+:attr:`Run.last_outputs`, as the designer's probes need, and nothing fuses.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,28 +139,66 @@ def _columns(plans: list[NodePlan], type_name: str) -> dict[str, str]:
     return columns
 
 
-class Run:
-    """One execution of a compiled graph: node states, statistics and failures."""
+_INPUT, _NODE, _CHAIN = 0, 1, 2  # what a schedule entry runs
 
-    def __init__(self, compiled: CompiledGraph):
+
+class Run:
+    """One execution of a compiled graph: node states, statistics and failures.
+
+    Parameters
+    ----------
+    compiled : CompiledGraph
+        The graph to run.
+    observe : collection of str, optional
+        The wires someone watches, as ``node.port`` (or ``node`` for all its outputs); graph outputs
+        are always kept. When given, chains of components between watched wires may run fused
+        (:mod:`nodes.fusion`) and :attr:`last_outputs` holds only the wires computed on their own.
+        None (the default) keeps every wire in :attr:`last_outputs` and fuses nothing.
+    fuse : bool, optional
+        False never fuses; None fuses when numba is there (and ``MILLWRIGHT_NO_NUMBA`` is not set).
+    """
+
+    def __init__(self, compiled: CompiledGraph, observe: Collection[str] | None = None, fuse: bool | None = None):
         self.compiled = compiled
         self.stats = {plan.id: NodeStats() for plan in compiled.plans}
-        self.states = {}
+        self._states: dict[str, Any] = {}
         self.clocks: dict[str, list[SampleClock]] = {}  # node id -> its inputs' regularity checks
         for plan in compiled.plans:
             try:
-                self.states[plan.id] = plan.component.init_state()
+                self._states[plan.id] = plan.component.init_state()
                 if clocks := sample_clocks(plan.component):
                     self.clocks[plan.id] = clocks
             except Exception as exc:  # noqa: BLE001 - a plug-in's bad start must not stop the run
                 self._fail(plan, exc)
         self.last_outputs: dict[tuple[str, str], Chunk] = {}
+        self._empty: dict[str, dict[str, Chunk] | None] = {}  # node id -> its outputs for empty inputs
+        self._feedback = [p for p in compiled.plans if p.role == "feedback"]
+        self.chains: list = []  # the fused chains (nodes.fusion.FusedChain) running now
+        self._reload = False  # the nodes' states may have been changed from outside: reload the chains
+        self._checked: set[str] = set()  # nodes whose sampling checks already took the current block
+        if observe is not None and fuse is not False:
+            self._fuse(set(observe), fuse)
+        self._schedule = self._make_schedule()
+
+    @property
+    def states(self) -> dict[str, Any]:
+        """Each node's state object (saved and restored by the app runtime), current even for fused nodes."""
+        if self.chains:
+            for chain in self.chains:
+                chain.store(self._states)
+            self._reload = True  # the caller may change them
+        return self._states
 
     # -- executors ---------------------------------------------------------------------------------
     def push(self, inputs: dict[str, Chunk]) -> dict[str, Chunk]:
         """Streaming: run one tick (or one chunk of a recording); returns the graph outputs."""
+        blocks = self._blocks(inputs)
+        if len(blocks) == 1:
+            for _ in self._execute(blocks[0]):
+                pass
+            return self._collect()
         results: dict[str, list[Chunk]] = {}
-        for block in self._blocks(inputs):
+        for block in blocks:
             for _ in self._execute(block):
                 pass
             for column, chunk in self._collect().items():
@@ -163,7 +206,8 @@ class Run:
         return {column: Chunk.join(parts) for column, parts in results.items()}
 
     def steps(self, inputs: dict[str, Chunk]) -> Iterator[tuple[str, dict[str, Chunk]]]:
-        """Step mode: run one node at a time; yields (node id, its outputs) after each node."""
+        """Step mode: run one node at a time; yields (node id, its outputs) after each node (after a
+        fused chain, its last node)."""
         for block in self._blocks(inputs):
             yield from self._execute(block)
 
@@ -171,40 +215,154 @@ class Run:
         """Graph outputs of the last block executed (after :meth:`steps` is exhausted)."""
         return self._collect()
 
-    # -- internals -----------------------------------------------------------------------------------
-    def _blocks(self, inputs: dict[str, Chunk]) -> Iterator[dict[str, Chunk]]:
-        missing = set(self.compiled.inputs) - set(inputs)
-        if missing:
-            raise KeyError(f"no data for graph input(s) {', '.join(sorted(missing))}")
-        limit = self.compiled.block_limit
-        size = max((len(c) for c in inputs.values()), default=0)
-        if not limit or size <= limit:
-            yield inputs
-            return
-        for start in range(0, size, limit):
-            yield {k: _slice(c, start, start + limit) for k, c in inputs.items()}
+    # -- fusion ---------------------------------------------------------------------------------------
+    def _fuse(self, observe: set[str], fuse: bool | None) -> None:
+        """Find the chains that may run fused and compile them; on any trouble, run unfused."""
+        from nodes import fusion
 
-    def _execute(self, inputs: dict[str, Chunk]) -> Iterator[tuple[str, dict[str, Chunk]]]:
-        values = self.last_outputs = {}
-        master = next(iter(inputs.values())).t if inputs else np.empty(0, np.int64)
-        feedback = [p for p in self.compiled.plans if p.role == "feedback"]
-        for plan in feedback:
-            for port, chunk in self._emit(plan, master).items():
-                values[(plan.id, port)] = chunk
+        if fuse is None and not fusion.available():
+            return
+        kernels = {}
+        for plan in self.compiled.plans:
+            if plan.role != "node" or self.stats[plan.id].failed:
+                continue
+            try:
+                kernel = plan.component.kernel(self._states[plan.id])
+            except Exception as exc:  # noqa: BLE001 - a component's kernel declaration is not its run
+                log.warning("Node '%s' runs unfused: its kernel cannot be declared (%s)", plan.id, exc)
+                continue
+            if kernel is not None:
+                kernels[plan.id] = kernel
+        kinds = {(plan.id, port): kind for plan in self.compiled.plans for port, kind in plan.output_kinds.items()}
+        chains = fusion.find_chains(self.compiled.plans, kernels, observe, set(self.clocks), kinds)
+        if not chains:
+            return
+        try:
+            built = fusion.build_chains(chains, kernels)
+            for chain in built:
+                chain.load(self._states)
+        except Exception as exc:  # noqa: BLE001 - numba missing or unable to compile: the unfused path runs
+            log.warning("The graph runs unfused: %s: %s", type(exc).__name__, exc)
+            return
+        self.chains = built
+
+    def _make_schedule(self) -> list[tuple[int, Any]]:
+        """Inputs, nodes and fused chains in order (a chain where its last node was)."""
+        fused = {plan.id: chain for chain in self.chains for plan in chain.plans}
+        schedule: list[tuple[int, Any]] = []
         for plan in self.compiled.plans:
             if plan.role == "input":
-                chunk = inputs[plan.component.p["column"]]
-                values[(plan.id, "y")] = chunk
-                self._count(plan.id, 0, len(chunk), 0.0)
-                yield plan.id, {"y": chunk}
-                continue
-            if plan.role != "node":
-                continue  # outputs are collected after the block; delays absorb below
-            outputs = self._run_node(plan, self._gather(plan, values))
+                schedule.append((_INPUT, plan))
+            elif plan.role == "node":
+                chain = fused.get(plan.id)
+                if chain is None:
+                    schedule.append((_NODE, plan))
+                elif plan is chain.plans[-1]:
+                    schedule.append((_CHAIN, chain))
+        return schedule
+
+    def _unfuse(self, chain) -> None:
+        """Run ``chain``'s nodes one by one from now on, from the state the chain reached."""
+        chain.store(self._states)
+        self.chains.remove(chain)
+        self._schedule = self._make_schedule()
+
+    def _run_chain(self, chain, values) -> Iterator[tuple[str, dict[str, Chunk]]]:
+        x = values[(chain.head.source, chain.head.port)]
+        checked = []
+        try:
+            for node_id in chain.ids:
+                for clock in self.clocks.get(node_id, ()):
+                    clock.check(x.t)
+                checked.append(node_id)
+        except IrregularSampling as exc:
+            self._fail(self._plan(node_id), exc)
+            self._unfuse(chain)
+        if x.v.ndim != 1 and chain in self.chains:
+            self._unfuse(chain)
+        if chain not in self.chains:
+            self._checked = set(checked)  # their clocks took this block already
+            try:
+                yield from self._run_unfused(chain.plans, values)
+            finally:
+                self._checked = set()
+            return
+        started = time.perf_counter()
+        try:
+            outputs, flow = chain.run(x)
+        except Exception as exc:  # e.g. a kernel that does not compile: the nodes run unfused
+            if chain.proven:
+                raise
+            log.warning("Nodes %s run unfused: their fused kernel failed (%s: %s)", ", ".join(chain.ids),
+                        type(exc).__name__, exc)
+            self._unfuse(chain)
+            yield from self._run_unfused(chain.plans, values)
+            return
+        share = (time.perf_counter() - started) / len(chain.ids)
+        for node_id, (samples_in, samples_out) in zip(chain.ids, flow, strict=True):
+            if not samples_in:
+                continue  # as a node whose inputs are empty is not called
+            stats = self.stats[node_id]
+            stats.calls += 1
+            stats.samples_in += samples_in
+            stats.samples_out += samples_out
+            stats.seconds += share
+        tail = chain.ids[-1]
+        for port, chunk in outputs.items():
+            values[(tail, port)] = chunk
+        yield tail, outputs
+
+    def _run_unfused(self, plans: list[NodePlan], values) -> Iterator[tuple[str, dict[str, Chunk]]]:
+        for plan in plans:
+            outputs = self._run_node(plan, values)
             for port, chunk in outputs.items():
                 values[(plan.id, port)] = chunk
             yield plan.id, outputs
-        for plan in feedback:
+
+    def _plan(self, node_id: str) -> NodePlan:
+        return next(plan for plan in self.compiled.plans if plan.id == node_id)
+
+    # -- internals -----------------------------------------------------------------------------------
+    def _blocks(self, inputs: dict[str, Chunk]) -> list[dict[str, Chunk]]:
+        for column in self.compiled.inputs:
+            if column not in inputs:
+                missing = set(self.compiled.inputs) - set(inputs)
+                raise KeyError(f"no data for graph input(s) {', '.join(sorted(missing))}")
+        limit = self.compiled.block_limit
+        if not limit:
+            return [inputs]
+        size = max((len(c) for c in inputs.values()), default=0)
+        if size <= limit:
+            return [inputs]
+        return [{k: _slice(c, start, start + limit) for k, c in inputs.items()} for start in range(0, size, limit)]
+
+    def _execute(self, inputs: dict[str, Chunk]) -> Iterator[tuple[str, dict[str, Chunk]]]:
+        if self._reload:
+            for chain in self.chains:
+                chain.load(self._states)
+            self._reload = False
+        values = self.last_outputs = {}
+        if self._feedback:
+            master = next(iter(inputs.values())).t if inputs else np.empty(0, np.int64)
+            for plan in self._feedback:
+                for port, chunk in self._emit(plan, master).items():
+                    values[(plan.id, port)] = chunk
+        for kind, item in self._schedule:
+            if kind == _NODE:
+                outputs = self._run_node(item, values)
+                for port, chunk in outputs.items():
+                    values[(item.id, port)] = chunk
+                yield item.id, outputs
+            elif kind == _INPUT:
+                chunk = inputs[item.component.p["column"]]
+                values[(item.id, "y")] = chunk
+                stats = self.stats[item.id]
+                stats.calls += 1
+                stats.samples_out += len(chunk)
+                yield item.id, {"y": chunk}
+            else:
+                yield from self._run_chain(item, values)
+        for plan in self._feedback:
             self._absorb(plan, self._gather(plan, values))
 
     def _gather(self, plan: NodePlan, values) -> dict[str, Chunk]:
@@ -216,16 +374,34 @@ class Run:
             gathered[name] = chunk
         return gathered
 
-    def _run_node(self, plan: NodePlan, inputs: dict[str, Chunk]) -> dict[str, Chunk]:
+    def _run_node(self, plan: NodePlan, values) -> dict[str, Chunk]:
+        """Run one node on its wired inputs; a node whose inputs are all empty is not called (its
+        outputs for empty inputs, found on the first such call, are reused)."""
+        empty = None
+        if plan.wires and all(len(values[(w.source, w.port)]) == 0 for w in plan.wires.values()):
+            empty = self._empty.get(plan.id, False)
+            if empty:
+                return empty
+        inputs = self._gather(plan, values)
         stats = self.stats[plan.id]
         if stats.failed:
             return self._bad_outputs(plan, inputs)
+        outputs = self._call(plan, inputs, stats)
+        if empty is False and not stats.failed:  # the first call on empty inputs
+            self._empty[plan.id] = outputs if all(len(c) == 0 for c in outputs.values()) else None
+            if self._empty[plan.id] is not None:
+                stats.calls -= 1  # a skipped call: the later ones are not counted either
+        return outputs
+
+    def _call(self, plan: NodePlan, inputs: dict[str, Chunk], stats: NodeStats) -> dict[str, Chunk]:
         started = time.perf_counter()
         try:
-            for clock in self.clocks.get(plan.id, ()):
-                if clock.port in inputs:
-                    clock.check(inputs[clock.port].t)
-            outputs = plan.component.process(inputs, self.states[plan.id])
+            clocks = self.clocks.get(plan.id)
+            if clocks and plan.id not in self._checked:
+                for clock in clocks:
+                    if clock.port in inputs:
+                        clock.check(inputs[clock.port].t)
+            outputs = plan.component.process(inputs, self._states[plan.id])
             for name in plan.output_kinds:
                 if name not in outputs:
                     raise RuntimeError(f"the component returned no '{name}' output")
@@ -243,7 +419,7 @@ class Run:
         if self.stats[plan.id].failed:
             return dict.fromkeys(plan.output_kinds, bad)
         try:
-            return plan.component.emit(self.states[plan.id], t)
+            return plan.component.emit(self._states[plan.id], t)
         except Exception as exc:  # noqa: BLE001
             self._fail(plan, exc)
             return dict.fromkeys(plan.output_kinds, bad)
@@ -252,7 +428,7 @@ class Run:
         if self.stats[plan.id].failed:
             return
         try:
-            plan.component.absorb(inputs, self.states[plan.id])
+            plan.component.absorb(inputs, self._states[plan.id])
         except Exception as exc:  # noqa: BLE001
             self._fail(plan, exc)
 
@@ -265,13 +441,6 @@ class Run:
     def _bad_outputs(self, plan: NodePlan, inputs: dict[str, Chunk]) -> dict[str, Chunk]:
         bad = next(iter(inputs.values()), Chunk.empty()).bad()
         return dict.fromkeys(plan.output_kinds, bad)
-
-    def _count(self, node_id: str, samples_in: int, samples_out: int, seconds: float) -> None:
-        stats = self.stats[node_id]
-        stats.calls += 1
-        stats.samples_in += samples_in
-        stats.samples_out += samples_out
-        stats.seconds += seconds
 
     def _collect(self) -> dict[str, Chunk]:
         collected = {}
@@ -287,9 +456,13 @@ class Run:
 
 
 def run_batch(compiled: CompiledGraph, chunks: Iterable[dict[str, Chunk]],
-              write: Callable[[dict[str, Chunk]], None]) -> Run:
-    """Batch mode: push every chunk of a recording through one run, handing outputs to ``write``."""
-    run = Run(compiled)
+              write: Callable[[dict[str, Chunk]], None], fuse: bool | None = None) -> Run:
+    """Batch mode: push every chunk of a recording through one run, handing outputs to ``write``.
+
+    Only the graph outputs are wanted, so chains of per-sample components run fused where they can
+    (``fuse=False`` to never).
+    """
+    run = Run(compiled, observe=(), fuse=fuse)
     for chunk in chunks:
         write(run.push(chunk))
     return run

@@ -47,7 +47,9 @@ class Blocks:
     """Cuts samples into consecutive blocks of ``size``; the partial block waits for more data.
 
     The partial block lives in a preallocated buffer, so a stream of small ticks that completes
-    no block costs one copy per tick instead of re-concatenating the whole partial block.
+    no block costs one copy per tick instead of re-concatenating the whole partial block; when no
+    block is pending, the complete blocks are a view of the chunk itself (no copy). Callers must
+    not write into the blocks they get.
     """
 
     def __init__(self, size: int, dtype=np.float64):
@@ -65,8 +67,12 @@ class Blocks:
         need = size - fill  # samples of this chunk that complete the pending block
         k = (n - need) // size
         end = need + k * size
-        values = np.concatenate([self._v[:fill], chunk.v[:end]]).reshape(k + 1, size)
-        quality = np.concatenate([self._q[:fill], chunk.q[:end]]).reshape(k + 1, size).max(axis=1)
+        if fill == 0 and chunk.v.dtype == self._v.dtype:  # nothing pending: the chunk's own samples, no copy
+            values = chunk.v[:end].reshape(k + 1, size)
+            quality = chunk.q[:end].reshape(k + 1, size).max(axis=1)
+        else:
+            values = np.concatenate([self._v[:fill], chunk.v[:end]]).reshape(k + 1, size)
+            quality = np.concatenate([self._q[:fill], chunk.q[:end]]).reshape(k + 1, size).max(axis=1)
         stamps = chunk.t[need - 1:end:size]
         self._fill = 0
         self._store(chunk, end, n)

@@ -13,7 +13,8 @@ import numpy as np
 
 from nodes.chunk import BAD, GOOD, UNCERTAIN, Chunk, require_aligned, worst_quality
 from nodes.component import Component, Kind, Param, Port, Text
-from nodes.dsp import sosfilt
+from nodes.dsp import lfilter, sosfilt
+from nodes.kernels import Kernel, KernelState, recursive, stateless
 from nodes.library.formula import Formula
 from nodes.windows import Tail, sliding_worst_quality
 
@@ -52,6 +53,9 @@ class Scale(Component):
         x = inputs["x"]
         return {"y": x.with_values(x.v * self.p["gain"] + self.p["offset"])}
 
+    def kernel(self, state) -> Kernel:
+        return stateless("v = v * $gain + $offset", {"gain": self.p["gain"], "offset": self.p["offset"]})
+
 
 class UnitConvert(Component):
     """Unit conversion: ``y = x`` expressed in the ``to`` unit.
@@ -72,6 +76,9 @@ class UnitConvert(Component):
 
     def process(self, inputs, state):
         return {"y": inputs["x"]}
+
+    def kernel(self, state) -> Kernel:
+        return stateless("")  # the conversion happens on the wire into it
 
 
 class _Rolling(Component):
@@ -248,10 +255,27 @@ class Ewma(_Recursive):
         a = self.p["alpha"]
         if state.zi is None:
             state.zi = np.array([(1 - a) * x.v[0]])
-        from scipy.signal import lfilter
-
-        y, state.zi = lfilter([a], [1.0, a - 1.0], x.v, zi=state.zi)
+        y, state.zi = lfilter(np.array([a]), np.array([1.0, a - 1.0]), x.v, state.zi)
         return x.with_values(y)
+
+    def kernel(self, state) -> Kernel:
+        # scipy's lfilter, direct form II transposed, with b = [α, 0] and a = [1, α − 1].
+        a = self.p["alpha"]
+
+        def load(st) -> KernelState:
+            return KernelState([0.0, 0.0] if st.zi is None else [1.0, float(st.zi[0])], [])
+
+        def store(st, ks: KernelState) -> None:
+            st.zi = np.array([ks.floats[1]]) if ks.floats[0] else None
+
+        return recursive("""
+if $has == 0.0:
+    $z = $om * x
+    $has = 1.0
+y = $z + $a * x
+$z = x * 0.0 - y * $c
+yq = q
+""", load, store, {"a": a, "om": 1 - a, "c": a - 1.0}, floats=("has", "z"))
 
 
 class _Butterworth(_Recursive):
@@ -290,6 +314,36 @@ class _Butterworth(_Recursive):
             state.zi = steady * x.v[0] if self.btype == "lowpass" else np.zeros_like(steady)
         y, state.zi = sosfilt(state.sos, x.v, state.zi)
         return x.with_values(y)
+
+    def kernel(self, state) -> Kernel:
+        # scipy's _sosfilt per sample, section after section, in the same order of operations.
+        from scipy.signal import sosfilt_zi
+
+        sos, sections = state.sos, len(state.sos)
+        steady = sosfilt_zi(sos)
+        params: dict[str, float] = {}
+        start, step = ["if $has == 0.0:"], ["xc = x"]
+        for s in range(sections):
+            for name, column in (("b0", 0), ("b1", 1), ("b2", 2), ("a1", 4), ("a2", 5)):
+                params[f"{name}_{s}"] = float(sos[s, column])
+            for k in (0, 1):
+                params[f"w{k}_{s}"] = float(steady[s, k])
+                start.append(f"    $z{k}_{s} = $w{k}_{s} * x" if self.btype == "lowpass" else f"    $z{k}_{s} = 0.0")
+            step += [f"xn = $b0_{s} * xc + $z0_{s}", f"$z0_{s} = $b1_{s} * xc - $a1_{s} * xn + $z1_{s}",
+                     f"$z1_{s} = $b2_{s} * xc - $a2_{s} * xn", "xc = xn"]
+        start.append("    $has = 1.0")
+
+        def load(st) -> KernelState:
+            if st.zi is None:
+                return KernelState([0.0] * (1 + 2 * sections), [])
+            return KernelState([1.0] + [float(st.zi[s, k]) for s in range(sections) for k in (0, 1)], [])
+
+        def store(st, ks: KernelState) -> None:
+            values = ks.floats
+            st.zi = np.array(values[1:], np.float64).reshape(sections, 2) if values[0] else None
+
+        floats = ("has", *(f"z{k}_{s}" for s in range(sections) for k in (0, 1)))
+        return recursive("\n".join([*start, *step, "y = xc", "yq = q"]), load, store, params, floats)
 
 
 ORDER = Param("order", "int", 4, 1, 12, title=Text("Order", "阶数"))
@@ -379,6 +433,34 @@ class Derivative(_Recursive):
         state.t, state.v, state.q = x.t[-1], x.v[-1], x.q[-1]
         return Chunk(x.t, y, quality)
 
+    def kernel(self, state) -> Kernel:
+        return recursive("""
+if $has != 0:
+    y = (x - $pv) / (float(t - $pt) * 1e-9)
+    yq = max(q, $pq)
+else:
+    y = 0.0
+    yq = max(q, 1)
+$has = 1
+$pt = t
+$pv = x
+$pq = q
+""", _load_previous, _store_previous, floats=("pv",), ints=("has", "pt", "pq"))
+
+
+def _load_previous(state, *extra: float) -> KernelState:
+    """The previous sample (derivative, integral) as kernel state: value; seen, time, quality."""
+    if state.t is None:
+        return KernelState([0.0, *extra], [0, 0, 0])
+    return KernelState([float(state.v), *extra], [1, int(state.t), int(state.q)])
+
+
+def _store_previous(state, ks: KernelState) -> None:
+    if ks.ints[0]:
+        state.t, state.v, state.q = np.int64(ks.ints[1]), np.float64(ks.floats[0]), np.uint8(ks.ints[2])
+    else:
+        state.t = state.v = state.q = None
+
 
 def _steps(x: Chunk, state) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per sample: value step and time step (s) from the previous sample, and the worse quality
@@ -429,6 +511,33 @@ class Integral(_Recursive):
         state.total = y[-1]
         state.t, state.v, state.q = x.t[-1], x.v[-1], x.q[-1]
         return Chunk(x.t, y, quality)
+
+    def kernel(self, state) -> Kernel:
+        # As process: the areas of one chunk are summed (a cumulative sum from 0), then added to the total.
+        def store(st, ks: KernelState) -> None:
+            _store_previous(st, ks)
+            st.total = np.float64(ks.floats[1])
+
+        return recursive("""
+if $has != 0:
+    dv = x - $pv
+    area = (x - dv / 2) * (float(t - $pt) * 1e-9)
+    yq = max(q, $pq)
+else:
+    area = 0.0
+    yq = q
+if $fresh:
+    $sum = area
+    $fresh = False
+else:
+    $sum = $sum + area
+y = $total + $sum
+$has = 1
+$pt = t
+$pv = x
+$pq = q
+""", lambda st: _load_previous(st, float(st.total)), store, floats=("pv", "total"), ints=("has", "pt", "pq"),
+            begin="$fresh = True\n$sum = 0.0", end="if not $fresh:\n    $total = $total + $sum")
 
 
 class Align(Component):
@@ -497,6 +606,21 @@ class Deadband(_Recursive):
         state.last = last
         return x.with_values(out)
 
+    def kernel(self, state) -> Kernel:
+        def load(st) -> KernelState:
+            return KernelState([0.0, 0.0] if st.last is None else [1.0, float(st.last)], [])
+
+        def store(st, ks: KernelState) -> None:
+            st.last = ks.floats[1] if ks.floats[0] else None
+
+        return recursive("""
+if $has == 0.0 or abs(x - $prev) > $band or $prev != $prev:
+    $prev = x
+    $has = 1.0
+y = $prev
+yq = q
+""", load, store, {"band": self.p["band"]}, floats=("has", "prev"))
+
 
 class RateLimiter(_Recursive):
     """Rate limiter: ``y[k] = y[k−1] + clip(x[k] − y[k−1], −r·Δt, +r·Δt)``; ``y[0] = x[0]``.
@@ -531,6 +655,32 @@ class RateLimiter(_Recursive):
             out[i] = last
         state.last, state.t = last, last_t
         return x.with_values(out)
+
+    def kernel(self, state) -> Kernel:
+        # Python's max/min written out: they keep the first argument on ties (signed zeros).
+        def load(st) -> KernelState:
+            return KernelState([0.0] if st.last is None else [float(st.last)], [0, 0] if st.last is None
+                               else [1, int(st.t)])
+
+        def store(st, ks: KernelState) -> None:
+            st.last, st.t = (ks.floats[0], ks.ints[1]) if ks.ints[0] else (None, None)
+
+        return recursive("""
+if $has == 0:
+    $prev = x
+    $has = 1
+else:
+    limit = $rate * float(t - $pt) * 1e-9
+    change = x - $prev
+    if -limit > change:
+        change = -limit
+    if limit < change:
+        change = limit
+    $prev = $prev + change
+$pt = t
+y = $prev
+yq = q
+""", load, store, {"rate": self.p["rate"]}, floats=("prev",), ints=("has", "pt"))
 
 
 class Hysteresis(Component):
@@ -568,6 +718,19 @@ class Hysteresis(Component):
             state.on = bool(on[-1])
         return {"on": x.with_values(on.astype(bool))}
 
+    def kernel(self, state) -> Kernel:
+        def store(st, ks: KernelState) -> None:
+            st.on = bool(ks.floats[0])
+
+        return Kernel("""
+if v > $high:
+    $on = 1.0
+elif v < $low:
+    $on = 0.0
+v = $on
+""", lambda st: KernelState([1.0 if st.on else 0.0], []), store, (("high", self.p["high"]), ("low", self.p["low"])),
+            floats=("on",), outputs=("on",), boolean=(True,))
+
 
 class Threshold(Component):
     """Threshold: ``y = x > level`` (or ``x < level`` when ``direction`` is ``below``).
@@ -588,6 +751,10 @@ class Threshold(Component):
         x = inputs["x"]
         on = x.v > self.p["level"] if self.p["direction"] == "above" else x.v < self.p["level"]
         return {"on": x.with_values(on)}
+
+    def kernel(self, state) -> Kernel:
+        compare = ">" if self.p["direction"] == "above" else "<"
+        return stateless(f"v = 1.0 if v {compare} $level else 0.0", {"level": self.p["level"]}, ("on",), (True,))
 
 
 class Delay(Component):
@@ -702,6 +869,25 @@ class EdgeCounter(Component):
         if len(x):
             state.last, state.count = bool(current[-1]), int(count[-1])
         return {"count": x.with_values(count.astype(np.float64))}
+
+    def kernel(self, state) -> Kernel:
+        edge = {"rising": "cur != 0.0 and $prev == 0.0", "falling": "cur == 0.0 and $prev != 0.0",
+                "both": "cur != $prev"}[self.p["edge"]]
+
+        def store(st, ks: KernelState) -> None:
+            st.last, st.count = bool(ks.floats[0]), int(ks.floats[1])
+
+        return Kernel(f"""
+if math.isfinite(v) and q != 2:
+    cur = 1.0 if v != 0.0 else 0.0
+else:
+    cur = $prev
+if {edge}:
+    $count += 1.0
+$prev = cur
+v = $count
+""", lambda st: KernelState([1.0 if st.last else 0.0, float(st.count)], []), store, floats=("prev", "count"),
+            outputs=("count",))
 
 
 class AddSubtract(Component):

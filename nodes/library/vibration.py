@@ -16,6 +16,7 @@ import numpy as np
 
 from nodes.chunk import BAD, UNCERTAIN, Chunk, require_aligned, worst_quality
 from nodes.component import Component, Kind, Param, Port, Text
+from nodes.kernels import Kernel, KernelState, stateless
 from nodes.windows import Blocks
 
 NS = 1e-9  # seconds per timestamp tick
@@ -88,6 +89,38 @@ class _BlockStatistic(Component):
             results = self.statistics(blocks)
         return {name: Chunk(t, y.astype(np.float64), _flag_undefined(y, q)) for name, y in results.items()}
 
+    def block_kernel(self, statistic: str, helpers: frozenset[str], outputs: tuple[str, ...]) -> Kernel:
+        """A kernel that collects a block in its buffer and, when it is full, runs ``statistic`` on it
+        (code setting ``v`` and ``v2`` from ``$buf`` and ``$bsize``); quality is the block's worst."""
+        size = self.p["block_size"]
+
+        def load(st) -> KernelState:
+            blocks = st.blocks
+            fill = blocks._fill
+            return KernelState([], [fill, int(blocks._q[:fill].max()) if fill else 0], blocks._v.copy())
+
+        def store(st, ks: KernelState) -> None:
+            blocks = st.blocks
+            fill = blocks._fill = ks.ints[0]
+            blocks._v[:fill] = ks.buffer[:fill]
+            blocks._q[:fill] = ks.ints[1]  # only the block's worst quality matters
+
+        body = "\n".join("    " + line for line in statistic.strip("\n").splitlines())
+        return Kernel(f"""
+$buf[$fill] = v
+if q > $worst:
+    $worst = q
+$fill += 1
+$emit = $fill == $bsize
+if $emit:
+{body}
+    q2 = $worst if math.isfinite(v2) else 2
+    q = $worst if math.isfinite(v) else 2
+    $fill = 0
+    $worst = 0
+""", load, store, ints=("fill", "worst"), buffer=size, emits=True, outputs=outputs,
+            boolean=(False,) * len(outputs), accepts_boolean=False, helpers=helpers)
+
 
 class Rms(_BlockStatistic):
     """Root mean square per block of N samples: ``x_rms = sqrt((1/N) Σ_{n=0..N−1} x[n]²)``.
@@ -118,6 +151,11 @@ class Rms(_BlockStatistic):
     def statistics(self, blocks):
         return {"rms": np.sqrt(np.mean(blocks**2, axis=1))}
 
+    def kernel(self, state) -> Kernel:
+        # numpy's mean: its pairwise sum of the squares, divided by the count.
+        return self.block_kernel("v = math.sqrt(pairwise_squares($buf, $bsize) / $bsize)\nv2 = v",
+                                 frozenset({"pairwise_squares"}), ("rms",))
+
 
 class Peak(_BlockStatistic):
     """Peak and peak-to-peak per block of N samples: ``x_pk = max_n |x[n]|``, ``x_pp = max_n x[n] − min_n x[n]``.
@@ -140,6 +178,9 @@ class Peak(_BlockStatistic):
     def statistics(self, blocks):
         return {"peak": np.max(np.abs(blocks), axis=1, initial=0.0),
                 "peak_to_peak": np.ptp(blocks, axis=1) if len(blocks) else np.empty(0)}
+
+    def kernel(self, state) -> Kernel:
+        return self.block_kernel("v, v2 = peaks($buf, $bsize)", frozenset({"peaks"}), ("peak", "peak_to_peak"))
 
 
 class CrestFactor(_BlockStatistic):
@@ -482,6 +523,26 @@ class IsoSeverity(Component):
         zone = np.where(known, zone, np.nan).astype(np.float64)
         q = np.where(known, v.q, BAD).astype(np.uint8)
         return {"zone": Chunk(v.t, zone, q), "alert": Chunk(v.t, known & (zone >= 2), q)}
+
+    def kernel(self, state) -> Kernel:
+        low, middle, high = ISO_BOUNDARIES[self.p["machine_class"]]
+        return stateless("""
+if math.isfinite(v):
+    zone = 0.0
+    if v >= $b0:
+        zone += 1.0
+    if v >= $b1:
+        zone += 1.0
+    if v >= $b2:
+        zone += 1.0
+    v = zone
+    v2 = 1.0 if zone >= 2.0 else 0.0
+else:
+    v = nan
+    v2 = 0.0
+    q = 2
+q2 = q
+""", {"b0": low, "b1": middle, "b2": high}, ("zone", "alert"), (False, True), accepts_boolean=False)
 
 
 class BearingFrequencies(Component):
