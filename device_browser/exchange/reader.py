@@ -101,20 +101,9 @@ def import_csv(path: Path, mapping: CsvMapping | None = None) -> Imported:
                                                  strings_can_be_null=True))
     except pa.ArrowInvalid as exc:
         raise ExchangeError(f"{source}: the CSV text cannot be read ({exc})") from None
-    after = -1
-    for row in invalid:
-        record = _locate(lines, row.text, after)
-        after = max(after, record)
-        line = lines.line_of_record(record) if record >= 0 else None
-        if record >= 0:
-            lines.dropped.append(record)
-        problem = f"{row.actual_columns} fields where the header has {row.expected_columns}"
-        if row.actual_columns > row.expected_columns and decimal == "." and delimiter == ",":
-            problem += " (a decimal comma, or a text with a comma not in quotes?)"
-        problems.add_line(line, problem, text=row.text)
+    if invalid:
+        _report_field_counts(lines, problems, invalid, delimiter, decimal, len(names))
     notes = list(text.notes)
-    if len(invalid) and lines.dropped != sorted(lines.dropped):
-        lines.dropped.sort()
     return _Convert(source, names, table, mapping, problems, notes, decimal, extra_rows=len(invalid)).run()
 
 
@@ -177,8 +166,26 @@ def _read_bytes(path: Path) -> bytes:
         raise ExchangeError(f"{path}: cannot be read ({exc.strerror or exc})") from None
 
 
-def _locate(lines: Lines, text: str, after: int) -> int:
-    return lines.locate(text.encode("utf-8", "surrogateescape"), after)
+def _report_field_counts(lines: Lines, problems: Problems, invalid: list, delimiter: str, decimal: str,
+                         expected: int) -> None:
+    """Report the lines the parser left out for their field count, by line number.
+
+    The parser hands them over in no particular order (it splits the file on two threads), so they
+    are found again by counting each record's fields with numpy; when that count disagrees with the
+    parser's (odd quoting), each is searched for by its text.
+    """
+    counts = lines.field_counts(delimiter)
+    records = np.flatnonzero(counts != expected)
+    if len(records) != len(invalid):
+        records = np.array(sorted(r for r in (lines.locate(row.text.encode("utf-8", "surrogateescape"), -1)
+                                              for row in invalid) if r >= 0), np.int64)
+    for record in records.tolist():
+        actual = int(counts[record])
+        problem = f"{actual} fields where the header has {expected}"
+        if actual > expected and decimal == "." and delimiter == ",":
+            problem += " (a decimal comma, or a text with a comma not in quotes?)"
+        problems.add_line(lines.line_of_record(record), problem, text=lines.record_text(record))
+    lines.dropped.extend(records.tolist())
 
 
 class _Convert:

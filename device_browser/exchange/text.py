@@ -131,6 +131,7 @@ class Lines:
         self._line_offset = line_offset
         self._lines: np.ndarray | None = None
         self._starts: np.ndarray | None = None
+        self._ends: np.ndarray | None = None
         self.dropped: list[int] = []  # record indices the parser did not make rows (wrong field count)
 
     def _build(self) -> None:
@@ -146,7 +147,23 @@ class Lines:
         keep = ends > starts
         keep[0] = False  # the header
         self._starts = starts[keep] + self._first
+        self._ends = ends[keep] + self._first
         self._lines = physical[keep]
+
+    def field_counts(self, delimiter: str) -> np.ndarray:
+        """The number of fields of each data record (delimiters outside quotes, plus one)."""
+        if self._starts is None:
+            self._build()
+        body = np.frombuffer(self._data, np.uint8)
+        separators = np.flatnonzero(body == ord(delimiter))
+        if self._data.find(b'"', self._first) >= 0:
+            quotes = np.flatnonzero(body == 34)
+            separators = separators[np.searchsorted(quotes, separators) % 2 == 0]
+        inside = np.searchsorted(separators, self._ends) - np.searchsorted(separators, self._starts)
+        return inside.astype(np.int64) + 1
+
+    def record_text(self, record: int) -> str:
+        return self._data[int(self._starts[record]):int(self._ends[record])].decode("utf-8", "replace")
 
     def locate(self, text: bytes, after: int) -> int:
         """The index of the first record after record ``after`` whose whole text is ``text``; -1 if none."""

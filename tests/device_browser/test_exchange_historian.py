@@ -174,3 +174,19 @@ def test_mappings_are_checked_by_key(tmp_path):
     path.write_text("time,a\n2026-11-25T08:00:00Z,1\n", encoding="utf-8")
     with pytest.raises(ExchangeError, match="there is no column 'flow' \\(named by 'tags'\\); columns: time, a"):
         read_file(path, CsvMapping(tags=("flow",)))
+
+
+def test_bad_lines_of_a_file_read_in_parallel_blocks_keep_their_line_numbers(tmp_path):
+    rows = 300_000  # ~9 MB: the parser splits it into blocks on both cores and reports out of order
+    times = pd.date_range("2026-11-25 08:00", periods=rows, freq="1s").strftime("%Y-%m-%dT%H:%M:%S")
+    lines = [f"{t},{i}.5" for i, t in enumerate(times)]
+    broken = [7, 140_001, 260_123, 299_998]  # indices into ``lines``; the file's line is index + 2
+    for i in broken:
+        lines[i] += ",extra"
+    lines[200_000] = lines[200_000].replace(".5", ".5x")
+    path = tmp_path / "big.csv"
+    path.write_text("time,flow\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    imported = read_file(path)
+    assert [p.line for p in imported.problems] == [9, 140_003, 200_002, 260_125, 300_000]
+    assert len(imported.chunks["flow"]) == rows - len(broken)
+    assert np.isnan(imported.chunks["flow"].v[200_000 - 2])  # two broken lines above it were left out
