@@ -22,9 +22,8 @@ the user has scrolled away from stops within one block.
 
 from __future__ import annotations
 
-import itertools
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -264,36 +263,3 @@ class EnvelopeReader:
                 progress(read, max(expected, read))
         return read
 
-
-def export_range(store: RecordingStore, recording: Recording | int | str, tags: Sequence[str], start_ns: int,
-                 end_ns: int, path: object, *, windows: int = 20, cancelled: Callable[[], bool] = lambda: False,
-                 progress: Progress | None = None) -> int:
-    """Write ``tags`` of ``recording`` in ``[start_ns, end_ns)`` to a CSV or Parquet file; the rows written.
-
-    The file is wide (a ``time`` column, one column per tag named ``tag [unit]`` when the tag has a
-    unit) and written through :class:`~device_browser.recordings.RecordingSink`, which replaces
-    the target only when it is complete: a cancelled or failed export leaves no half-written file.
-    The range is read in ``windows`` slices so that progress shows and cancel is heard.
-    """
-    from pathlib import Path
-
-    from device_browser.recordings import RecordingSink
-
-    units = {tag.name: tag.unit for tag in store.tags(recording)}
-    columns = {name: f"{name} [{units[name]}]" if units.get(name) else name for name in tags}
-    edges = np.linspace(start_ns, end_ns, max(1, windows) + 1).astype(np.int64)
-    edges[-1] = end_ns
-    sink = RecordingSink(Path(path))
-    try:
-        for i, (lo, hi) in enumerate(itertools.pairwise(edges)):
-            if cancelled():
-                raise Cancelled(f"the export to {path} was called off")
-            chunks = store.read_chunks(list(tags), int(lo), int(hi), recording=recording)
-            sink.write({columns[name]: chunk for name, chunk in chunks.items()})
-            if progress is not None:
-                progress(i + 1, len(edges) - 1)
-        sink.close()
-    except BaseException:
-        sink.abort()
-        raise
-    return sink.rows

@@ -233,7 +233,7 @@ def test_an_annotation_needs_a_selection_and_a_label(loop, view, store_copy):
     assert view.annotations == []
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
 def test_export_of_a_selected_range(loop, view, store_path, tmp_path, suffix):
     opened(loop, view, store_path)
     view.set_tag_checked("flow")
@@ -243,10 +243,14 @@ def test_export_of_a_selected_range(loop, view, store_path, tmp_path, suffix):
     target = tmp_path / f"range{suffix}"
     run(loop, view.export_to(target), DEADLINE)
     assert view.error == ""
-    frame = pd.read_csv(target) if suffix == ".csv" else pd.read_parquet(target)
-    assert list(frame.columns) == ["time", "flow [m^3/h]", "vibration [mm/s]"]
+    read = {".csv": pd.read_csv, ".parquet": pd.read_parquet, ".xlsx": pd.read_excel}[suffix]
+    frame = read(target)
+    assert list(frame.columns)[1:] == ["vibration [mm/s]", "flow [m³/h]"]  # the tags' order, units in headers
     assert len(frame) == 10_000  # 1 kHz for 10 s; the flow's 20 samples fall on the same times
-    assert frame["flow [m^3/h]"].notna().sum() == 20
+    assert frame["flow [m³/h]"].notna().sum() == 20
+    with open_store(store_path, read_only=True) as store:
+        expected = store.read(["vibration"], start, end, recording="bearing test", form="wide")
+    assert np.allclose(frame["vibration [mm/s]"].to_numpy(), expected["vibration"].to_numpy())
     assert view.last_export == (target, 10_000)
     assert str(target) in view.status.text()
     assert list(tmp_path.iterdir()) == [target]  # no temporary file left beside it

@@ -12,7 +12,8 @@ off, and a newer plot request calls off the one before.
 Annotations are shaded regions: Shift+drag (or Select, Ctrl+L) marks a range, Annotate (Ctrl+M)
 labels it; a chosen annotation's label and note are edited in place (Apply, Ctrl+Return) and
 Delete removes it. Export (Ctrl+E) writes the selected range (or the visible one) of the ticked
-tags to CSV or Parquet without a half-written file.
+tags to CSV, Parquet or Excel (units in the headers, through
+:func:`device_browser.exchange.export_recording`) without a half-written file.
 
 Run standalone on a store: ``python -m workbench.ui.data_browser PATH_OR_URL``.
 """
@@ -46,15 +47,8 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from device_browser.data_browser import (
-    Cancelled,
-    EnvelopeReader,
-    RecordingRow,
-    TagRow,
-    export_range,
-    recording_rows,
-    tag_rows,
-)
+from device_browser.data_browser import Cancelled, EnvelopeReader, RecordingRow, TagRow, recording_rows, tag_rows
+from device_browser.exchange import ExchangeError, export_recording
 from device_browser.recordings import RecordingError
 from device_browser.store import Annotation, RecordingStore, StoreError, open_store
 from device_browser.ui.tasks import TaskSet
@@ -65,7 +59,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 REQUERY_MS = 120  # after the last zoom or pan step: a drag re-reads once, not per mouse move
-USER_ERRORS = (StoreError, RecordingError, OSError)
+USER_ERRORS = (StoreError, ExchangeError, RecordingError, OSError)
 
 
 def _time_text(ns: int | None) -> str:
@@ -283,7 +277,7 @@ class DataBrowserView(QWidget):
                  self.delete_button: (self.tr("Delete"), self.tr("Delete the chosen annotation (Delete)")),
                  self.whole_button: (self.tr("Whole recording"), self.tr("Show the whole recording")),
                  self.export_button: (self.tr("Export range…"), self.tr("Write the selected (or visible) range "
-                                                                       "of the ticked tags to CSV or Parquet")),
+                                                                       "of the ticked tags to CSV, Parquet or Excel")),
                  self.cancel_button: (self.tr("Cancel"), self.tr("Call off the running read or export (Esc)"))}
         for button, (text, tip) in texts.items():
             shortcut = self._shortcuts.get(button)
@@ -339,6 +333,7 @@ class DataBrowserView(QWidget):
 
     def _progressed(self, done: int, total: int) -> None:
         if shiboken.isValid(self) and total:
+            self.progress.setRange(0, 1000)
             self.progress.setValue(int(1000 * done / total))
 
     def _show_progress(self) -> None:
@@ -346,7 +341,7 @@ class DataBrowserView(QWidget):
         self.progress.setVisible(busy)
         self.cancel_button.setVisible(busy)
         if busy:
-            self.progress.setValue(0)
+            self.progress.setRange(0, 0)  # busy until a job reports how far it is
 
     @property
     def busy(self) -> bool:
@@ -692,7 +687,7 @@ class DataBrowserView(QWidget):
             return
         start = str(Path(self.location.text()).parent / f"{self.recording.recording.name}.csv")
         path, _ = QFileDialog.getSaveFileName(self, self.tr("Export a range"), start,
-                                              self.tr("CSV (*.csv);;Parquet (*.parquet)"))
+                                              self.tr("CSV (*.csv);;Parquet (*.parquet);;Excel (*.xlsx)"))
         if path:
             self.export_to(Path(path))
 
@@ -705,10 +700,12 @@ class DataBrowserView(QWidget):
         start, end = self.export_range_ns()
         self.error = ""
 
-        pending = self._in_thread(
-            "export", self.tr("Exporting to {file}").format(file=path.name),
-            lambda job: export_range(store, row.recording.id, tags, start, end, path, cancelled=job.is_cancelled,
-                                     progress=job.report))
+        def write(job: Job) -> int:
+            if job.is_cancelled():  # the exchange writer is one call: cancel is heard before it starts
+                raise Cancelled(f"the export to {path} was called off")
+            return export_recording(store, row.recording.id, path, tags=tags, start=start, end=end)
+
+        pending = self._in_thread("export", self.tr("Exporting to {file}").format(file=path.name), write)
 
         async def work() -> None:
             rows = await pending
