@@ -143,13 +143,17 @@ class ConsoleView(QWidget):
         """Start the kernel on the project and put the console in the view (nothing if it runs)."""
         if self.kernel is not None:
             return
+        self._set_state("starting")
+        # jupyter_client (~0.3 s of imports) and qtconsole (~0.5 s) are imported on a worker thread,
+        # the latter while the kernel boots, so the window goes on drawing (the imports define
+        # classes, they make no Qt objects).
+        await asyncio.to_thread(importlib.import_module, "jupyter_client")
+        if self.kernel is not None or self.state != "starting":  # started or shut down meanwhile
+            return
         self.kernel = kernel = ConsoleKernel(self.project_root)
         self._ready = False
-        self._set_state("starting")
         try:
             await kernel.start()
-            # qtconsole's modules take ~0.5 s of imports: on a worker thread while the kernel boots,
-            # so the window goes on drawing (the imports define classes, they make no Qt objects).
             await asyncio.to_thread(importlib.import_module, "workbench.ui.jupyter_console")
         except Exception as exc:  # any launch failure is shown, the workbench goes on
             log.error("The Python console's kernel did not start: %s\n%s", exc, kernel.folder.log_tail(),
