@@ -240,6 +240,8 @@ class _Binder:
             raise FormulaError(f"'**' at {where} raises {show_unit(base.unit)} to a power that is not a constant "
                                "number; the unit of the result would change with the data (write e.g. x**2, or "
                                "divide by a unit first: (x / 1[m])**k)")
+        if value == 0:  # pint keeps m**0 as a unit of its own, which no unit string can name
+            return _Term(_DIMENSIONLESS, fn)
         return _Term(self._bounded(_factor(base.unit) ** value, node, column, "**"), fn)
 
     def visit_BoolOp(self, node: ast.BoolOp) -> _Term:

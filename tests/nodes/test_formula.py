@@ -148,6 +148,14 @@ def test_powers_of_units_too_large_to_compute_with_are_refused_naming_the_operat
     assert bound("(x / 1[h])**100", {"x": "h"}).unit_text == "a plain number"
 
 
+def test_a_unit_to_the_power_zero_is_a_plain_number():
+    """pint keeps m**0 as a unit, and formatting it for the output port ('m**0') made pint raise KeyError."""
+    for text in ("x ** 0", "x ** (2 - 2)", "3[h] ** 0 * 2"):
+        formula = bound(text, {"x": "m"})
+        assert formula.unit_text == "a plain number" and formula.output_unit == ""
+    assert bound("x ** 0", {"x": "m"}, "%")({"x": np.array([5.0, np.nan])}, 2).tolist()[0] == 100.0
+
+
 def test_size_and_depth_are_bounded():
     assert f"at most {MAX_LENGTH}" in refusal("x+" * MAX_LENGTH + "x")
     assert "nested more than" in refusal("-" * (MAX_DEPTH + 5) + "x")
