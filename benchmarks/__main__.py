@@ -34,6 +34,7 @@ BENCHMARKS = {"startup": startup.main, "engine": engine.main, "devices": devices
               "watch_list": lambda: __import__("benchmarks.watch_list", fromlist=["main"]).main(),  # Qt, lazily
               "trends": lambda: __import__("benchmarks.trends", fromlist=["main"]).main(),
               "store": lambda: __import__("benchmarks.store", fromlist=["main"]).main(),
+              "data_browser": lambda: __import__("benchmarks.data_browser", fromlist=["main"]).main(),
               "address_space": lambda: _own_process("benchmarks.address_space"),
               "device_views": lambda: _own_process("benchmarks.device_views"),
               "model_designer": lambda: _own_process("benchmarks.model_designer"),

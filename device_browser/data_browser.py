@@ -229,14 +229,23 @@ class EnvelopeReader:
             target = _Buckets(start_ns, end_ns, buckets)
             target.merge(overview.lo, overview.hi, overview.count, overview.centres())
             return target.envelope(read=0)
-        expected = int(self.store.statistics(self.tag, start_ns, end_ns, recording=self.recording)["count"].iloc[0])
-        if expected <= EXACT_FACTOR * buckets:
-            chunk = self.store.read_chunk(self.tag, start_ns, end_ns, recording=self.recording)
-            values = np.where(chunk.q == BAD, np.nan, chunk.v)
-            return Envelope(chunk.t, values, values, exact=True, read=len(chunk.t))
         target = _Buckets(start_ns, end_ns, buckets)
-        read = self._stream(target, start_ns, end_ns, expected, cancelled, progress)
+        kept: list = []
+        read = self._stream(target, start_ns, end_ns, self._expected(start_ns, end_ns), cancelled, progress,
+                            keep=(kept, EXACT_FACTOR * buckets))
+        if read <= EXACT_FACTOR * buckets:  # few enough to draw as they are
+            t = np.concatenate([c.t for c in kept]) if kept else np.empty(0, np.int64)
+            values = np.concatenate([np.where(c.q == BAD, np.nan, c.v) for c in kept]) if kept else np.empty(0)
+            return Envelope(t, values, values, exact=True, read=read)
         return target.envelope(read)
+
+    def _expected(self, start_ns: int, end_ns: int) -> int:
+        """About how many samples ``[start_ns, end_ns)`` holds (for progress): from the overview if built."""
+        overview = self._overview
+        if overview is not None:
+            inside = (overview.centres() >= start_ns) & (overview.centres() < end_ns)
+            return int(overview.count[inside].sum())
+        return int(self.count * (end_ns - start_ns) / max(1, self.last_ns + 1 - self.first_ns))
 
     def _wide(self, start_ns: int, end_ns: int, buckets: int) -> bool:
         """Whether the request's buckets are as wide as the overview's (so the overview answers it)."""
@@ -252,13 +261,16 @@ class EnvelopeReader:
             return self._overview
 
     def _stream(self, target: _Buckets, start_ns: int, end_ns: int, expected: int, cancelled: Callable[[], bool],
-                progress: Progress | None) -> int:
+                progress: Progress | None, keep: tuple[list, int] | None = None) -> int:
+        """Fold the range's blocks into ``target``; ``keep=(list, n)`` also keeps the chunks while at most n samples."""
         read = 0
         for chunk in self.store.iter_chunks(self.tag, start_ns, end_ns, recording=self.recording):
             if cancelled():
                 raise Cancelled(f"reading {self.tag} was called off")
             target.add(chunk.t, chunk.v, chunk.q)
             read += len(chunk.t)
+            if keep is not None and read <= keep[1]:
+                keep[0].append(chunk)
             if progress is not None:
                 progress(read, max(expected, read))
         return read
