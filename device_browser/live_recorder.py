@@ -347,7 +347,7 @@ class LiveRecorder:
         return True
 
     def _fail(self, message: str) -> None:
-        log.error("%s", message)
+        log.info("recording stopped: %s", message)  # the caller shows the message (CLI line, view)
         duration = self._clock() - self._started
         for sink in self.sinks:
             with contextlib.suppress(Exception):

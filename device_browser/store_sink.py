@@ -122,6 +122,8 @@ class StoreSink(Sink):
             yield
         except DBAPIError as exc:
             reason = str(exc.orig or exc).strip().splitlines()[0]
+            if "disk I/O error" in reason:  # SQLite's word for a write the OS refused (EFBIG, EIO, ...)
+                reason += ": is the disk full, or the file at its size limit?"
             raise StoreError(f"{self.location}: could not {what} ({reason}); recording stopped, what was "
                              "committed before is kept") from None
 

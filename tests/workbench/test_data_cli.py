@@ -27,6 +27,7 @@ from workbench.cli import main
 
 T0 = 1_796_000_000_000_000_000  # ns: 2026-11-30 00:53:20 UTC
 TAGS = {"flow": "m^3/h", "discharge_pressure": "bar", "motor_current": "A"}
+COMMITTED = re.compile(r"^committed (\d+) samples")
 GRAPH = resources_dir() / "examples" / "pump_station" / "graphs" / "pump_efficiency.json"
 
 
@@ -194,10 +195,43 @@ def test_run_graph_on_a_stored_recording_equals_run_graph_on_its_exported_csv(st
     assert code == 2 and "not both" in capsys.readouterr().err
 
 
+def _file_size_limit(limit: int):
+    """For a child process: writes past ``limit`` bytes fail with EFBIG, as on a full disk (no root needed)."""
+
+    def apply() -> None:
+        import resource
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # else the kernel kills the writer
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+def test_data_record_stops_cleanly_when_the_disk_is_full(tmp_path, free_tcp_port):
+    sim = SimulatorProcess("opcua", free_tcp_port(), tmp_path)
+    sim.start()
+    store_file = tmp_path / "recordings.sqlite"
+    open_store(store_file).close()  # the schema, before the limit
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "workbench", "data", "record", str(sim.profile()), "--duration", "120",
+             "--store", str(store_file), "--name", "full", "--interval", "50"],
+            capture_output=True, text=True, timeout=180, check=False, preexec_fn=_file_size_limit(
+                store_file.stat().st_size + 24_000), env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    finally:
+        sim.stop()
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"millwright: {store_file.resolve()}: could not commit samples" in result.stderr
+    assert "recording stopped, what was committed before is kept" in result.stderr
+    printed = [int(m.group(1)) for line in result.stdout.splitlines() if (m := COMMITTED.match(line))]
+    assert printed and f"{printed[-1]} samples of 'full' were committed before it stopped" in result.stderr
+    with open_store(store_file) as store:
+        assert len(store.read(None, recording="full")) == printed[-1]  # exactly what it said was committed
+
+
 # -- kill -9 while recording ------------------------------------------------------------------------
 
 KILLS = 20  # in pairs: two recorders at once into one store (one kill each at its own moment)
-COMMITTED = re.compile(r"^committed (\d+) samples")
 
 
 class KilledRecorder:
