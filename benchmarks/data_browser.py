@@ -88,7 +88,7 @@ def main() -> None:
             for _ in range(ROUNDS):
                 reader = EnvelopeReader(store, "vibration run", "vibration", T0, end_all - STEP, SAMPLES)
                 for name, (start, end) in ranges.items():  # in this order, as a user zooms
-                    seconds, envelope = _timed(lambda s=start, e=end: reader.envelope(s, e, PIXELS))
+                    seconds, envelope = _timed(lambda s=start, e=end, r=reader: r.envelope(s, e, PIXELS))
                     figures[name]["view_s"].append(seconds)
                     figures[name]["points"], figures[name]["read"] = len(envelope), envelope.read
                     seconds, _ = _timed(lambda s=start, e=end: _naive(store, s, e))
