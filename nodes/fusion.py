@@ -52,7 +52,12 @@ def available() -> bool:
     """Whether fusion can run here: numba is installed and not switched off (``MILLWRIGHT_NO_NUMBA``)."""
     if os.environ.get("MILLWRIGHT_NO_NUMBA", "").strip() not in ("", "0"):
         return False
-    return "numba" in sys.modules or importlib.util.find_spec("numba") is not None
+    if sys.modules.get("numba") is not None:
+        return True
+    try:
+        return importlib.util.find_spec("numba") is not None
+    except (ImportError, ValueError):  # blocked, or a broken installation
+        return False
 
 
 # -- where chains are -----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from nodes.chunk import BAD, GOOD, Chunk
 from nodes.component import Component, Kind, Port, Text
 from nodes.composite import composite_component
 from nodes.engine import GraphError, Run, compile_graph, run_batch
+from nodes.fusion import available as fusion_available
 from nodes.graph import ExposedPort, Graph
 from nodes.library import builtin_components
 from nodes.registry import ComponentRegistry
@@ -102,16 +103,22 @@ def test_units_are_converted_on_edges(registry):
     assert compiled.output_units == {"y": "m/s"} and compiled.input_units == {"x": "mm/s"}
 
 
-def test_results_do_not_depend_on_chunking(registry):
+@pytest.mark.parametrize("fused", [False, True], ids=["unfused", "fused"])
+def test_results_do_not_depend_on_chunking(registry, fused):
+    # Fused, the band-pass and the integral run as one kernel (nodes/fusion.py) and so do the
+    # derivative and the scale after the moving average.
     g = _chain(("signal.bandpass", {"low": 5.0, "high": 50.0, "sample_rate": 1000.0}),
-               ("signal.integral", {}), ("signal.moving_average", {"window": 33}), ("signal.derivative", {}))
+               ("signal.integral", {}), ("signal.moving_average", {"window": 33}), ("signal.derivative", {}),
+               ("signal.scale", {"gain": 2.0}))
     x = signal(np.random.default_rng(3).normal(size=6000))
-    whole = Run(compile_graph(g, registry)).push({"x": x})["y"]
+    observe = () if fused else None
+    whole = Run(compile_graph(g, registry), observe=observe).push({"x": x})["y"]
+    assert len(Run(compile_graph(g, registry), observe=observe).chains) == (2 if fused and fusion_available() else 0)
 
     @settings(max_examples=20, deadline=None)
     @given(cut_points(len(x)))
     def check(cuts):
-        run = Run(compile_graph(g, registry))
+        run = Run(compile_graph(g, registry), observe=observe)
         parts = [run.push({"x": piece})["y"] for piece in split(x, cuts)]
         v = np.concatenate([p.v for p in parts])
         np.testing.assert_allclose(v, whole.v, rtol=1e-8, atol=1e-9)
