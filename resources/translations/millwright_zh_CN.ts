@@ -659,6 +659,83 @@ SHA-256 %2</translation>
     </message>
 </context>
 <context>
+    <name>ConsoleView</name>
+    <message>
+        <source>Kernel: not started</source>
+        <translation>内核：未启动</translation>
+    </message>
+    <message>
+        <source>Kernel: starting…</source>
+        <translation>内核：正在启动…</translation>
+    </message>
+    <message>
+        <source>Kernel: ready</source>
+        <translation>内核：就绪</translation>
+    </message>
+    <message>
+        <source>Kernel: running code</source>
+        <translation>内核：正在运行代码</translation>
+    </message>
+    <message>
+        <source>Kernel: restarting…</source>
+        <translation>内核：正在重启…</translation>
+    </message>
+    <message>
+        <source>Kernel: stopped</source>
+        <translation>内核：已停止</translation>
+    </message>
+    <message>
+        <source>Kernel: failed to start (see the Log panel)</source>
+        <translation>内核：启动失败（见“日志”面板）</translation>
+    </message>
+    <message>
+        <source>no project open</source>
+        <translation>未打开项目</translation>
+    </message>
+    <message>
+        <source>Millwright console on {project}
+  project             the open project: graphs, recordings, components
+  recording(name)     a recording as a DataFrame
+  run(graph, data)    a graph&apos;s outputs on a recording or DataFrame
+  component(name)     a component class; add ? for its documentation
+  try_component(name, data, columns, params)   one component on recorded data
+  plot(frame)         the columns over time, drawn here
+Ctrl+C interrupts, Ctrl+. restarts.
+
+</source>
+        <translation>Millwright 控制台：{project}
+  project             当前打开的项目：模型图、录制数据、组件
+  recording(name)     以 DataFrame 形式返回一段录制数据
+  run(graph, data)    模型图在录制数据或 DataFrame 上的输出
+  component(name)     组件类；加 ? 可查看其文档
+  try_component(name, data, columns, params)   在录制数据上试运行一个组件
+  plot(frame)         在此绘制各列随时间变化的曲线
+Ctrl+C 中断，Ctrl+. 重启。
+
+</translation>
+    </message>
+    <message>
+        <source>Interrupt</source>
+        <translation>中断</translation>
+    </message>
+    <message>
+        <source>Interrupt the code that runs (Ctrl+C in the console)</source>
+        <translation>中断正在运行的代码（在控制台中按 Ctrl+C）</translation>
+    </message>
+    <message>
+        <source>Restart</source>
+        <translation>重启</translation>
+    </message>
+    <message>
+        <source>Start a fresh kernel: variables are lost, the helpers come back (Ctrl+.)</source>
+        <translation>启动一个新内核：变量会丢失，辅助函数会重新载入（Ctrl+.）</translation>
+    </message>
+    <message>
+        <source>The Python console starts when this panel is shown.</source>
+        <translation>显示此面板时启动 Python 控制台。</translation>
+    </message>
+</context>
+<context>
     <name>CreateKeyDialog</name>
     <message>
         <source>Create a signing key</source>
@@ -695,6 +772,237 @@ SHA-256 %2</translation>
     <message>
         <source>The private key never goes into a project. Give the public key file to the sites that install your apps.</source>
         <translation>私钥绝不会放入项目中。请将公钥文件交给安装您应用的各个现场。</translation>
+    </message>
+</context>
+<context>
+    <name>DataBrowserView</name>
+    <message>
+        <source>Store</source>
+        <translation>数据存储</translation>
+    </message>
+    <message>
+        <source>data/recordings.sqlite or postgresql+psycopg://user@host/db</source>
+        <translation>data/recordings.sqlite 或 postgresql+psycopg://用户@主机/数据库</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>打开</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Recording</source>
+        <translation>录制数据</translation>
+    </message>
+    <message>
+        <source>Operator</source>
+        <translation>操作员</translation>
+    </message>
+    <message>
+        <source>Start</source>
+        <translation>开始时间</translation>
+    </message>
+    <message>
+        <source>Duration</source>
+        <translation>时长</translation>
+    </message>
+    <message>
+        <source>Devices</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <source>Samples</source>
+        <translation>样本数</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Tag</source>
+        <translation>变量</translation>
+    </message>
+    <message>
+        <source>Unit</source>
+        <translation>单位</translation>
+    </message>
+    <message>
+        <source>Count</source>
+        <translation>数量</translation>
+    </message>
+    <message>
+        <source>Min</source>
+        <translation>最小值</translation>
+    </message>
+    <message>
+        <source>Max</source>
+        <translation>最大值</translation>
+    </message>
+    <message>
+        <source>Mean</source>
+        <translation>平均值</translation>
+    </message>
+    <message>
+        <source>Gaps</source>
+        <translation>中断次数</translation>
+    </message>
+    <message>
+        <source>Label</source>
+        <translation>标签</translation>
+    </message>
+    <message>
+        <source>End</source>
+        <translation>结束时间</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>备注</translation>
+    </message>
+    <message>
+        <source>&amp;Label</source>
+        <translation>标签(&amp;L)</translation>
+    </message>
+    <message>
+        <source>N&amp;ote</source>
+        <translation>备注(&amp;O)</translation>
+    </message>
+    <message>
+        <source>e.g. pump cavitating</source>
+        <translation>例如：泵发生汽蚀</translation>
+    </message>
+    <message>
+        <source>Select range</source>
+        <translation>选择范围</translation>
+    </message>
+    <message>
+        <source>Select the middle of the plot; Shift+drag on the plot selects a range</source>
+        <translation>选中曲线图的中间部分；在曲线图上按住 Shift 拖动可选择范围</translation>
+    </message>
+    <message>
+        <source>Annotate</source>
+        <translation>标注</translation>
+    </message>
+    <message>
+        <source>Label the selected range</source>
+        <translation>为所选范围添加标注</translation>
+    </message>
+    <message>
+        <source>Apply</source>
+        <translation>应用</translation>
+    </message>
+    <message>
+        <source>Save the label and note of the chosen annotation</source>
+        <translation>保存所选标注的标签和备注</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Delete the chosen annotation (Delete)</source>
+        <translation>删除所选标注（Delete）</translation>
+    </message>
+    <message>
+        <source>Whole recording</source>
+        <translation>整段录制数据</translation>
+    </message>
+    <message>
+        <source>Show the whole recording</source>
+        <translation>显示整段录制数据</translation>
+    </message>
+    <message>
+        <source>Export range…</source>
+        <translation>导出范围…</translation>
+    </message>
+    <message>
+        <source>Write the selected (or visible) range of the ticked tags to CSV, Parquet or Excel</source>
+        <translation>将已勾选变量在所选（或可见）范围内的数据写入 CSV、Parquet 或 Excel 文件</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Call off the running read or export (Esc)</source>
+        <translation>取消正在进行的读取或导出（Esc）</translation>
+    </message>
+    <message>
+        <source>Open a project with recordings, or a store by path or URL.</source>
+        <translation>请打开含有录制数据的项目，或按路径或 URL 打开数据存储。</translation>
+    </message>
+    <message>
+        <source>This project has no recordings yet ({path}).</source>
+        <translation>此项目还没有录制数据（{path}）。</translation>
+    </message>
+    <message>
+        <source>The store {path} holds no recordings.</source>
+        <translation>数据存储 {path} 中没有录制数据。</translation>
+    </message>
+    <message>
+        <source>Read-only: {reason}</source>
+        <translation>只读：{reason}</translation>
+    </message>
+    <message>
+        <source>Open a recording store</source>
+        <translation>打开录制数据存储</translation>
+    </message>
+    <message>
+        <source>Recording stores (*.sqlite);;All files (*)</source>
+        <translation>录制数据存储 (*.sqlite);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Opening {store}</source>
+        <translation>正在打开 {store}</translation>
+    </message>
+    <message>
+        <source>Reading recordings</source>
+        <translation>正在读取录制数据</translation>
+    </message>
+    <message>
+        <source>Reading tags of {recording}</source>
+        <translation>正在读取 {recording} 的变量</translation>
+    </message>
+    <message>
+        <source>Reading samples</source>
+        <translation>正在读取样本</translation>
+    </message>
+    <message>
+        <source>Select a range first: Shift+drag on the plot, or Select range.</source>
+        <translation>请先选择范围：在曲线图上按住 Shift 拖动，或点击“选择范围”。</translation>
+    </message>
+    <message>
+        <source>Give the annotation a label.</source>
+        <translation>请为标注填写标签。</translation>
+    </message>
+    <message>
+        <source>Annotating</source>
+        <translation>正在添加标注</translation>
+    </message>
+    <message>
+        <source>Changing an annotation</source>
+        <translation>正在修改标注</translation>
+    </message>
+    <message>
+        <source>Deleting an annotation</source>
+        <translation>正在删除标注</translation>
+    </message>
+    <message>
+        <source>Export a range</source>
+        <translation>导出范围</translation>
+    </message>
+    <message>
+        <source>CSV (*.csv);;Parquet (*.parquet);;Excel (*.xlsx)</source>
+        <translation>CSV (*.csv);;Parquet (*.parquet);;Excel (*.xlsx)</translation>
+    </message>
+    <message>
+        <source>Exporting to {file}</source>
+        <translation>正在导出到 {file}</translation>
+    </message>
+    <message>
+        <source>{rows} rows written to {file}</source>
+        <translation>已将 {rows} 行写入 {file}</translation>
     </message>
 </context>
 <context>
@@ -2861,6 +3169,164 @@ Recover it? (No deletes the recovery copy.)</source>
     <message>
         <source>Left out: %1</source>
         <translation>已略过：%1</translation>
+    </message>
+</context>
+<context>
+    <name>ScriptEditorView</name>
+    <message>
+        <source>{file} cannot be read: {reason}</source>
+        <translation>无法读取 {file}：{reason}</translation>
+    </message>
+    <message>
+        <source>{file} cannot be saved: {reason}</source>
+        <translation>无法保存 {file}：{reason}</translation>
+    </message>
+    <message>
+        <source>New script component</source>
+        <translation>新建脚本组件</translation>
+    </message>
+    <message>
+        <source>Name (a-z, 0-9 and _; it names components/NAME.py):</source>
+        <translation>名称（a-z、0-9 和 _，用作文件名 components/NAME.py）：</translation>
+    </message>
+    <message>
+        <source>Line {line}: {reason}</source>
+        <translation>第 {line} 行：{reason}</translation>
+    </message>
+    <message>
+        <source>Not saved yet: save to reload the component</source>
+        <translation>尚未保存：保存后将重新加载组件</translation>
+    </message>
+    <message>
+        <source>No script components yet: New… writes one to start from</source>
+        <translation>还没有脚本组件：点击“新建…”生成一个作为起点</translation>
+    </message>
+    <message>
+        <source>Open a project first</source>
+        <translation>请先打开项目</translation>
+    </message>
+    <message>
+        <source>Not loaded: the project folder is not trusted</source>
+        <translation>未加载：项目文件夹不受信任</translation>
+    </message>
+    <message>
+        <source>Checking {file} before it is loaded…</source>
+        <translation>加载前正在检查 {file}…</translation>
+    </message>
+    <message>
+        <source>Line {line}: </source>
+        <translation>第 {line} 行：</translation>
+    </message>
+    <message>
+        <source>The traceback is in the Log panel.</source>
+        <translation>堆栈跟踪见“日志”面板。</translation>
+    </message>
+    <message>
+        <source>Loaded: {types}</source>
+        <translation>已加载：{types}</translation>
+    </message>
+    <message>
+        <source>Try on a recording</source>
+        <translation>用录制数据试运行</translation>
+    </message>
+    <message>
+        <source>Recordings (*.csv *.parquet *.pq)</source>
+        <translation>录制数据 (*.csv *.parquet *.pq)</translation>
+    </message>
+    <message>
+        <source>The component is not loaded: fix the script first</source>
+        <translation>组件未加载：请先修正脚本</translation>
+    </message>
+    <message>
+        <source>Running {type} on {file} in a worker process…</source>
+        <translation>正在工作进程中用 {file} 运行 {type}…</translation>
+    </message>
+    <message>
+        <source>The try did not finish: {reason}</source>
+        <translation>试运行未完成：{reason}</translation>
+    </message>
+    <message>
+        <source>time since the start of the recording</source>
+        <translation>自录制开始的时间</translation>
+    </message>
+    <message>
+        <source>{rows} samples of {outputs}</source>
+        <translation>{outputs} 的 {rows} 个样本</translation>
+    </message>
+    <message>
+        <source>New…</source>
+        <translation>新建…</translation>
+    </message>
+    <message>
+        <source>Write a script component to start from, with its golden-data test</source>
+        <translation>生成一个脚本组件作为起点，并附带其金标准数据测试</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>Save and reload the component: the palette and the canvases follow</source>
+        <translation>保存并重新加载组件：组件库和画布随之更新</translation>
+    </message>
+    <message>
+        <source>Try on data</source>
+        <translation>用数据试运行</translation>
+    </message>
+    <message>
+        <source>Run a component of this file on a recording and plot its outputs</source>
+        <translation>用录制数据运行此文件中的一个组件，并绘制其输出</translation>
+    </message>
+    <message>
+        <source>This project folder is not trusted: its Python components are not loaded and nothing of them runs.</source>
+        <translation>此项目文件夹不受信任：其中的 Python 组件未加载，其代码一概不会运行。</translation>
+    </message>
+    <message>
+        <source>Trust this folder…</source>
+        <translation>信任此文件夹…</translation>
+    </message>
+    <message>
+        <source>Recording…</source>
+        <translation>录制数据…</translation>
+    </message>
+    <message>
+        <source>(none chosen)</source>
+        <translation>（未选择）</translation>
+    </message>
+    <message>
+        <source>Run</source>
+        <translation>运行</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+</context>
+<context>
+    <name>ScriptSupport</name>
+    <message>
+        <source>being checked before it is loaded</source>
+        <translation>加载前正在检查</translation>
+    </message>
+    <message>
+        <source>Trust this folder?</source>
+        <translation>是否信任此文件夹？</translation>
+    </message>
+    <message>
+        <source>The project in {folder} has Python components ({files}).</source>
+        <translation>{folder} 中的项目含有 Python 组件（{files}）。</translation>
+    </message>
+    <message>
+        <source>Their code runs on this computer with your rights as soon as they are loaded. Trust the folder only if you know where the project comes from. If you do not trust it, the project opens with those components not loaded, and nothing of them runs.</source>
+        <translation>这些组件一经加载，其代码就会以您的权限在本机运行。请仅在清楚项目来源时信任此文件夹。如果不信任，项目照常打开，但这些组件不会加载，其代码一概不会运行。</translation>
+    </message>
+    <message>
+        <source>Trust and load</source>
+        <translation>信任并加载</translation>
+    </message>
+    <message>
+        <source>Do not trust</source>
+        <translation>不信任</translation>
     </message>
 </context>
 <context>
