@@ -17,6 +17,8 @@ from qtpy.QtWidgets import QApplication
 from device_browser.store import TagInfo, open_store, project_store_path
 from nodes.resources import example_project
 from tests.gui.conftest import run, until
+from tests.postgres import postgres_server  # noqa: F401  (the fixture postgres_url needs)
+from tests.postgres import postgres_url as postgres_url
 from workbench.ui.data_browser import DataBrowserView
 
 T0 = 1_764_057_600_000_000_000  # 2025-11-25 08:00 UTC
@@ -289,3 +291,53 @@ def test_the_data_dock_shows_the_projects_store(make_window, loop, tmp_path, sto
     run(loop, until(lambda: view.rows and not view.busy, DEADLINE), DEADLINE + 5)
     assert [r.recording.name for r in view.rows] == ["bearing test", "short run"]
     assert view.location.text() == str(project_store_path(recorded))
+
+
+def test_a_postgresql_store_by_url(loop, qtbot, view, postgres_url):
+    with open_store(postgres_url) as store:
+        rec = store.create_recording("site week 48", operator="wang.fang", devices=["line3"], started=T0)
+        store.define_tags(rec, [TagInfo("pressure", "bar", "line3")])
+        store.append(rec, {"pressure": (T0 + np.arange(50_000, dtype=np.int64) * 10**8, np.linspace(4, 5, 50_000))})
+    view.location.setText(postgres_url)
+    view.location.setFocus()
+    qtbot.keyClick(view.location, Qt.Key.Key_Return)  # typed URL + Enter opens it
+    run(loop, until(lambda: view.rows and not view.busy, DEADLINE), DEADLINE + 5)
+    assert view.store.dialect == "postgresql"
+    view.choose_recording("site week 48")
+    run(loop, until(lambda: view.tags and not view.busy, DEADLINE), DEADLINE + 5)
+    assert (view.tags[0].count, view.tags[0].max) == (50_000, 5.0)
+    view.set_tag_checked("pressure")
+    run(loop, until(lambda: view.plot.points_drawn and not view.busy, DEADLINE), DEADLINE + 5)
+    view.plot.select_middle()
+    view.label_edit.setText("valve test")
+    run(loop, view.annotate_selection(), DEADLINE)
+    with open_store(postgres_url, read_only=True) as store:
+        assert [a.label for a in store.annotations("site week 48")] == ["valve test"]
+
+
+def test_a_store_of_a_newer_millwright_is_browsed_but_not_annotated(loop, view, store_copy):
+    import sqlite3
+
+    with sqlite3.connect(store_copy) as connection:  # as a newer Millwright's migration would leave it
+        connection.execute("UPDATE millwright_store_version SET version_num = 'f999_from_the_future'")
+    run(loop, view.open_location(str(store_copy)), DEADLINE)
+    assert view.store.read_only
+    view.choose_recording("bearing test")
+    run(loop, until(lambda: view.tags and not view.busy, DEADLINE), DEADLINE + 5)
+    view.plot.select_middle()
+    assert not view.annotate_button.isEnabled() and view.select_button.isEnabled()
+    assert "Read-only:" in view.status.text() and "newer version of Millwright" in view.status.text()
+
+
+def test_keyboard_order_and_shortcuts_are_discoverable(view):
+    expected = [view.location, view.open_button, view.browse_button, view.recordings_table, view.tags_table, view.plot,
+                view.select_button, view.annotate_button, view.apply_button, view.delete_button, view.whole_button,
+                view.export_button, view.label_edit, view.note_edit, view.annotations_table]
+    chain, widget = [], view.location
+    for _ in range(300):  # Tab visits them in this order (their inner widgets in between)
+        chain.append(widget)
+        widget = widget.nextInFocusChain()
+    at = [chain.index(w) for w in expected]
+    assert at == sorted(at)
+    assert "(Ctrl+M)" in view.annotate_button.toolTip() and "(Ctrl+E)" in view.export_button.toolTip()
+    assert view.label_label.buddy() is view.label_edit  # Alt+L reaches the label field
