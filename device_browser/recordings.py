@@ -109,7 +109,8 @@ class _Source:
         raise NotImplementedError
 
     def columns(self) -> list[str]:
-        return [self._tags[n] for n in self._names if n != self.time_column]
+        """The columns as their headers say (``flow [m³/h]``); :meth:`chunks` also takes the tag (``flow``)."""
+        return [n for n in self._names if n != self.time_column]
 
     def _header_of(self, column: str) -> str | None:
         """The header of the column named ``column`` (its tag, or its whole header text)."""

@@ -50,9 +50,10 @@ def test_headers_show_units_as_engineers_read_them_and_run_graph_reads_them(tmp_
     assert lines[0] == "time,flow [m³/h],temperature [°C]"
     assert lines[1].startswith("2026-11-25T16:00:00.000000000+08:00,12.5,20.0")
     assert lines[3].split(",")[1] == ""  # bad without a quality column: an empty cell
-    source = open_source(path)  # the run-graph reader names columns by tag and knows their units
-    assert source.columns() == ["flow", "temperature"]
+    source = open_source(path)  # the run-graph reader finds a column by its tag and knows its unit
+    assert source.columns() == ["flow [m³/h]", "temperature [°C]"]
     assert source.units == UNITS
+    source.check_columns(["flow", "temperature [°C]"])
     (chunks,) = source.chunks(["flow"], 100)
     np.testing.assert_array_equal(chunks["flow"].t, _chunks()["flow"].t)
 
