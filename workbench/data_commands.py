@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 from workbench.device_cli.connection import EXIT_USAGE, add_connection_options, run_async, run_command, session_for
 
 if TYPE_CHECKING:
-    import pandas as pd
 
     from device_browser.store import RecordingStore
     from nodes.engine import CompiledGraph
@@ -138,6 +137,13 @@ def add_recording_input(run: argparse.ArgumentParser) -> None:
     group = run.add_argument_group("a stored recording instead of --input")
     group.add_argument("--recording", metavar="NAME", help="a recording of the store (see 'millwright data list')")
     group.add_argument("--store", metavar="PATH|URL", help="the store (default: the graph's project's)")
+    group.add_argument("--align", default="none", metavar="RULE",
+                       help="how tags recorded at different times meet: none (default: each time of any tag, "
+                            "others empty there, as the CSV export), hold or linear, with an optional maximum "
+                            "age ('hold 5s')")
+    group.add_argument("--period", metavar="DURATION",
+                       help="a fixed time base instead of the tags' own times, e.g. 100ms (with --align hold or "
+                            "linear)")
 
 
 # -- stores -----------------------------------------------------------------------------------------
@@ -469,9 +475,12 @@ def _time(text: str | None, rec: Any, option: str) -> int | None:
 def run_stored_graph(args: argparse.Namespace) -> int:
     """``run-graph GRAPH --recording NAME [--store] --output OUT``: the graph over a stored recording.
 
-    The graph's inputs are the recording's tags of the same names, read on the union of their
-    times (a tag without a sample at a time is NaN there, bad quality; a bad sample is NaN), as
-    ``data export`` writes them to CSV: so this run and ``run-graph --input`` on the export agree.
+    The graph's inputs are the recording's tags of the same names, replayed block by block
+    (:class:`device_browser.replay.Replay`) on the union of their times with ``--align none`` (a
+    tag without a sample at a time is NaN there, bad quality; a bad sample is NaN), as ``data
+    export`` writes them to CSV: so this run and ``run-graph --input`` on the export agree.
+    ``--align hold|linear`` and ``--period`` put them on another time base (:mod:`nodes.align`);
+    recorded units are converted to the units of the graph's inputs.
     The store defaults to the project of the graph (``PROJECT/graphs/GRAPH``).
     """
     from workbench.graph_commands import EXIT_BAD_DATA, prepare_graph
@@ -493,41 +502,54 @@ def run_stored_graph(args: argparse.Namespace) -> int:
 
 def _run_stored(args: argparse.Namespace, compiled: CompiledGraph, project: Path | None) -> int:
     from device_browser.recordings import RecordingError, check_output, open_sink
+    from device_browser.replay import Replay
+    from device_browser.store import StoreError
+    from nodes.align import AlignError, Rule, duration_ns
     from nodes.engine import run_batch
 
+    columns = list(compiled.inputs)
+    try:
+        rule = Rule.parse(args.align)
+        period = duration_ns(args.period) if args.period else None
+    except AlignError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    started = time.perf_counter()
+    rows = 0
+
+    def counted(chunks: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        nonlocal rows
+        for chunk in chunks:
+            rows += len(next(iter(chunk.values()))) if chunk else 0
+            yield {name: _bad_as_nan(piece) for name, piece in chunk.items()}
+
+    sink = None
     try:
         check_output(args.output)
         with opened_store(args, read_only=True, project_hint=project) as store:
-            rec = store.recording(args.recording)
-            known = [t.name for t in store.tags(rec)]
-            missing = [c for c in compiled.inputs if c not in known]
-            if missing:
-                raise DataCommandError(f"the graph needs tag(s) {', '.join(map(repr, missing))}, which the recording "
-                                       f"'{rec.name}' does not have (tags: {', '.join(known) or 'none'})")
-            frame = store.read(list(compiled.inputs), recording=rec, form="wide", with_quality=True)
+            name = store.recording(args.recording).name
+            replay = Replay.from_store(store, name, columns, rules=rule, period_ns=period)
+            replay.convert_units(compiled.input_units)  # the recording's units to the graph's inputs'
+            sink = open_sink(args.output)
+            run = run_batch(compiled, counted(replay.chunks(columns, args.chunk)), sink.write)
+            if rows == 0:
+                raise DataCommandError(f"the recording '{name}' has no samples of {', '.join(columns)}; nothing to "
+                                       "run")
+            sink.close()
     except DataCommandError as exc:
-        return _fail(str(exc), EXIT_USAGE)
-    except Exception as exc:
-        from device_browser.store import StoreError
-
-        if isinstance(exc, StoreError | RecordingError):
-            return _fail(str(exc))
-        raise
-    if frame.empty:
-        return _fail(f"the recording '{rec.name}' has no samples of {', '.join(compiled.inputs)}; nothing to run")
-    started = time.perf_counter()
-    sink = open_sink(args.output)
-    try:
-        run = run_batch(compiled, _frame_chunks(frame, list(compiled.inputs), args.chunk), sink.write)
-        sink.close()
-    except RecordingError as exc:
-        sink.abort()
-        return _fail(f"{exc}\nNothing was written to {args.output}.")
+        if sink is not None:
+            sink.abort()
+        return _fail(str(exc), EXIT_DATA)
+    except (StoreError, RecordingError) as exc:
+        if sink is not None:
+            sink.abort()
+            return _fail(f"{exc}\nNothing was written to {args.output}.")
+        return _fail(str(exc))
     except BaseException:
-        sink.abort()
+        if sink is not None:
+            sink.abort()
         raise
     seconds = time.perf_counter() - started
-    print(f"{len(frame)} rows of '{rec.name}' in {seconds:.2f} s; {sink.rows} rows written to {args.output}")
+    print(f"{rows} rows of '{name}' in {seconds:.2f} s; {sink.rows} rows written to {args.output}")
     if run.failures:
         for node, message in run.failures.items():
             print(f"  node '{node}' failed: {message} (its outputs are marked bad)", file=sys.stderr)
@@ -535,16 +557,14 @@ def _run_stored(args: argparse.Namespace, compiled: CompiledGraph, project: Path
     return 0
 
 
-def _frame_chunks(frame: pd.DataFrame, columns: list[str], rows: int) -> Iterator[dict[str, Any]]:
-    """Chunks of ``rows`` rows of a wide frame with quality columns; NaN is bad, and bad is NaN, as in an export."""
+def _bad_as_nan(chunk: Any) -> Any:
+    """Bad is NaN and NaN is bad, as in an export (an empty cell): a stored run and a run on the export agree."""
     import numpy as np
 
     from nodes.chunk import BAD, Chunk
 
-    t = frame.index.tz_convert(None).to_numpy("datetime64[ns]").view(np.int64)
-    values = {c: frame[c].to_numpy(np.float64) for c in columns}
-    qualities = {c: np.where(np.isnan(values[c]), BAD, frame[f"{c} quality"].to_numpy(np.uint8)).astype(np.uint8)
-                 for c in columns}
-    values = {c: np.where(qualities[c] == BAD, np.nan, values[c]) for c in columns}  # as an export writes them
-    for i in range(0, len(t), rows):
-        yield {c: Chunk(t[i:i + rows], values[c][i:i + rows], qualities[c][i:i + rows]) for c in columns}
+    empty = np.isnan(chunk.v)
+    bad = (chunk.q == BAD) | empty
+    if np.array_equal(bad, empty) and np.array_equal(bad, chunk.q == BAD):
+        return chunk
+    return Chunk(chunk.t, np.where(bad, np.nan, chunk.v), np.where(bad, BAD, chunk.q).astype(np.uint8))

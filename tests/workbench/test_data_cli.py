@@ -190,6 +190,13 @@ def test_run_graph_on_a_stored_recording_equals_run_graph_on_its_exported_csv(st
     assert stored.read_bytes() == from_file.read_bytes()
     result = pd.read_csv(stored)
     assert len(result) == 2000 and result["efficiency"].notna().sum() > 100
+    held = tmp_path / "held.csv"  # on a 100 ms time base, each tag's last value held: every input has a value
+    assert main(["run-graph", str(GRAPH), "--recording", "site run", "--store", str(store_path), "-o", str(held),
+                 "--align", "hold", "--period", "100ms"]) == 0
+    capsys.readouterr()
+    steps = pd.to_datetime(pd.read_csv(held)["time"]).diff().dropna()
+    assert (steps == pd.Timedelta("100ms")).all() and len(steps) >= 199
+    assert pd.read_csv(held)["efficiency"].notna().mean() > 0.9
     code = main(["run-graph", str(GRAPH), "--recording", "site run", "--input", str(exported), "--store",
                  str(store_path), "-o", str(tmp_path / "both.csv")])
     assert code == 2 and "not both" in capsys.readouterr().err
