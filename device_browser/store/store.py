@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from device_browser.store import gaps_annotations, query, schema
 from device_browser.store.codec import EncodedBlock, decode_block, encode_block
@@ -268,11 +270,17 @@ class RecordingStore:
             found = connection.execute(sa.select(table.c.name, table.c.id).where(
                 table.c.recording_id == recording_id, table.c.name.in_(missing))).all()
             ids.update({row.name: row.id for row in found})
-            for name in (n for n in missing if n not in ids):
-                if not name:
-                    raise StoreError("a tag needs a name")
-                ids[name] = connection.execute(table.insert().values(recording_id=recording_id, name=name)
-                                               ).inserted_primary_key[0]
+            new = [n for n in missing if n not in ids]
+            if "" in new:
+                raise StoreError("a tag needs a name")
+            if new:
+                # Another program may insert the same tag meanwhile (PostgreSQL runs writers side by side): the
+                # conflict is skipped, not an error that loses this append, and the ids are read afterwards.
+                insert = (sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert)(table)
+                connection.execute(insert.on_conflict_do_nothing(index_elements=["recording_id", "name"]),
+                                   [{"recording_id": recording_id, "name": n} for n in new])
+                ids.update({row.name: row.id for row in connection.execute(sa.select(table.c.name, table.c.id).where(
+                    table.c.recording_id == recording_id, table.c.name.in_(new)))})
         return ids
 
     def _remember(self, recording_id: int, ids: Mapping[str, int]) -> None:

@@ -119,3 +119,32 @@ def test_a_writer_killed_at_random_moments_leaves_every_committed_append(tmp_pat
             assert np.array_equal(a.t, np.arange(n)) and np.array_equal(a.v, a.t * 0.5)
             assert np.array_equal(b.t, a.t) and np.array_equal(b.v, -a.v)
             committed = n // 1000
+
+
+def test_two_writers_creating_the_same_new_tag_at_once_both_keep_their_samples(store_url):
+    """On PostgreSQL both transactions saw no tag and both inserted it: the second append failed on the unique
+    (recording, name) constraint and its samples were lost. SQLite's BEGIN IMMEDIATE already serialised them."""
+    with open_store(store_url) as store:
+        store.create_recording("r")
+    stores = [open_store(store_url), open_store(store_url)]
+    rounds = 15
+    try:
+        def write(index: int) -> None:
+            try:
+                for round_ in range(rounds):
+                    barrier.wait(DEADLINE)
+                    t = np.arange(10, dtype=np.int64) + index * 10
+                    stores[index].append("r", {f"new{round_}": (t, np.full(10, float(index)))})
+            except Exception:
+                barrier.abort()  # the other writer stops at once instead of waiting for the deadline
+                raise
+
+        barrier = threading.Barrier(2)
+        assert _threads(2, write) == []
+        for round_ in range(rounds):
+            chunk = stores[0].read_chunk(f"new{round_}", recording="r")
+            assert np.array_equal(chunk.t, np.arange(20)) and chunk.v.tolist() == [0.0] * 10 + [1.0] * 10
+        assert len(stores[1].tags("r")) == rounds
+    finally:
+        for store in stores:
+            store.close()
