@@ -21,10 +21,9 @@ Run standalone on a store: ``python -m workbench.ui.data_browser PATH_OR_URL``.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import itertools
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -32,16 +31,13 @@ from qtpy import shiboken
 from qtpy.QtCore import QEvent, Qt, QTimer, Signal
 from qtpy.QtGui import QAction, QKeySequence
 from qtpy.QtWidgets import (
-    QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -51,58 +47,16 @@ from device_browser.data_browser import Cancelled, EnvelopeReader, RecordingRow,
 from device_browser.exchange import ExchangeError, export_recording
 from device_browser.recordings import RecordingError
 from device_browser.store import Annotation, RecordingStore, StoreError, open_store
-from device_browser.ui.tasks import TaskSet
 from workbench.session import Job
 from workbench.ui.data_plot import DataPlot
+from workbench.ui.data_tables import data_table, fill_annotations, fill_recordings, fill_tags
+from workbench.ui.view_jobs import ViewJobs
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 REQUERY_MS = 120  # after the last zoom or pan step: a drag re-reads once, not per mouse move
 USER_ERRORS = (StoreError, ExchangeError, RecordingError, OSError)
-
-
-def _time_text(ns: int | None) -> str:
-    if ns is None:
-        return ""
-    return dt.datetime.fromtimestamp(ns / 1e9).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _size_text(size: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return ""
-
-
-def _duration_text(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    whole = round(seconds)
-    return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
-
-
-def _item(text: str, data: object = None, right: bool = False) -> QTableWidgetItem:
-    item = QTableWidgetItem(text)
-    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-    if data is not None:
-        item.setData(Qt.ItemDataRole.UserRole, data)
-    if right:
-        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-    return item
-
-
-def _table(columns: int) -> QTableWidget:
-    table = QTableWidget(0, columns)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.verticalHeader().hide()
-    table.horizontalHeader().setStretchLastSection(True)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    table.setAlternatingRowColors(True)
-    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
-    return table
 
 
 class DataBrowserView(QWidget):
@@ -122,8 +76,6 @@ class DataBrowserView(QWidget):
         self.last_export: tuple[Path, int] | None = None
         self.error: str = ""
         self.queried_width = 0  # the plot's width in pixels at the last read: envelopes have this many buckets
-        self._tasks = TaskSet()
-        self._jobs: dict[str, Job] = {}  # kind ("store", "plot", "export") → the job running
         self._hint_key = "none"
         self._shortcuts: dict[QPushButton, str] = {}  # a button → its key, named in its tool tip
         self._build()
@@ -145,9 +97,9 @@ class DataBrowserView(QWidget):
         top.addWidget(self.open_button)
         top.addWidget(self.browse_button)
 
-        self.recordings_table = _table(7)
+        self.recordings_table = data_table(7)
         self.recordings_table.itemSelectionChanged.connect(self._recording_chosen)
-        self.tags_table = _table(7)
+        self.tags_table = data_table(7)
         self.tags_table.itemChanged.connect(self._tag_ticked)
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.recordings_table)
@@ -164,7 +116,7 @@ class DataBrowserView(QWidget):
         self.requery.setInterval(REQUERY_MS)
         self.requery.timeout.connect(self.refresh_plot)
 
-        self.annotations_table = _table(4)
+        self.annotations_table = data_table(4)
         self.annotations_table.itemSelectionChanged.connect(self._annotation_chosen)
         self.label_edit = QLineEdit()
         self.note_edit = QLineEdit()
@@ -216,10 +168,8 @@ class DataBrowserView(QWidget):
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
-        self.progress.setRange(0, 1000)
-        self.progress.hide()
         self.cancel_button = self._button(self.cancel, "Esc")
-        self.cancel_button.hide()
+        self.jobs = ViewJobs(self.progress, self.cancel_button, self.show_error, USER_ERRORS, cancelled=(Cancelled,))
         bottom = QHBoxLayout()
         bottom.addWidget(self.status, 1)
         bottom.addWidget(self.progress)
@@ -286,71 +236,13 @@ class DataBrowserView(QWidget):
         self._show_hint()
 
     # -- background work ----------------------------------------------------------------------------
-    def _in_thread(self, kind: str, title: str, work: Callable[[Job], T]) -> Coroutine[None, None, T]:
-        """``work(job)`` to await on a worker thread as the view's ``kind`` job, calling off the one before.
-
-        The job starts (and can be cancelled) now, not when the returned coroutine first runs: Esc
-        pressed right after a request must reach it.
-        """
-        old = self._jobs.get(kind)
-        if old is not None:
-            old.cancel()
-        loop = asyncio.get_event_loop()
-        job = Job(title, loop)
-        self._jobs[kind] = job
-        job.progress.connect(self._progressed)
-        self._show_progress()
-
-        async def run() -> T:
-            try:
-                if job.is_cancelled():
-                    raise Cancelled(f"{title}: called off")
-                # the loop captured now: under qasync a step may run from Qt's event processing
-                return await loop.run_in_executor(None, work, job)
-            finally:
-                if self._jobs.get(kind) is job:
-                    del self._jobs[kind]
-                if shiboken.isValid(self):
-                    self._show_progress()
-
-        return run()
-
-    def _spawn(self, coroutine_factory: Callable[[], object], where: str) -> asyncio.Task:
-        async def guarded() -> None:
-            try:
-                await coroutine_factory()
-            except Cancelled:
-                pass
-            except USER_ERRORS as exc:
-                if shiboken.isValid(self):
-                    self.show_error(str(exc))
-            except Exception as exc:  # a bug must reach the log, not vanish in a task nobody awaits
-                log.error("%s: %s", where, exc, exc_info=exc)
-                if shiboken.isValid(self):
-                    self.show_error(str(exc))
-
-        return self._tasks.spawn(guarded())
-
-    def _progressed(self, done: int, total: int) -> None:
-        if shiboken.isValid(self) and total:
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(int(1000 * done / total))
-
-    def _show_progress(self) -> None:
-        busy = bool(self._jobs)
-        self.progress.setVisible(busy)
-        self.cancel_button.setVisible(busy)
-        if busy:
-            self.progress.setRange(0, 0)  # busy until a job reports how far it is
-
     @property
     def busy(self) -> bool:
-        return bool(self._jobs) or bool(self._tasks) or self.requery.isActive()
+        return self.jobs.busy or self.requery.isActive()
 
     def cancel(self) -> None:
         """Call off every running read and export."""
-        for job in list(self._jobs.values()):
-            job.cancel()
+        self.jobs.cancel()
 
     def show_error(self, text: str) -> None:
         self.error = text
@@ -401,7 +293,7 @@ class DataBrowserView(QWidget):
         self.error = ""
 
         async def work() -> None:
-            store = await self._in_thread("store", self.tr("Opening {store}").format(store=location),
+            store = await self.jobs.in_thread("store", self.tr("Opening {store}").format(store=location),
                                           lambda _job: open_store(location))
             if not shiboken.isValid(self):
                 store.close()
@@ -410,7 +302,7 @@ class DataBrowserView(QWidget):
             self.store = store
             await self.reload()
 
-        return self._spawn(work, "opening a store")
+        return self.jobs.spawn(work, "opening a store")
 
     def close_store(self) -> None:
         self.cancel()
@@ -432,32 +324,17 @@ class DataBrowserView(QWidget):
         store = self.store
         if store is None:
             return
-        rows = await self._in_thread("store", self.tr("Reading recordings"), lambda _job: recording_rows(store))
+        rows = await self.jobs.in_thread("store", self.tr("Reading recordings"), lambda _job: recording_rows(store))
         if self.store is not store:
             return
         chosen = self.recording.recording.id if self.recording is not None else None
         self.rows = rows
-        self._fill_recordings()
+        fill_recordings(self.recordings_table, rows)
         self._hint_key = "ready" if rows else "empty"
         self._show_hint()
         self.loaded.emit()
         if chosen is not None:
             self.choose_recording(chosen)
-
-    def _fill_recordings(self) -> None:
-        table = self.recordings_table
-        table.blockSignals(True)
-        table.setRowCount(len(self.rows))
-        for r, row in enumerate(self.rows):
-            rec = row.recording
-            cells = [_item(rec.name, rec.id), _item(rec.operator), _item(_time_text(rec.started_ns or row.first_ns)),
-                     _item(_duration_text(row.duration_s), right=True), _item(", ".join(rec.devices)),
-                     _item(f"{row.samples:,}", right=True), _item(_size_text(row.size_bytes), right=True)]
-            if rec.notes:
-                cells[0].setToolTip(rec.notes)
-            for c, cell in enumerate(cells):
-                table.setItem(r, c, cell)
-        table.blockSignals(False)
 
     # -- recording and tags --------------------------------------------------------------------------
     def choose_recording(self, recording: int | str) -> None:
@@ -482,35 +359,17 @@ class DataBrowserView(QWidget):
         store = self.store
 
         async def work() -> None:
-            tags, annotations = await self._in_thread(
+            tags, annotations = await self.jobs.in_thread(
                 "store", self.tr("Reading tags of {recording}").format(recording=row.recording.name),
                 lambda _job: (tag_rows(store, row.recording.id), store.annotations(row.recording.id)))
             if self.store is not store or self.recording is not row:
                 return
             self.tags = tags
-            self._fill_tags()
+            fill_tags(self.tags_table, tags)
             self._set_annotations(annotations)
             self.show_whole_recording()
 
-        self._spawn(work, "reading tags")
-
-    def _fill_tags(self) -> None:
-        table = self.tags_table
-        table.blockSignals(True)
-        table.setRowCount(len(self.tags))
-        for r, tag in enumerate(self.tags):
-            name = _item(tag.name, tag.name)
-            name.setFlags(name.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            name.setCheckState(Qt.CheckState.Unchecked)
-            if tag.device:
-                name.setToolTip(tag.device)
-            numbers = [_item(f"{value:.7g}" if tag.values else "", right=True)  # a statistic, not a reading
-                       for value in (tag.min, tag.max, tag.mean)]
-            cells = [name, _item(tag.unit), _item(f"{tag.count:,}", right=True), *numbers,
-                     _item(str(tag.gaps), right=True)]
-            for c, cell in enumerate(cells):
-                table.setItem(r, c, cell)
-        table.blockSignals(False)
+        self.jobs.spawn(work, "reading tags")
 
     def set_tag_checked(self, name: str, checked: bool = True) -> None:
         """Tick (or untick) a tag, as a click on its box does."""
@@ -581,7 +440,7 @@ class DataBrowserView(QWidget):
             return {tag: reader.envelope(start, end, width, cancelled=job.is_cancelled, progress=progress_of(tag))
                     for tag, reader in readers.items()}
 
-        pending = self._in_thread("plot", self.tr("Reading samples"), read)
+        pending = self.jobs.in_thread("plot", self.tr("Reading samples"), read)
 
         async def work() -> None:
             envelopes = await pending
@@ -592,20 +451,14 @@ class DataBrowserView(QWidget):
                     self.plot.set_curve(tag, tag, envelope)
             self.plotted.emit()
 
-        return self._spawn(work, "reading samples")
+        return self.jobs.spawn(work, "reading samples")
 
     # -- annotations ---------------------------------------------------------------------------------
     def _set_annotations(self, annotations: list[Annotation]) -> None:
         chosen = self.chosen_annotation()
         self.annotations = annotations
         self.plot.set_annotations(annotations)
-        table = self.annotations_table
-        table.blockSignals(True)
-        table.setRowCount(len(annotations))
-        for r, a in enumerate(annotations):
-            for c, text in enumerate((a.label, _time_text(a.start_ns), _time_text(a.end_ns), a.note)):
-                table.setItem(r, c, _item(text, a.id if c == 0 else None))
-        table.blockSignals(False)
+        fill_annotations(self.annotations_table, annotations)
         if chosen is not None and any(a.id == chosen.id for a in annotations):
             self.choose_annotation(chosen.id)
         self._update_actions()
@@ -638,13 +491,13 @@ class DataBrowserView(QWidget):
         self.error = ""
 
         async def work() -> None:
-            annotations = await self._in_thread(
+            annotations = await self.jobs.in_thread(
                 "store", what, lambda _job: (change(store), store.annotations(row.recording.id))[1])
             if self.store is store and self.recording is row:
                 self._set_annotations(annotations)
                 self._show_hint()
 
-        return self._spawn(work, what)
+        return self.jobs.spawn(work, what)
 
     def annotate_selection(self) -> asyncio.Task | None:
         """Label the selected range with the Label field's text (and the Note's)."""
@@ -705,7 +558,7 @@ class DataBrowserView(QWidget):
                 raise Cancelled(f"the export to {path} was called off")
             return export_recording(store, row.recording.id, path, tags=tags, start=start, end=end)
 
-        pending = self._in_thread("export", self.tr("Exporting to {file}").format(file=path.name), write)
+        pending = self.jobs.in_thread("export", self.tr("Exporting to {file}").format(file=path.name), write)
 
         async def work() -> None:
             rows = await pending
@@ -713,7 +566,7 @@ class DataBrowserView(QWidget):
             if shiboken.isValid(self):
                 self.status.setText(self.tr("{rows} rows written to {file}").format(rows=f"{rows:,}", file=path))
 
-        return self._spawn(work, "exporting a range")
+        return self.jobs.spawn(work, "exporting a range")
 
     def _update_actions(self) -> None:
         has_recording = self.recording is not None
@@ -729,7 +582,7 @@ class DataBrowserView(QWidget):
 
     def closeEvent(self, event) -> None:
         self.close_store()
-        self._tasks.cancel()
+        self.jobs.close()
         super().closeEvent(event)
 
 
