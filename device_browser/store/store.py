@@ -158,12 +158,17 @@ class RecordingStore:
         if not name.strip():
             raise StoreError("a recording needs a name")
         started_ns = to_ns(started, "started") if started is not None else time.time_ns()
-        with self._write(f"create the recording '{name}'") as connection:
-            if connection.execute(sa.select(schema.recordings.c.id).where(schema.recordings.c.name == name)).first():
-                raise StoreError(f"{self.location}: there is already a recording named '{name}'")
-            new_id = connection.execute(schema.recordings.insert().values(
-                name=name, operator=operator, started_ns=started_ns, devices=list(devices), notes=notes)
-            ).inserted_primary_key[0]
+        taken = StoreError(f"{self.location}: there is already a recording named '{name}'")
+        try:
+            with self._write(f"create the recording '{name}'") as connection:
+                if connection.execute(sa.select(schema.recordings.c.id)
+                                      .where(schema.recordings.c.name == name)).first():
+                    raise taken
+                new_id = connection.execute(schema.recordings.insert().values(
+                    name=name, operator=operator, started_ns=started_ns, devices=list(devices), notes=notes)
+                ).inserted_primary_key[0]
+        except sa.exc.IntegrityError:  # another program created it since the check (PostgreSQL writers overlap)
+            raise taken from None
         return Recording(new_id, name, operator, started_ns, None, tuple(devices), notes)
 
     def update_recording(self, recording: RecordingRef, *, name: str | None = None, operator: str | None = None,
@@ -176,13 +181,20 @@ class RecordingStore:
             changes["devices"] = list(devices)
         if ended is not None:
             changes["ended_ns"] = to_ns(ended, "ended")
+        if name is not None and not name.strip():
+            raise StoreError("a recording needs a name")
         rec = self.recording(recording)
         if changes:
-            with self._write(f"change the recording '{rec.name}'") as connection:
-                if name is not None and name != rec.name and connection.execute(
-                        sa.select(schema.recordings.c.id).where(schema.recordings.c.name == name)).first():
-                    raise StoreError(f"{self.location}: there is already a recording named '{name}'")
-                connection.execute(schema.recordings.update().where(schema.recordings.c.id == rec.id).values(**changes))
+            taken = StoreError(f"{self.location}: there is already a recording named '{name}'")
+            try:
+                with self._write(f"change the recording '{rec.name}'") as connection:
+                    if name is not None and name != rec.name and connection.execute(
+                            sa.select(schema.recordings.c.id).where(schema.recordings.c.name == name)).first():
+                        raise taken
+                    connection.execute(schema.recordings.update().where(schema.recordings.c.id == rec.id)
+                                       .values(**changes))
+            except sa.exc.IntegrityError:  # renamed to a name another program took since the check
+                raise taken from None
             self._forget(rec.id)
         return self.recording(rec.id)
 

@@ -148,3 +148,33 @@ def test_two_writers_creating_the_same_new_tag_at_once_both_keep_their_samples(s
     finally:
         for store in stores:
             store.close()
+
+
+def test_two_programs_creating_the_same_recording_at_once_get_one_recording_and_a_clear_refusal(store_url):
+    """On PostgreSQL the loser of the race got the database's IntegrityError instead of the store's message."""
+    from device_browser.store import StoreError
+
+    stores = [open_store(store_url), open_store(store_url)]
+    rounds = 10
+    refusals: list[list[str]] = [[], []]
+    try:
+        def create(index: int) -> None:
+            try:
+                for round_ in range(rounds):
+                    barrier.wait(DEADLINE)
+                    try:
+                        stores[index].create_recording(f"run {round_}")
+                    except StoreError as exc:
+                        refusals[index].append(str(exc))
+            except Exception:
+                barrier.abort()
+                raise
+
+        barrier = threading.Barrier(2)
+        assert _threads(2, create) == []
+        assert [r.name for r in stores[0].recordings()] == [f"run {i}" for i in range(rounds)]
+        messages = refusals[0] + refusals[1]
+        assert len(messages) == rounds and all("there is already a recording named 'run " in m for m in messages)
+    finally:
+        for store in stores:
+            store.close()

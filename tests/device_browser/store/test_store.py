@@ -155,6 +155,15 @@ def test_recordings_and_tags_are_listed_and_updated(store):
         store.read_chunk("flow", recording="commissioning 1")
 
 
+def test_a_recording_cannot_be_renamed_to_a_blank_name(store):
+    """create_recording refused a blank name but update_recording stored it."""
+    rec = store.create_recording("r")
+    for blank in ("", "   "):
+        with pytest.raises(StoreError, match="a recording needs a name"):
+            store.update_recording(rec, name=blank)
+    assert [r.name for r in store.recordings()] == ["r"]
+
+
 def test_annotations_crud_and_data_selected_by_label(store):
     t, v, q = _signal(1000, 9)
     first, second = store.create_recording("a"), store.create_recording("b")
