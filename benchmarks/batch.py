@@ -11,7 +11,9 @@ time in seconds since 1970) run through the pump-station example's vibration_ala
 * dask, warm cluster: the same 32 tasks on a LocalCluster of 2 workers that is already running
   (what a cluster that stays up gives).
 
-Every result file of the Dask runs is checked to equal the serial run's byte for byte. Target
+Every result file of the Dask runs is checked to equal the serial run's byte for byte. The CPU
+seconds each recording costs, serial and on a worker, say what the wall times cannot on a shared
+machine: whether a worker does the same work for the same CPU (then 2 idle cores give ~2x). Target
 (issue 22): the 2-worker LocalCluster at least 1.6x the serial run. Best of 2 runs each; the load
 average is recorded around each measurement, since the machine is shared. Results:
 benchmarks/results/batch.json.
@@ -71,13 +73,22 @@ def _job():
                     registry_fingerprint(component_registry(None)))
 
 
-def _serial(job, recordings: list[Path], out: Path) -> None:
+def cpu_timed_run(job, source: str, output: str) -> tuple[str | None, float]:
+    """One task as the workers run it, and the CPU seconds its process spent meanwhile (all its threads)."""
     from workbench.batch_runs import run_file
 
+    started = time.process_time()
+    result = run_file(job, source, output)
+    return result.error, time.process_time() - started
+
+
+def _serial(job, recordings: list[Path], out: Path, cpu: list[float]) -> None:
+    cpu.clear()
     for path in recordings:
-        result = run_file(job, str(path), str(out / path.name))
-        if result.error:
-            raise RuntimeError(result.error)
+        error, seconds = cpu_timed_run(job, str(path), str(out / path.name))
+        if error:
+            raise RuntimeError(error)
+        cpu.append(seconds)
 
 
 def _end_to_end(folder: Path, out: Path) -> None:
@@ -87,16 +98,13 @@ def _end_to_end(folder: Path, out: Path) -> None:
                    stdout=subprocess.DEVNULL)
 
 
-def _warm(client, job, recordings: list[Path], out: Path) -> None:
-    from distributed import wait
-
-    from workbench.batch_runs import run_file
-
-    futures = [client.submit(run_file, job, str(p), str(out / p.name), pure=False) for p in recordings]
-    wait(futures)
-    errors = [f.result().error for f in futures if f.result().error]
-    if errors:
-        raise RuntimeError(errors[0])
+def _warm(client, job, recordings: list[Path], out: Path, cpu: list[float]) -> None:
+    futures = [client.submit(cpu_timed_run, job, str(p), str(out / p.name), pure=False) for p in recordings]
+    cpu.clear()
+    for error, seconds in client.gather(futures):
+        if error:
+            raise RuntimeError(error)
+        cpu.append(seconds)
 
 
 def _same(folder: Path, reference: Path) -> bool:
@@ -115,9 +123,10 @@ def _loaded(work) -> tuple[float, list[float]]:
 def measure() -> dict:
     import logging
 
+    import dask
     from distributed import Client, LocalCluster
 
-    from workbench.batch_runs import QUIET_SCHEDULER
+    from workbench.batch_runs import LOCAL_WORKER_CONFIG, QUIET_SCHEDULER
 
     job = _job()
     with tempfile.TemporaryDirectory(prefix="millwright-bench-batch-") as tmp:
@@ -130,13 +139,24 @@ def measure() -> dict:
         outs = {name: tmp / name for name in ("serial", "dask", "warm")}
         for folder in outs.values():
             folder.mkdir()
-        _serial(job, recordings[:1], outs["serial"])  # imports and the engine warm, as on a worker after its first
-        serial_s, serial_load = _loaded(lambda: _serial(job, recordings, outs["serial"]))
+        serial_cpu, warm_cpu = [], []
+        _serial(job, recordings[:1], outs["serial"], [])  # imports and engine warm, as a worker after its first task
+        serial_s, serial_load = _loaded(lambda: _serial(job, recordings, outs["serial"], serial_cpu))
         e2e_s, e2e_load = _loaded(lambda: _end_to_end(tmp / "in", outs["dask"]))
-        with LocalCluster(n_workers=WORKERS, threads_per_worker=1, processes=True, host="127.0.0.1",
-                          silence_logs=logging.ERROR, **QUIET_SCHEDULER) as cluster, Client(cluster) as client:
-            _warm(client, job, recordings[:WORKERS], outs["warm"])  # each worker imports once
-            warm_s, warm_load = _loaded(lambda: _warm(client, job, recordings, outs["warm"]))
+        started = time.perf_counter()
+        with dask.config.set(LOCAL_WORKER_CONFIG):  # as run-graph starts its LocalCluster
+            cluster = LocalCluster(n_workers=WORKERS, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                   silence_logs=logging.ERROR, **QUIET_SCHEDULER)
+        with cluster, Client(cluster) as client:
+            client.wait_for_workers(WORKERS)
+            # Each worker's first task pays its imports: on two workers at once, as a run does.
+            client.gather([client.submit(cpu_timed_run, job, str(recordings[i]), str(outs["warm"] / f"first{i}"),
+                                         pure=False, workers=[address])
+                           for i, address in enumerate(client.scheduler_info()["workers"])])
+            start_s = time.perf_counter() - started
+            warm_s, warm_load = _loaded(lambda: _warm(client, job, recordings, outs["warm"], warm_cpu))
+        for first in outs["warm"].glob("first*"):
+            first.unlink()
         equal = _same(outs["dask"], outs["serial"]) and _same(outs["warm"], outs["serial"])
         with contextlib.suppress(OSError):
             shutil.rmtree(tmp)
@@ -147,6 +167,9 @@ def measure() -> dict:
         "serial_s": round(serial_s, 2), "serial_samples_per_s": round(total / serial_s),
         "dask_end_to_end_s": round(e2e_s, 2), "dask_warm_s": round(warm_s, 2),
         "end_to_end_vs_serial": round(serial_s / e2e_s, 3), "warm_vs_serial": round(serial_s / warm_s, 3),
+        "cluster_start_and_first_task_s": round(start_s, 2),
+        "cpu_s_per_recording": {"serial": round(sum(serial_cpu) / len(serial_cpu), 3),
+                                "worker": round(sum(warm_cpu) / len(warm_cpu), 3)},
         "load_1min": {"serial": serial_load, "end_to_end": e2e_load, "warm": warm_load},
         "results_equal_serial": equal,
     }
@@ -164,6 +187,9 @@ def main() -> None:
           f"ratio {result['end_to_end_vs_serial']:.2f}   load {result['load_1min']['end_to_end']}")
     print(f"Dask, {WORKERS}-worker LocalCluster, warm:       {result['dask_warm_s']:7.2f} s  "
           f"ratio {result['warm_vs_serial']:.2f}   load {result['load_1min']['warm']}")
+    cpu = result["cpu_s_per_recording"]
+    print(f"CPU per recording: {cpu['serial']:.3f} s serial, {cpu['worker']:.3f} s on a worker; the cluster's "
+          f"start and each worker's first task (imports): {result['cluster_start_and_first_task_s']:.2f} s")
     print(f"Results equal the serial run's: {result['results_equal_serial']}. Target: ratio >= 1.6 "
           f"on {result['cpus']} CPUs. Written to {RESULTS.relative_to(ROOT)}")
 
