@@ -177,11 +177,13 @@ class _Source:
         if pd.api.types.is_numeric_dtype(raw):
             values = raw.to_numpy(np.float64)
         else:
-            text = raw.astype("string").str.strip()
-            values = pd.to_numeric(text.replace({"true": "1", "false": "0", "True": "1", "False": "0"}),
-                                   errors="coerce").to_numpy(np.float64)
-            wrong = np.flatnonzero(np.isnan(values) & text.notna().to_numpy() & (text != "").to_numpy()
-                                   & (text.str.lower() != "nan").to_numpy())
+            import pyarrow as pa
+
+            from device_browser.exchange.parse import numbers  # the one number parser of every import
+
+            parsed = numbers(pa.array(raw.astype(object), pa.string(), from_pandas=True))
+            values = parsed.values
+            wrong = np.flatnonzero(parsed.bad)
             if len(wrong):
                 self._fail_row(first + wrong[0], column, f"'{raw.iloc[wrong[0]]}' is not a number")
         quality = np.where(np.isnan(values), BAD, GOOD).astype(np.uint8)
