@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from device_browser.exchange import ExchangeError, export, read_file, split_header
+from device_browser.exchange import CsvMapping, ExchangeError, export, read_file, split_header
 from device_browser.recordings import open_source
 from nodes.atomic_file import TEMP_PREFIX
 from nodes.chunk import BAD, GOOD, UNCERTAIN, Chunk
@@ -109,3 +109,17 @@ def test_an_unknown_unit_in_a_header_is_reported_at_the_header_line(tmp_path):
     (problem,) = imported.problems
     assert str(problem).startswith(f"{path}, line 1, column 'x [blargs]': the unit in its header is not understood")
     assert imported.problems.row_count() == 0 and imported.units == {"x": ""}
+
+
+def test_an_excel_sheet_names_bad_cells_by_the_sheet_s_row(tmp_path):
+    path = tmp_path / "manual log.xlsx"
+    frame = pd.DataFrame({"time [Asia/Shanghai]": pd.date_range("2026-11-25 16:00", periods=4, freq="1h"),
+                          "flow [m3/h]": [1.5, "x", 3.0, None], "operator": ["li", "li", "wang", "wang"]})
+    frame.to_excel(path, index=False, engine="openpyxl")
+    imported = read_file(path, CsvMapping(tags=("flow",), max_bad_fraction=0.5))
+    assert [str(p) for p in imported.problems] == [f"{path}, row 3: 'x' in column 'flow' is not a number"]
+    flow = imported.chunks["flow"]
+    assert imported.units == {"flow": "m^3/h"}
+    np.testing.assert_array_equal(flow.v, [1.5, np.nan, 3.0, np.nan])
+    np.testing.assert_array_equal(flow.q, [GOOD, BAD, GOOD, BAD])
+    assert flow.t[0] == START  # 16:00 in Shanghai, the zone named in the time column's header
