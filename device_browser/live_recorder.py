@@ -69,6 +69,8 @@ class RecorderStatus:
     size_bytes: int = 0  # what the sinks hold on disk
     gaps: int = 0  # device outages recorded
     message: str = ""  # why a failed recording stopped (names the path)
+    slow_commits: int = 0  # commits that took longer than commit_s (a kill then loses more than that)
+    longest_commit_s: float = 0.0
 
     def text(self) -> str:
         return (f"{self.committed} samples committed, {self.duration_s:.1f} s, {format_size(self.size_bytes)}, "
@@ -76,7 +78,9 @@ class RecorderStatus:
 
 
 class Sink(abc.ABC):
-    """Where a recorder's samples go. Called from one thread at a time (the recorder's)."""
+    """Where a recorder's samples go. Called from one thread at a time, except :meth:`compact`, which
+    :func:`record_from_bus` runs on a thread of its own while commits go on (a sink whose compaction
+    is not thread-safe against its commits must not do any)."""
 
     location: str = ""  # the file, folder or store a message names
 
@@ -289,26 +293,37 @@ class LiveRecorder:
         return self._last_commit + COMMIT_AIM * self.commit_s - self._clock()
 
     def tick(self) -> bool:
-        """Commit (and compact) when due; False once the recording has stopped or failed."""
+        """Commit, and then compact, when due (in this thread); False once the recording has stopped or failed."""
         if self.commit_due():
             self.commit()
+        if self.compact_due():
+            self.compact()
         return self.recording
 
     def commit(self) -> None:
-        """Make every sample and gap so far durable in every sink; compact when due."""
+        """Make every sample and gap so far durable in every sink."""
         if not self.recording:
             return
+        began = self._clock()
         self._apply_events()
         if not self._each_sink(lambda sink: sink.commit()):
             return
         now = self._clock()
         self._last_commit = now
         committed, self._pending = self._status.samples, 0
-        if now - self._last_compact >= self.compact_s:
-            self._last_compact = now
-            if not self._each_sink(lambda sink: sink.compact()):
-                return
-        self._set(committed=committed, size_bytes=sum(sink.size_bytes() for sink in self.sinks))
+        took = now - began
+        slow = took > self.commit_s
+        self._set(committed=committed, size_bytes=sum(sink.size_bytes() for sink in self.sinks),
+                  slow_commits=self._status.slow_commits + slow,
+                  longest_commit_s=max(self._status.longest_commit_s, took))
+
+    def compact_due(self) -> bool:
+        return self.recording and self._clock() - self._last_compact >= self.compact_s
+
+    def compact(self) -> None:
+        """Merge the small blocks of per-second commits (every ``compact_s``; may run beside commits)."""
+        self._last_compact = self._clock()
+        self._each_sink(lambda sink: sink.compact())
 
     def stop(self) -> RecorderStatus:
         """Commit the rest, compact, close the sinks; the final status."""
@@ -366,12 +381,15 @@ async def record_from_bus(recorder: LiveRecorder, reader: BusReader, duration_s:
     """Move samples from ``reader`` into ``recorder`` until ``duration_s`` passes, ``stop`` is set or a sink fails.
 
     Commits run on a worker thread (an fsync must not hold up the device sessions on this loop);
-    samples are taken on this loop only, so the recorder is never used by two threads at once.
-    Cancelling (Ctrl-C) still commits what arrived and closes the sinks.
+    samples are taken on this loop only. Compaction runs on another worker thread beside the
+    commits: merging a minute of 10,000 tags' blocks takes many seconds, and the store lets an
+    append in between its merge transactions, so commits keep their second. Cancelling (Ctrl-C)
+    still commits what arrived and closes the sinks.
     """
     deadline = time.monotonic() + duration_s if duration_s else math.inf
     if not recorder.recording:
         recorder.start()
+    compacting: asyncio.Future | None = None
     try:
         while recorder.recording and not (stop is not None and stop.is_set()):
             left = deadline - time.monotonic()
@@ -381,8 +399,13 @@ async def record_from_bus(recorder: LiveRecorder, reader: BusReader, duration_s:
             recorder.add_chunks(reader.read())
             if recorder.commit_due():
                 await asyncio.to_thread(recorder.commit)
+            if recorder.compact_due() and (compacting is None or compacting.done()):
+                compacting = asyncio.ensure_future(asyncio.to_thread(recorder.compact))
     finally:
         recorder.add_chunks(reader.read())
+        if compacting is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(compacting)
         await asyncio.shield(asyncio.to_thread(recorder.stop))
     return recorder.status
 

@@ -272,13 +272,18 @@ async def _record(args: argparse.Namespace) -> int:
 
 def _committed_lines() -> Callable[[Any], None]:
     """A listener printing one line per commit that added samples: what a kill can no longer lose."""
-    said = [0]
+    said = [0, 0]  # samples, slow commits
 
     def say(status: Any) -> None:
         if status.committed > said[0]:
             said[0] = status.committed
             print(f"committed {status.committed} samples ({status.duration_s:.1f} s, {status.gaps} gap(s))",
                   flush=True)
+        if status.slow_commits > said[1]:
+            if not said[1]:
+                print(f"warning: a commit took {status.longest_commit_s:.1f} s, more than a second: a kill may lose "
+                      "that much; record fewer tags or a longer --interval", file=sys.stderr, flush=True)
+            said[1] = status.slow_commits
 
     return say
 

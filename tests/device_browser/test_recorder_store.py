@@ -240,3 +240,42 @@ def test_a_file_size_limit_stops_the_recorder_cleanly(tmp_path):
     assert report["committed"] > 0
     with open_store(path) as store:  # opens, and holds exactly what was committed
         assert sum(committed_per_tag(store, "r").values()) == report["committed"]
+
+
+class CountingStoreSink(StoreSink):
+    """The store sink, counting its compactions."""
+
+    compactions = 0
+
+    def compact(self) -> None:
+        super().compact()
+        self.compactions += 1
+
+
+def test_compaction_beside_commits_loses_and_doubles_nothing(tmp_path):
+    tags = [f"line3/t{i:02d}" for i in range(50)]
+
+    async def main(store):
+        bus = LiveBus()
+        reader = bus.reader(tags, from_start=True)
+        sink = CountingStoreSink(store, "c", [TagInfo(t) for t in tags])
+        recorder = LiveRecorder(tags, [sink], commit_s=0.2, compact_s=0.3)
+        stop = asyncio.Event()
+        task = asyncio.create_task(record_from_bus(recorder, reader, stop=stop))
+        base = time.time_ns()
+        for round_ in range(60):  # 10 samples per tag per round, while commits and compactions run
+            t = base + (round_ * 10 + np.arange(10, dtype=np.int64)) * 1_000_000
+            for tag in tags:
+                bus.publish(tag, t, np.sin(t / 1e9), 0)
+            await asyncio.sleep(0.03)
+        await until(lambda: sink.compactions >= 2, "two compactions while recording")
+        stop.set()
+        return await asyncio.wait_for(task, DEADLINE)
+
+    with open_store(tmp_path / "recordings.sqlite") as store:
+        status = asyncio.run(main(store))
+        assert status.state == RecorderState.STOPPED and status.committed == 50 * 600
+        assert set(committed_per_tag(store, "c").values()) == {600}
+        assert store.compact("c") == 0
+        frame = store.read(tags[:3], recording="c")
+        assert not frame.duplicated(["tag", "time"]).any()
