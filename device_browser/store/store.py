@@ -355,10 +355,14 @@ class RecordingStore:
         table = schema.blocks
         removed = 0
         with self._write("compact blocks") as connection:
+            # Locked as read, in ascending id order (no deadlock between two compactions): on PostgreSQL another
+            # compaction of the same blocks waits here, then finds them gone, instead of merging them a second time.
             rows_by_id = {}
-            for part in range(0, len(groups), 64):
-                ids = [i for _, group in groups[part:part + 64] for i in group]
-                rows_by_id.update({r.id: r for r in connection.execute(sa.select(table).where(table.c.id.in_(ids)))})
+            every = sorted(i for _, group in groups for i in group)
+            for part in range(0, len(every), 512):
+                select = (sa.select(table).where(table.c.id.in_(every[part:part + 512])).order_by(table.c.id)
+                          .with_for_update())
+                rows_by_id.update({r.id: r for r in connection.execute(select)})
             for tag_id, group in groups:
                 rows = sorted((rows_by_id[i] for i in group if i in rows_by_id), key=lambda r: (r.t_first, r.id))
                 if len(rows) < 2:

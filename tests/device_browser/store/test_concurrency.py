@@ -178,3 +178,35 @@ def test_two_programs_creating_the_same_recording_at_once_get_one_recording_and_
     finally:
         for store in stores:
             store.close()
+
+
+def test_two_programs_compacting_at_once_keep_every_sample_once(store_url):
+    """On PostgreSQL both compactions read the same small blocks; the second deleted nothing (the first had) and
+    inserted its merged copy as well: every sample twice. The blocks are now locked (FOR UPDATE) as they are read."""
+    stores = [open_store(store_url), open_store(store_url)]
+    try:
+        rec = stores[0].create_recording("r")
+        for round_ in range(6):
+            for call in range(40):
+                t = np.arange(call * 10, (call + 1) * 10, dtype=np.int64) + round_ * 1000
+                stores[0].append(rec, {"x": (t, t * 0.5), "y": (t, -t * 0.5)})
+
+            barrier = threading.Barrier(2)
+
+            def compact(index: int, barrier: threading.Barrier = barrier) -> None:
+                try:
+                    barrier.wait(DEADLINE)
+                    stores[index].compact(rec)
+                except Exception:
+                    barrier.abort()
+                    raise
+
+            assert _threads(2, compact) == []
+            expected = np.concatenate([np.arange(400, dtype=np.int64) + r * 1000 for r in range(round_ + 1)])
+            for name, sign in (("x", 1), ("y", -1)):
+                chunk = stores[1].read_chunk(name, recording=rec)
+                assert np.array_equal(chunk.t, expected), f"round {round_}: {len(chunk)} samples of {name}"
+                assert np.array_equal(chunk.v, sign * expected * 0.5)
+    finally:
+        for store in stores:
+            store.close()
