@@ -140,6 +140,7 @@ def _columns(plans: list[NodePlan], type_name: str) -> dict[str, str]:
 
 
 _INPUT, _NODE, _CHAIN = 0, 1, 2  # what a schedule entry runs
+_CLOCK_SCRATCH = ("port", "_intervals")  # a SampleClock's attributes that are not its state
 
 
 class Run:
@@ -179,6 +180,8 @@ class Run:
         if observe is not None and fuse is not False:
             self._fuse(set(observe), fuse)
         self._schedule = self._make_schedule()
+        self._output_wires = [(column, plan.wires["x"]) for column, plan in compiled.outputs.items()
+                              if "x" in plan.wires]
 
     @property
     def states(self) -> dict[str, Any]:
@@ -194,13 +197,11 @@ class Run:
         """Streaming: run one tick (or one chunk of a recording); returns the graph outputs."""
         blocks = self._blocks(inputs)
         if len(blocks) == 1:
-            for _ in self._execute(blocks[0]):
-                pass
+            self._run_block(blocks[0])
             return self._collect()
         results: dict[str, list[Chunk]] = {}
         for block in blocks:
-            for _ in self._execute(block):
-                pass
+            self._run_block(block)
             for column, chunk in self._collect().items():
                 results.setdefault(column, []).append(chunk)
         return {column: Chunk.join(parts) for column, parts in results.items()}
@@ -244,6 +245,9 @@ class Run:
         except Exception as exc:  # noqa: BLE001 - numba missing or unable to compile: the unfused path runs
             log.warning("The graph runs unfused: %s: %s", type(exc).__name__, exc)
             return
+        for chain in built:
+            chain.stats = [self.stats[node_id] for node_id in chain.ids]
+            chain.clocked = any(node_id in self.clocks for node_id in chain.ids)
         self.chains = built
 
     def _make_schedule(self) -> list[tuple[int, Any]]:
@@ -267,57 +271,72 @@ class Run:
         self.chains.remove(chain)
         self._schedule = self._make_schedule()
 
-    def _run_chain(self, chain, values) -> Iterator[tuple[str, dict[str, Chunk]]]:
+    def _run_chain(self, chain, values) -> list[NodePlan]:
+        """Run a fused chain on its input (or its nodes one by one if it cannot); the nodes whose
+        outputs are now in ``values``."""
         x = values[(chain.head.source, chain.head.port)]
-        checked = []
-        try:
-            for node_id in chain.ids:
-                for clock in self.clocks.get(node_id, ()):
-                    clock.check(x.t)
-                checked.append(node_id)
-        except IrregularSampling as exc:
-            self._fail(self._plan(node_id), exc)
+        checked = self._check_clocks(chain, x.t) if chain.clocked else chain.ids
+        if len(checked) < len(chain.ids) or x.v.ndim != 1:
             self._unfuse(chain)
-        if x.v.ndim != 1 and chain in self.chains:
-            self._unfuse(chain)
-        if chain not in self.chains:
             self._checked = set(checked)  # their clocks took this block already
             try:
-                yield from self._run_unfused(chain.plans, values)
+                return self._run_unfused(chain.plans, values)
             finally:
                 self._checked = set()
-            return
         started = time.perf_counter()
         try:
-            outputs, flow = chain.run(x)
+            outputs = chain.run(x)
         except Exception as exc:  # e.g. a kernel that does not compile: the nodes run unfused
             if chain.proven:
                 raise
             log.warning("Nodes %s run unfused: their fused kernel failed (%s: %s)", ", ".join(chain.ids),
                         type(exc).__name__, exc)
             self._unfuse(chain)
-            yield from self._run_unfused(chain.plans, values)
-            return
-        share = (time.perf_counter() - started) / len(chain.ids)
-        for node_id, (samples_in, samples_out) in zip(chain.ids, flow, strict=True):
-            if not samples_in:
-                continue  # as a node whose inputs are empty is not called
-            stats = self.stats[node_id]
-            stats.calls += 1
-            stats.samples_in += samples_in
-            stats.samples_out += samples_out
-            stats.seconds += share
+            return self._run_unfused(chain.plans, values)
+        if len(x):
+            share = (time.perf_counter() - started) / len(chain.ids)
+            for stats, (samples_in, samples_out) in zip(chain.stats, chain.flow(), strict=True):
+                if samples_in:  # as a node whose inputs are empty is not called
+                    stats.calls += 1
+                    stats.samples_in += samples_in
+                    stats.samples_out += samples_out
+                    stats.seconds += share
         tail = chain.ids[-1]
         for port, chunk in outputs.items():
             values[(tail, port)] = chunk
-        yield tail, outputs
+        return chain.plans[-1:]
 
-    def _run_unfused(self, plans: list[NodePlan], values) -> Iterator[tuple[str, dict[str, Chunk]]]:
+    def _check_clocks(self, chain, t: np.ndarray) -> list[str]:
+        """Check the sampling of the chain's nodes on its input times; the nodes that passed (all, or
+        those before the first that failed, which is then failed).
+
+        Nodes of a chain see the same times, so identical clocks (same rate, same state, e.g. a
+        band-pass and a high-pass at 2 kHz) give the same verdict: one checks, the others take its state.
+        """
+        passed, done = [], {}
+        try:
+            for node_id in chain.ids:
+                for clock in self.clocks.get(node_id, ()):
+                    key = tuple(value for name, value in vars(clock).items() if name not in _CLOCK_SCRATCH)
+                    leader = done.get(key)
+                    if leader is None:
+                        clock.check(t)
+                        done[key] = clock
+                    else:
+                        for name, value in vars(leader).items():
+                            if name not in _CLOCK_SCRATCH:
+                                setattr(clock, name, value)
+                passed.append(node_id)
+        except IrregularSampling as exc:
+            self._fail(self._plan(node_id), exc)
+        return passed
+
+    def _run_unfused(self, plans: list[NodePlan], values) -> list[NodePlan]:
         for plan in plans:
             outputs = self._run_node(plan, values)
             for port, chunk in outputs.items():
                 values[(plan.id, port)] = chunk
-            yield plan.id, outputs
+        return plans
 
     def _plan(self, node_id: str) -> NodePlan:
         return next(plan for plan in self.compiled.plans if plan.id == node_id)
@@ -336,7 +355,7 @@ class Run:
             return [inputs]
         return [{k: _slice(c, start, start + limit) for k, c in inputs.items()} for start in range(0, size, limit)]
 
-    def _execute(self, inputs: dict[str, Chunk]) -> Iterator[tuple[str, dict[str, Chunk]]]:
+    def _begin_block(self, inputs: dict[str, Chunk]) -> dict[tuple[str, str], Chunk]:
         if self._reload:
             for chain in self.chains:
                 chain.load(self._states)
@@ -347,6 +366,32 @@ class Run:
             for plan in self._feedback:
                 for port, chunk in self._emit(plan, master).items():
                     values[(plan.id, port)] = chunk
+        return values
+
+    def _take_input(self, plan: NodePlan, inputs: dict[str, Chunk], values) -> Chunk:
+        chunk = inputs[plan.component.p["column"]]
+        values[(plan.id, "y")] = chunk
+        stats = self.stats[plan.id]
+        stats.calls += 1
+        stats.samples_out += len(chunk)
+        return chunk
+
+    def _run_block(self, inputs: dict[str, Chunk]) -> None:
+        """Run every node on one block (what :meth:`_execute` does, without stopping after each node)."""
+        values = self._begin_block(inputs)
+        for kind, item in self._schedule:
+            if kind == _NODE:
+                for port, chunk in self._run_node(item, values).items():
+                    values[(item.id, port)] = chunk
+            elif kind == _INPUT:
+                self._take_input(item, inputs, values)
+            else:
+                self._run_chain(item, values)
+        for plan in self._feedback:
+            self._absorb(plan, self._gather(plan, values))
+
+    def _execute(self, inputs: dict[str, Chunk]) -> Iterator[tuple[str, dict[str, Chunk]]]:
+        values = self._begin_block(inputs)
         for kind, item in self._schedule:
             if kind == _NODE:
                 outputs = self._run_node(item, values)
@@ -354,14 +399,10 @@ class Run:
                     values[(item.id, port)] = chunk
                 yield item.id, outputs
             elif kind == _INPUT:
-                chunk = inputs[item.component.p["column"]]
-                values[(item.id, "y")] = chunk
-                stats = self.stats[item.id]
-                stats.calls += 1
-                stats.samples_out += len(chunk)
-                yield item.id, {"y": chunk}
+                yield item.id, {"y": self._take_input(item, inputs, values)}
             else:
-                yield from self._run_chain(item, values)
+                for plan in self._run_chain(item, values):
+                    yield plan.id, {port: values[(plan.id, port)] for port in plan.output_kinds}
         for plan in self._feedback:
             self._absorb(plan, self._gather(plan, values))
 
@@ -378,10 +419,14 @@ class Run:
         """Run one node on its wired inputs; a node whose inputs are all empty is not called (its
         outputs for empty inputs, found on the first such call, are reused)."""
         empty = None
-        if plan.wires and all(len(values[(w.source, w.port)]) == 0 for w in plan.wires.values()):
-            empty = self._empty.get(plan.id, False)
-            if empty:
-                return empty
+        for wire in plan.wires.values():
+            if len(values[(wire.source, wire.port)].t):
+                break
+        else:
+            if plan.wires:
+                empty = self._empty.get(plan.id, False)
+                if empty:
+                    return empty
         inputs = self._gather(plan, values)
         stats = self.stats[plan.id]
         if stats.failed:
@@ -444,10 +489,12 @@ class Run:
 
     def _collect(self) -> dict[str, Chunk]:
         collected = {}
-        for column, plan in self.compiled.outputs.items():
-            wire = plan.wires.get("x")
-            if wire is not None:
-                collected[column] = self._gather(plan, self.last_outputs)["x"]
+        values = self.last_outputs
+        for column, wire in self._output_wires:
+            chunk = values[(wire.source, wire.port)]
+            if not wire.convert.identity and chunk.v.dtype != np.bool_:
+                chunk = chunk.with_values(wire.convert(chunk.v))
+            collected[column] = chunk
         return collected
 
     @property

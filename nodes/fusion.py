@@ -411,6 +411,15 @@ class FusedChain:
         self.counts = np.zeros(len(kernels), np.int64)
         self.function = None
         self.proven = False  # the kernel has run once (it compiled and its types fit)
+        last = kernels[-1]
+        self.ports, self.two = last.outputs, len(last.outputs) > 1
+        self.dtypes = [np.bool_ if boolean else np.float64 for boolean in (*last.boolean, False)]
+        self.smallest_block = min((k.buffer for k in kernels if k.emits), default=1)
+        self.head_converts = not self.head.convert.identity
+        self.samples = 0
+        self.stats: list = []  # the nodes' NodeStats, and whether any checks its sampling: set by the run
+        self.clocked = False
+        self._held: list[np.ndarray | None] = [None] * 5  # output arrays, reused when no one holds them
 
     def compile(self) -> None:
         """Import numba and get the kernel (its machine code comes on the first call, or from the cache)."""
@@ -437,31 +446,48 @@ class FusedChain:
                 if kernel.buffer else None
             kernel.store(states[node_id], KernelState(floats, ints, buffer))
 
-    def run(self, x: Chunk) -> tuple[dict[str, Chunk], list[tuple[int, int]]]:
-        """The chain's outputs for input chunk ``x``, and each node's (samples in, samples out)."""
+    def run(self, x: Chunk) -> dict[str, Chunk]:
+        """The chain's outputs for input chunk ``x``; :meth:`flow` then tells each node's sample counts."""
         n = len(x)
-        last = self.kernels[-1]
-        size = n // min(k.buffer for k in self.kernels if k.emits) + 1 if self.blocks else n
-        out_v = np.empty(size, np.bool_ if last.boolean[0] else np.float64)
-        out_q = np.empty(size, np.uint8)
-        out_t = np.empty(size, np.int64) if self.blocks else _NO_TIMES
-        two = len(last.outputs) > 1
-        out_v2 = np.empty(size, np.bool_ if last.boolean[1] else np.float64) if two else _NO_VALUES
-        out_q2 = np.empty(size, np.uint8) if two else _NO_QUALITY
-        head_convert = not self.head.convert.identity and x.v.dtype != np.bool_
+        size = n // self.smallest_block + 1 if self.blocks else n
+        out_v = self._buffer(0, size, self.dtypes[0])
+        out_q = self._buffer(1, size, np.uint8)
+        out_t = self._buffer(2, size, np.int64) if self.blocks else _NO_TIMES
+        out_v2 = self._buffer(3, size, self.dtypes[1]) if self.two else _NO_VALUES
+        out_q2 = self._buffer(4, size, np.uint8) if self.two else _NO_QUALITY
+        head_convert = self.head_converts and x.v.dtype != np.bool_
         produced = self.function(x.t, x.v, x.q, head_convert, self.P, self.S, self.I, self.B,
                                  out_t, out_v, out_q, out_v2, out_q2, self.counts)
         self.proven = True
+        self.samples = n
         t = out_t[:produced] if self.blocks else x.t
-        outputs = {last.outputs[0]: Chunk(t, out_v[:produced], out_q[:produced])}
-        if two:
-            outputs[last.outputs[1]] = Chunk(t, out_v2[:produced], out_q2[:produced])
-        flow, level = [], n
+        outputs = {self.ports[0]: Chunk(t, out_v[:produced], out_q[:produced])}
+        if self.two:
+            outputs[self.ports[1]] = Chunk(t, out_v2[:produced], out_q2[:produced])
+        return outputs
+
+    def flow(self) -> list[tuple[int, int]]:
+        """Each node's (samples in, samples out) in the last :meth:`run`."""
+        flow, level = [], self.samples
         for k, kernel in enumerate(self.kernels):
             after = int(self.counts[k]) if kernel.emits else level
             flow.append((level, after * len(kernel.outputs) if k == len(self.kernels) - 1 else after))
             level = after
-        return outputs, flow
+        return flow
+
+    def _buffer(self, slot: int, size: int, dtype) -> np.ndarray:
+        """An output array of ``size``: last chunk's, when nothing outside holds it any more, else a new one.
+
+        A fresh array per chunk costs page faults on every chunk (1 M samples: 2,000 of them for 8 MB);
+        reusing one is safe only when no chunk, view or sink still refers to it (its reference count
+        says so: this list, the local name and the call's argument).
+        """
+        held = self._held[slot]
+        if held is not None and held.shape[0] >= size and sys.getrefcount(held) <= 3:
+            return held[:size]
+        fresh = np.empty(size, dtype)
+        self._held[slot] = fresh
+        return fresh[:size]
 
 
 def build_chains(chains: Iterable[list], kernels: dict[str, Kernel]) -> list[FusedChain]:
