@@ -57,7 +57,7 @@ class _Group:
     rows: np.ndarray  # indices of the parsed table's rows (or lines, when ``lines`` is set)
     column: str | None
     reason: str
-    texts: np.ndarray | list | None
+    texts: Callable[[int], str] | np.ndarray | list | None  # the cell text of each row, or how to get it
     lines: bool = False  # rows are already line numbers
     counts: bool = True  # a bad row of data (not the header)
 
@@ -77,7 +77,8 @@ class Problems:
         self.refused: str | None = None
 
     def add(self, rows: np.ndarray, column: str | None, reason: str, texts=None) -> None:
-        """Report ``reason`` for the table rows ``rows`` (with each row's cell text, if any)."""
+        """Report ``reason`` for the table rows ``rows`` with each row's cell text, if any: a list, or a
+        function of the index into ``rows`` (so that a million bad cells are not all turned into text)."""
         rows = np.asarray(rows, dtype=np.int64)
         if len(rows):
             self._groups.append(_Group(rows, column, reason, texts))
@@ -91,7 +92,12 @@ class Problems:
     def bad_rows(self) -> np.ndarray:
         """The distinct table rows with at least one problem."""
         rows = [g.rows for g in self._groups if not g.lines]
-        return np.unique(np.concatenate(rows)) if rows else np.empty(0, np.int64)
+        if not rows:
+            return np.empty(0, np.int64)
+        marked = np.zeros(max(int(r.max()) for r in rows) + 1, bool)  # faster than np.unique on a million
+        for r in rows:
+            marked[r] = True
+        return np.flatnonzero(marked)
 
     def row_count(self) -> int:
         """Rows of the file with a problem: bad table rows plus lines that did not become rows."""
@@ -104,20 +110,27 @@ class Problems:
         return bool(self._groups)
 
     def __iter__(self) -> Iterator[Problem]:
-        items = []
-        for group in self._groups:
-            lines = group.rows if group.lines else self._line_of(group.rows)
-            for i, line in enumerate(lines.tolist()):
-                text = None if group.texts is None else group.texts[i]
-                items.append(Problem(self.source, None if line < 0 else line, group.column,
-                                     None if text is None else str(text), group.reason, self.place))
-        items.sort(key=lambda p: -1 if p.line is None else p.line)
-        return iter(items)
+        return iter(self.first(None))
+
+    def first(self, limit: int | None) -> list[Problem]:
+        """The first ``limit`` problems in line order (all with None); only those are made into objects."""
+        if not self._groups:
+            return []
+        lines = np.concatenate([g.rows if g.lines else self._line_of(g.rows) for g in self._groups])
+        group = np.repeat(np.arange(len(self._groups)), [len(g.rows) for g in self._groups])
+        position = np.concatenate([np.arange(len(g.rows)) for g in self._groups])
+        order = np.argsort(lines, kind="stable")[:limit]
+        problems = []
+        for line, g, i in zip(lines[order].tolist(), group[order].tolist(), position[order].tolist(), strict=True):
+            found = self._groups[g]
+            text = None if found.texts is None else found.texts(i) if callable(found.texts) else found.texts[i]
+            problems.append(Problem(self.source, None if line < 0 else line, found.column,
+                                    None if text is None else str(text), found.reason, self.place))
+        return problems
 
     def messages(self, limit: int | None = None) -> list[str]:
         """The problems as sentences, in line order (the first ``limit``)."""
-        problems = list(self)
-        return [str(p) for p in (problems if limit is None else problems[:limit])]
+        return [str(p) for p in self.first(limit)]
 
     def summary(self, limit: int = SHOWN) -> str:
         """The first ``limit`` problems, one a line, and how many more there are."""

@@ -13,15 +13,17 @@ columns that have them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from device_browser.exchange.headers import Header, split_header, time_zone_of, unit_symbol
 from device_browser.exchange.mapping import CsvMapping
-from device_browser.exchange.parse import localize, numbers, qualities, times
+from device_browser.exchange.parse import as_text, localize, numbers, qualities, times
 from device_browser.exchange.problems import ExchangeError, Problems
 from device_browser.exchange.text import Lines, decode, header_fields, skip_lines, sniff_decimal, sniff_delimiter
 from device_browser.recordings import TIME_NAMES
@@ -241,13 +243,15 @@ class _Convert:
         parsed, zoned = times(column, m.time_format)
         if parsed.bad.any():
             rows = np.flatnonzero(parsed.bad)
-            texts = _texts(column, rows)
-            empty = np.array([x is None or str(x).strip() == "" for x in texts], bool)
+            if pa.types.is_timestamp(column.type):
+                empty = np.ones(len(rows), bool)
+            else:
+                length = pc.utf8_length(pc.utf8_trim_whitespace(as_text(column.take(pa.array(rows)))))
+                empty = pc.fill_null(length, 0).to_numpy(zero_copy_only=False) == 0
             self.problems.add(rows[empty], name, "has no time", [""] * int(empty.sum()))
             hint = {"auto": "ISO 8601 such as 2026-11-25 08:00:00, or seconds since 1970",
                     "iso": "ISO 8601 such as 2026-11-25T08:00:00"}.get(m.time_format, m.time_format)
-            self.problems.add(rows[~empty], name, f"is not a time (expected {hint})",
-                              [texts[i] for i in np.flatnonzero(~empty)])
+            self.problems.add(rows[~empty], name, f"is not a time (expected {hint})", _texts(column, rows[~empty]))
         keep = ~parsed.bad
         ns = parsed.values
         naive = keep & ~zoned
@@ -302,8 +306,6 @@ class _Convert:
         return chunks, units
 
     def _long(self, time_index: int, t: np.ndarray, keep: np.ndarray) -> tuple[dict[str, Chunk], dict[str, str]]:
-        import pyarrow.compute as pc
-
         m = self.mapping
         tag_index = self.column_index(m.tag_column, "tag_column")
         value_index = self.column_index(m.value_column, "value_column")
@@ -401,14 +403,15 @@ class _Convert:
                                 f"{self.problems.summary()}", self.problems)
 
 
-def _texts(column: pa.ChunkedArray, rows: np.ndarray) -> list:
-    values = column.take(pa.array(rows)).to_pylist()
-    return ["" if v is None else str(v) for v in values]
+def _texts(column: pa.ChunkedArray, rows: np.ndarray) -> Callable[[int], str]:
+    """The cell text of ``rows[i]``, read only for the problems someone looks at."""
+    def text(i: int) -> str:
+        value = column[int(rows[i])].as_py()
+        return "" if value is None else str(value)
+    return text
 
 
 def _equal(encoded: pa.DictionaryArray, text: str) -> np.ndarray:
-    import pyarrow.compute as pc
-
     matches = [i for i, v in enumerate(encoded.dictionary.to_pylist()) if v == text]
     if not matches:
         return np.zeros(len(encoded), bool)
