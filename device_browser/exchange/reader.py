@@ -32,6 +32,9 @@ from nodes.units import UnitError
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+# Time column names of exports beside run-graph's own: Chinese and German historians, spreadsheets.
+TIME_HEADERS = (*TIME_NAMES, "时间", "时间戳", "日期时间", "采集时间", "zeit", "zeitstempel", "datum", "date",
+                "date/time", "datetime (utc)")
 QUALITY_SUFFIXES = (" quality", "_quality", ".quality", " status", "_status", ".status", " q", "_q")
 
 
@@ -232,7 +235,7 @@ class _Convert:
         if self.mapping.time is not None:
             return self.column_index(self.mapping.time, "time")
         for i, header in enumerate(self.headers):
-            if header.name.strip().lower() in TIME_NAMES:
+            if header.name.strip().lower() in TIME_HEADERS:
                 return i
         return 0
 

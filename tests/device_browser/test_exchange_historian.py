@@ -102,7 +102,7 @@ def test_a_gbk_export_with_chinese_headers_and_quality_words(tmp_path):
             "2026-11-25 16:00:01,12.6,4.2,坏\n"
             "2026-11-25 16:00:02,12.7,4.3,不确定\n")
     path.write_bytes(text.encode("gbk"))
-    mapping = CsvMapping(time="时间", timezone="Asia/Shanghai", quality_columns={"流量": "流量 质量"})
+    mapping = CsvMapping(timezone="Asia/Shanghai", quality_columns={"流量": "流量 质量"})  # 时间 is the time
     for encoding in ("auto", "gbk"):
         imported = read_file(path, CsvMapping(**{**mapping.__dict__, "encoding": encoding}))
         assert imported.units == {"流量": "m^3/h", "压力": "bar"}
