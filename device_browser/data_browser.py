@@ -224,7 +224,9 @@ class EnvelopeReader:
         if end_ns <= start_ns or self.count == 0:
             return empty
         buckets = max(1, buckets)
-        overview = self._overview_for(cancelled, progress) if self._wide(start_ns, end_ns, buckets) else None
+        few = self.count <= EXACT_FACTOR * buckets  # a short tag is drawn as its samples, at any zoom
+        wide = not few and self._wide(start_ns, end_ns, buckets)
+        overview = self._overview_for(cancelled, progress) if wide else None
         if overview is not None and (end_ns - start_ns) / buckets >= overview.width_ns:
             target = _Buckets(start_ns, end_ns, buckets)
             target.merge(overview.lo, overview.hi, overview.count, overview.centres())

@@ -95,8 +95,30 @@ def test_recordings_and_tag_statistics(loop, view, store_path):
     row = [t.name for t in view.tags].index("flow")
     assert view.tags_table.item(row, 1).text() == "m^3/h"
     assert view.tags_table.item(row, 2).text() == "20,000"
+    (gap,) = view.plot.gap_regions  # the outage, shaded
+    assert gap.getRegion() == (pytest.approx(T0 / 1e9 + 3_000), pytest.approx(T0 / 1e9 + 3_060))
+    assert gap.toolTip() == "link lost"
     view.choose_recording("short run")
     run(loop, until(lambda: [t.name for t in view.tags] == ["speed"] and not view.busy, DEADLINE), DEADLINE + 5)
+    assert view.plot.gap_regions == []
+
+
+def test_reload_shows_what_a_recorder_added_and_keeps_the_ticked_tags(loop, qtbot, view, store_copy):
+    opened(loop, view, store_copy, "short run")
+    view.set_tag_checked("speed")
+    run(loop, until(lambda: view.plot.points_drawn == 100 and not view.busy, DEADLINE), DEADLINE + 5)
+    shown = view.plot.visible_ns()
+    start = T0 + 86_400 * 10**9
+    with open_store(store_copy) as store:  # as a recorder does meanwhile
+        store.append("short run", {"speed": (start + np.arange(100, 150, dtype=np.int64) * 10**9,
+                                             np.full(50, 1490.0))})
+        store.create_recording("night shift", started=start + 10**12)
+    qtbot.keyClick(view.recordings_table, Qt.Key.Key_F5)
+    run(loop, until(lambda: len(view.rows) == 3 and view.tags and view.tags[0].count == 150 and not view.busy,
+                    DEADLINE), DEADLINE + 5)
+    assert view.recording.recording.name == "short run" and view.checked_tags() == ["speed"]
+    assert view.recordings_table.item(1, 5).text() == "150"
+    assert view.plot.visible_ns() == pytest.approx(shown, abs=10**9)  # the range looked at is kept
 
 
 def test_ten_million_samples_are_drawn_decimated_without_blocking_the_ui(loop, view, store_path):

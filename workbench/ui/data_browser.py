@@ -91,11 +91,13 @@ class DataBrowserView(QWidget):
         self.open_button.clicked.connect(lambda: self.open_location(self.location.text().strip()))
         self.browse_button = QPushButton()
         self.browse_button.clicked.connect(self.ask_open)
+        self.reload_button = self._button(self.reload_now, "F5")
         top = QHBoxLayout()
         top.addWidget(self.location_label)
         top.addWidget(self.location, 1)
         top.addWidget(self.open_button)
         top.addWidget(self.browse_button)
+        top.addWidget(self.reload_button)
 
         self.recordings_table = data_table(7)
         self.recordings_table.itemSelectionChanged.connect(self._recording_chosen)
@@ -180,9 +182,10 @@ class DataBrowserView(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.splitter, 1)
         layout.addLayout(bottom)
-        order = [self.location, self.open_button, self.browse_button, self.recordings_table, self.tags_table,
-                 self.plot, self.select_button, self.annotate_button, self.apply_button, self.delete_button,
-                 self.whole_button, self.export_button, self.label_edit, self.note_edit, self.annotations_table]
+        order = [self.location, self.open_button, self.browse_button, self.reload_button, self.recordings_table,
+                 self.tags_table, self.plot, self.select_button, self.annotate_button, self.apply_button,
+                 self.delete_button, self.whole_button, self.export_button, self.label_edit, self.note_edit,
+                 self.annotations_table]
         for first, second in itertools.pairwise(order):
             QWidget.setTabOrder(first, second)
         self._update_actions()
@@ -226,6 +229,8 @@ class DataBrowserView(QWidget):
                  self.apply_button: (self.tr("Apply"), self.tr("Save the label and note of the chosen annotation")),
                  self.delete_button: (self.tr("Delete"), self.tr("Delete the chosen annotation (Delete)")),
                  self.whole_button: (self.tr("Whole recording"), self.tr("Show the whole recording")),
+                 self.reload_button: (self.tr("Reload"), self.tr("Read the recordings again (a recorder may have "
+                                                                 "added samples or recordings)")),
                  self.export_button: (self.tr("Export range…"), self.tr("Write the selected (or visible) range "
                                                                        "of the ticked tags to CSV, Parquet or Excel")),
                  self.cancel_button: (self.tr("Cancel"), self.tr("Call off the running read or export (Esc)"))}
@@ -306,14 +311,9 @@ class DataBrowserView(QWidget):
 
     def close_store(self) -> None:
         self.cancel()
-        self.plot.clear_curves()
-        self.plot.set_annotations([])
-        self.plot.clear_selection()
-        self.readers.clear()
-        self.rows, self.tags, self.annotations, self.recording = [], [], [], None
+        self._forget_recording()
+        self.rows = []
         self.recordings_table.setRowCount(0)
-        self.tags_table.setRowCount(0)
-        self.annotations_table.setRowCount(0)
         store, self.store = self.store, None
         if store is not None:
             store.close()
@@ -328,13 +328,23 @@ class DataBrowserView(QWidget):
         if self.store is not store:
             return
         chosen = self.recording.recording.id if self.recording is not None else None
+        ticked = self.checked_tags()
         self.rows = rows
         fill_recordings(self.recordings_table, rows)
         self._hint_key = "ready" if rows else "empty"
         self._show_hint()
         self.loaded.emit()
-        if chosen is not None:
-            self.choose_recording(chosen)
+        at = next((r for r, row in enumerate(rows) if row.recording.id == chosen), None)
+        if at is None:
+            self._forget_recording()
+            return
+        self.recordings_table.blockSignals(True)
+        self.recordings_table.selectRow(at)
+        self.recordings_table.blockSignals(False)
+        self._read_recording(rows[at], ticked)  # a growing recording: its tags' counts and ends have moved
+
+    def reload_now(self) -> asyncio.Task | None:
+        return self.jobs.spawn(self.reload, "reading recordings") if self.store is not None else None
 
     # -- recording and tags --------------------------------------------------------------------------
     def choose_recording(self, recording: int | str) -> None:
@@ -352,22 +362,45 @@ class DataBrowserView(QWidget):
         row = self.rows[rows[0].row()]
         if self.recording is not None and self.recording.recording.id == row.recording.id and self.tags:
             return
-        self.recording = row
+        self._read_recording(row)
+
+    def _forget_recording(self) -> None:
+        self.recording, self.tags = None, []
         self.readers.clear()
         self.plot.clear_curves()
         self.plot.clear_selection()
+        self.plot.set_gaps([])
+        self.tags_table.setRowCount(0)
+        self._set_annotations([])
+
+    def _read_recording(self, row: RecordingRow, ticked: list[str] | None = None) -> None:
+        """Read a recording's tags, gaps and annotations; tick ``ticked`` again (a reload) or show it whole."""
+        range_shown = self.plot.visible_ns()
+        self.recording = row
+        self.readers.clear()
+        self.plot.clear_curves()
+        if ticked is None:
+            self.plot.clear_selection()
         store = self.store
 
         async def work() -> None:
-            tags, annotations = await self.jobs.in_thread(
+            tags, gaps, annotations = await self.jobs.in_thread(
                 "store", self.tr("Reading tags of {recording}").format(recording=row.recording.name),
-                lambda _job: (tag_rows(store, row.recording.id), store.annotations(row.recording.id)))
+                lambda _job: (tag_rows(store, row.recording.id), store.gaps(row.recording.id),
+                              store.annotations(row.recording.id)))
             if self.store is not store or self.recording is not row:
                 return
             self.tags = tags
             fill_tags(self.tags_table, tags)
+            self.plot.set_gaps(gaps, row.last_ns)
             self._set_annotations(annotations)
-            self.show_whole_recording()
+            if ticked:
+                self.plot.show_ns(*range_shown, padding=0)
+                for name in ticked:
+                    if any(t.name == name for t in tags):
+                        self.set_tag_checked(name)
+            else:
+                self.show_whole_recording()
 
         self.jobs.spawn(work, "reading tags")
 

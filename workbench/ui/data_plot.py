@@ -17,7 +17,7 @@ from qtpy.QtGui import QColor, QPalette
 from qtpy.QtWidgets import QWidget
 
 from device_browser.data_browser import Envelope
-from device_browser.store import Annotation
+from device_browser.store import Annotation, Gap
 from device_browser.ui.trends import SERIES_COLOURS, ClockAxis
 
 ANNOTATION_COLOUR = "#e6a700"  # amber: reads on light and dark backgrounds, apart from the series colours
@@ -79,6 +79,7 @@ class DataPlot(pg.PlotWidget):
         self._box.sigResized.connect(lambda *_: self.resized.emit())
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.regions: dict[int, _AnnotationRegion] = {}
+        self.gap_regions: list[pg.LinearRegionItem] = []
         self.selected_annotation: int | None = None
         self.selection = pg.LinearRegionItem(movable=True)
         self.selection.hide()
@@ -121,8 +122,8 @@ class DataPlot(pg.PlotWidget):
         x0, x1 = self._box.viewRange()[0]
         return int(x0 * 1e9), int(x1 * 1e9)
 
-    def show_ns(self, start_ns: int, end_ns: int) -> None:
-        self._box.setXRange(start_ns / 1e9, max(end_ns, start_ns + 1) / 1e9, padding=0.01)
+    def show_ns(self, start_ns: int, end_ns: int, padding: float = 0.01) -> None:
+        self._box.setXRange(start_ns / 1e9, max(end_ns, start_ns + 1) / 1e9, padding=padding)
 
     def width_px(self) -> int:
         return max(100, int(self._box.width()))
@@ -165,6 +166,22 @@ class DataPlot(pg.PlotWidget):
         if self.selected_annotation not in self.regions:
             self.selected_annotation = None
         self._colour_regions()
+
+    def set_gaps(self, gaps: list[Gap], until_ns: int | None = None) -> None:
+        """Device outages as grey bands behind the data (an open gap lasts to the end of what is recorded)."""
+        for region in self.gap_regions:
+            self.removeItem(region)
+        self.gap_regions = []
+        grey = QColor(self.palette().color(QPalette.ColorRole.Mid))
+        grey.setAlpha(90)
+        for gap in gaps:
+            end = gap.end_ns if gap.end_ns is not None else max(gap.start_ns, until_ns or gap.start_ns)
+            region = pg.LinearRegionItem((gap.start_ns / 1e9, end / 1e9), movable=False, brush=grey,
+                                         pen=pg.mkPen(None))
+            region.setToolTip(gap.reason or gap.device)
+            region.setZValue(-20)
+            self.addItem(region, ignoreBounds=True)
+            self.gap_regions.append(region)
 
     def highlight_annotation(self, annotation_id: int | None) -> None:
         self.selected_annotation = annotation_id
