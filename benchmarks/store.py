@@ -5,7 +5,8 @@
 * range query: 10 M samples of one tag, a window cut out of the middle of a 12 M-sample tag (the
   blocks at both ends are cut), as a Chunk (``read_chunk``) and as a long DataFrame (``read``);
 * naive baseline: one indexed row per sample (``time, tag, value, quality``, index on
-  ``(tag, time)``) written with ``DataFrame.to_sql`` and read back with ``pandas.read_sql``. It
+  ``(tag, time)``) written with ``DataFrame.to_sql`` (the better of two runs, as the store's) and
+  read back with ``pandas.read_sql``. It
   runs on 1 M samples (10 M would take minutes); its 10 M-sample times are extrapolated linearly,
   which flatters it (an index only gets slower as it grows).
 
@@ -81,14 +82,18 @@ def _naive(engine: sa.Engine) -> dict:
     """One indexed row per sample through pandas: to_sql in, read_sql out."""
     t, v, q = _signal(NAIVE_SAMPLES, 7)
     frame = pd.DataFrame({"time": t, "tag": "vib", "value": v, "quality": q.astype(np.int16)})
-    with engine.begin() as connection:
-        connection.execute(sa.text("DROP TABLE IF EXISTS naive_samples"))
-        connection.execute(sa.text("CREATE TABLE naive_samples (time BIGINT NOT NULL, tag TEXT NOT NULL, "
-                                   "value DOUBLE PRECISION, quality SMALLINT NOT NULL)"))
-        connection.execute(sa.text("CREATE INDEX ix_naive_tag_time ON naive_samples (tag, time)"))
-    started = time.perf_counter()
-    frame.to_sql("naive_samples", engine, if_exists="append", index=False, chunksize=50_000)
-    insert_s = time.perf_counter() - started
+
+    def insert() -> float:
+        with engine.begin() as connection:
+            connection.execute(sa.text("DROP TABLE IF EXISTS naive_samples"))
+            connection.execute(sa.text("CREATE TABLE naive_samples (time BIGINT NOT NULL, tag TEXT NOT NULL, "
+                                       "value DOUBLE PRECISION, quality SMALLINT NOT NULL)"))
+            connection.execute(sa.text("CREATE INDEX ix_naive_tag_time ON naive_samples (tag, time)"))
+        started = time.perf_counter()
+        frame.to_sql("naive_samples", engine, if_exists="append", index=False, chunksize=50_000)
+        return time.perf_counter() - started
+
+    insert_s = min(insert() for _ in range(2))  # the better of two, as the store's insert is
     query = sa.text("SELECT time, value, quality FROM naive_samples WHERE tag = :tag AND time >= :lo "
                     "AND time < :hi ORDER BY time")
     params = {"tag": "vib", "lo": int(t[0]), "hi": int(t[-1]) + 1}
