@@ -36,7 +36,7 @@ def test_zh_cn_loads_and_menus_appear_in_chinese(make_window, qapp):
     assert window.actions.save.text() == "保存(&S)"
     docks = {d.windowTitle() for d in window.findChildren(QDockWidget)}
     assert docks == {"项目", "设备", "设备浏览", "组件库", "属性", "监视", "趋势", "日志", "输出", "问题", "应用",
-                     "脚本", "控制台"}
+                     "脚本", "控制台", "数据"}
     # Every menu entry Millwright owns is translated (dock toggles come from the dock titles).
     untranslated = [t for t in _all_action_texts(window) if not CJK.search(t) and "Qt" not in t
                     and "Millwright" not in t]

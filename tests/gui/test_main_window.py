@@ -20,7 +20,7 @@ def test_window_has_all_menus_docks_and_status(make_window):
     assert docks == {"project": "Project", "devices": "Devices", "browser": "Device browser", "palette": "Palette",
                      "inspector": "Inspector", "watch": "Watch", "trends": "Trends", "log": "Log",
                      "outputs": "Outputs", "problems": "Problems", "apps": "Apps", "scripts": "Scripts",
-                     "console": "Console"}
+                     "console": "Console", "data": "Data"}
     assert window.devices_label.text() == "No devices connected" and window.run_label.text() == "Model: idle"
     window.status.devices_total, window.status.devices_connected, window.status.run_state = 3, 2, "running"
     assert window.devices_label.text() == "Devices: 2/3 connected" and window.run_label.text() == "Model: running"

@@ -56,7 +56,7 @@ def test_a_view_that_raises_is_left_out_with_its_error_in_the_log_panel(make_win
     window = make_window_with(views)
     assert "broken" not in window.docks and "broken" in window.dock_host.failed
     assert set(window.docks) == {"project", "devices", "browser", "palette", "inspector", "watch", "trends", "log",
-                                 "outputs", "problems", "apps", "scripts", "console"}
+                                 "outputs", "problems", "apps", "scripts", "console", "data"}
     log_panel = window.views["log"]
     log_panel.refresh()
     errors = [e.text.splitlines()[0] for e in log_panel.shown_entries() if e.level_name == "ERROR"]
@@ -103,7 +103,8 @@ def test_reset_layout_puts_every_view_back_in_its_declared_area(make_window_with
         spec = window.dock_host.specs[view_id]
         assert not dock.isHidden() and not dock.isFloating(), view_id
         assert window.dockWidgetArea(dock) == spec.area.value, view_id
-    assert window.tabifiedDockWidgets(window.docks["log"]) == [window.docks["trends"], window.docks["outputs"],
+    assert window.tabifiedDockWidgets(window.docks["log"]) == [window.docks["trends"], window.docks["data"],
+                                                               window.docks["outputs"],
                                                                window.docks["problems"], window.docks["console"],
                                                                window.docks["scripts"]]
     assert window.tabifiedDockWidgets(window.docks["palette"]) == [window.docks["browser"], window.docks["inspector"],

@@ -164,6 +164,8 @@ class DataBrowserView(QWidget):
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setSizes([620, 680])  # the tables' columns readable, the plot the larger part
+        # a dock squeezed small squeezes its panes (a dock's minimum must not hold the window's size up)
+        self.splitter.setMinimumSize(120, 60)
 
         self.status = QLabel()
         self.status.setWordWrap(True)
