@@ -268,14 +268,24 @@ class Ewma(_Recursive):
         def store(st, ks: KernelState) -> None:
             st.zi = np.array([ks.floats[1]]) if ks.floats[0] else None
 
+        # Its recursion, y = z + a·x then z = x·0 − c·y, costs an add, a multiply and a subtract in
+        # sequence per sample. With p = c·y, z is exactly −p whenever p ≠ 0 (x is finite), so
+        # y = a·x − p: a multiply and a subtract. At p = ±0 the signs of zeros need z itself.
         return recursive("""
 if $has == 0.0:
     $z = $om * x
     $has = 1.0
-y = $z + $a * x
-$z = x * 0.0 - y * $c
+    y = $z + $a * x
+else:
+    ax = $a * x
+    if $p == 0.0:
+        y = $z + ax
+    else:
+        y = ax - $p
+$p = y * $c
+$z = x * 0.0 - $p
 yq = q
-""", load, store, {"a": a, "om": 1 - a, "c": a - 1.0}, floats=("has", "z"))
+""", load, store, {"a": a, "om": 1 - a, "c": a - 1.0}, floats=("has", "z"), begin="$p = -$z")
 
 
 class _Butterworth(_Recursive):
