@@ -14,6 +14,7 @@ import ast
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -112,10 +113,12 @@ def show_unit(unit: pint.Unit | None) -> str:
     return f"{unit:~P}"
 
 
+@lru_cache(maxsize=1024)  # pint's to_base_units costs ~0.1 ms; a formula asks it for each operator
 def _base(unit: pint.Unit) -> pint.Unit:
     return registry.Quantity(1.0, unit).to_base_units().units
 
 
+@lru_cache(maxsize=1024)
 def _is_offset(unit: pint.Unit) -> bool:
     return conversion(str(unit), str(_base(unit))).offset != 0.0
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
@@ -158,7 +159,7 @@ class Formula(Component):
     @classmethod
     def _bind(cls, params: Mapping[str, Any], units: Mapping[str, str]) -> BoundFormula:
         variables = cls.variables(params)
-        parsed = parse(str(params["expression"]), list(variables.values()))
+        parsed = _parsed(str(params["expression"]), tuple(variables.values()))
         unconnected = [f"'{name}'" + (f" (input {port})" if name != port else "") for port, name in variables.items()
                        if name in parsed.used and port not in units]
         if unconnected:
@@ -166,8 +167,9 @@ class Formula(Component):
                                f"{'is' if len(unconnected) == 1 else 'are'} not connected")
         if not units:
             raise FormulaError("no input is connected; the result is computed at the times of the inputs")
-        return parsed.bind({name: units[port] for port, name in variables.items() if port in units},
-                           str(params.get("output_unit", "")))
+        return _bound(str(params["expression"]), tuple(variables.values()),
+                      tuple((name, str(units[port])) for port, name in variables.items() if port in units),
+                      str(params.get("output_unit", "")))
 
     def __init__(self, params: Mapping[str, Any] | None = None):
         super().__init__(params)
@@ -188,6 +190,19 @@ class Formula(Component):
             else np.zeros(n, np.uint8)
         q = np.where(np.isfinite(y), q, BAD).astype(np.uint8)
         return {"y": Chunk(first.t, y, q)}
+
+
+# Validation binds every formula of a graph each time the graph is checked (the inspector does so while the
+# author types): an unchanged formula over unchanged units is bound once. Both results are never mutated.
+@lru_cache(maxsize=512)
+def _parsed(expression: str, names: tuple[str, ...]) -> ParsedFormula:
+    return parse(expression, list(names))
+
+
+@lru_cache(maxsize=512)
+def _bound(expression: str, names: tuple[str, ...], units: tuple[tuple[str, str], ...],
+           output_unit: str) -> BoundFormula:
+    return _parsed(expression, names).bind(dict(units), output_unit)
 
 
 COMPONENTS = (Formula,)
