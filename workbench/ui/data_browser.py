@@ -25,7 +25,7 @@ import itertools
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from qtpy import shiboken
 from qtpy.QtCore import QEvent, Qt, QTimer, Signal
@@ -44,19 +44,24 @@ from qtpy.QtWidgets import (
 )
 
 from device_browser.data_browser import Cancelled, EnvelopeReader, RecordingRow, TagRow, recording_rows, tag_rows
-from device_browser.exchange import ExchangeError, export_recording
 from device_browser.recordings import RecordingError
-from device_browser.store import Annotation, RecordingStore, StoreError, open_store
+from device_browser.store import Annotation
+from device_browser.store.errors import StoreError
 from workbench.session import Job
 from workbench.ui.data_plot import DataPlot
 from workbench.ui.data_tables import data_table, fill_annotations, fill_recordings, fill_tags
 from workbench.ui.view_jobs import ViewJobs
 
+if TYPE_CHECKING:
+    from device_browser.store import RecordingStore
+
+# The store (SQLAlchemy, Alembic) and the exchange (pyarrow, openpyxl) are imported when first used,
+# on a worker thread: the dock is built at start-up, most sessions never open a store.
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 REQUERY_MS = 120  # after the last zoom or pan step: a drag re-reads once, not per mouse move
-USER_ERRORS = (StoreError, ExchangeError, RecordingError, OSError)
+USER_ERRORS = (StoreError, RecordingError, OSError)  # the exchange's ExchangeError is a RecordingError
 
 
 class DataBrowserView(QWidget):
@@ -301,7 +306,7 @@ class DataBrowserView(QWidget):
 
         async def work() -> None:
             store = await self.jobs.in_thread("store", self.tr("Opening {store}").format(store=location),
-                                          lambda _job: open_store(location))
+                                          lambda _job: _open_store(location))
             if not shiboken.isValid(self):
                 store.close()
                 return
@@ -591,6 +596,8 @@ class DataBrowserView(QWidget):
         def write(job: Job) -> int:
             if job.is_cancelled():  # the exchange writer is one call: cancel is heard before it starts
                 raise Cancelled(f"the export to {path} was called off")
+            from device_browser.exchange import export_recording
+
             return export_recording(store, row.recording.id, path, tags=tags, start=start, end=end)
 
         pending = self.jobs.in_thread("export", self.tr("Exporting to {file}").format(file=path.name), write)
@@ -619,6 +626,12 @@ class DataBrowserView(QWidget):
         self.close_store()
         self.jobs.close()
         super().closeEvent(event)
+
+
+def _open_store(location: str) -> RecordingStore:
+    from device_browser.store import open_store
+
+    return open_store(location)
 
 
 def _preview() -> None:  # pragma: no cover - a manual check: python -m workbench.ui.data_browser STORE
