@@ -4,7 +4,10 @@ and export of a range."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -349,3 +352,12 @@ def test_keyboard_order_and_shortcuts_are_discoverable(view):
     assert at == sorted(at)
     assert "(Ctrl+M)" in view.annotate_button.toolTip() and "(Ctrl+E)" in view.export_button.toolTip()
     assert view.label_label.buddy() is view.label_edit  # Alt+L reaches the label field
+
+
+def test_the_dock_module_leaves_the_database_layer_unloaded():
+    """The dock is built at every start-up; SQLAlchemy, Alembic and the exchange wait for a store to open."""
+    code = ("import sys, workbench.ui.docks.data; "
+            "print(sorted(m for m in ('sqlalchemy', 'alembic', 'device_browser.exchange') if m in sys.modules))")
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120,
+                           env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_API": "pyside6"})
+    assert found.stdout.strip() == "[]"
