@@ -9,7 +9,8 @@ time in seconds since 1970) run through the pump-station example's vibration_ala
   as a user types it, in a process of its own: Python's start, the imports and the LocalCluster's
   start and shutdown included (the serial run is spared all of these);
 * dask, warm cluster: the same 32 tasks on a LocalCluster of 2 workers that is already running
-  (what a cluster that stays up gives).
+  (what a cluster that stays up gives);
+* what users did before: ``run-graph`` once per recording in a shell loop (one run, not best of).
 
 Every result file of the Dask runs is checked to equal the serial run's byte for byte. The CPU
 seconds each recording costs, serial and on a worker, say what the wall times cannot on a shared
@@ -98,6 +99,13 @@ def _end_to_end(folder: Path, out: Path) -> None:
                    stdout=subprocess.DEVNULL)
 
 
+def _shell_loop(recordings: list[Path], out: Path) -> None:
+    """What a user did before batch runs: ``run-graph`` once per recording, each in a process of its own."""
+    for path in recordings:
+        subprocess.run([sys.executable, "-m", "workbench", "run-graph", str(GRAPH), "--input", str(path),
+                        "--output", str(out / path.name), "-q"], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+
+
 def _warm(client, job, recordings: list[Path], out: Path, cpu: list[float]) -> None:
     futures = [client.submit(cpu_timed_run, job, str(p), str(out / p.name), pure=False) for p in recordings]
     cpu.clear()
@@ -113,10 +121,10 @@ def _same(folder: Path, reference: Path) -> bool:
         (folder / n).read_bytes() == (reference / n).read_bytes() for n in names)
 
 
-def _loaded(work) -> tuple[float, list[float]]:
-    """``work``'s best-of-RUNS time and the 1-minute load average before and after."""
+def _loaded(work, runs: int = RUNS) -> tuple[float, list[float]]:
+    """``work``'s best-of-``runs`` time and the 1-minute load average before and after."""
     before = os.getloadavg()[0]
-    seconds = best_of(RUNS, work)
+    seconds = best_of(runs, work)
     return seconds, [round(before, 2), round(os.getloadavg()[0], 2)]
 
 
@@ -136,13 +144,14 @@ def measure() -> dict:
         recordings = make_recordings(tmp / "in")
         made_s = time.perf_counter() - started
         size = sum(p.stat().st_size for p in recordings)
-        outs = {name: tmp / name for name in ("serial", "dask", "warm")}
+        outs = {name: tmp / name for name in ("serial", "dask", "warm", "loop")}
         for folder in outs.values():
             folder.mkdir()
         serial_cpu, warm_cpu = [], []
         _serial(job, recordings[:1], outs["serial"], [])  # imports and engine warm, as a worker after its first task
         serial_s, serial_load = _loaded(lambda: _serial(job, recordings, outs["serial"], serial_cpu))
         e2e_s, e2e_load = _loaded(lambda: _end_to_end(tmp / "in", outs["dask"]))
+        loop_s, loop_load = _loaded(lambda: _shell_loop(recordings, outs["loop"]), runs=1)
         started = time.perf_counter()
         with dask.config.set(LOCAL_WORKER_CONFIG):  # as run-graph starts its LocalCluster
             cluster = LocalCluster(n_workers=WORKERS, threads_per_worker=1, processes=True, host="127.0.0.1",
@@ -157,7 +166,7 @@ def measure() -> dict:
             warm_s, warm_load = _loaded(lambda: _warm(client, job, recordings, outs["warm"], warm_cpu))
         for first in outs["warm"].glob("first*"):
             first.unlink()
-        equal = _same(outs["dask"], outs["serial"]) and _same(outs["warm"], outs["serial"])
+        equal = all(_same(outs[name], outs["serial"]) for name in ("dask", "warm", "loop"))
         with contextlib.suppress(OSError):
             shutil.rmtree(tmp)
     total = RECORDINGS * SAMPLES
@@ -168,9 +177,10 @@ def measure() -> dict:
         "dask_end_to_end_s": round(e2e_s, 2), "dask_warm_s": round(warm_s, 2),
         "end_to_end_vs_serial": round(serial_s / e2e_s, 3), "warm_vs_serial": round(serial_s / warm_s, 3),
         "cluster_start_and_first_task_s": round(start_s, 2),
+        "shell_loop_s": round(loop_s, 2), "end_to_end_vs_shell_loop": round(loop_s / e2e_s, 3),
         "cpu_s_per_recording": {"serial": round(sum(serial_cpu) / len(serial_cpu), 3),
                                 "worker": round(sum(warm_cpu) / len(warm_cpu), 3)},
-        "load_1min": {"serial": serial_load, "end_to_end": e2e_load, "warm": warm_load},
+        "load_1min": {"serial": serial_load, "end_to_end": e2e_load, "warm": warm_load, "shell_loop": loop_load},
         "results_equal_serial": equal,
     }
 
@@ -187,6 +197,8 @@ def main() -> None:
           f"ratio {result['end_to_end_vs_serial']:.2f}   load {result['load_1min']['end_to_end']}")
     print(f"Dask, {WORKERS}-worker LocalCluster, warm:       {result['dask_warm_s']:7.2f} s  "
           f"ratio {result['warm_vs_serial']:.2f}   load {result['load_1min']['warm']}")
+    print(f"run-graph once per recording (a shell loop, 1 run): {result['shell_loop_s']:7.2f} s; the end-to-end "
+          f"Dask run is {result['end_to_end_vs_shell_loop']:.1f}x faster   load {result['load_1min']['shell_loop']}")
     cpu = result["cpu_s_per_recording"]
     print(f"CPU per recording: {cpu['serial']:.3f} s serial, {cpu['worker']:.3f} s on a worker; the cluster's "
           f"start and each worker's first task (imports): {result['cluster_start_and_first_task_s']:.2f} s")
