@@ -19,6 +19,7 @@ and failures are the same as unfused. Without ``observe`` every wire stays visib
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator
@@ -140,7 +141,10 @@ def _columns(plans: list[NodePlan], type_name: str) -> dict[str, str]:
 
 
 _INPUT, _NODE, _CHAIN = 0, 1, 2  # what a schedule entry runs
-_CLOCK_SCRATCH = ("port", "_intervals")  # a SampleClock's attributes that are not its state
+
+
+def _clock_state(clock: SampleClock) -> dict[str, Any]:
+    return {name: value for name, value in vars(clock).items() if name != "_intervals"}  # that one is scratch
 
 
 class Run:
@@ -247,7 +251,7 @@ class Run:
             return
         for chain in built:
             chain.stats = [self.stats[node_id] for node_id in chain.ids]
-            chain.clocked = any(node_id in self.clocks for node_id in chain.ids)
+            self._share_clocks(chain)
         self.chains = built
 
     def _make_schedule(self) -> list[tuple[int, Any]]:
@@ -268,6 +272,13 @@ class Run:
     def _unfuse(self, chain) -> None:
         """Run ``chain``'s nodes one by one from now on, from the state the chain reached."""
         chain.store(self._states)
+        seen: set[int] = set()
+        for node_id in chain.ids:
+            clocks = self.clocks.get(node_id, [])
+            for i, clock in enumerate(clocks):
+                if id(clock) in seen:
+                    clocks[i] = copy.copy(clock)  # shared while fused: each node checks for itself again
+                seen.add(id(clock))
         self.chains.remove(chain)
         self._schedule = self._make_schedule()
 
@@ -275,7 +286,7 @@ class Run:
         """Run a fused chain on its input (or its nodes one by one if it cannot); the nodes whose
         outputs are now in ``values``."""
         x = values[(chain.head.source, chain.head.port)]
-        checked = self._check_clocks(chain, x.t) if chain.clocked else chain.ids
+        checked = self._check_clocks(chain, x.t) if chain.clock_checks else chain.ids
         if len(checked) < len(chain.ids) or x.v.ndim != 1:
             self._unfuse(chain)
             self._checked = set(checked)  # their clocks took this block already
@@ -294,13 +305,7 @@ class Run:
             self._unfuse(chain)
             return self._run_unfused(chain.plans, values)
         if len(x):
-            share = (time.perf_counter() - started) / len(chain.ids)
-            for stats, (samples_in, samples_out) in zip(chain.stats, chain.flow(), strict=True):
-                if samples_in:  # as a node whose inputs are empty is not called
-                    stats.calls += 1
-                    stats.samples_in += samples_in
-                    stats.samples_out += samples_out
-                    stats.seconds += share
+            chain.account(time.perf_counter() - started)
         tail = chain.ids[-1]
         for port, chunk in outputs.items():
             values[(tail, port)] = chunk
@@ -308,28 +313,30 @@ class Run:
 
     def _check_clocks(self, chain, t: np.ndarray) -> list[str]:
         """Check the sampling of the chain's nodes on its input times; the nodes that passed (all, or
-        those before the first that failed, which is then failed).
+        those before the first that failed, which is then failed)."""
+        for node_id, clock in chain.clock_checks:
+            try:
+                clock.check(t)
+            except IrregularSampling as exc:
+                self._fail(self._plan(node_id), exc)
+                return chain.ids[:chain.ids.index(node_id)]
+        return chain.ids
 
-        Nodes of a chain see the same times, so identical clocks (same rate, same state, e.g. a
-        band-pass and a high-pass at 2 kHz) give the same verdict: one checks, the others take its state.
-        """
-        passed, done = [], {}
-        try:
-            for node_id in chain.ids:
-                for clock in self.clocks.get(node_id, ()):
-                    key = tuple(value for name, value in vars(clock).items() if name not in _CLOCK_SCRATCH)
-                    leader = done.get(key)
-                    if leader is None:
-                        clock.check(t)
-                        done[key] = clock
-                    else:
-                        for name, value in vars(leader).items():
-                            if name not in _CLOCK_SCRATCH:
-                                setattr(clock, name, value)
-                passed.append(node_id)
-        except IrregularSampling as exc:
-            self._fail(self._plan(node_id), exc)
-        return passed
+    def _share_clocks(self, chain) -> None:
+        """Nodes of a chain see the same times, so identical sampling checks (same port name and rate,
+        e.g. a band-pass and a high-pass at 2 kHz) give the same verdict: they share one check object
+        while fused (:meth:`_unfuse` gives each its own again)."""
+        chain.clock_checks, first = [], {}
+        for node_id in chain.ids:
+            clocks = self.clocks.get(node_id, [])
+            for i, clock in enumerate(clocks):
+                key = (clock.port, clock.rate_hz)
+                leader = first.get(key)
+                if leader is not None and _clock_state(leader) == _clock_state(clock):
+                    clocks[i] = leader
+                else:
+                    first[key] = clock
+                    chain.clock_checks.append((node_id, clock))
 
     def _run_unfused(self, plans: list[NodePlan], values) -> list[NodePlan]:
         for plan in plans:

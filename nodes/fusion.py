@@ -417,8 +417,8 @@ class FusedChain:
         self.smallest_block = min((k.buffer for k in kernels if k.emits), default=1)
         self.head_converts = not self.head.convert.identity
         self.samples = 0
-        self.stats: list = []  # the nodes' NodeStats, and whether any checks its sampling: set by the run
-        self.clocked = False
+        self.stats: list = []  # the nodes' NodeStats and their sampling checks (node id, clock): set by the run
+        self.clock_checks: list = []
         self._held: list[np.ndarray | None] = [None] * 5  # output arrays, reused when no one holds them
 
     def compile(self) -> None:
@@ -469,11 +469,23 @@ class FusedChain:
     def flow(self) -> list[tuple[int, int]]:
         """Each node's (samples in, samples out) in the last :meth:`run`."""
         flow, level = [], self.samples
+        counts = self.counts.tolist()
         for k, kernel in enumerate(self.kernels):
-            after = int(self.counts[k]) if kernel.emits else level
+            after = counts[k] if kernel.emits else level
             flow.append((level, after * len(kernel.outputs) if k == len(self.kernels) - 1 else after))
             level = after
         return flow
+
+    def account(self, seconds: float) -> None:
+        """Count the last :meth:`run` in the nodes' statistics (:attr:`stats`), the time shared evenly;
+        a node that got no samples was not called, as the engine skips a node whose inputs are empty."""
+        share = seconds / len(self.stats)
+        for stats, (samples_in, samples_out) in zip(self.stats, self.flow(), strict=True):
+            if samples_in:
+                stats.calls += 1
+                stats.samples_in += samples_in
+                stats.samples_out += samples_out
+                stats.seconds += share
 
     def _buffer(self, slot: int, size: int, dtype) -> np.ndarray:
         """An output array of ``size``: last chunk's, when nothing outside holds it any more, else a new one.
