@@ -68,6 +68,8 @@ class SlowGain(Component):
 
     def process(self, inputs, state):
         x = inputs["x"]
+        if self.p["k"] == 0:
+            raise ValueError("k = 0 switches the signal off")
         time.sleep(self.p["pause"])
         return {"y": x.with_values(np.asarray(x.v, dtype=np.float64) * self.p["k"])}
 '''
@@ -210,6 +212,18 @@ def test_project_components_travel_with_the_task_not_on_a_shared_disk(cluster, t
                                pure=False).result(timeout=DEADLINE)
     assert result.error is None and result.rows == 1000 and result.worker.startswith("tcp://127.0.0.1:")
     _same_file(tmp_path / "again.parquet", tmp_path / "serial.parquet")
+
+
+def test_a_node_failing_in_some_recordings_is_named_per_recording_and_exits_3(cluster, tmp_path, capsys):
+    graph_path = _project(tmp_path / "plant")
+    _ramps(tmp_path / "in", 2, 500)
+    assert main(["run-graph", str(graph_path), "-i", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--trust",
+                 "--scheduler", cluster, "--param", "gain.k=0", "-q"]) == 3
+    captured = capsys.readouterr()
+    assert "2 of 2 recordings done" in captured.out
+    for name in ("ramp_0.parquet", "ramp_1.parquet"):
+        assert f"  {name}: node 'gain' failed: " in captured.err and "k = 0 switches the signal off" in captured.err
+        assert pd.read_parquet(tmp_path / "out" / name)["y"].isna().all()  # written, marked bad
 
 
 def _descendants() -> set[int]:
