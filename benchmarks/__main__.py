@@ -36,6 +36,7 @@ BENCHMARKS = {"startup": startup.main, "engine": engine.main, "devices": devices
               "store": lambda: __import__("benchmarks.store", fromlist=["main"]).main(),
               "data_browser": lambda: __import__("benchmarks.data_browser", fromlist=["main"]).main(),
               "exchange": lambda: __import__("benchmarks.exchange", fromlist=["main"]).main(),
+              "recorder": lambda: __import__("benchmarks.recorder", fromlist=["main"]).main(),
               "address_space": lambda: _own_process("benchmarks.address_space"),
               "device_views": lambda: _own_process("benchmarks.device_views"),
               "model_designer": lambda: _own_process("benchmarks.model_designer"),

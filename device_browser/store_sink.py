@@ -24,6 +24,12 @@ if TYPE_CHECKING:
     from device_browser.store import Recording, RecordingStore, TagInfo
 
 SIZE_EVERY_S = 10.0  # stored_bytes is a query over every block of the recording: not every second
+# Small blocks one compaction may merge while recording. The store merges up to a million samples
+# in one write transaction, and merging costs about 0.1-0.4 ms per block on a 2-core machine: a
+# minute of 1,000 tags (60,000 one-second blocks) would hold the store's write lock, and so the
+# recorder's next commit, for many seconds (benchmarks/recorder.py). Past this many blocks the
+# merge waits for the end of the recording, so that commits keep their second.
+LIVE_COMPACT_BLOCKS = 6_000
 
 
 class StoreSink(Sink):
@@ -54,6 +60,8 @@ class StoreSink(Sink):
         self._size_at = 0.0
         self._closed = False
         self.committed = 0  # samples of this recording safe in the store
+        self.small_blocks = 0  # blocks appended since the last compaction (one per tag and commit)
+        self.deferred_compactions = 0  # compactions left to the end: too many blocks to merge between commits
 
     def write(self, chunks: Mapping[str, Chunk]) -> None:
         for tag, chunk in chunks.items():
@@ -74,6 +82,7 @@ class StoreSink(Sink):
         if self._pending:
             samples = {tag: _joined(chunks) for tag, chunks in self._pending.items()}
             self.committed += self.store.append(self.recording, samples)  # StoreFullError: nothing kept
+            self.small_blocks += len(samples)
             self._pending.clear()
         for kind, device, t_ns, reason in self._gap_ops:
             if kind == "start":
@@ -83,6 +92,12 @@ class StoreSink(Sink):
         self._gap_ops.clear()
 
     def compact(self) -> None:
+        """Merge the small blocks, unless there are so many that the merge would hold commits back
+        for seconds (see ``LIVE_COMPACT_BLOCKS``): then it is left to :meth:`close`."""
+        if self.small_blocks > LIVE_COMPACT_BLOCKS:
+            self.deferred_compactions += 1
+            return
+        self.small_blocks = 0
         with self._database("compact blocks"):
             self.store.compact(self.recording)
         self._size_at = 0.0  # measure again
