@@ -7,6 +7,8 @@ Times are int64 nanoseconds since the Unix epoch (UTC), as in :class:`nodes.chun
 from __future__ import annotations
 
 import datetime as dt
+import re
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -74,11 +76,17 @@ class Annotation:
     created_ns: int | None = None
 
 
+# ISO 8601 and its relatives, year first (2026-12-03, 2026-12-03 08:00:00.5+08:00, 2026/12/03): pandas reads
+# 03.12.2026 month first, as the 12th of March, where Europe and China mean the 3rd of December.
+_YEAR_FIRST = re.compile(r"\d{4}[-/]\d{1,2}[-/]\d{1,2}(?![\d])")
+
+
 def to_ns(value: TimeLike | None, what: str = "time") -> int | None:
     """Nanoseconds since the epoch from an int (already ns), ISO text, ``datetime`` or ``datetime64``.
 
     Naive datetimes and texts are taken as UTC, so that a recording made on site and read at home
-    in another time zone selects the same samples. A float is refused: seconds or nanoseconds?
+    in another time zone selects the same samples. A float is refused: seconds or nanoseconds? So is
+    a text that does not start with the year (03.12.2026: which is the month?); ``"now"`` is now.
     """
     if value is None:
         return None
@@ -90,6 +98,14 @@ def to_ns(value: TimeLike | None, what: str = "time") -> int | None:
         raise StoreError(f"{what}: {value!r} is a number with a fraction; give int nanoseconds or a date-time text")
     import pandas as pd
 
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lower() == "now":  # pandas reads 'now' as the local wall clock, which we would take as UTC
+            return time.time_ns()
+        if not _YEAR_FIRST.match(text):
+            raise StoreError(f"{what}: {value!r} is not a date-time in ISO 8601 form; write the year first, as in "
+                             "2026-12-03T08:00 (UTC unless a zone is given, as in 2026-12-03T08:00+08:00): a date "
+                             "like 03.12.2026 can be the 3rd of December or the 12th of March")
     try:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError) as exc:

@@ -241,6 +241,30 @@ def test_datetime64_timestamps_and_text_ranges(store):
     assert frame.value.tolist() == [2.0] and frame.time.iloc[0] == pd.Timestamp("2026-12-01T08:00:01Z")
 
 
+def test_text_times_are_year_first_and_now_is_utc(monkeypatch):
+    """pandas read 03.12.2026 as the 12th of March, and 'now' as the local wall clock taken as UTC (8 h off in
+    Shanghai); both are refused or right now, whatever the machine's time zone."""
+    import time
+
+    from device_browser.store import to_ns
+
+    for text in ("03.12.2026", "12/03/2026 08:00", "3 Dec 2026", "today"):
+        with pytest.raises(StoreError, match=f"start: '{text}' is not a date-time in ISO 8601 form; write the year"):
+            to_ns(text, "start")
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    try:
+        assert to_ns("2026-12-03") == pd.Timestamp("2026-12-03T00:00Z").value
+        assert to_ns(" 2026/12/03 08:00 ") == pd.Timestamp("2026-12-03T08:00Z").value
+        assert to_ns("2026-12-03T16:00+08:00") == pd.Timestamp("2026-12-03T08:00Z").value
+        before = time.time_ns()
+        now = to_ns("now")
+        assert before <= now <= time.time_ns()
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+
 def test_read_only_store_refuses_writes_with_the_reason(store_url):
     with open_store(store_url) as store:
         store.append(store.create_recording("r"), {"x": (np.arange(3), np.ones(3))})
