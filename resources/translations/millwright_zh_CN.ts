@@ -913,6 +913,14 @@ Ctrl+C 中断，Ctrl+. 重启。
         <translation>显示整段录制数据</translation>
     </message>
     <message>
+        <source>Reload</source>
+        <translation>重新加载</translation>
+    </message>
+    <message>
+        <source>Read the recordings again (a recorder may have added samples or recordings)</source>
+        <translation>重新读取录制数据（录制器可能已添加了样本或新的录制数据）</translation>
+    </message>
+    <message>
         <source>Export range…</source>
         <translation>导出范围…</translation>
     </message>
