@@ -96,7 +96,8 @@ def test_a_full_disk_stops_the_write_cleanly_and_keeps_what_was_committed(path):
         t = np.arange(1000, dtype=np.int64)
         store.append(rec, {"x": (t, np.arange(1000.0))})
         store.engine.dispose()
-        pages = store.engine.connect().exec_driver_sql("PRAGMA page_count").scalar()
+        with store.engine.connect() as connection:  # closed, or it stays checked out past the dispose below
+            pages = connection.exec_driver_sql("PRAGMA page_count").scalar()
 
         @sa.event.listens_for(store.engine, "connect")
         def _small_disk(dbapi_connection, _record) -> None:  # SQLite's own SQLITE_FULL, as on a full disk
