@@ -21,7 +21,6 @@ import sys
 from pathlib import Path
 
 from nodes.atomic_file import atomic_write_text
-from nodes.project_components import COMPONENTS_FOLDER, PROJECT_GROUP, name_problem
 
 PROJECT_FILE = "project.json"
 TESTS_FOLDER = "tests"
@@ -177,8 +176,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                              description="Write components/NAME.py (docstring with formula and references, "
                                          "declaration, vectorised process) and tests/test_NAME.py with golden data "
                                          "in tests/golden/NAME.csv; run the test with 'pytest tests/' in the project.")
+    # The engine's modules load when the command runs: every millwright command parses these arguments.
     new.add_argument("name", metavar="NAME", help="lower-case name: a-z, 0-9 and _ (the file and the type "
-                                                  f"'{PROJECT_GROUP}.NAME')")
+                                                  "'project.NAME')")
     # SUPPRESS: `millwright -p DIR component new x` keeps the folder given before the command.
     new.add_argument("--project", type=Path, metavar="DIR", default=argparse.SUPPRESS,
                      help="project folder (default: the current folder)")
@@ -186,6 +186,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def new_component(args: argparse.Namespace) -> int:
+    from nodes.project_components import PROJECT_GROUP
+
     project = getattr(args, "project", None) or Path.cwd()
     try:
         written = scaffold_component(project, args.name)
@@ -205,6 +207,8 @@ def scaffold_component(project: Path, name: str) -> list[Path]:
     :class:`ScaffoldError` when ``project`` is not a project folder, the name is not usable or one of
     the files exists already (nothing is written then).
     """
+    from nodes.project_components import COMPONENTS_FOLDER, PROJECT_GROUP, name_problem
+
     project = Path(project)
     if not (project / PROJECT_FILE).is_file():
         raise ScaffoldError(f"{project} is not a Millwright project folder (it has no {PROJECT_FILE}); "
