@@ -274,3 +274,23 @@ def test_read_only_store_refuses_writes_with_the_reason(store_url):
             store.append("r", {"x": (np.arange(3), np.ones(3))})
         with pytest.raises(StoreReadOnlyError):
             store.annotate("r", 0, 1, "label")
+
+
+def test_compact_of_many_tiny_blocks_commits_in_bounded_batches(store, monkeypatch):
+    from sqlalchemy import event
+
+    from device_browser.store import store as store_module
+
+    monkeypatch.setattr(store_module, "COMPACT_BLOCKS", 25)
+    t, v, q = _signal(200, 9)
+    rec = store.create_recording("many tags")
+    for i in range(0, 200, 10):  # 20 one-second commits of 10 tags: 200 blocks of 10 samples
+        store.append(rec, {f"tag{k}": (t[i:i + 10], v[i:i + 10], q[i:i + 10]) for k in range(10)})
+    commits = []
+    event.listen(store.engine, "commit", lambda connection: commits.append(1))
+    assert store.compact(rec) == 200 - 10
+    # A batch closes once it holds 25 blocks or more: two tags' runs of 20 each, so five merges, not one.
+    assert len(commits) >= 5
+    for k in range(10):
+        chunk = store.read_chunk(f"tag{k}", recording=rec)
+        assert np.array_equal(chunk.t, t) and _same(chunk.v, v) and np.array_equal(chunk.q, q)
