@@ -207,6 +207,15 @@ class FusedChain:
         """Count the last :meth:`run` in the nodes' statistics (:attr:`stats`), the time shared evenly;
         a node that got no samples was not called, as the engine skips a node whose inputs are empty."""
         share = seconds / len(self.stats)
+        if not self.blocks:  # every node took and gave every sample (the last, on each of its outputs)
+            n = self.samples
+            for stats in self.stats:
+                stats.calls += 1
+                stats.samples_in += n
+                stats.samples_out += n
+                stats.seconds += share
+            self.stats[-1].samples_out += n * (len(self.ports) - 1)
+            return
         for stats, (samples_in, samples_out) in zip(self.stats, self.flow(), strict=True):
             if samples_in:
                 stats.calls += 1

@@ -78,6 +78,19 @@ class Blocks:
         self._store(chunk, end, n)
         return values, stamps, quality
 
+    def pending(self) -> tuple[np.ndarray, int, int]:
+        """The incomplete block's values (a copy, ``size`` long: the first are the pending samples'),
+        how many samples are pending, and their worst quality: what a fused kernel takes over."""
+        fill = self._fill
+        return self._v.copy(), fill, int(self._q[:fill].max()) if fill else 0
+
+    def restore(self, values: np.ndarray, fill: int, worst: int) -> None:
+        """Give back the incomplete block (the kernel's): ``fill`` values, all of quality ``worst``
+        (a block's output quality is its worst sample's, so nothing else about them matters)."""
+        self._v[:fill] = values[:fill]
+        self._q[:fill] = worst
+        self._fill = fill
+
     def _store(self, chunk: Chunk, start: int, stop: int) -> None:
         count = stop - start
         fill = self._fill

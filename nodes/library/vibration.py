@@ -95,15 +95,11 @@ class _BlockStatistic(Component):
         size = self.p["block_size"]
 
         def load(st) -> KernelState:
-            blocks = st.blocks
-            fill = blocks._fill
-            return KernelState([], [fill, int(blocks._q[:fill].max()) if fill else 0], blocks._v.copy())
+            values, fill, worst = st.blocks.pending()
+            return KernelState([], [fill, worst], values)
 
         def store(st, ks: KernelState) -> None:
-            blocks = st.blocks
-            fill = blocks._fill = ks.ints[0]
-            blocks._v[:fill] = ks.buffer[:fill]
-            blocks._q[:fill] = ks.ints[1]  # only the block's worst quality matters
+            st.blocks.restore(ks.buffer, ks.ints[0], ks.ints[1])
 
         body = "\n".join("    " + line for line in statistic.strip("\n").splitlines())
         return Kernel(f"""

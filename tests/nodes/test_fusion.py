@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import weakref
 
 import numpy as np
 import pytest
@@ -238,6 +239,22 @@ def test_graph_outputs_and_fan_outs_end_chains_and_nothing_fuses_unasked(registr
     assert [chain.ids for chain in Run(compiled, observe=()).chains] == [["n0", "n1", "n2"], ["n3", "n4", "n5"],
                                                                          ["n6", "n7", "n8", "n9"]]
     assert Run(compiled).chains == [] and Run(compiled, observe=(), fuse=False).chains == []
+
+
+def test_outputs_kept_by_the_caller_are_never_overwritten_and_dropped_ones_are_reused(registry):
+    compiled = compile_graph(boolean_graph(), registry)
+    run = Run(compiled, observe=())
+    first, second, third = split(X, [1000, 2000])
+    kept = run.push({"x": first})
+    expected = {column: (chunk.v.copy(), chunk.q.copy()) for column, chunk in kept.items()}
+    run.push({"x": second})
+    for column, chunk in kept.items():
+        np.testing.assert_array_equal(chunk.v, expected[column][0])
+        np.testing.assert_array_equal(chunk.q, expected[column][1])
+    bases = {column: weakref.ref(chunk.v.base) for column, chunk in run.push({"x": second}).items()}  # dropped
+    again = run.push({"x": third})
+    assert all(again[column].v.base is bases[column]() for column in again)  # no fresh array, no page faults
+    assert all(again[column].v.base is not kept[column].v.base for column in again)
 
 
 def test_a_sampling_failure_inside_a_chain_falls_back_and_is_isolated(registry):
