@@ -141,6 +141,7 @@ class FusedChain:
         last = kernels[-1]
         self.ports, self.two = last.outputs, len(last.outputs) > 1
         self.dtypes = [np.bool_ if boolean else np.float64 for boolean in (*last.boolean, False)]
+        self.emitting = [kernel.emits for kernel in kernels]
         self.smallest_block = min((k.buffer for k in kernels if k.emits), default=1)
         self.head_converts = not self.head.convert.identity
         self.samples = 0
@@ -174,7 +175,7 @@ class FusedChain:
             kernel.store(states[node_id], KernelState(floats, ints, buffer))
 
     def run(self, x: Chunk) -> dict[str, Chunk]:
-        """The chain's outputs for input chunk ``x``; :meth:`flow` then tells each node's sample counts."""
+        """The chain's outputs for input chunk ``x`` (:meth:`account` then counts it in the nodes' statistics)."""
         n = len(x)
         size = n // self.smallest_block + 1 if self.blocks else n
         out_v = self._buffer(0, size, self.dtypes[0])
@@ -193,16 +194,6 @@ class FusedChain:
             outputs[self.ports[1]] = Chunk(t, out_v2[:produced], out_q2[:produced])
         return outputs
 
-    def flow(self) -> list[tuple[int, int]]:
-        """Each node's (samples in, samples out) in the last :meth:`run`."""
-        flow, level = [], self.samples
-        counts = self.counts.tolist()
-        for k, kernel in enumerate(self.kernels):
-            after = counts[k] if kernel.emits else level
-            flow.append((level, after * len(kernel.outputs) if k == len(self.kernels) - 1 else after))
-            level = after
-        return flow
-
     def account(self, seconds: float) -> None:
         """Count the last :meth:`run` in the nodes' statistics (:attr:`stats`), the time shared evenly;
         a node that got no samples was not called, as the engine skips a node whose inputs are empty."""
@@ -216,12 +207,16 @@ class FusedChain:
                 stats.seconds += share
             self.stats[-1].samples_out += n * (len(self.ports) - 1)
             return
-        for stats, (samples_in, samples_out) in zip(self.stats, self.flow(), strict=True):
-            if samples_in:
-                stats.calls += 1
-                stats.samples_in += samples_in
-                stats.samples_out += samples_out
-                stats.seconds += share
+        level, counts, last = self.samples, self.counts.tolist(), len(self.stats) - 1
+        for k, stats in enumerate(self.stats):
+            if not level:
+                break  # no sample reached this node or any after it
+            after = counts[k] if self.emitting[k] else level
+            stats.calls += 1
+            stats.samples_in += level
+            stats.samples_out += after * len(self.ports) if k == last else after
+            stats.seconds += share
+            level = after
 
     def _buffer(self, slot: int, size: int, dtype) -> np.ndarray:
         """An output array of ``size``: last chunk's, when nothing outside holds it any more, else a new one.
