@@ -80,6 +80,25 @@ def _quiet_cluster(**kwargs) -> LocalCluster:
                         **batch_runs.QUIET_SCHEDULER, **kwargs)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def shared_kernel_cache(tmp_path_factory):
+    """One cache of fused kernels for this module's worker processes, as a user's runs share theirs.
+
+    Each test has its own user folders (conftest), so every worker would compile the kernels
+    afresh; the engine takes MILLWRIGHT_KERNEL_CACHE and NUMBA_CACHE_DIR as given.
+    """
+    folder = tmp_path_factory.mktemp("kernels")
+    names = {"MILLWRIGHT_KERNEL_CACHE": folder, "NUMBA_CACHE_DIR": folder / "numba"}
+    previous = {name: os.environ.get(name) for name in names}
+    os.environ.update({name: str(value) for name, value in names.items()})
+    yield
+    for name, value in previous.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 @pytest.fixture(scope="module")
 def cluster():
     with _quiet_cluster(n_workers=2) as local:
