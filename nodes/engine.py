@@ -297,9 +297,9 @@ class Run:
         started = time.perf_counter()
         try:
             outputs = chain.run(x)
-        except Exception as exc:  # e.g. a kernel that does not compile: the nodes run unfused
-            if chain.proven:
-                raise
+        except Exception as exc:  # noqa: BLE001 - e.g. a kernel that does not compile: the nodes run unfused
+            # The kernel cannot raise once running (numba's numpy error model, no bounds checks), so
+            # whatever raised did so before it touched the state: the nodes go on from there unfused.
             log.warning("Nodes %s run unfused: their fused kernel failed (%s: %s)", ", ".join(chain.ids),
                         type(exc).__name__, exc)
             self._unfuse(chain)

@@ -137,7 +137,6 @@ class FusedChain:
                 self.I[at:at + 2] = self.layout.buffers[k], kernel.buffer
         self.counts = np.zeros(len(kernels), np.int64)
         self.function = None
-        self.proven = False  # the kernel has run once (it compiled and its types fit)
         last = kernels[-1]
         self.ports, self.two = last.outputs, len(last.outputs) > 1
         self.dtypes = [np.bool_ if boolean else np.float64 for boolean in (*last.boolean, False)]
@@ -186,7 +185,6 @@ class FusedChain:
         head_convert = self.head_converts and x.v.dtype != np.bool_
         produced = self.function(x.t, x.v, x.q, head_convert, self.P, self.S, self.I, self.B,
                                  out_t, out_v, out_q, out_v2, out_q2, self.counts)
-        self.proven = True
         self.samples = n
         t = out_t[:produced] if self.blocks else x.t
         outputs = {self.ports[0]: Chunk(t, out_v[:produced], out_q[:produced])}
