@@ -334,20 +334,12 @@ def _python(script: str, **env: str) -> subprocess.CompletedProcess:
 RUN_COUNTER = """
     import sys
     import numpy as np
+    from benchmarks.engine import counter_graph
     from nodes.chunk import Chunk
     from nodes.engine import Run, compile_graph
-    from nodes.graph import Graph
-    g = Graph("counter")
-    g.add_node("x", "io.input", {"column": "acc", "unit": "m/s^2"})
-    g.add_node("ewma", "signal.ewma", {"alpha": 0.01})
-    g.add_node("limit", "signal.threshold", {"level": 0.05})
-    g.add_node("count", "signal.edge_counter", {"edge": "rising"})
-    g.add_node("out", "io.output", {"column": "count"})
-    for a, b in (("x.y", "ewma.x"), ("ewma.y", "limit.x"), ("limit.on", "count.x"), ("count.count", "out.x")):
-        g.connect(a, b)
     t = np.arange(5000, dtype=np.int64) * 500_000
     x = {"acc": Chunk.of(t, np.sin(np.arange(5000) / 50.0))}
-    compiled = compile_graph(g)
+    compiled = compile_graph(counter_graph())  # EWMA -> threshold -> edge counter
     plain = Run(compiled).push(x)["count"].v
     print(sys.modules.get("numba") is not None, end=" ")
     run = Run(compiled, observe=())
