@@ -6,6 +6,7 @@ import numpy as np
 
 from nodes.chunk import require_aligned, worst_quality
 from nodes.component import Component, Kind, Port, Text
+from nodes.kernels import Kernel, stateless
 
 A = Port("a", Kind.BOOLEAN, "", Text("a", "a"))
 B = Port("b", Kind.BOOLEAN, "", Text("b", "b"))
@@ -69,6 +70,9 @@ class Not(Component):
     def process(self, inputs, state):
         a = inputs["a"]
         return {"y": a.with_values(np.logical_not(a.v))}
+
+    def kernel(self, state) -> Kernel:
+        return stateless("v = 1.0 if v == 0.0 else 0.0", outputs=("y",), boolean=(True,))  # NaN counts as true
 
 
 COMPONENTS = (And, Or, Not)

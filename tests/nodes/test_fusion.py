@@ -114,7 +114,7 @@ def signal_graph() -> Graph:
 
 
 def boolean_graph() -> Graph:
-    """Thresholds, hysteresis and edge counters of every edge, in three chains from one input."""
+    """Thresholds, hysteresis, NOT and edge counters of every edge, in three chains from one input."""
     g = Graph("booleans")
     g.add_node("in", "io.input", {"column": "x", "unit": "bar"})
     _add_chain(g, "a", [("signal.ewma", {"alpha": 0.2}, "x", "y"), ("signal.threshold", {"level": 0.1}, "x", "on"),
@@ -123,6 +123,7 @@ def boolean_graph() -> Graph:
                         ("signal.edge_counter", {"edge": "rising"}, "x", "count")], {"rising": "count"})
     _add_chain(g, "c", [("signal.scale", {"gain": -1.0}, "x", "y"),
                         ("signal.threshold", {"level": 0.3, "direction": "below"}, "x", "on"),
+                        ("logic.not", {}, "a", "y"),
                         ("signal.edge_counter", {"edge": "falling"}, "x", "count")], {"falling": "count"})
     return g
 
@@ -143,7 +144,7 @@ def block_graph() -> Graph:
 
 
 GRAPHS = {"signals": (signal_graph, [[f"n{i}" for i in range(10)]]),
-          "booleans": (boolean_graph, [["a0", "a1", "a2"], ["b0", "b1"], ["c0", "c1", "c2"]]),
+          "booleans": (boolean_graph, [["a0", "a1", "a2"], ["b0", "b1"], ["c0", "c1", "c2", "c3"]]),
           "blocks": (block_graph, [["v0", "v1", "v2", "v3", "v4"], ["p0", "p1"]])}
 
 
