@@ -437,7 +437,7 @@ class Derivative(_Recursive):
         if len(x) == 0:
             return x
         dv, dt, quality = _steps(x, state)
-        y = dv / dt
+        y = np.divide(dv, dt, out=dv)  # in place: no fresh chunk-sized temporary
         if state.t is None:
             y[0], quality[0] = 0.0, max(quality[0], UNCERTAIN)
         state.t, state.v, state.q = x.t[-1], x.v[-1], x.q[-1]
@@ -514,10 +514,14 @@ class Integral(_Recursive):
             return x
         dv, dt, quality = _steps(x, state)
         # (x[k] + x[k-1]) / 2 = x[k] - dv/2; the first sample ever adds no area.
-        areas = (x.v - dv / 2) * dt
+        # areas = (x - dv/2)·dt and y = total + cumsum(areas), computed in dv's array: the same
+        # operations in the same order, without four chunk-sized temporaries (page faults at 1 M samples).
+        areas = np.subtract(x.v, np.divide(dv, 2, out=dv), out=dv)
+        areas *= dt
         if state.t is None:
             areas[0] = 0.0
-        y = state.total + np.cumsum(areas)
+        y = np.cumsum(areas, out=areas)
+        y += state.total
         state.total = y[-1]
         state.t, state.v, state.q = x.t[-1], x.v[-1], x.q[-1]
         return Chunk(x.t, y, quality)
