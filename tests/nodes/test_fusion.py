@@ -230,6 +230,26 @@ def test_a_watched_wire_splits_the_chain_and_stays_visible(registry):
         assert ("n4", "y") not in run.last_outputs and ("n4", "y") in plain.last_outputs
 
 
+def test_a_chain_inside_a_feedback_loop_runs_block_by_block_as_unfused(registry):
+    g = Graph("loop")
+    g.add_node("in", "io.input", {"column": "x", "unit": "bar"})
+    g.add_node("sum", "signal.add_subtract", {})
+    g.add_node("delay", "signal.delay", {"samples": 7})
+    g.add_node("half", "signal.scale", {"gain": 0.5})
+    g.add_node("smooth", "signal.ewma", {"alpha": 0.3})
+    g.add_node("out", "io.output", {"column": "y"})
+    for a, b in (("in.y", "sum.a"), ("delay.y", "sum.b"), ("sum.y", "half.x"), ("half.y", "smooth.x"),
+                 ("smooth.y", "delay.x"), ("smooth.y", "out.x")):
+        g.connect(a, b)
+    compiled = compile_graph(g, registry)
+    assert compiled.block_limit == 7
+    assert [chain.ids for chain in Run(compiled, observe=()).chains] == [["half", "smooth"]]
+    for cuts in ([], [3, 500, 1999]):
+        fused, plain = Run(compiled, observe=()), Run(compiled, fuse=False)
+        assert_identical(_push_all(fused, split(X, cuts)), _push_all(plain, split(X, cuts)))
+        assert _counters(fused) == _counters(plain)
+
+
 def test_graph_outputs_and_fan_outs_end_chains_and_nothing_fuses_unasked(registry):
     g = signal_graph()
     g.add_node("tap", "io.output", {"column": "ewma"})
