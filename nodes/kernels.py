@@ -8,7 +8,8 @@ For that, a component returns a :class:`Kernel` from :meth:`~nodes.component.Com
 
 * ``step``: Python statements run once per sample. They read the sample's value ``v`` (float;
   booleans are 0.0/1.0), quality ``q`` (int: 0 good, 1 uncertain, 2 bad) and timestamp ``t``
-  (int64 ns), and leave the component's output in ``v`` and ``q`` (a second output in ``v2``).
+  (int64 ns), and leave the component's output in ``v`` and ``q`` (a second output, which only
+  the last component of a chain may have, in ``v2`` and ``q2``).
   Names starting with ``$`` are the component's own: its parameters, its state and locals that
   must not clash with another component's (the compiler gives each stage its own prefix).
   ``math`` and ``nan`` are available. A block component sets ``$emit`` to say whether the
