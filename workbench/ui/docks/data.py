@@ -7,6 +7,7 @@ from qtpy import shiboken
 from qtpy.QtWidgets import QWidget
 
 from workbench.ui.data_browser import DataBrowserView
+from workbench.ui.data_recorder import RecordPanel
 from workbench.ui.views import Area, ViewContext, register_view
 
 
@@ -14,6 +15,23 @@ from workbench.ui.views import Area, ViewContext, register_view
 def data_view(context: ViewContext) -> QWidget:
     session = context.session
     view = DataBrowserView()
+    workspace = context.devices
+
+    def store_path():
+        from device_browser.store import project_store_path
+
+        return project_store_path(session.project.root, create=True) if session.project is not None else None
+
+    def recorded(_status) -> None:
+        if shiboken.isValid(view) and session.project is not None:
+            follow(session.project.root)  # opens the store if this recording created it, and lists it
+
+    panel = RecordPanel(workspace.bus, lambda: [str(item.ref) for item in workspace.watch], store_path, view)
+    panel.finished.connect(recorded)
+    workspace.status_changed.connect(lambda device, status: shiboken.isValid(panel)
+                                     and panel.device_status(device, status))
+    view.layout().insertWidget(view.layout().count() - 1, panel)
+    view.recorder = panel
 
     def follow(root) -> None:
         if shiboken.isValid(view):
