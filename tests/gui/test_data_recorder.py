@@ -75,3 +75,15 @@ def test_start_needs_a_tag_and_a_project(qtbot, tmp_path):
     panel.tag_list.item(0).setCheckState(Qt.CheckState.Unchecked)
     assert not panel.start() and "tag" in panel.state_label.text()
     assert not panel.running
+
+
+def test_a_failure_shows_the_store_message_in_the_panel(qtbot, loop, tmp_path):
+    path = project_store_path(tmp_path, create=True)
+    with open_store(path) as store:
+        store.create_recording("taken")
+    panel = RecordPanel(LiveBus(capacity=100), lambda: ["pump/flow"], lambda: path)
+    qtbot.addWidget(panel)
+    panel.name_edit.setText("taken")
+    assert panel.start()
+    run(loop, until(lambda: not panel.running and panel.last_status.state == "failed", DEADLINE), timeout=DEADLINE + 5)
+    assert "taken" in panel.state_label.text() and panel.start_button.isEnabled()
