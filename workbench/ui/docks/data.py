@@ -30,6 +30,8 @@ def data_view(context: ViewContext) -> QWidget:
     panel.finished.connect(recorded)
     workspace.status_changed.connect(lambda device, status: shiboken.isValid(panel)
                                      and panel.device_status(device, status))
+    for signal in (workspace.watch.inserted, workspace.watch.removed):  # the list follows the Watch list
+        signal.connect(lambda *_: shiboken.isValid(panel) and not panel.running and panel.refresh_tags())
     view.layout().insertWidget(view.layout().count() - 1, panel)
     view.recorder = panel
 
