@@ -64,6 +64,9 @@ def test_record_two_tags_from_the_live_bus(qtbot, loop, tmp_path):
     with open_store(path, read_only=True) as store:
         assert sorted(tag.name for tag in store.tags("pump trial")) == TAGS[:2]  # the unticked tag is not recorded
     assert panel.state_label.text().startswith("Stopped")
+    # The ended recorder holds no reference to the panel: a panel ↔ recorder cycle, collected on a
+    # worker thread later, would destroy the widget there (a deadlock in Qt).
+    assert len(panel.recorder.status_changed) == 0
 
 
 def test_start_needs_a_tag_and_a_project(qtbot, tmp_path):

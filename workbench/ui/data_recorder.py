@@ -172,7 +172,12 @@ class RecordPanel(QWidget):
                 recorder = LiveRecorder(tags, [sink])
                 recorder.status_changed.connect(self._emit)
                 self.recorder = recorder
-                return await record_from_bus(recorder, reader, stop=self._stop)
+                try:
+                    return await record_from_bus(recorder, reader, stop=self._stop)
+                finally:
+                    # No reference cycle panel ↔ recorder: garbage collected on some worker thread, the
+                    # cycle would destroy this widget there, and Qt deadlocks (seen in the test suite).
+                    recorder.status_changed.disconnect(self._emit)
             finally:
                 store.close()
 
