@@ -2764,6 +2764,73 @@ Recover it? (No deletes the recovery copy.)</source>
     </message>
 </context>
 <context>
+    <name>RecordPanel</name>
+    <message>
+        <source>Recording &amp;name</source>
+        <translation>录制名称(&amp;N)</translation>
+    </message>
+    <message>
+        <source>Watched &amp;tags</source>
+        <translation>监视的变量(&amp;T)</translation>
+    </message>
+    <message>
+        <source>List the Watch list&apos;s tags again (all ticked)</source>
+        <translation>重新列出监视列表中的变量（全部勾选）</translation>
+    </message>
+    <message>
+        <source>&amp;Record</source>
+        <translation>录制(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Record the ticked tags from the live bus into the project&apos;s store</source>
+        <translation>把勾选的变量从实时数据总线录制到项目的数据存储中</translation>
+    </message>
+    <message>
+        <source>St&amp;op</source>
+        <translation>停止(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Recording {time}</source>
+        <translation>录制 {time}</translation>
+    </message>
+    <message>
+        <source>A recording is running.</source>
+        <translation>正在录制。</translation>
+    </message>
+    <message>
+        <source>Open a project first: recordings go to its store.</source>
+        <translation>请先打开一个项目：录制数据保存在它的数据存储中。</translation>
+    </message>
+    <message>
+        <source>Tick at least one tag to record.</source>
+        <translation>请至少勾选一个要录制的变量。</translation>
+    </message>
+    <message>
+        <source>Name the recording.</source>
+        <translation>请为录制数据命名。</translation>
+    </message>
+    <message>
+        <source>Not recording</source>
+        <translation>未在录制</translation>
+    </message>
+    <message>
+        <source>Recording</source>
+        <translation>正在录制</translation>
+    </message>
+    <message>
+        <source>Stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>{state}: {samples} samples ({committed} committed), {duration:.1f} s, {size}, {gaps} gap(s)</source>
+        <translation>{state}：{samples} 个样本（已提交 {committed} 个），{duration:.1f} 秒，{size}，{gaps} 处中断</translation>
+    </message>
+</context>
+<context>
     <name>RecordTable</name>
     <message>
         <source>Add</source>
